@@ -1,0 +1,3 @@
+from schemalock.cli import main
+
+main()

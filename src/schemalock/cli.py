@@ -1,0 +1,268 @@
+"""The command line: parse options, call the library, map outcomes to exit codes.
+
+Heavy libraries (psycopg, pydantic, pglast, SQLAlchemy, Alembic) are imported inside the
+commands that need them, so `--help` and `--version` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from schemalock import __version__
+from schemalock.errors import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INCONCLUSIVE,
+    EXIT_USAGE,
+    SchemalockError,
+)
+
+if TYPE_CHECKING:
+    from schemalock.findings import Report
+
+app = typer.Typer(
+    name="schemalock",
+    help="Keep a PostgreSQL database honest: verify it against schema_lock.yaml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+LockOption = Annotated[str, typer.Option("--lock", "-l", help="Lock file.", show_default=True)]
+UrlOption = Annotated[str | None, typer.Option(
+    "--database-url", "-d", show_default=False,
+    help="PostgreSQL URL; else SCHEMALOCK_DATABASE_URL or DATABASE_URL.")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[str | None, typer.Option(
+    "--output", "-o", help="Write the report to this file.", show_default=False)]
+FailOnOption = Annotated[FailOn, typer.Option(
+    "--fail-on", help="Exit 1 when a finding is at least this severe.")]
+SelectOption = Annotated[list[str] | None, typer.Option(
+    "--select", help="Only these rules (codes, code prefixes or names; repeat or comma-separate).",
+    show_default=False)]
+IgnoreOption = Annotated[list[str] | None, typer.Option(
+    "--ignore", help="Skip these rules (codes, code prefixes or names).", show_default=False)]
+TimeoutOption = Annotated[float, typer.Option(
+    "--statement-timeout", min=0.1, help="Seconds any one query may run (lock_timeout is less).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"schemalock {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def verify(
+    lock: LockOption = "schema_lock.yaml",
+    database_url: UrlOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    no_data: Annotated[bool, typer.Option("--no-data", help="Structure only: no row checks.")]
+    = False,
+    statement_timeout: TimeoutOption = 30.0,
+) -> None:
+    """Compare the lock with the live database and report every difference."""
+    from schemalock import db
+    from schemalock import verify as verifying
+    from schemalock.lock import load_lock
+
+    loaded = load_lock(lock)
+    url = db.resolve_url(database_url)
+    report = verifying.verify(loaded, url, db.Timeouts(int(statement_timeout * 1000)),
+                              select or (), ignore or ())
+    _finish(report, output_format, output, fail_on)
+
+
+@app.command()
+def lint(
+    lock: LockOption = "schema_lock.yaml",
+    output_format: FormatOption = OutputFormat.text,
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+) -> None:
+    """Check the lock file alone, without a database."""
+    from schemalock import verify as verifying
+    from schemalock.lock import load_lock
+
+    report = verifying.lint(load_lock(lock), select or (), ignore or ())
+    _finish(report, output_format, output, fail_on)
+
+
+@app.command()
+def snapshot(
+    database_url: UrlOption = None,
+    schema: Annotated[list[str] | None, typer.Option(
+        "--schema", "-s", help="Schema to include (repeat); default: every user schema.",
+        show_default=False)] = None,
+    output: OutputOption = None,
+    statement_timeout: TimeoutOption = 30.0,
+) -> None:
+    """Write a lock file from a live database (to stdout, or --output FILE)."""
+    from schemalock import db
+    from schemalock.snapshot import snapshot as take_snapshot
+
+    text = take_snapshot(db.resolve_url(database_url), schema,
+                         db.Timeouts(int(statement_timeout * 1000)))
+    _write(text, output)
+    if output:
+        print(f"wrote {output}", file=sys.stderr)
+
+
+@app.command()
+def rules(
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", help="text, or markdown (the docs/rules.md page).")] = "text",
+) -> None:
+    """List every rule: code, name, severity, category."""
+    from schemalock.render import rules_doc
+
+    if output_format == "markdown":
+        print(rules_doc.markdown(), end="")
+    elif output_format == "text":
+        print(rules_doc.table(), end="")
+    else:
+        raise typer.BadParameter("use text or markdown", param_hint="--format")
+
+
+@app.command()
+def explain(rule: Annotated[str, typer.Argument(help="A rule code (SL101) or name.")]) -> None:
+    """Show one rule's documentation."""
+    from schemalock.errors import UsageError
+    from schemalock.render import rules_doc
+    from schemalock.rules import find_rule
+
+    found = find_rule(rule)
+    if found is None:
+        raise UsageError(f"unknown rule {rule!r} (see `schemalock rules`)")
+    print(rules_doc.explain(found), end="")
+
+
+@app.command()
+def schema(output: OutputOption = None) -> None:
+    """Print the JSON Schema of the lock format (for editors: yaml-language-server)."""
+    from schemalock.lock.format import json_schema_text
+
+    _write(json_schema_text(), output)
+
+
+@app.command()
+def demo(
+    keep: Annotated[bool, typer.Option(help="Leave the embedded server's files behind.")] = False,
+) -> None:
+    """Run the whole story on an embedded PostgreSQL: build, snapshot, drift, verify."""
+    from schemalock.demo import run_demo
+
+    raise typer.Exit(run_demo(keep=keep))
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        from schemalock.errors import UsageError
+
+        raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+
+
+def _finish(report: Report, output_format: OutputFormat, output: str | None,
+            fail_on: FailOn) -> NoReturn:
+    from schemalock.findings import Severity
+
+    if output_format is OutputFormat.json:
+        from schemalock.render import json as json_render
+
+        _write(json_render.render(report), output)
+        if output:
+            _print_text(report)
+    else:
+        _print_text(report, output)
+    if report.failed(Severity(fail_on.value)):
+        raise typer.Exit(EXIT_FINDINGS)
+    raise typer.Exit(EXIT_INCONCLUSIVE if report.inconclusive else EXIT_CLEAN)
+
+
+def _print_text(report: Report, output: str | None = None) -> None:
+    from rich.console import Console
+
+    from schemalock.render import text
+
+    if output is None:
+        text.render(report, Console(highlight=False))
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            text.render(report, Console(file=handle, no_color=True, highlight=False, width=200))
+    except OSError as error:
+        from schemalock.errors import UsageError
+
+        raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+
+
+def main() -> NoReturn:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app()  # standalone: usage errors exit 2, typer.Exit exits with its code
+    except SchemalockError as error:
+        if debug:
+            raise
+        _fail(str(error), error.exit_code)
+    except Exception as error:  # a bug: one redacted line, the traceback only with --debug
+        if debug:
+            raise
+        _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
+              EXIT_USAGE)
+    sys.exit(EXIT_CLEAN)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    from schemalock.db import URL_ENV_VARS, redact
+
+    urls = [os.environ.get(name, "") for name in URL_ENV_VARS]
+    urls += [arg.split("=", 1)[-1] for arg in sys.argv if "://" in arg or "password=" in arg]
+    for url in urls:
+        message = redact(message, url)
+    print(f"schemalock: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    main()

@@ -1,0 +1,184 @@
+"""Connections: URL handling, password redaction, and the read-only transaction every read runs in.
+
+Every read path goes through `read_only()`: one `BEGIN ... READ ONLY` transaction whose safety
+settings are `SET LOCAL` (through `set_config(..., true)` with bound values), so nothing leaks into
+a pooled session and a PgBouncer transaction-mode pooler (Neon's `-pooler` hosts) works.  No
+server-side prepared statements are used (`prepare_threshold=None`), for the same reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
+
+from schemalock import __version__
+from schemalock.errors import ConnectionFailed, Inconclusive, UsageError
+
+if TYPE_CHECKING:
+    import psycopg
+
+URL_ENV_VARS = ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL")
+_DRIVER_SUFFIX = re.compile(r"^(postgres(?:ql)?)\+[a-z0-9_]+://", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Server-side limits for every transaction; lock_timeout stays below statement_timeout."""
+
+    statement_ms: int = 30_000
+
+    @property
+    def lock_ms(self) -> int:
+        return max(50, min(5_000, self.statement_ms // 3))
+
+    @property
+    def idle_ms(self) -> int:
+        return self.statement_ms + 30_000
+
+
+def resolve_url(option: str | None) -> str:
+    for candidate in (option, *(os.environ.get(name) for name in URL_ENV_VARS)):
+        if candidate:
+            return normalize_url(candidate)
+    raise UsageError(
+        "no database: pass --database-url or set SCHEMALOCK_DATABASE_URL or DATABASE_URL"
+    )
+
+
+def normalize_url(url: str) -> str:
+    """Accept SQLAlchemy-style `postgresql+psycopg://` and `postgres://` as libpq URLs."""
+    url = url.strip()
+    return _DRIVER_SUFFIX.sub(lambda m: f"{m.group(1)}://", url)
+
+
+def _password(url: str) -> str | None:
+    if "://" in url:
+        try:
+            raw = urlsplit(url).password
+        except ValueError:
+            raw = None
+        if raw:
+            return unquote(raw)
+        match = re.search(r"[?&]password=([^&]*)", url)
+        return unquote(match.group(1)) if match else None
+    match = re.search(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", url)
+    return match.group(1).strip("'") if match else None
+
+
+def secrets_of(url: str) -> list[str]:
+    """Every spelling of the URL's password that could surface in a message."""
+    password = _password(url)
+    if not password:
+        return []
+    forms = {password, quote(password, safe=""), quote(password),
+             base64.b64encode(password.encode()).decode()}
+    raw = re.search(r"://[^:/@]*:([^@]*)@", url)
+    if raw:
+        forms.add(raw.group(1))
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def redact(text: str, url: str) -> str:
+    for secret in secrets_of(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+def display_url(url: str) -> str:
+    """The URL as reports show it: the password replaced by `***`."""
+    if "://" not in url:
+        return redact(url, url)
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return redact(url, url)
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    shown = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    return redact(shown, url)
+
+
+def is_pooler_host(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host.split(".", 1)[0].endswith("-pooler")
+
+
+def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[object, ...]]:
+    import psycopg
+    from psycopg import conninfo
+
+    try:
+        conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        reason = redact(str(error).splitlines()[0], url)
+        raise UsageError(f"invalid database URL ({reason}); password redacted") from None
+    try:
+        connection = psycopg.connect(
+            url,
+            application_name=f"schemalock/{__version__}/{command}",
+            connect_timeout=int(os.environ.get("SCHEMALOCK_CONNECT_TIMEOUT", "10")),
+            prepare_threshold=None,
+        )
+    except psycopg.Error as error:
+        raise ConnectionFailed(f"cannot connect: {_one_line(str(error), url)}") from None
+    connection.read_only = True
+    return connection
+
+
+def _one_line(message: str, url: str) -> str:
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return redact("; ".join(lines) or "unknown error", url)
+
+
+@contextmanager
+def read_only(
+    connection: psycopg.Connection[tuple[object, ...]], timeouts: Timeouts, what: str = "introspection"
+) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """One REPEATABLE READ, READ ONLY transaction with the safety settings local to it.
+
+    Anything that goes wrong on the server inside it makes the run inconclusive (exit 4).
+    """
+    import psycopg
+    from psycopg import IsolationLevel
+
+    connection.isolation_level = IsolationLevel.REPEATABLE_READ
+    connection.read_only = True
+    url = connection.info.dsn
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
+                " pg_catalog.set_config('lock_timeout', %s, true),"
+                " pg_catalog.set_config('idle_in_transaction_session_timeout', %s, true),"
+                " pg_catalog.set_config('search_path', 'pg_catalog, public', true)",
+                (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms"),
+            )
+        yield connection
+    except psycopg.errors.QueryCanceled:
+        raise Inconclusive(
+            f"{what} hit statement_timeout ({timeouts.statement_ms} ms); "
+            "raise it with --statement-timeout"
+        ) from None
+    except psycopg.errors.LockNotAvailable:
+        raise Inconclusive(f"{what} waited longer than lock_timeout ({timeouts.lock_ms} ms)") \
+            from None
+    except psycopg.errors.InsufficientPrivilege as error:
+        raise Inconclusive(f"{what}: permission denied ({_one_line(str(error), url)})") from None
+    except psycopg.OperationalError as error:
+        raise Inconclusive(f"{what}: connection lost ({_one_line(str(error), url)})") from None
+    finally:
+        if not connection.closed and not connection.broken:
+            connection.rollback()

@@ -1,0 +1,38 @@
+"""Run the registered rules over a lock and (optionally) a live database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from schemalock.errors import UsageError
+from schemalock.findings import Finding
+from schemalock.model import Database, Lock
+from schemalock.rules import RULES, Context, Rule
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
+                 offline: bool = False) -> list[type[Rule]]:
+    """Rules chosen by codes, code prefixes (`SL1`) or names; unknown selectors are errors."""
+    chosen = [rule for rule in RULES if not (offline and rule.needs_database)]
+    selected, ignored = _expand(select), _expand(ignore)
+    if selected:
+        chosen = [rule for rule in chosen if rule in selected]
+    return [rule for rule in chosen if rule not in ignored]
+
+
+def _expand(selectors: Iterable[str]) -> set[type[Rule]]:
+    rules: set[type[Rule]] = set()
+    for raw in selectors:
+        for selector in filter(None, (part.strip() for part in raw.split(","))):
+            matched = {r for r in RULES
+                       if r.name == selector.lower() or r.code.startswith(selector.upper())}
+            if not matched:
+                raise UsageError(f"unknown rule {selector!r} (see `schemalock rules`)")
+            rules |= matched
+    return rules
+
+
+def run(lock: Lock, live: Database | None, rules: Iterable[type[Rule]]) -> list[Finding]:
+    context = Context(lock=lock, live=live)
+    findings = [finding for rule in rules for finding in rule().check(context)]
+    return sorted(findings, key=lambda f: f.sort_key)

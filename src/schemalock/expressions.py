@@ -1,0 +1,159 @@
+"""Do two SQL expressions mean the same thing?  Decided on PostgreSQL's own parse tree (pglast).
+
+The catalog prints expressions its own way: `now()` for `CURRENT_TIMESTAMP`, `'0'::integer` or
+`0` for `0`, `(status)::text = ANY (ARRAY['a'::text])` for `status IN ('a')`, parentheses
+everywhere.  Comparing text would report drift where there is none, so both sides are parsed and
+the trees normalized:
+- casts of literals are dropped (a literal takes the column's type anyway), as are the `::text`
+  casts the catalog adds to varchar columns;
+- `IN (...)` becomes `= ANY (ARRAY[...])`, `BETWEEN` becomes two comparisons, `LIKE` becomes `~~`;
+- `CURRENT_TIMESTAMP`, `transaction_timestamp()` and `now()` are one function;
+- literals compare by their text (`0` equals `'0'`), `pg_catalog.` qualifiers are dropped.
+Anything pglast cannot parse is compared as whitespace-normalized text.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+_NOISE = frozenset({"location", "list_start", "list_end", "rexpr_list_start", "rexpr_list_end",
+                    "typemod", "setof", "pct_type", "stmt_location", "stmt_len"})
+_NOW = {"SVFOP_CURRENT_TIMESTAMP", "SVFOP_CURRENT_TIMESTAMP_N"}
+_NOW_FUNCTIONS = {"now", "transaction_timestamp", "current_timestamp"}
+_TEXTUAL = {"text", "varchar", "bpchar", "character varying"}
+_LIKE = {"AEXPR_LIKE": {"~~": "~~", "!~~": "!~~"}, "AEXPR_ILIKE": {"~~*": "~~*", "!~~*": "!~~*"}}
+
+
+def same(left: str | None, right: str | None, kind: str = "expr") -> bool:
+    if left == right:
+        return True
+    if left is None or right is None:
+        return False
+    return canonical(left, kind) == canonical(right, kind)
+
+
+@cache
+def canonical(text: str, kind: str = "expr") -> str:
+    """A string equal for equivalent expressions.  `kind`: expr, index_elem or partition."""
+    try:
+        tree = _parse(text, kind)
+    except Exception:  # pglast raises its own ParseError; anything unparsable compares as text
+        return " ".join(text.split()).lower()
+    return json.dumps(_normalize(tree), sort_keys=True)
+
+
+def _parse(text: str, kind: str) -> Any:
+    from pglast import parse_sql
+
+    if kind == "index_elem":
+        statement = parse_sql(f"CREATE INDEX x ON t ({text})")[0].stmt
+        return statement.indexParams[0](skip_none=True)
+    if kind == "partition":
+        statement = parse_sql(f"CREATE TABLE t () PARTITION BY {text}")[0].stmt
+        return statement.partspec(skip_none=True)
+    statements = parse_sql(f"SELECT {text}")
+    if len(statements) != 1 or len(statements[0].stmt.targetList) != 1:
+        raise ValueError("not a single expression")
+    return statements[0].stmt.targetList[0].val(skip_none=True)
+
+
+def _normalize(node: Any) -> Any:
+    if isinstance(node, list | tuple):
+        return [_normalize(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "#" in node:  # an enum value such as {"#": "BoolExprType", "name": "AND_EXPR"}
+        return node["name"]
+    kind = node.get("@")
+    if kind == "TypeCast":
+        return _cast(node)
+    if kind == "A_Const":
+        return _constant(node)
+    if kind == "SQLValueFunction" and node["op"]["name"] in _NOW:
+        return {"@": "FuncCall", "funcname": ["now"]}
+    if kind == "FuncCall":
+        return _function(node)
+    if kind == "A_Expr":
+        return _operator(node)
+    if kind == "TypeName":
+        return {"@": "TypeName", "names": [n for n in _names(node.get("names", ()))
+                                           if n != "pg_catalog"],
+                "arrayBounds": bool(node.get("arrayBounds"))}
+    if kind == "String":
+        return node["sval"]
+    return {key: _normalize(value) for key, value in node.items() if key not in _NOISE}
+
+
+def _names(nodes: Any) -> list[str]:
+    return [n["sval"] if isinstance(n, dict) else str(n) for n in nodes]
+
+
+def _cast(node: dict[str, Any]) -> Any:
+    argument = node["arg"]
+    target = [n for n in _names(node["typeName"].get("names", ())) if n != "pg_catalog"]
+    if argument.get("@") in ("A_Const", "TypeCast"):
+        return _normalize(argument)  # a literal's cast: the column's type decides anyway
+    if target and target[-1] in _TEXTUAL and _is_column_or_literals(argument):
+        return _normalize(argument)  # the catalog's `(varchar_col)::text`, `(ARRAY[...])::text[]`
+    return {"@": "TypeCast", "arg": _normalize(argument), "type": _normalize(node["typeName"])}
+
+
+def _is_column_or_literals(node: dict[str, Any]) -> bool:
+    if node.get("@") == "ColumnRef":
+        return True
+    elements = node.get("elements", ()) if node.get("@") == "A_ArrayExpr" else None
+    return elements is not None and all(e.get("@") in ("A_Const", "TypeCast") for e in elements)
+
+
+def _constant(node: dict[str, Any]) -> Any:
+    if node.get("isnull"):
+        return {"const": None}
+    value = node.get("val", {})
+    for key in ("ival", "fval", "sval", "boolval", "bsval"):
+        if key in value:
+            raw = value[key]
+            text = ("true" if raw else "false") if key == "boolval" else str(raw)
+            return {"const": text}
+    return {"const": "0"}  # pglast omits ival when it is 0
+
+
+def _function(node: dict[str, Any]) -> Any:
+    name = [n for n in _names(node["funcname"]) if n != "pg_catalog"]
+    if name == ["now"] or (len(name) == 1 and name[0] in _NOW_FUNCTIONS and not node.get("args")):
+        return {"@": "FuncCall", "funcname": ["now"]}
+    normalized = {k: _normalize(v) for k, v in node.items() if k not in _NOISE}
+    normalized["funcname"] = name
+    return normalized
+
+
+def _operator(node: dict[str, Any]) -> Any:
+    kind = node["kind"]["name"]
+    name = _names(node.get("name", ()))
+    left, right = node.get("lexpr"), node.get("rexpr")
+    if kind == "AEXPR_IN":
+        kind = "AEXPR_OP_ANY" if name == ["="] else "AEXPR_OP_ALL"
+        right = {"@": "A_ArrayExpr", "elements": list(right or ())}
+    elif kind in _LIKE:
+        kind = "AEXPR_OP"
+    elif kind in ("AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN"):
+        low, high = right
+        negate = kind == "AEXPR_NOT_BETWEEN"
+        return {"@": "BoolExpr", "boolop": "OR_EXPR" if negate else "AND_EXPR", "args": [
+            _operator({"kind": {"name": "AEXPR_OP"}, "name": [{"sval": "<" if negate else ">="}],
+                       "lexpr": left, "rexpr": low}),
+            _operator({"kind": {"name": "AEXPR_OP"}, "name": [{"sval": ">" if negate else "<="}],
+                       "lexpr": left, "rexpr": high}),
+        ]}
+    return {"@": "A_Expr", "kind": kind, "name": [n for n in name if n != "pg_catalog"],
+            "lexpr": _normalize(left), "rexpr": _normalize(right)}
+
+
+def parse_error(text: str, kind: str = "expr") -> str | None:
+    """Why PostgreSQL's parser rejects `text` as an expression of this kind, or None."""
+    try:
+        _parse(text, kind)
+    except Exception as error:  # pglast.parser.ParseError, or not a single expression
+        return str(error).splitlines()[0] if str(error) else type(error).__name__
+    return None

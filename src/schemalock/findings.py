@@ -1,0 +1,78 @@
+"""Findings are plain data; renderers only read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Category(str, Enum):
+    LOCK = "lock"
+    STRUCTURE = "structure"
+    INTEGRITY = "integrity"
+    IDENTIFIERS = "identifiers"
+    DATA = "data"
+    CONTRACTS = "contracts"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    rule: str
+    severity: Severity
+    category: Category
+    message: str
+    schema: str | None = None
+    table: str | None = None
+    column: str | None = None
+    constraint: str | None = None
+    expected: Any = None
+    actual: Any = None
+    count: int | None = None
+    samples: tuple[str, ...] = ()
+    lock_line: int | None = None
+    fixable: bool = False
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.schema or "", self.table or "", -self.severity.rank, self.code,
+                self.column or "", self.constraint or "", self.message)
+
+
+@dataclass(frozen=True)
+class InconclusiveCheck:
+    rule: str
+    reason: str
+    schema: str | None = None
+    table: str | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    inconclusive: list[InconclusiveCheck] = field(default_factory=list)
+    lock_path: str | None = None
+    lock_sha256: str | None = None
+    target_url: str | None = None
+    server_version: str | None = None
+    duration_ms: int = 0
+
+    def counts(self) -> dict[str, int]:
+        counts = {severity.value: 0 for severity in Severity}
+        for finding in self.findings:
+            counts[finding.severity.value] += 1
+        return counts
+
+    def failed(self, fail_on: Severity) -> bool:
+        return any(f.severity.rank >= fail_on.rank for f in self.findings)

@@ -1,0 +1,25 @@
+-- Live columns of the given tables, in table order.  Dropped and system columns are skipped.
+-- `owned_sequence` marks a serial column: its default is nextval() of a sequence it owns.
+SELECT a.attrelid AS table_oid,
+       a.attname AS name,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull AS not_null,
+       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_expr,
+       a.attidentity AS identity,
+       a.attgenerated AS generated,
+       d.description AS comment,
+       ad.adbin IS NOT NULL AND EXISTS (
+         SELECT 1 FROM pg_catalog.pg_depend s
+         JOIN pg_catalog.pg_class sc ON sc.oid = s.objid AND sc.relkind = 'S'
+         WHERE s.refobjid = a.attrelid AND s.refobjsubid = a.attnum AND s.deptype = 'a'
+           AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND s.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass) AS owned_sequence
+FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description d
+       ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.objsubid = a.attnum
+WHERE a.attrelid = ANY (%(oids)s::pg_catalog.oid[])
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum

@@ -1,0 +1,92 @@
+"""Load `schema_lock.yaml` into the normalized model; every error is `file:line:col: message`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+from schemalock.errors import LockFileError
+from schemalock.lock import yamlsafe
+from schemalock.lock.convert import ConversionError, to_model
+from schemalock.model import Lock
+
+
+def load_lock(path: str) -> Lock:
+    text, digest = _read(path)
+    try:
+        data, positions = yamlsafe.load(text)
+    except yamlsafe.YamlError as error:
+        raise LockFileError(path, error.line, error.column, str(error)) from None
+    if data is None:
+        raise LockFileError(path, None, None, "lock file is empty")
+    if not isinstance(data, dict):
+        raise LockFileError(path, 1, 1, "a lock file is a mapping with `version:` and `tables:`")
+    _check_version(path, data, positions)
+    spec = _validate(path, data, positions)
+    try:
+        database, settings = to_model(spec, positions)
+    except ConversionError as error:
+        line, column = _position(positions, error.path)
+        raise LockFileError(path, line, column, str(error)) from None
+    return Lock(path=path, sha256=digest, database=database, settings=settings)
+
+
+def _read(path: str) -> tuple[str, str]:
+    if os.path.isdir(path):
+        raise LockFileError(path, None, None, "is a directory, not a lock file")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise LockFileError(path, None, None, "no such file (use --lock to name the lock file)") \
+            from None
+    except OSError as error:
+        raise LockFileError(path, None, None, f"cannot read: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise LockFileError(path, line, None, f"invalid UTF-8 at byte {error.start}") from None
+    return text, hashlib.sha256(raw).hexdigest()
+
+
+def _check_version(path: str, data: dict[str, Any], positions: yamlsafe.Positions) -> None:
+    version = data.get("version")
+    if version is None:
+        raise LockFileError(path, 1, 1, "missing `version: 1`")
+    if isinstance(version, int) and not isinstance(version, bool) and version > 1:
+        line, column = _position(positions, ("version",))
+        raise LockFileError(
+            path, line, column,
+            f"lock format version {version} was written by a newer schemalock; this one reads 1",
+        )
+
+
+def _validate(path: str, data: dict[str, Any], positions: yamlsafe.Positions) -> Any:
+    from pydantic import ValidationError
+
+    from schemalock.lock.format import LockSpec
+
+    try:
+        return LockSpec.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = tuple(first["loc"])
+        line, column = _position(positions, location)
+        where = ".".join(str(part) for part in location)
+        more = error.error_count() - 1
+        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = f"unknown key {location[-1]!r}"
+        raise LockFileError(path, line, column, f"{where}: {message}{suffix}") from None
+
+
+def _position(positions: yamlsafe.Positions, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    """The position of `path`, or of its nearest ancestor that has one."""
+    for end in range(len(path), -1, -1):
+        found = positions.get(tuple(path[:end]))
+        if found:
+            return found
+    return None, None

@@ -1,0 +1,240 @@
+"""Lock file (validated syntax) -> normalized model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from schemalock import names
+from schemalock.model import (
+    DEFAULT_SCHEMA,
+    OWNED_SEQUENCE,
+    CheckConstraint,
+    Column,
+    Database,
+    Domain,
+    Enum,
+    ForeignKey,
+    Index,
+    LockSettings,
+    PrimaryKey,
+    Table,
+    UniqueConstraint,
+)
+from schemalock.types import SERIAL_TYPES, UnknownType, canonical_type, suggest
+
+if TYPE_CHECKING:
+    from schemalock.lock.format import ColumnSpec, LockSpec, TableSpec
+    from schemalock.lock.yamlsafe import Positions
+
+Path = tuple[str | int, ...]
+
+
+class ConversionError(ValueError):
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def to_model(spec: LockSpec, positions: Positions) -> tuple[Database, LockSettings]:
+    converter = _Converter(positions)
+    user_types = converter.user_types(spec)
+    tables: dict[tuple[str, str], Table] = {}
+    for key, table_spec in spec.tables.items():
+        table = converter.table(key, table_spec, user_types)
+        if table.key in tables:
+            raise ConversionError(
+                f"table {names.qualified(*table.key)} is listed twice "
+                f"(as {names.lock_name(*table.key)!r} and {key!r})", ("tables", key))
+        tables[table.key] = table
+    database = Database(
+        tables=tables,
+        enums=converter.enums(spec),
+        domains=converter.domains(spec, user_types),
+        other_types=tuple(sorted(converter.qualified_type(t) for t in spec.types)),
+        schemas=tuple(spec.database.schemas),
+    )
+    settings = LockSettings(
+        name=spec.database.name,
+        expected_tables=spec.database.expected_tables,
+        ignore=tuple(spec.database.ignore),
+        tables_line=converter.line(("tables",)),
+        expected_tables_line=converter.line(("database", "expected_tables")),
+    )
+    return database, settings
+
+
+class _Converter:
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+
+    def line(self, path: Path) -> int | None:
+        found = self.positions.get(path)
+        return found[0] if found else None
+
+    def _split_table(self, key: str, path: Path,
+                     default_schema: str = DEFAULT_SCHEMA) -> tuple[str, str]:
+        try:
+            return names.split_table(key, default_schema)
+        except names.NameError_ as error:
+            raise ConversionError(str(error), path) from None
+
+    def qualified_type(self, key: str) -> str:
+        schema, name = names.split_table(key, DEFAULT_SCHEMA)
+        return name if schema == DEFAULT_SCHEMA else f"{schema}.{name}"
+
+    def user_types(self, spec: LockSpec) -> frozenset[str]:
+        declared = [*spec.enums, *spec.domains, *spec.types]
+        spelled = {self._type_spelling(*self._split_table(k, ("types",))) for k in declared}
+        return frozenset(spelled)
+
+    @staticmethod
+    def _type_spelling(schema: str, name: str) -> str:
+        """How format_type prints a user type (quoted where needed, `public.` omitted)."""
+        quoted = names.quote(name)
+        return quoted if schema == DEFAULT_SCHEMA else f"{names.quote(schema)}.{quoted}"
+
+    def column_type(self, spelling: str, user_types: frozenset[str], path: Path) -> str:
+        try:
+            return canonical_type(spelling, user_types)
+        except UnknownType:
+            hint = suggest(spelling)
+            did_you_mean = f"; did you mean {hint!r}?" if hint else ""
+            raise ConversionError(
+                f"unknown type {spelling!r}{did_you_mean} (declare enums, domains and other "
+                "types under `enums:`, `domains:` or `types:`)", path) from None
+
+    def table(self, key: str, spec: TableSpec, user_types: frozenset[str]) -> Table:
+        path: Path = ("tables", key)
+        schema, name = self._split_table(key, path)
+        pk_columns = self._primary_key_columns(spec, path)
+        columns = tuple(
+            self.column(column_name, column_spec, user_types, pk_columns, (*path, "columns", column_name))
+            for column_name, column_spec in spec.columns.items()
+        )
+        foreign_keys = [
+            self._column_foreign_key(schema, column_name, column_spec, (*path, "columns", column_name))
+            for column_name, column_spec in spec.columns.items()
+            if column_spec.references
+        ]
+        for fk_name, fk in spec.foreign_keys.items():
+            fk_path = (*path, "foreign_keys", fk_name)
+            ref_schema, ref_table = self._split_table(
+                fk.references.table, (*fk_path, "references"), default_schema=schema)
+            foreign_keys.append(ForeignKey(
+                columns=tuple(fk.columns), ref_schema=ref_schema, ref_table=ref_table,
+                ref_columns=tuple(fk.references.columns), on_delete=fk.on_delete,
+                on_update=fk.on_update, match=fk.match, deferrable=fk.deferrable,
+                initially_deferred=fk.initially_deferred, name=fk_name, line=self.line(fk_path),
+            ))
+        uniques = [
+            UniqueConstraint(columns=(column_name,), line=self.line((*path, "columns", column_name)))
+            for column_name, column_spec in spec.columns.items()
+            if column_spec.unique
+        ]
+        uniques += [
+            UniqueConstraint(columns=tuple(u.columns), nulls_not_distinct=u.nulls_not_distinct,
+                             name=u_name, line=self.line((*path, "unique", u_name)))
+            for u_name, u in spec.unique.items()
+        ]
+        primary_key = None
+        if pk_columns:
+            pk_path = (*path, "primary_key") if spec.primary_key else path
+            primary_key = PrimaryKey(columns=pk_columns, line=self.line(pk_path))
+        return Table(
+            schema=schema, name=name, columns=columns, primary_key=primary_key,
+            foreign_keys=tuple(foreign_keys), uniques=tuple(uniques),
+            checks=tuple(
+                CheckConstraint(expression=expr, name=c_name, line=self.line((*path, "checks", c_name)))
+                for c_name, expr in spec.checks.items()
+            ),
+            indexes=tuple(
+                Index(name=i_name, keys=tuple(ix.columns), unique=ix.unique,
+                      method=ix.method.lower(), where=ix.where, include=tuple(ix.include),
+                      nulls_not_distinct=ix.nulls_not_distinct,
+                      line=self.line((*path, "indexes", i_name)))
+                for i_name, ix in spec.indexes.items()
+            ),
+            partition_by=spec.partition_by, comment=spec.comment, purpose=spec.purpose,
+            wiring=spec.wiring, endpoints=tuple(spec.endpoints), critical=spec.critical,
+            legacy=spec.legacy, duplicate_of=spec.duplicate_of, renamed_from=spec.renamed_from,
+            line=self.line(path),
+        )
+
+    def _primary_key_columns(self, spec: TableSpec, path: Path) -> tuple[str, ...]:
+        inline = tuple(n for n, c in spec.columns.items() if c.primary_key)
+        if spec.primary_key and inline:
+            raise ConversionError(
+                "primary key given both as `primary_key:` and on columns "
+                f"({', '.join(inline)}); use one", (*path, "primary_key"))
+        if len(inline) > 1:
+            raise ConversionError(
+                f"{len(inline)} columns say `primary_key: true`; a composite key is written "
+                "`primary_key: [a, b]` on the table", path)
+        return tuple(spec.primary_key or inline)
+
+    def column(self, name: str, spec: ColumnSpec, user_types: frozenset[str],
+               pk_columns: tuple[str, ...], path: Path) -> Column:
+        serial = spec.type.strip().lower() in SERIAL_TYPES
+        if serial and spec.default is not None:
+            raise ConversionError("a serial column has its sequence as default; drop `default:`",
+                                  (*path, "default"))
+        if spec.generated_storage and not spec.generated:
+            raise ConversionError("`generated_storage` needs `generated:`", path)
+        if (spec.on_delete or spec.on_update) and not spec.references:
+            raise ConversionError("`on_delete`/`on_update` need `references:`", path)
+        implied_not_null = serial or name in pk_columns or spec.identity is not None
+        nullable = spec.nullable if spec.nullable is not None else not implied_not_null
+        return Column(
+            name=name,
+            type=self.column_type(spec.type, user_types, (*path, "type")),
+            nullable=nullable,
+            default=OWNED_SEQUENCE if serial else spec.default,
+            identity=spec.identity,
+            generated=spec.generated,
+            generated_storage=(spec.generated_storage or "stored") if spec.generated else None,
+            comment=spec.comment,
+            pattern=spec.pattern,
+            values=tuple(_value_text(v) for v in spec.values) if spec.values is not None else None,
+            renamed_from=spec.renamed_from,
+            line=self.line(path),
+        )
+
+    def _column_foreign_key(self, schema: str, column: str, spec: ColumnSpec, path: Path) -> ForeignKey:
+        assert spec.references is not None
+        try:
+            ref_schema, ref_table, ref_column = names.split_column_ref(spec.references, schema)
+        except names.NameError_ as error:
+            raise ConversionError(str(error), (*path, "references")) from None
+        return ForeignKey(
+            columns=(column,), ref_schema=ref_schema, ref_table=ref_table, ref_columns=(ref_column,),
+            on_delete=spec.on_delete or "no action", on_update=spec.on_update or "no action",
+            line=self.line((*path, "references")),
+        )
+
+    def enums(self, spec: LockSpec) -> dict[tuple[str, str], Enum]:
+        result = {}
+        for key, labels in spec.enums.items():
+            schema, name = self._split_table(key, ("enums", key))
+            result[(schema, name)] = Enum(schema=schema, name=name, labels=tuple(labels),
+                                          line=self.line(("enums", key)))
+        return result
+
+    def domains(self, spec: LockSpec, user_types: frozenset[str]) -> dict[tuple[str, str], Domain]:
+        result = {}
+        for key, domain in spec.domains.items():
+            path: Path = ("domains", key)
+            schema, name = self._split_table(key, path)
+            result[(schema, name)] = Domain(
+                schema=schema, name=name,
+                type=self.column_type(domain.type, user_types, (*path, "type")),
+                nullable=domain.nullable, default=domain.default,
+                checks=tuple(CheckConstraint(expression=e, name=n) for n, e in domain.checks.items()),
+                line=self.line(path),
+            )
+        return result
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,185 @@
+"""The lock file format, version 1: what `schema_lock.yaml` may contain.
+
+These pydantic models describe the file as written (syntax); `schemalock.lock.convert` turns them
+into the normalized `schemalock.model` (semantics).  The committed `schema_lock.schema.json` is
+generated from them (`schemalock schema`), so editors and the CLI validate the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FORMAT_VERSION = 1
+SCHEMA_ID = "https://schemalock.dev/schema_lock.schema.json"
+
+FkAction = Literal["no action", "restrict", "cascade", "set null", "set default"]
+SqlText = str  # an SQL expression, kept as written
+
+
+def _sql_scalar(value: Any) -> Any:
+    """`default: 0` and `default: false` are SQL expressions too; keep them as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReferenceSpec(_Strict):
+    table: str = Field(description="Referenced table: `name` (same schema) or `schema.name`.")
+    columns: list[str] = Field(min_length=1, description="Referenced columns, in key order.")
+
+
+class ColumnSpec(_Strict):
+    type: str = Field(description="Column type; aliases accepted (`int4`, `varchar(255)`, "
+                      "`timestamptz`, `text[]`); `serial` means integer with an owned sequence.")
+    nullable: bool | None = Field(
+        default=None, description="Whether NULL is allowed (default true; false for primary keys)."
+    )
+    default: SqlText | None = Field(default=None, description="Default value, as an SQL expression.")
+    identity: Literal["always", "by default"] | None = Field(
+        default=None, description="GENERATED ALWAYS / BY DEFAULT AS IDENTITY."
+    )
+    generated: SqlText | None = Field(
+        default=None, description="Expression of a generated column (GENERATED ALWAYS AS ...)."
+    )
+    generated_storage: Literal["stored", "virtual"] | None = Field(
+        default=None, description="Storage of a generated column (default stored)."
+    )
+    primary_key: bool = Field(default=False, description="This column alone is the primary key.")
+    unique: bool = Field(default=False, description="A unique constraint on this column alone.")
+    references: str | None = Field(
+        default=None,
+        description="Foreign key target: `table.column` (same schema) or `schema.table.column`.",
+    )
+    on_delete: FkAction | None = None
+    on_update: FkAction | None = None
+    pattern: str | None = Field(
+        default=None, description="Regular expression every non-null value must match."
+    )
+    values: list[str | int | float | bool] | None = Field(
+        default=None, description="Accepted values."
+    )
+    comment: str | None = None
+    renamed_from: str | None = Field(
+        default=None, description="Former name: a rename is reported as one finding."
+    )
+
+    _normalize_default = field_validator("default", "generated", mode="before")(_sql_scalar)
+
+
+class ForeignKeySpec(_Strict):
+    columns: list[str] = Field(min_length=1)
+    references: ReferenceSpec
+    on_delete: FkAction = "no action"
+    on_update: FkAction = "no action"
+    match: Literal["simple", "full"] = "simple"
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+class UniqueSpec(_Strict):
+    columns: list[str] = Field(min_length=1)
+    nulls_not_distinct: bool = False
+
+
+class IndexSpec(_Strict):
+    columns: list[str] = Field(
+        min_length=1,
+        description="Key columns or expressions, each optionally with opclass, DESC, NULLS FIRST.",
+    )
+    unique: bool = False
+    method: str = "btree"
+    where: SqlText | None = Field(default=None, description="Predicate of a partial index.")
+    include: list[str] = Field(default_factory=list)
+    nulls_not_distinct: bool = False
+
+
+class TableSpec(_Strict):
+    purpose: str | None = None
+    wiring: str | None = None
+    endpoints: list[str] = Field(default_factory=list)
+    critical: bool = False
+    legacy: bool = False
+    duplicate_of: str | None = Field(
+        default=None, description="The canonical table this legacy table duplicates."
+    )
+    comment: str | None = None
+    renamed_from: str | None = Field(default=None, description="Former table name.")
+    partition_by: str | None = Field(
+        default=None, description="Partition key of a partitioned table, e.g. `RANGE (created_at)`."
+    )
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+    primary_key: list[str] | None = Field(default=None, description="Composite primary key.")
+    foreign_keys: dict[str, ForeignKeySpec] = Field(
+        default_factory=dict, description="Foreign keys by constraint name."
+    )
+    unique: dict[str, UniqueSpec] = Field(
+        default_factory=dict, description="Unique constraints by name."
+    )
+    checks: dict[str, SqlText] = Field(
+        default_factory=dict, description="Check constraints by name: a boolean SQL expression."
+    )
+    indexes: dict[str, IndexSpec] = Field(default_factory=dict, description="Indexes by name.")
+
+
+class DomainSpec(_Strict):
+    type: str
+    nullable: bool = True
+    default: SqlText | None = None
+    checks: dict[str, SqlText] = Field(default_factory=dict)
+
+    _normalize_default = field_validator("default", mode="before")(_sql_scalar)
+
+
+class DatabaseSpec(_Strict):
+    name: str | None = None
+    expected_tables: int | None = Field(
+        default=None, ge=0, description="How many tables the database should hold."
+    )
+    schemas: list[str] = Field(
+        default_factory=lambda: ["public"], description="Schemas the lock covers."
+    )
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="Tables to leave out entirely (`name`, `schema.name`, shell-style globs).",
+    )
+
+
+class LockSpec(_Strict):
+    version: Literal[1] = Field(description="Lock format version.")
+    database: DatabaseSpec = Field(default_factory=DatabaseSpec)
+    tables: dict[str, TableSpec] = Field(
+        default_factory=dict, description="Tables by name (`name` in public, or `schema.name`)."
+    )
+    enums: dict[str, list[str]] = Field(
+        default_factory=dict, description="Enum types by name, labels in order."
+    )
+    domains: dict[str, DomainSpec] = Field(default_factory=dict)
+    types: list[str] = Field(
+        default_factory=list,
+        description="Other types the database defines (composite, range, extension types).",
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The draft-07 JSON Schema of the lock format (what yaml-language-server supports)."""
+    schema = LockSpec.model_json_schema(ref_template="#/definitions/{model}")
+    schema["definitions"] = schema.pop("$defs", {})
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "schemalock lock file",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"

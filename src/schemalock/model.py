@@ -1,0 +1,183 @@
+"""The one schema model, produced by both the lock loader and the live introspector.
+
+Both sides canonicalize before building it (type names through `schemalock.types`, serial
+defaults as `OWNED_SEQUENCE`), so comparing a lock with a database compares like with like.
+Fields marked `compare=False` are provenance (lock-file lines, constraint names) or documentation,
+never drift by themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The default of a serial column: nextval() of a sequence the column owns.  The sequence name is
+# an implementation detail (and is truncated for long table names), so it is not compared.
+OWNED_SEQUENCE = "nextval(<owned sequence>)"
+
+DEFAULT_SCHEMA = "public"
+
+FK_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    identity: str | None = None  # "always" | "by default"
+    generated: str | None = None  # expression of a generated column
+    generated_storage: str | None = None  # "stored" | "virtual"
+    comment: str | None = field(default=None, compare=False)
+    # Data rules and documentation carried by the lock only.
+    pattern: str | None = field(default=None, compare=False)
+    values: tuple[str, ...] | None = field(default=None, compare=False)
+    renamed_from: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PrimaryKey:
+    columns: tuple[str, ...]
+    name: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_schema: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str = "no action"
+    on_update: str = "no action"
+    match: str = "simple"
+    deferrable: bool = False
+    initially_deferred: bool = False
+    validated: bool = field(default=True, compare=False)
+    name: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def target(self) -> tuple[str, str, tuple[str, ...]]:
+        return (self.ref_schema, self.ref_table, self.ref_columns)
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    columns: tuple[str, ...]
+    nulls_not_distinct: bool = False
+    name: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    expression: str
+    name: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A stand-alone index (indexes backing a primary key or unique constraint are not listed)."""
+
+    name: str
+    keys: tuple[str, ...]  # column names or expressions, with any opclass / DESC / NULLS
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
+    valid: bool = field(default=True, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[UniqueConstraint, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    partition_by: str | None = None
+    comment: str | None = field(default=None, compare=False)
+    # Documentation carried by the lock only.
+    purpose: str | None = field(default=None, compare=False)
+    wiring: str | None = field(default=None, compare=False)
+    endpoints: tuple[str, ...] = field(default=(), compare=False)
+    critical: bool = field(default=False, compare=False)
+    legacy: bool = field(default=False, compare=False)
+    duplicate_of: str | None = field(default=None, compare=False)
+    renamed_from: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        return None
+
+
+@dataclass(frozen=True)
+class Enum:
+    schema: str
+    name: str
+    labels: tuple[str, ...]
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Domain:
+    schema: str
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    checks: tuple[CheckConstraint, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Database:
+    """A whole database as far as the lock covers it: tables, enums and domains by (schema, name)."""
+
+    tables: dict[tuple[str, str], Table] = field(default_factory=dict)
+    enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
+    domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
+    other_types: tuple[str, ...] = ()
+    schemas: tuple[str, ...] = (DEFAULT_SCHEMA,)
+
+
+@dataclass(frozen=True)
+class LockSettings:
+    """The lock file's `database:` section and where things sit in the file."""
+
+    name: str | None = None
+    expected_tables: int | None = None
+    ignore: tuple[str, ...] = ()
+    tables_line: int | None = None
+    expected_tables_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Lock:
+    path: str
+    sha256: str
+    database: Database
+    settings: LockSettings

@@ -1,0 +1,95 @@
+"""Identifiers: splitting the lock's dotted names and quoting names for people to read.
+
+Names in the lock are exact (case-sensitive, no folding).  A dot separates schema, table and
+column; a part that itself contains a dot or a double quote is written in double quotes, with
+`""` for a quote, as in SQL.  SQL always receives identifiers through psycopg's `sql.Identifier`;
+`quote` here is only for messages and documents.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+class NameError_(ValueError):
+    pass
+
+
+def split(text: str) -> list[str]:
+    """`billing.invoices` -> ["billing", "invoices"]; `"a.b".c` -> ["a.b", "c"]."""
+    parts: list[str] = []
+    current: list[str] = []
+    index, quoted = 0, False
+    while index < len(text):
+        char = text[index]
+        if quoted:
+            if char == '"':
+                if text[index + 1 : index + 2] == '"':
+                    current.append('"')
+                    index += 1
+                else:
+                    quoted = False
+            else:
+                current.append(char)
+        elif char == '"' and not current:
+            quoted = True
+        elif char == ".":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    if quoted:
+        raise NameError_(f"unterminated quote in name {text!r}")
+    parts.append("".join(current))
+    if any(part == "" for part in parts):
+        raise NameError_(f"empty part in name {text!r}")
+    return parts
+
+
+def split_table(text: str, default_schema: str) -> tuple[str, str]:
+    parts = split(text)
+    if len(parts) == 1:
+        return default_schema, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise NameError_(f"table name {text!r} has more than two parts")
+
+
+def split_column_ref(text: str, default_schema: str) -> tuple[str, str, str]:
+    """`table.column` (in `default_schema`) or `schema.table.column`."""
+    parts = split(text)
+    if len(parts) == 2:
+        return default_schema, parts[0], parts[1]
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    raise NameError_(f"reference {text!r} must be table.column or schema.table.column")
+
+
+def lock_name(*parts: str) -> str:
+    """The lock's spelling of a dotted name: parts quoted only when they hold a dot or a quote."""
+    return ".".join(f'"{p.replace(chr(34), chr(34) * 2)}"' if ("." in p or '"' in p) else p
+                    for p in parts)
+
+
+@cache
+def _keywords() -> frozenset[str]:
+    from pglast import keywords
+
+    return frozenset(
+        keywords.RESERVED_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS | keywords.COL_NAME_KEYWORDS
+    )
+
+
+def quote(name: str) -> str:
+    """PostgreSQL's quote_ident: quotes only where the name needs it."""
+    if _PLAIN.match(name) and name not in _keywords():
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(*parts: str | None) -> str:
+    return ".".join(quote(p) for p in parts if p is not None)

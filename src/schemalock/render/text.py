@@ -1,0 +1,54 @@
+"""Human output: findings grouped by table, most severe first, then a one-line summary."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.console import Console
+from rich.text import Text
+
+from schemalock.findings import Finding, Report, Severity
+from schemalock.names import qualified
+from schemalock.render import safe_text
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _group(finding: Finding) -> str:
+    if finding.table:
+        return qualified(finding.schema, finding.table)
+    if finding.schema:
+        return f"schema {qualified(finding.schema)}"
+    return "lock file"
+
+
+def render(report: Report, console: Console) -> None:
+    for group, items in groupby(report.findings, key=_group):
+        console.print(Text(safe_text(group), style="bold"))
+        for finding in sorted(items, key=lambda f: (-f.severity.rank, f.code, f.message)):
+            line = Text("  ")
+            line.append(f"{finding.severity.value:<7}", style=_STYLE[finding.severity])
+            line.append(f" {finding.code} ", style="dim")
+            line.append(safe_text(finding.message))
+            where = f"{report.lock_path}:{finding.lock_line}" if finding.lock_line else None
+            line.append(f"  [{finding.rule}{f' {where}' if where else ''}]", style="dim")
+            console.print(line, soft_wrap=True)
+    for item in report.inconclusive:
+        target = f" on {qualified(item.schema, item.table)}" if item.table else ""
+        console.print(Text(f"inconclusive: {item.rule}{target}: {safe_text(item.reason)}",
+                           style="magenta"), soft_wrap=True)
+    console.print(_summary(report), soft_wrap=True)
+
+
+def _summary(report: Report) -> Text:
+    counts = report.counts()
+    target = f" against {report.target_url}" if report.target_url else ""
+    if not report.findings and not report.inconclusive:
+        agree = f"the lock and {report.target_url} agree" if report.target_url else \
+            f"{report.lock_path} is consistent"
+        return Text(f"No findings: {agree} ({report.duration_ms} ms).", style="green")
+    parts = [f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 else ''}"
+             for s in Severity]
+    if report.inconclusive:
+        parts.append(f"{len(report.inconclusive)} inconclusive")
+    return Text(f"{', '.join(parts)}{target} ({report.duration_ms} ms).", style="bold")

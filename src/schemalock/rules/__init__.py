@@ -1,0 +1,72 @@
+"""The rule registry: one explicit list, in code order.  Codes and names are never reused."""
+
+from __future__ import annotations
+
+from schemalock.rules.base import Context, Rule
+from schemalock.rules.columns import (
+    ColumnTypeMismatch,
+    DefaultMismatch,
+    ExtraColumn,
+    MissingColumn,
+    NullabilityMismatch,
+    RenamedColumn,
+)
+from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
+from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
+from schemalock.rules.keys import (
+    FkTypeMismatch,
+    ForeignKeyMismatch,
+    MissingForeignKey,
+    PrimaryKeyMismatch,
+)
+from schemalock.rules.lockfile import (
+    DanglingReference,
+    DuplicateName,
+    IdentifierTooLong,
+    InvalidExpression,
+    InvalidPattern,
+    TableCountMismatch,
+)
+from schemalock.rules.tables import ExtraTable, MissingTable, PartitionMismatch, RenamedTable
+from schemalock.rules.types import DomainMismatch, EnumMismatch
+
+RULES: tuple[type[Rule], ...] = (
+    DanglingReference,
+    DuplicateName,
+    IdentifierTooLong,
+    TableCountMismatch,
+    InvalidPattern,
+    InvalidExpression,
+    MissingTable,
+    ExtraTable,
+    MissingColumn,
+    ExtraColumn,
+    ColumnTypeMismatch,
+    NullabilityMismatch,
+    DefaultMismatch,
+    PrimaryKeyMismatch,
+    MissingForeignKey,
+    ForeignKeyMismatch,
+    MissingUnique,
+    MissingIndex,
+    CheckMismatch,
+    EnumMismatch,
+    InvalidIndex,
+    RenamedTable,
+    RenamedColumn,
+    ExtraIndex,
+    ExtraConstraint,
+    PartitionMismatch,
+    DomainMismatch,
+    FkTypeMismatch,
+)
+
+__all__ = ["RULES", "Context", "Rule", "find_rule"]
+
+
+def find_rule(code_or_name: str) -> type[Rule] | None:
+    wanted = code_or_name.strip()
+    for rule in RULES:
+        if wanted.upper() == rule.code or wanted.lower() == rule.name:
+            return rule
+    return None

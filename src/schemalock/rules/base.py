@@ -1,0 +1,85 @@
+"""What a rule is: a small unit with a stable code, a kebab-case name and documented behaviour.
+
+Every rule's docstring has the sections in `DOC_SECTIONS` (a test enforces it): what it checks,
+why it matters, an example, and the fix with whether it is safe.  Rules are pure: they read a
+`Context` and yield findings; they never touch a connection or print.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from schemalock import names
+from schemalock.diff import ColumnPair, TablePair, pair_columns, pair_tables
+from schemalock.findings import Category, Finding, Severity
+from schemalock.model import Database, Lock, Table
+
+DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
+
+
+@dataclass
+class Context:
+    """What rules read: the lock, the live database (None when offline) and their pairing."""
+
+    lock: Lock
+    live: Database | None = None
+    _tables: list[TablePair] | None = field(default=None, repr=False)
+
+    @property
+    def tables(self) -> list[TablePair]:
+        if self._tables is None:
+            live = self.live if self.live is not None else Database()
+            self._tables = pair_tables(self.lock.database, live, self.lock.settings.ignore)
+        return self._tables
+
+    def matched_tables(self) -> Iterator[tuple[Table, Table]]:
+        for pair in self.tables:
+            if pair.lock is not None and pair.live is not None:
+                yield pair.lock, pair.live
+
+    def matched_columns(self) -> Iterator[tuple[Table, ColumnPair]]:
+        for lock_table, live_table in self.matched_tables():
+            for pair in pair_columns(lock_table, live_table):
+                if pair.lock is not None and pair.live is not None:
+                    yield lock_table, pair
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    category: ClassVar[Category]
+    needs_database: ClassVar[bool] = True
+    fixable: ClassVar[bool] = False
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def summary(cls) -> str:
+        return inspect.getdoc(cls).splitlines()[0] if cls.__doc__ else ""
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.getdoc(cls) or ""
+
+    def finding(self, message: str, *, table: Table | tuple[str, str] | None = None,
+                schema: str | None = None, column: str | None = None,
+                constraint: str | None = None, line: int | None = None,
+                **extra: Any) -> Finding:
+        table_name = None
+        if table is not None:
+            schema, table_name = table.key if isinstance(table, Table) else table
+        return Finding(
+            code=self.code, rule=self.name, severity=self.severity, category=self.category,
+            message=message, schema=schema, table=table_name, column=column,
+            constraint=constraint, lock_line=line, fixable=self.fixable, **extra,
+        )
+
+
+def q(*parts: str | None) -> str:
+    """An object's qualified name as messages show it: `public."Order Items".qty`."""
+    return names.qualified(*parts)

@@ -1,0 +1,206 @@
+"""Rules about primary and foreign keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schemalock.findings import Category, Finding, Severity
+from schemalock.model import Database, ForeignKey, Table
+from schemalock.rules.base import Context, Rule, q
+
+_FK_ATTRIBUTES = ("on_delete", "on_update", "match", "deferrable", "initially_deferred")
+
+
+def describe_fk(fk: ForeignKey) -> str:
+    return f"({', '.join(fk.columns)}) -> {q(fk.ref_schema, fk.ref_table)}({', '.join(fk.ref_columns)})"
+
+
+class PrimaryKeyMismatch(Rule):
+    """A table's primary key is missing, extra, or on other columns than the lock says.
+
+    ## What it checks
+    The primary key's columns, in order, equal the lock's (`primary_key: true` on one column
+    or `primary_key: [a, b]` on the table).
+
+    ## Why it matters
+    Without the key, duplicate rows get in and foreign keys to the table cannot exist.
+
+    ## Example
+    The lock says `primary_key: [org_id, period_start]`; the database key is `(id)`.
+
+    ## Fix
+    Build a unique index concurrently, then `ADD PRIMARY KEY USING INDEX`. Fails on
+    duplicates or NULLs, which are reported, never deleted.
+    """
+
+    code, name = "SL108", "primary-key-mismatch"
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for lock, live in context.matched_tables():
+            want = lock.primary_key.columns if lock.primary_key else None
+            have = live.primary_key.columns if live.primary_key else None
+            if want == have:
+                continue
+            name = q(*live.key)
+            if have is None:
+                message = f"table {name} has no primary key; the lock says ({', '.join(want or ())})"
+            elif want is None:
+                message = f"table {name} has primary key ({', '.join(have)}); the lock has none"
+            else:
+                message = (f"table {name} primary key is ({', '.join(have)}); "
+                           f"the lock says ({', '.join(want)})")
+            yield self.finding(
+                message, table=lock, line=lock.primary_key.line if lock.primary_key else lock.line,
+                constraint=live.primary_key.name if live.primary_key else None,
+                expected=list(want) if want else None, actual=list(have) if have else None,
+            )
+
+
+def match_foreign_keys(lock: Table, live: Table) -> tuple[
+        list[tuple[ForeignKey, ForeignKey | None]], list[ForeignKey]]:
+    """Each lock FK with its live counterpart (same columns and target, else same columns)."""
+    remaining = list(live.foreign_keys)
+    pairs: list[tuple[ForeignKey, ForeignKey | None]] = []
+    for wanted in lock.foreign_keys:
+        found = next((f for f in remaining if (f.columns, f.target) == (wanted.columns,
+                                                                        wanted.target)), None)
+        found = found or next((f for f in remaining if f.columns == wanted.columns), None)
+        if found is not None:
+            remaining.remove(found)
+        pairs.append((wanted, found))
+    return pairs, remaining
+
+
+class MissingForeignKey(Rule):
+    """A relation the lock declares has no foreign-key constraint in the database.
+
+    ## What it checks
+    For every `references:` and `foreign_keys:` entry, the database has a foreign key on the
+    same columns.
+
+    ## Why it matters
+    Without the constraint nothing stops rows pointing at parents that do not exist; the
+    orphans pile up silently (`fk-orphans` counts them).
+
+    ## Example
+    The lock says `quota_usage.job_id: {references: jobs.id}`; the database has no FK on it.
+
+    ## Fix
+    `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID`, then `VALIDATE CONSTRAINT` as a separate
+    step: new rows are checked at once, existing rows without blocking writes. Validation fails
+    while orphans exist; they are reported, never deleted unless asked for by name.
+    """
+
+    code, name = "SL109", "missing-foreign-key"
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for lock, live in context.matched_tables():
+            for wanted, found in match_foreign_keys(lock, live)[0]:
+                if found is None:
+                    yield self.finding(
+                        f"table {q(*lock.key)} has no foreign key {describe_fk(wanted)}",
+                        table=lock, column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+                        constraint=wanted.name, line=wanted.line, expected=describe_fk(wanted),
+                    )
+
+
+class ForeignKeyMismatch(Rule):
+    """A foreign key exists but points elsewhere or has other actions than the lock says.
+
+    ## What it checks
+    The foreign key on the lock's columns references the lock's table and columns, with the
+    same `ON DELETE` / `ON UPDATE` actions, `MATCH` type and deferrability.
+
+    ## Why it matters
+    `ON DELETE CASCADE` where the lock says `NO ACTION` deletes child rows the team expects to
+    keep; the reverse leaves deletes failing.
+
+    ## Example
+    The lock says `jobs.org_id: {references: organizations.id, on_delete: cascade}`; the
+    database FK has `ON DELETE NO ACTION`.
+
+    ## Fix
+    Add the corrected constraint `NOT VALID`, validate it, then drop the old one. Safe for
+    data.
+    """
+
+    code, name = "SL110", "foreign-key-mismatch"
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for lock, live in context.matched_tables():
+            for wanted, found in match_foreign_keys(lock, live)[0]:
+                if found is None:
+                    continue
+                name = q(*live.key)
+                if found.target != wanted.target:
+                    message = (f"foreign key {q(found.name)} on {name} is {describe_fk(found)}; "
+                               f"the lock says {describe_fk(wanted)}")
+                    expected, actual = describe_fk(wanted), describe_fk(found)
+                else:
+                    diffs = [a for a in _FK_ATTRIBUTES if getattr(found, a) != getattr(wanted, a)]
+                    if not diffs:
+                        continue
+                    expected = {a: getattr(wanted, a) for a in diffs}
+                    actual = {a: getattr(found, a) for a in diffs}
+                    shown = ", ".join(f"{a} {actual[a]} (lock: {expected[a]})" for a in diffs)
+                    message = f"foreign key {q(found.name)} on {name} has {shown}"
+                yield self.finding(message, table=lock, constraint=found.name, line=wanted.line,
+                                   expected=expected, actual=actual)
+
+
+class FkTypeMismatch(Rule):
+    """A relation joins columns of different types, so no foreign key can hold it.
+
+    ## What it checks
+    For every relation the lock declares, the child and parent column types are equal: in the
+    lock itself (checked offline by `schemalock lint`) and in the database.
+
+    ## Why it matters
+    PostgreSQL refuses a foreign key from `text` to `uuid` (42804), so the relation is never
+    enforced, and queries that join or filter across it fail with `operator does not exist:
+    text = uuid` (the seed database's jobs statistics query).
+
+    ## Example
+    The lock says `jobs.org_id: {type: uuid, references: organizations.id}`; in the database
+    `jobs.org_id` is `text` while `organizations.id` is `uuid`.
+
+    ## Fix
+    Convert the child column to the parent's type (`ALTER COLUMN ... TYPE uuid USING ...`)
+    after proving every value converts, then add the foreign key. Not safe without that proof.
+    """
+
+    code, name = "SL203", "fk-type-mismatch"
+    severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+    needs_database = False
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        lock_db = context.lock.database
+        for table in lock_db.tables.values():
+            for fk in table.foreign_keys:
+                yield from self._compare(lock_db, table, fk, "in the lock")
+        if context.live is None:
+            return
+        for lock_table, live_table in context.matched_tables():
+            for fk in lock_table.foreign_keys:
+                yield from self._compare(context.live, live_table, fk, "in the database",
+                                         line=fk.line)
+
+    def _compare(self, database: Database, table: Table, fk: ForeignKey, where: str,
+                 line: int | None = None) -> Iterator[Finding]:
+        parent = database.tables.get((fk.ref_schema, fk.ref_table))
+        if parent is None:
+            return
+        for child_name, parent_name in zip(fk.columns, fk.ref_columns, strict=False):
+            child, target = table.column(child_name), parent.column(parent_name)
+            if child is None or target is None or child.type == target.type:
+                continue
+            yield self.finding(
+                f"{q(*table.key, child_name)} is {child.type} but references "
+                f"{q(*parent.key, parent_name)} of type {target.type} ({where})",
+                table=table, column=child_name, constraint=fk.name,
+                line=line if line is not None else fk.line,
+                expected=target.type, actual=child.type,
+            )

@@ -1,0 +1,114 @@
+"""Type names as PostgreSQL's `format_type()` prints them, from whatever alias a lock file uses.
+
+The live side reads `format_type(atttypid, atttypmod)` with `search_path = pg_catalog, public`,
+so built-in types come back unqualified in their SQL-standard spelling and user types in `public`
+come back unqualified.  `canonical_type` maps the lock's spelling onto exactly that form.
+"""
+
+from __future__ import annotations
+
+import re
+
+# alias -> canonical spelling, for types without a modifier.
+_SIMPLE: dict[str, str] = {
+    "int": "integer", "int4": "integer", "integer": "integer", "serial": "integer",
+    "serial4": "integer",
+    "int8": "bigint", "bigint": "bigint", "bigserial": "bigint", "serial8": "bigint",
+    "int2": "smallint", "smallint": "smallint", "smallserial": "smallint", "serial2": "smallint",
+    "bool": "boolean", "boolean": "boolean",
+    "float8": "double precision", "double precision": "double precision", "float": "double precision",
+    "float4": "real", "real": "real",
+    "text": "text", "uuid": "uuid", "json": "json", "jsonb": "jsonb", "bytea": "bytea",
+    "date": "date", "inet": "inet", "cidr": "cidr", "macaddr": "macaddr", "macaddr8": "macaddr8",
+    "money": "money", "xml": "xml", "tsvector": "tsvector", "tsquery": "tsquery", "oid": "oid",
+    "regclass": "regclass", "name": "name", '"char"': '"char"', "jsonpath": "jsonpath",
+    "point": "point", "line": "line", "lseg": "lseg", "box": "box", "path": "path",
+    "polygon": "polygon", "circle": "circle", "pg_lsn": "pg_lsn", "txid_snapshot": "txid_snapshot",
+    "int4range": "int4range", "int8range": "int8range", "numrange": "numrange",
+    "tsrange": "tsrange", "tstzrange": "tstzrange", "daterange": "daterange",
+    "int4multirange": "int4multirange", "int8multirange": "int8multirange",
+    "nummultirange": "nummultirange", "tsmultirange": "tsmultirange",
+    "tstzmultirange": "tstzmultirange", "datemultirange": "datemultirange",
+    "interval": "interval", "numeric": "numeric", "decimal": "numeric",
+    "varchar": "character varying", "character varying": "character varying",
+    "char": "character(1)", "character": "character(1)", "bpchar": "bpchar",
+    "bit": "bit(1)", "varbit": "bit varying", "bit varying": "bit varying",
+    "timestamp": "timestamp without time zone",
+    "timestamp without time zone": "timestamp without time zone",
+    "timestamptz": "timestamp with time zone", "timestamp with time zone": "timestamp with time zone",
+    "time": "time without time zone", "time without time zone": "time without time zone",
+    "timetz": "time with time zone", "time with time zone": "time with time zone",
+}
+
+# Types of common extensions: accepted without a declaration in the lock.
+EXTENSION_TYPES = frozenset({"citext", "hstore", "ltree", "vector", "geometry", "geography"})
+
+# Serial pseudo-types: integer types with an owned sequence as default.
+SERIAL_TYPES = {"serial": "integer", "serial4": "integer", "bigserial": "bigint",
+                "serial8": "bigint", "smallserial": "smallint", "serial2": "smallint"}
+SERIAL_FOR = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+
+_MODIFIED = re.compile(
+    r"^(?P<base>character varying|varchar|character|char|bpchar|numeric|decimal|bit varying|varbit"
+    r"|bit|float|interval)\s*\(\s*(?P<args>[0-9 ,]+)\)$"
+)
+_TIME = re.compile(
+    r"^(?P<base>timestamp|time)\s*(?:\(\s*(?P<p>\d+)\s*\))?\s*(?P<tz>with time zone|without time zone)?$"
+)
+_TIME_TZ = re.compile(r"^(?P<base>timestamptz|timetz)\s*(?:\(\s*(?P<p>\d+)\s*\))?$")
+_ARRAY = re.compile(r"^(?P<elem>.+?)\s*((\[\d*\])+)$")
+
+
+class UnknownType(ValueError):
+    pass
+
+
+def canonical_type(spelling: str, known_user_types: frozenset[str] = frozenset()) -> str:
+    """The `format_type()` spelling of a lock type, or UnknownType."""
+    text = " ".join(spelling.strip().split())
+    array = _ARRAY.match(text)
+    if array:
+        return canonical_type(array.group("elem"), known_user_types) + "[]"
+    if text.startswith("_") and len(text) > 1 and '"' not in text:
+        return canonical_type(text[1:], known_user_types) + "[]"
+    lowered = text.lower()
+    simple = _SIMPLE.get(lowered)
+    if simple is not None:
+        return simple
+    for match in (_MODIFIED.match(lowered), _TIME.match(lowered), _TIME_TZ.match(lowered)):
+        if match:
+            return _with_modifier(match)
+    user = _user_type(text)
+    if user in known_user_types or user.lower() in EXTENSION_TYPES:
+        return user if user not in EXTENSION_TYPES else user.lower()
+    raise UnknownType(spelling)
+
+
+def _with_modifier(match: re.Match[str]) -> str:
+    parts = match.groupdict()
+    base = parts["base"]
+    if base in ("timestamp", "time", "timestamptz", "timetz"):
+        zone = "with time zone" if base.endswith("tz") else (parts.get("tz") or "without time zone")
+        name = "timestamp" if base.startswith("timestamp") else "time"
+        precision = f"({parts['p']})" if parts.get("p") else ""
+        return f"{name}{precision} {zone}"
+    args = [a.strip() for a in parts["args"].split(",")]
+    if base == "float":
+        return "real" if int(args[0]) <= 24 else "double precision"
+    canonical = {"varchar": "character varying", "char": "character", "decimal": "numeric",
+                 "varbit": "bit varying", "bpchar": "character"}.get(base, base)
+    return f"{canonical}({','.join(args)})"
+
+
+def _user_type(text: str) -> str:
+    """User types are compared as format_type prints them: `public.` dropped, others qualified."""
+    return text[len("public."):] if text.startswith("public.") else text
+
+
+def suggest(spelling: str) -> str | None:
+    """The closest known type name, for "did you mean" messages."""
+    import difflib
+
+    names = sorted({*_SIMPLE, *EXTENSION_TYPES})
+    found = difflib.get_close_matches(spelling.lower(), names, n=1, cutoff=0.6)
+    return found[0] if found else None
