@@ -168,17 +168,15 @@ def read_only(
             )
         yield connection
     except psycopg.errors.QueryCanceled:
-        raise Inconclusive(
-            f"{what} hit statement_timeout ({timeouts.statement_ms} ms); "
-            "raise it with --statement-timeout"
-        ) from None
+        raise Inconclusive(what, f"statement_timeout ({timeouts.statement_ms} ms) reached; "
+                                 "raise it with --statement-timeout") from None
     except psycopg.errors.LockNotAvailable:
-        raise Inconclusive(f"{what} waited longer than lock_timeout ({timeouts.lock_ms} ms)") \
-            from None
+        raise Inconclusive(what, f"waited longer than lock_timeout ({timeouts.lock_ms} ms) for a "
+                                 "lock another session holds") from None
     except psycopg.errors.InsufficientPrivilege as error:
-        raise Inconclusive(f"{what}: permission denied ({_one_line(str(error), url)})") from None
+        raise Inconclusive(what, f"permission denied ({_one_line(str(error), url)})") from None
     except psycopg.OperationalError as error:
-        raise Inconclusive(f"{what}: connection lost ({_one_line(str(error), url)})") from None
+        raise Inconclusive(what, f"connection lost ({_one_line(str(error), url)})") from None
     finally:
         if not connection.closed and not connection.broken:
             connection.rollback()

@@ -40,6 +40,10 @@ class Inconclusive(SchemalockError):
 
     exit_code = EXIT_INCONCLUSIVE
 
+    def __init__(self, check: str, reason: str) -> None:
+        self.check, self.reason = check, reason
+        super().__init__(f"{check}: {reason}")
+
 
 class Refused(SchemalockError):
     """Refused for safety."""

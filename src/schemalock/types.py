@@ -100,15 +100,30 @@ def _with_modifier(match: re.Match[str]) -> str:
     return f"{canonical}({','.join(args)})"
 
 
+def live_type(formatted: str) -> str:
+    """A `format_type()` result in canonical form.  format_type qualifies a type whose schema
+    the role cannot see on its search path, so `public.` depends on privileges: drop it."""
+    return _user_type(formatted)
+
+
 def _user_type(text: str) -> str:
     """User types are compared as format_type prints them: `public.` dropped, others qualified."""
     return text[len("public."):] if text.startswith("public.") else text
+
+
+# Spellings from other languages and ORMs, mapped to what PostgreSQL calls them.
+_FOREIGN_SPELLINGS = {
+    "string": "text", "str": "text", "datetime": "timestamptz", "dict": "jsonb",
+    "object": "jsonb", "int64": "bigint", "long": "bigint", "int32": "integer",
+    "double": "double precision", "float64": "double precision", "guid": "uuid",
+    "blob": "bytea", "binary": "bytea", "bytes": "bytea", "decimal": "numeric",
+}
 
 
 def suggest(spelling: str) -> str | None:
     """The closest known type name, for "did you mean" messages."""
     import difflib
 
-    names = sorted({*_SIMPLE, *EXTENSION_TYPES})
-    found = difflib.get_close_matches(spelling.lower(), names, n=1, cutoff=0.6)
-    return found[0] if found else None
+    candidates = {**{name: name for name in (*_SIMPLE, *EXTENSION_TYPES)}, **_FOREIGN_SPELLINGS}
+    found = difflib.get_close_matches(spelling.lower(), sorted(candidates), n=1, cutoff=0.6)
+    return candidates[found[0]] if found else None

@@ -24,7 +24,7 @@ def verify(lock: Lock, url: str, timeouts: db.Timeouts, select: Iterable[str] = 
         report.findings = engine.run(lock, live, rules)
     except Inconclusive as error:
         # Nothing was compared: report that, never a clean pass.
-        report.inconclusive.append(InconclusiveCheck(rule="introspection", reason=str(error)))
+        report.inconclusive.append(InconclusiveCheck(rule=error.check, reason=error.reason))
     finally:
         connection.close()
     report.duration_ms = int((time.monotonic() - started) * 1000)

@@ -26,6 +26,8 @@ from schemalock.model import (
     UniqueConstraint,
 )
 
+from schemalock.types import live_type
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -123,7 +125,7 @@ def _column(_oid: int, name: str, type_: str, not_null: bool, default: str | Non
     if owned_sequence and default is not None and default.startswith("nextval("):
         default = OWNED_SEQUENCE
     return Column(
-        name=name, type=type_, nullable=not not_null,
+        name=name, type=live_type(type_), nullable=not not_null,
         default=None if is_generated else default,
         identity=_IDENTITY.get(identity),
         generated=default if is_generated else None,
@@ -142,7 +144,7 @@ def _index(_oid: int, name: str, definition: str, unique: bool, valid: bool, met
 def _domain(schema: str, name: str, type_: str, not_null: bool, default: str | None,
             check_names: list[str], check_exprs: list[str]) -> Domain:
     return Domain(
-        schema=schema, name=name, type=type_, nullable=not not_null, default=default,
+        schema=schema, name=name, type=live_type(type_), nullable=not not_null, default=default,
         checks=tuple(CheckConstraint(expression=e, name=n) for n, e in zip(check_names, check_exprs,
                                                                             strict=True)),
     )

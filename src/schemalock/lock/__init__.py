@@ -14,6 +14,13 @@ from schemalock.model import Lock
 
 def load_lock(path: str) -> Lock:
     text, digest = _read(path)
+    return parse_lock(text, path, digest)
+
+
+def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lock:
+    """A lock from its text; `path` is only used in messages."""
+    if digest is None:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
         data, positions = yamlsafe.load(text)
     except yamlsafe.YamlError as error:

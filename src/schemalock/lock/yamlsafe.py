@@ -46,17 +46,29 @@ def load(text: str) -> tuple[Any, Positions]:
     try:
         node = yaml.compose(text, Loader=loader_class)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "invalid YAML"
-        if mark is None:
-            raise YamlError(problem) from None
-        raise YamlError(problem, mark.line + 1, mark.column + 1) from None
+        raise _explain(error, text) from None
     except yaml.YAMLError as error:
         raise YamlError(str(error).splitlines()[0]) from None
     if node is None:
         return None, {}
     builder = _Builder()
     return builder.build(node, ()), builder.positions
+
+
+def _explain(error: yaml.MarkedYAMLError, text: str) -> YamlError:
+    """PyYAML's error, pointed where a person should look."""
+    problem = error.problem or error.context or "invalid YAML"
+    mark = error.problem_mark or error.context_mark
+    if "end of stream" in problem and error.context_mark is not None:
+        mark = error.context_mark  # where the unclosed quote or bracket opened
+        problem = f"{error.context}: {problem}"
+    if mark is None:
+        return YamlError(problem)
+    lines = text.splitlines()
+    line_text = lines[mark.line] if mark.line < len(lines) else ""
+    if "\t" in line_text[: mark.column + 1]:
+        problem = "a tab character; YAML is indented with spaces"
+    return YamlError(problem, mark.line + 1, mark.column + 1)
 
 
 class _Builder:

@@ -47,7 +47,7 @@ def _summary(report: Report) -> Text:
         agree = f"the lock and {report.target_url} agree" if report.target_url else \
             f"{report.lock_path} is consistent"
         return Text(f"No findings: {agree} ({report.duration_ms} ms).", style="green")
-    parts = [f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 else ''}"
+    parts = [f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 and s.value != 'info' else ''}"
              for s in Severity]
     if report.inconclusive:
         parts.append(f"{len(report.inconclusive)} inconclusive")

@@ -146,7 +146,8 @@ class InvalidIndex(Rule):
     the rows it missed. It looks present to anyone reading the schema.
 
     ## Example
-    A concurrent build of `jobs_org_id_idx` was cancelled; `\d jobs` shows it as INVALID.
+    A concurrent build of `jobs_org_id_idx` was cancelled; psql's `\\d jobs` shows it as
+    INVALID.
 
     ## Fix
     `DROP INDEX CONCURRENTLY`, then `CREATE INDEX CONCURRENTLY` again. Safe.

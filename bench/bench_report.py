@@ -1,0 +1,285 @@
+"""The machine description and the Markdown report (bench/RESULTS.md, also printed)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench_server import BuiltDatabase, CatalogCounts
+from bench_timing import SeriesSummary, Spread
+
+# The issue's targets: reported next to the figures, never asserted.
+MAX_VERIFY_RATIO_5000 = 0.5
+MAX_VERIFY_PEAK_MB_5000 = 150.0
+MAX_VERIFY_RATIO_12 = 2.5
+MAX_STARTUP_RATIO = 8.0
+
+
+@dataclass(frozen=True)
+class Environment:
+    server_version: str
+    server_description: str
+    pg_dump_path: str
+    pg_dump_version: str
+    schemalock_version: str
+    python_path: str
+
+
+@dataclass(frozen=True)
+class Commands:
+    verify: str
+    snapshot: str
+    pg_dump: str
+    inspector: str
+    version: str
+    bare_python: str
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    tables: int
+    title: str
+    database: BuiltDatabase
+    display_url: str
+    counts: CatalogCounts
+    lock_kib: float
+    runs: int
+    verify: SeriesSummary
+    inspector: SeriesSummary
+    pg_dump_wall: Spread
+    pg_dump_peak_mib: Spread
+
+
+@dataclass(frozen=True)
+class StartupResult:
+    runs: int
+    warmups: int
+    version: SeriesSummary  # `schemalock --version`, paired with `python -c pass`
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    measured: str
+    met: bool | None  # None: the size was not run
+
+
+def render(
+    environment: Environment,
+    commands: Commands,
+    sizes: list[SizeResult],
+    startup: StartupResult,
+    started_at: str,
+    total_seconds: float,
+) -> str:
+    sections = [
+        _header(started_at, total_seconds),
+        _machine_section(environment),
+        _method_section(commands),
+        *(_size_section(size) for size in sizes),
+        _startup_section(startup, commands),
+        _targets_section(targets(sizes, startup)),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def _header(started_at: str, total_seconds: float) -> str:
+    minutes, seconds = divmod(round(total_seconds), 60)
+    return (
+        "# schemalock benchmark\n\n"
+        f"Run {started_at} by `make bench` (`bench/run.py`); the whole run, database builds "
+        f"included, took {minutes} min {seconds:02d} s."
+    )
+
+
+def _machine_section(environment: Environment) -> str:
+    rows = [
+        ("CPU", f"{_cpu_model()}, {os.cpu_count()} cores"),
+        ("RAM", f"{_ram_gib():.1f} GiB"),
+        ("Kernel", f"{platform.system()} {platform.release()}"),
+        ("Python", f"{platform.python_version()} (`{environment.python_path}`)"),
+        ("PostgreSQL server", environment.server_version),
+        ("Server", environment.server_description),
+        ("pg_dump", f"{environment.pg_dump_version} (`{environment.pg_dump_path}`)"),
+        ("schemalock", f"{environment.schemalock_version}, {_source_state()}"),
+    ]
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    return f"## Machine\n\n| | |\n|---|---|\n{table}"
+
+
+def _method_section(commands: Commands) -> str:
+    return f"""## Method
+
+Every figure is one whole process, from spawn to exit: wall time, and peak RSS (`ru_maxrss` from
+`os.wait4` for exactly that child; pg_dump's figure is the client only, not the server backend).
+Each tool runs in pairs with the yardstick, alternating tool, pg_dump, tool, pg_dump, ... after
+one warm-up pair; the ratio is taken per pair (tool wall / pg_dump wall in the same pair) and
+the table shows the median ratio with its min-max.  Walls are medians with min-max.
+
+- A, schemalock: `{commands.verify}`; the lock comes from `{commands.snapshot}` beforehand,
+  untimed, and every verify must exit 0 (clean).
+- B, yardstick: `{commands.pg_dump}`
+- C, reference: `{commands.inspector}` (SQLAlchemy Inspector: `get_multi_columns`,
+  `get_multi_pk_constraint`, `get_multi_foreign_keys`, `get_multi_indexes`,
+  `get_multi_unique_constraints`, `get_multi_check_constraints`), also paired with pg_dump.
+
+The synthetic schemas (500 and 5,000 tables) come from `random.Random(42)`: about 10 columns per
+table of mixed types, bigint identity (~60%) or uuid primary keys, 0-3 foreign keys to earlier
+tables (~75% indexed), plain, composite, partial, expression and GIN indexes, single and composite
+unique constraints, column and table check constraints; all in schema `public`."""
+
+
+def _size_section(size: SizeResult) -> str:
+    counts = size.counts
+    built = (
+        "reused from an earlier run"
+        if size.database.build_seconds is None
+        else f"built in {size.database.build_seconds:.1f} s"
+    )
+    facts = (
+        f"Database `{size.database.name}` (`{size.display_url}`): {counts.tables} tables, "
+        f"{counts.columns} columns, {counts.indexes} indexes, {counts.foreign_keys} foreign keys, "
+        f"{counts.unique_constraints} unique and {counts.check_constraints} check constraints; "
+        f"{built}; lock file {size.lock_kib:.0f} KiB.  {size.runs} pairs per tool."
+    )
+    header = (
+        "| tool | wall s, median (min-max) | ratio vs paired pg_dump, median (min-max) "
+        "| peak RSS MiB, median (max) |\n|---|---|---|---|"
+    )
+    rows = [
+        _tool_row("A `schemalock verify --no-data`", size.verify),
+        _tool_row("C SQLAlchemy Inspector", size.inspector),
+        f"| B `pg_dump --schema-only` | {size.pg_dump_wall.show(3)} | 1 (yardstick) "
+        f"| {_peak(size.pg_dump_peak_mib)} |",
+    ]
+    ratios = (
+        f"Per-pair ratios: verify {_listed(size.verify.ratios)}; "
+        f"Inspector {_listed(size.inspector.ratios)}."
+    )
+    body = "\n".join([header, *rows])
+    return f"## {size.tables:,} tables: {size.title}\n\n{facts}\n\n{body}\n\n{ratios}"
+
+
+def _tool_row(label: str, summary: SeriesSummary) -> str:
+    return (
+        f"| {label} | {summary.wall.show(3)} | {summary.ratio.show(2)} "
+        f"| {_peak(summary.peak_mib)} |"
+    )
+
+
+def _peak(spread: Spread) -> str:
+    return f"{spread.median:.1f} ({spread.high:.1f})"
+
+
+def _listed(ratios: tuple[float, ...]) -> str:
+    return ", ".join(f"{ratio:.2f}" for ratio in ratios)
+
+
+def _startup_section(startup: StartupResult, commands: Commands) -> str:
+    version = startup.version
+    return (
+        "## Start-up\n\n"
+        f"`{commands.version}` paired with `{commands.bare_python}` (the same interpreter), "
+        f"{startup.runs} pairs after {startup.warmups} warm-up pairs.\n\n"
+        "| command | wall ms, median (min-max) | ratio, median (min-max) "
+        "| peak RSS MiB, median (max) |\n|---|---|---|---|\n"
+        f"| `schemalock --version` | {_milliseconds(version.wall)} | {version.ratio.show(2)} "
+        f"| {_peak(version.peak_mib)} |\n"
+        f"| `python -c pass` | {_milliseconds(version.yardstick_wall)} | 1 (yardstick) | |\n\n"
+        f"Per-pair ratios: {_listed(version.ratios)}."
+    )
+
+
+def _milliseconds(spread: Spread) -> str:
+    return f"{spread.median * 1000:.0f} ({spread.low * 1000:.0f}-{spread.high * 1000:.0f})"
+
+
+def targets(sizes: list[SizeResult], startup: StartupResult) -> list[Target]:
+    by_tables = {size.tables: size for size in sizes}
+    large, small = by_tables.get(5000), by_tables.get(12)
+    startup_ratio = startup.version.ratio.median
+    targets = [
+        _ratio_target("5,000 tables: verify wall", large, MAX_VERIFY_RATIO_5000),
+        _peak_target(large),
+        _ratio_target("12 tables: verify wall", small, MAX_VERIFY_RATIO_12),
+        Target(
+            f"`schemalock --version` <= {MAX_STARTUP_RATIO:g}x `python -c pass`",
+            f"{startup_ratio:.2f}x",
+            startup_ratio <= MAX_STARTUP_RATIO,
+        ),
+    ]
+    return targets
+
+
+def _ratio_target(label: str, size: SizeResult | None, limit: float) -> Target:
+    label = f"{label} <= {limit:g}x pg_dump"
+    if size is None:
+        return Target(label, "not run", None)
+    ratio = size.verify.ratio.median
+    return Target(label, f"{ratio:.2f}x", ratio <= limit)
+
+
+def _peak_target(size: SizeResult | None) -> Target:
+    label = f"5,000 tables: verify peak memory <= {MAX_VERIFY_PEAK_MB_5000:g} MB"
+    if size is None:
+        return Target(label, "not run", None)
+    peak_mib = size.verify.peak_mib.median
+    peak_mb = peak_mib * 1024 * 1024 / 1e6
+    return Target(
+        label, f"{peak_mb:.1f} MB ({peak_mib:.1f} MiB)", peak_mb <= MAX_VERIFY_PEAK_MB_5000
+    )
+
+
+def _targets_section(found: list[Target]) -> str:
+    rows = "\n".join(
+        f"| {target.label} | {target.measured} | {_verdict(target.met)} |" for target in found
+    )
+    return (
+        "## Targets\n\nReported, not asserted.\n\n"
+        f"| target | measured (median) | result |\n|---|---|---|\n{rows}"
+    )
+
+
+def _verdict(met: bool | None) -> str:
+    return "not run" if met is None else ("PASS" if met else "MISS")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _ram_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _source_state() -> str:
+    """The commit measured, and whether src/ differed from it (others edit it concurrently)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = _git(root, "rev-parse", "--short", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--", "src")
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"git {commit}" + (" with uncommitted changes in src/" if dirty else "")
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()

