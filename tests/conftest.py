@@ -51,12 +51,12 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def execute(url: str, statements: str) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statements)  # type: ignore[arg-type]
+        connection.execute(statements)
 
 
 def query(url: str, text: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as connection:
-        return connection.execute(text).fetchall()  # type: ignore[arg-type]
+        return connection.execute(text).fetchall()
 
 
 @pytest.fixture
@@ -69,8 +69,9 @@ def database(pg_server: Server) -> Iterator[str]:
         yield pg_server.url_for(name)
     finally:
         with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 @dataclass(frozen=True)

@@ -22,28 +22,53 @@ def _error(text: str) -> LockFileError:
     return caught.value
 
 
-@pytest.mark.parametrize(("text", "line", "needle"), [
-    ("version: 1\ntables:\n  jobs: {columns: {id: {type: 'uuid}}}\n", 3,
-     "while scanning a quoted scalar: found unexpected end of stream"),
-    ("version: 1\ntables:\n\tjobs: {}\n", 3, "a tab character; YAML is indented with spaces"),
-    ("version: 1\ntables:\n  jobs: {}\n  users: {}\n  jobs: {}\n", 5,
-     "duplicate key 'jobs' (first at line 3, again at line 5)"),
-    ("version: 1\ntables:\n  jobs:\n    columns:\n      id: {type: strng}\n", 5,
-     "unknown type 'strng'; did you mean 'text'"),
-    ("version: 1\ntables:\n  jobs:\n    colums: {}\n", 4, "unknown key 'colums'"),
-    ("version: 1\ntables:\n  jobs:\n    columns:\n      id: {type: uuid, nullable: maybe}\n", 5,
-     "nullable"),
-    ("version: 99\ntables: {}\n", 1, "written by a newer schemalock"),
-    ("tables: {}\n", 1, "missing `version: 1`"),
-    ("- a\n- b\n", 1, "a lock file is a mapping"),
-    ("version: 1\ntables: !!python/object/apply:os.system [id]\n", 2, "unsupported tag"),
-    ("version: 1\ntables:\n  a: {columns: {x: {type: int}}}\n  public.a: {columns: {}}\n", 4,
-     "listed twice"),
-    ("version: 1\ntables:\n  t:\n    columns:\n      id: {type: int, primary_key: true}\n"
-     "    primary_key: [id]\n", 6, "primary key given both"),
-    ("version: 1\ntables:\n  t: {columns: {id: {type: serial, default: '1'}}}\n", 3,
-     "serial column has its sequence as default"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        (
+            "version: 1\ntables:\n  jobs: {columns: {id: {type: 'uuid}}}\n",
+            3,
+            "while scanning a quoted scalar: found unexpected end of stream",
+        ),
+        ("version: 1\ntables:\n\tjobs: {}\n", 3, "a tab character; YAML is indented with spaces"),
+        (
+            "version: 1\ntables:\n  jobs: {}\n  users: {}\n  jobs: {}\n",
+            5,
+            "duplicate key 'jobs' (first at line 3, again at line 5)",
+        ),
+        (
+            "version: 1\ntables:\n  jobs:\n    columns:\n      id: {type: strng}\n",
+            5,
+            "unknown type 'strng'; did you mean 'text'",
+        ),
+        ("version: 1\ntables:\n  jobs:\n    colums: {}\n", 4, "unknown key 'colums'"),
+        (
+            "version: 1\ntables:\n  jobs:\n    columns:\n      id: {type: uuid, nullable: maybe}\n",
+            5,
+            "nullable",
+        ),
+        ("version: 99\ntables: {}\n", 1, "written by a newer schemalock"),
+        ("tables: {}\n", 1, "missing `version: 1`"),
+        ("- a\n- b\n", 1, "a lock file is a mapping"),
+        ("version: 1\ntables: !!python/object/apply:os.system [id]\n", 2, "unsupported tag"),
+        (
+            "version: 1\ntables:\n  a: {columns: {x: {type: int}}}\n  public.a: {columns: {}}\n",
+            4,
+            "listed twice",
+        ),
+        (
+            "version: 1\ntables:\n  t:\n    columns:\n      id: {type: int, primary_key: true}\n"
+            "    primary_key: [id]\n",
+            6,
+            "primary key given both",
+        ),
+        (
+            "version: 1\ntables:\n  t: {columns: {id: {type: serial, default: '1'}}}\n",
+            3,
+            "serial column has its sequence as default",
+        ),
+    ],
+)
 def test_bad_lock_files(text: str, line: int, needle: str) -> None:
     error = _error(text)
     assert error.line == line, str(error)
@@ -52,8 +77,9 @@ def test_bad_lock_files(text: str, line: int, needle: str) -> None:
 
 
 def test_did_you_mean_suggests_a_real_type() -> None:
-    assert "did you mean 'timestamptz'" in str(_error(
-        "version: 1\ntables: {t: {columns: {a: {type: timestampz}}}}\n"))
+    assert "did you mean 'timestamptz'" in str(
+        _error("version: 1\ntables: {t: {columns: {a: {type: timestampz}}}}\n")
+    )
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
@@ -66,7 +92,8 @@ def test_alias_bomb_is_refused_quickly() -> None:
 def test_yaml_11_words_stay_strings() -> None:
     lock = parse_lock(
         "version: 1\ntables:\n  on:\n    columns:\n      no: {type: text, values: [yes, no, on]}\n"
-        "      null: {type: int, default: 0123}\n")
+        "      null: {type: int, default: 0123}\n"
+    )
     table = lock.database.tables[("public", "on")]
     assert [c.name for c in table.columns] == ["no", "null"]
     assert table.columns[0].values == ("yes", "no", "on")
@@ -74,8 +101,10 @@ def test_yaml_11_words_stay_strings() -> None:
 
 
 def test_scalars_become_sql_text() -> None:
-    lock = parse_lock("version: 1\ntables:\n  t:\n    columns:\n"
-                      "      a: {type: int, default: 0}\n      b: {type: boolean, default: false}\n")
+    lock = parse_lock(
+        "version: 1\ntables:\n  t:\n    columns:\n"
+        "      a: {type: int, default: 0}\n      b: {type: boolean, default: false}\n"
+    )
     assert [c.default for c in lock.database.tables[("public", "t")].columns] == ["0", "false"]
 
 
@@ -99,14 +128,20 @@ tables:
 """)
     invoices = lock.database.tables[("billing", "invoices")]
     assert invoices.column("id") is not None
-    assert invoices.columns[0].type == "integer" and invoices.columns[0].default == OWNED_SEQUENCE
+    assert invoices.columns[0].type == "integer"
+    assert invoices.columns[0].default == OWNED_SEQUENCE
     assert not invoices.columns[0].nullable
     assert invoices.columns[1].type == "billing.status"
     assert invoices.columns[3].type == "numeric(12,2)"
     fk = invoices.foreign_keys[0]
-    assert (fk.ref_schema, fk.ref_table, fk.ref_columns, fk.on_delete) == \
-        ("public", "organizations", ("id",), "cascade")
-    assert invoices.line == 5 and invoices.columns[2].line == 9
+    assert (fk.ref_schema, fk.ref_table, fk.ref_columns, fk.on_delete) == (
+        "public",
+        "organizations",
+        ("id",),
+        "cascade",
+    )
+    assert invoices.line == 5
+    assert invoices.columns[2].line == 9
     assert ("public", "a.b") in lock.database.tables
 
 
@@ -131,16 +166,22 @@ def test_unusable_paths(tmp_path: Path, kind: str) -> None:
         path.write_text("# nothing here\n")
     result = run_cli("verify", "--lock", str(path), "--database-url", NO_SERVER)
     assert result.exit_code == 2
-    expected = {"missing": "no such file", "directory": "is a directory",
-                "empty": "lock file is empty", "comments": "lock file is empty"}[kind]
+    expected = {
+        "missing": "no such file",
+        "directory": "is a directory",
+        "empty": "lock file is empty",
+        "comments": "lock file is empty",
+    }[kind]
     assert expected in result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
 
 
 def test_cli_reports_lock_error_before_connecting(tmp_path: Path) -> None:
     lock = write(tmp_path / "schema_lock.yaml", "version: 1\ntables:\n  a: {}\n  a: {}\n")
     result = run_cli("verify", "--lock", lock, "--database-url", NO_SERVER)
     assert result.exit_code == 2
-    assert result.stderr == (f"schemalock: error: {lock}:4:3: duplicate key 'a' "
-                             "(first at line 3, again at line 4)\n")
+    assert result.stderr == (
+        f"schemalock: error: {lock}:4:3: duplicate key 'a' (first at line 3, again at line 4)\n"
+    )
     assert "secret" not in result.stderr

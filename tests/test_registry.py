@@ -12,17 +12,29 @@ import pytest
 from schemalock.lock.format import json_schema_text
 from schemalock.render import rules_doc
 from schemalock.rules import RULES, find_rule
-from schemalock.rules.base import DOC_SECTIONS
+from schemalock.rules.base import DOC_SECTIONS, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # DESIGN.md's contract: these names exist, in these categories.  Later issues add the rest.
 CONTRACT = {
-    "structure": ["missing-table", "extra-table", "missing-column", "extra-column",
-                  "column-type-mismatch", "nullability-mismatch", "default-mismatch",
-                  "primary-key-mismatch", "missing-foreign-key", "foreign-key-mismatch",
-                  "missing-unique", "missing-index", "check-mismatch", "enum-mismatch",
-                  "invalid-index"],
+    "structure": [
+        "missing-table",
+        "extra-table",
+        "missing-column",
+        "extra-column",
+        "column-type-mismatch",
+        "nullability-mismatch",
+        "default-mismatch",
+        "primary-key-mismatch",
+        "missing-foreign-key",
+        "foreign-key-mismatch",
+        "missing-unique",
+        "missing-index",
+        "check-mismatch",
+        "enum-mismatch",
+        "invalid-index",
+    ],
     "integrity": ["fk-type-mismatch"],
 }
 
@@ -38,15 +50,21 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
 
 
 def test_codes_group_by_category() -> None:
-    prefixes = {"lock": "SL0", "structure": "SL1", "integrity": "SL2", "identifiers": "SL3",
-                "data": "SL4", "contracts": "SL5"}
+    prefixes = {
+        "lock": "SL0",
+        "structure": "SL1",
+        "integrity": "SL2",
+        "identifiers": "SL3",
+        "data": "SL4",
+        "contracts": "SL5",
+    }
     for rule in RULES:
         assert rule.code.startswith(prefixes[rule.category.value]), rule.code
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
-def test_docstring_has_every_section(rule: type) -> None:
-    doc = rule.documentation()  # type: ignore[attr-defined]
+def test_docstring_has_every_section(rule: type[Rule]) -> None:
+    doc = rule.documentation()
     assert doc.splitlines()[0].endswith("."), "first line is a one-sentence summary"
     for section in DOC_SECTIONS:
         assert f"## {section}" in doc, f"{rule.code} lacks '## {section}'"
@@ -76,4 +94,5 @@ def test_json_schema_is_fresh_and_draft07() -> None:
     schema = json.loads(committed)
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     jsonschema.Draft7Validator.check_schema(schema)
-    assert "$defs" not in committed and "prefixItems" not in committed
+    assert "$defs" not in committed
+    assert "prefixItems" not in committed

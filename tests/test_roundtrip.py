@@ -26,13 +26,17 @@ def test_rich_schema_round_trip_is_clean(database: str, tmp_path: Path) -> None:
     execute(database, RICH_SCHEMA)
     lock = tmp_path / "schema_lock.yaml"
     snapshot(database, lock)
-    result = run_cli("verify", "--lock", str(lock), "--database-url", database,
-                     "--format", "json")
+    result = run_cli("verify", "--lock", str(lock), "--database-url", database, "--format", "json")
     report = json.loads(result.stdout)
     assert report["findings"] == [], [f["message"] for f in report["findings"]]
     assert result.exit_code == 0
-    assert report["summary"] == {"error": 0, "warning": 0, "info": 0, "inconclusive": 0,
-                                 "duration_ms": report["summary"]["duration_ms"]}
+    assert report["summary"] == {
+        "error": 0,
+        "warning": 0,
+        "info": 0,
+        "inconclusive": 0,
+        "duration_ms": report["summary"]["duration_ms"],
+    }
 
 
 def test_snapshot_covers_every_object_kind(database: str, tmp_path: Path) -> None:
@@ -43,24 +47,37 @@ def test_snapshot_covers_every_object_kind(database: str, tmp_path: Path) -> Non
     assert lock["database"]["schemas"] == ["public", "Audit Log", "billing"]
     tables = lock["tables"]
     assert set(tables) == {
-        "organizations", "user", "jobs", "quota_usage", "billing.invoices",
-        "billing.invoice_lines", "Audit Log.Order Items", "events", "webhook_events",
-        "scratch_cache", "plans",
+        "organizations",
+        "user",
+        "jobs",
+        "quota_usage",
+        "billing.invoices",
+        "billing.invoice_lines",
+        "Audit Log.Order Items",
+        "events",
+        "webhook_events",
+        "scratch_cache",
+        "plans",
     }, "partitions, views, materialized views and sequences are not tables"
-    assert lock["enums"] == {"job_status": ["pending", "running", "completed", "failed"],
-                             "billing.Plan Tier": ["free", "Pro", "enterprise"]}
+    assert lock["enums"] == {
+        "job_status": ["pending", "running", "completed", "failed"],
+        "billing.Plan Tier": ["free", "Pro", "enterprise"],
+    }
     assert set(lock["domains"]) == {"email_address", "billing.money_amount"}
     assert tables["events"]["partition_by"] == "RANGE (occurred_at)"
     assert tables["events"]["primary_key"] == ["id", "occurred_at"]
     user = tables["user"]["columns"]
     assert user["order"] == {"type": "bigint", "identity": "always", "primary_key": True}
     assert user["Mixed Case"]["identity"] == "by default"
-    assert 'it\'s "quoted"' in user and "naïve" in user
+    assert 'it\'s "quoted"' in user
+    assert "naïve" in user
     jobs = tables["jobs"]
     assert jobs["columns"]["id"] == {"type": "serial", "primary_key": True}
     assert jobs["columns"]["total"]["generated"] == "(price * (quantity)::numeric)"
-    assert jobs["indexes"]["jobs_status_created_idx"]["columns"] == \
-        ["status", "created_at DESC NULLS LAST"]
+    assert jobs["indexes"]["jobs_status_created_idx"]["columns"] == [
+        "status",
+        "created_at DESC NULLS LAST",
+    ]
     assert jobs["indexes"]["jobs_metadata_gin"]["method"] == "gin"
     assert jobs["indexes"]["jobs_org_keyword_key"]["include"] == ["status"]
     assert tables["billing.invoices"]["foreign_keys"]["invoices_org_fk"]["match"] == "full"
@@ -77,8 +94,9 @@ def test_snapshot_is_deterministic(database: str, tmp_path: Path) -> None:
     assert first == second
 
 
-def test_snapshot_validates_against_the_committed_json_schema(database: str,
-                                                               tmp_path: Path) -> None:
+def test_snapshot_validates_against_the_committed_json_schema(
+    database: str, tmp_path: Path
+) -> None:
     execute(database, RICH_SCHEMA)
     document = yaml.safe_load(snapshot(database, tmp_path / "lock.yaml"))
     schema = json.loads((ROOT / "schema_lock.schema.json").read_text(encoding="utf-8"))
@@ -98,19 +116,22 @@ def test_unreadable_objects_are_not_missing(database: str, tmp_path: Path) -> No
     lock = tmp_path / "lock.yaml"
     snapshot(database, lock)
     role = f"reader_{abs(hash(database)) % 10**8}"
-    execute(database, f"""
+    execute(
+        database,
+        f"""
         CREATE ROLE {role} LOGIN;
         REVOKE ALL ON ALL TABLES IN SCHEMA public, billing, "Audit Log" FROM PUBLIC;
         REVOKE USAGE ON SCHEMA public FROM PUBLIC;
-    """)
+    """,
+    )
     try:
-        from conftest import Server  # noqa: F401  (type only)
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        from conftest import Server  # noqa: F401  (type only)
 
         params = conninfo_to_dict(database)
         params["user"] = role
-        result = run_cli("verify", "--lock", str(lock), "--database-url",
-                         make_conninfo(**params))  # type: ignore[arg-type]
+        result = run_cli("verify", "--lock", str(lock), "--database-url", make_conninfo(**params))  # type: ignore[arg-type]
         assert result.exit_code == 0, result.stdout + result.stderr
         assert "No findings" in result.stdout
     finally:

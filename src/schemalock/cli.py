@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -36,33 +36,55 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     error = "error"
     warning = "warning"
     info = "info"
 
 
 LockOption = Annotated[str, typer.Option("--lock", "-l", help="Lock file.", show_default=True)]
-UrlOption = Annotated[str | None, typer.Option(
-    "--database-url", "-d", show_default=False,
-    help="PostgreSQL URL; else SCHEMALOCK_DATABASE_URL or DATABASE_URL.")]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        "-d",
+        show_default=False,
+        help="PostgreSQL URL; else SCHEMALOCK_DATABASE_URL or DATABASE_URL.",
+    ),
+]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
-OutputOption = Annotated[str | None, typer.Option(
-    "--output", "-o", help="Write the report to this file.", show_default=False)]
-FailOnOption = Annotated[FailOn, typer.Option(
-    "--fail-on", help="Exit 1 when a finding is at least this severe.")]
-SelectOption = Annotated[list[str] | None, typer.Option(
-    "--select", help="Only these rules (codes, code prefixes or names; repeat or comma-separate).",
-    show_default=False)]
-IgnoreOption = Annotated[list[str] | None, typer.Option(
-    "--ignore", help="Skip these rules (codes, code prefixes or names).", show_default=False)]
-TimeoutOption = Annotated[float, typer.Option(
-    "--statement-timeout", min=0.1, help="Seconds any one query may run (lock_timeout is less).")]
+OutputOption = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write the report to this file.", show_default=False),
+]
+FailOnOption = Annotated[
+    FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")
+]
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Only these rules (codes, code prefixes or names; repeat or comma-separate).",
+        show_default=False,
+    ),
+]
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore", help="Skip these rules (codes, code prefixes or names).", show_default=False
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--statement-timeout", min=0.1, help="Seconds any one query may run (lock_timeout is less)."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -73,8 +95,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
@@ -89,8 +115,9 @@ def verify(
     fail_on: FailOnOption = FailOn.error,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
-    no_data: Annotated[bool, typer.Option("--no-data", help="Structure only: no row checks.")]
-    = False,
+    no_data: Annotated[
+        bool, typer.Option("--no-data", help="Structure only: no row checks.")
+    ] = False,
     statement_timeout: TimeoutOption = 30.0,
 ) -> None:
     """Compare the lock with the live database and report every difference."""
@@ -100,8 +127,9 @@ def verify(
 
     loaded = load_lock(lock)
     url = db.resolve_url(database_url)
-    report = verifying.verify(loaded, url, db.Timeouts(int(statement_timeout * 1000)),
-                              select or (), ignore or ())
+    report = verifying.verify(
+        loaded, url, db.Timeouts(int(statement_timeout * 1000)), select or (), ignore or ()
+    )
     _finish(report, output_format, output, fail_on)
 
 
@@ -125,9 +153,15 @@ def lint(
 @app.command()
 def snapshot(
     database_url: UrlOption = None,
-    schema: Annotated[list[str] | None, typer.Option(
-        "--schema", "-s", help="Schema to include (repeat); default: every user schema.",
-        show_default=False)] = None,
+    schema: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--schema",
+            "-s",
+            help="Schema to include (repeat); default: every user schema.",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOption = None,
     statement_timeout: TimeoutOption = 30.0,
 ) -> None:
@@ -135,8 +169,9 @@ def snapshot(
     from schemalock import db
     from schemalock.snapshot import snapshot as take_snapshot
 
-    text = take_snapshot(db.resolve_url(database_url), schema,
-                         db.Timeouts(int(statement_timeout * 1000)))
+    text = take_snapshot(
+        db.resolve_url(database_url), schema, db.Timeouts(int(statement_timeout * 1000))
+    )
     _write(text, output)
     if output:
         print(f"wrote {output}", file=sys.stderr)
@@ -144,8 +179,9 @@ def snapshot(
 
 @app.command()
 def rules(
-    output_format: Annotated[str, typer.Option(
-        "--format", "-f", help="text, or markdown (the docs/rules.md page).")] = "text",
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, or markdown (the docs/rules.md page).")
+    ] = "text",
 ) -> None:
     """List every rule: code, name, severity, category."""
     from schemalock.render import rules_doc
@@ -181,7 +217,7 @@ def schema(output: OutputOption = None) -> None:
 
 @app.command()
 def demo(
-    keep: Annotated[bool, typer.Option(help="Leave the embedded server's files behind.")] = False,
+    keep: Annotated[bool, typer.Option(help="Keep the demo's lock file.")] = False,
 ) -> None:
     """Run the whole story on an embedded PostgreSQL: build, snapshot, drift, verify."""
     from schemalock.demo import run_demo
@@ -202,8 +238,9 @@ def _write(text: str, output: str | None) -> None:
         raise UsageError(f"{output}: cannot write: {error.strerror}") from None
 
 
-def _finish(report: Report, output_format: OutputFormat, output: str | None,
-            fail_on: FailOn) -> NoReturn:
+def _finish(
+    report: Report, output_format: OutputFormat, output: str | None, fail_on: FailOn
+) -> NoReturn:
     from schemalock.findings import Severity
 
     if output_format is OutputFormat.json:
@@ -241,25 +278,28 @@ def main() -> NoReturn:
     try:
         app()  # standalone: usage errors exit 2, typer.Exit exits with its code
     except SchemalockError as error:
-        if debug:
-            raise
-        _fail(str(error), error.exit_code)
+        _fail(str(error), error.exit_code, debug)
     except Exception as error:  # a bug: one redacted line, the traceback only with --debug
-        if debug:
-            raise
-        _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
-              EXIT_USAGE)
+        _fail(
+            f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
+            EXIT_USAGE,
+            debug,
+        )
     sys.exit(EXIT_CLEAN)
 
 
-def _fail(message: str, code: int) -> NoReturn:
+def _fail(message: str, code: int, debug: bool) -> NoReturn:
     from schemalock.db import URL_ENV_VARS, redact
 
     urls = [os.environ.get(name, "") for name in URL_ENV_VARS]
     urls += [arg.split("=", 1)[-1] for arg in sys.argv if "://" in arg or "password=" in arg]
+    if debug:
+        import traceback
+
+        message = f"{traceback.format_exc()}{message}"
     for url in urls:
         message = redact(message, url)
-    print(f"schemalock: error: {message}", file=sys.stderr)
+    print(f"schemalock: error: {message}" if not debug else message, file=sys.stderr)
     sys.exit(code)
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import psycopg
 
 URL_ENV_VARS = ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL")
+_INVALID_OPTION = re.compile(r"invalid .* value .*for connection option|invalid (sslmode|URI)")
 _DRIVER_SUFFIX = re.compile(r"^(postgres(?:ql)?)\+[a-z0-9_]+://", re.IGNORECASE)
 
 
@@ -76,8 +77,12 @@ def secrets_of(url: str) -> list[str]:
     password = _password(url)
     if not password:
         return []
-    forms = {password, quote(password, safe=""), quote(password),
-             base64.b64encode(password.encode()).decode()}
+    forms = {
+        password,
+        quote(password, safe=""),
+        quote(password),
+        base64.b64encode(password.encode()).decode(),
+    }
     raw = re.search(r"://[^:/@]*:([^@]*)@", url)
     if raw:
         forms.add(raw.group(1))
@@ -133,7 +138,10 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
             prepare_threshold=None,
         )
     except psycopg.Error as error:
-        raise ConnectionFailed(f"cannot connect: {_one_line(str(error), url)}") from None
+        message = _one_line(str(error), url)
+        if _INVALID_OPTION.search(message):  # libpq validates option values only at connect
+            raise UsageError(f"invalid database URL ({message}); password redacted") from None
+        raise ConnectionFailed(f"cannot connect: {message}") from None
     connection.read_only = True
     return connection
 
@@ -145,7 +153,9 @@ def _one_line(message: str, url: str) -> str:
 
 @contextmanager
 def read_only(
-    connection: psycopg.Connection[tuple[object, ...]], timeouts: Timeouts, what: str = "introspection"
+    connection: psycopg.Connection[tuple[object, ...]],
+    timeouts: Timeouts,
+    what: str = "introspection",
 ) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """One REPEATABLE READ, READ ONLY transaction with the safety settings local to it.
 
@@ -168,11 +178,17 @@ def read_only(
             )
         yield connection
     except psycopg.errors.QueryCanceled:
-        raise Inconclusive(what, f"statement_timeout ({timeouts.statement_ms} ms) reached; "
-                                 "raise it with --statement-timeout") from None
+        raise Inconclusive(
+            what,
+            f"statement_timeout ({timeouts.statement_ms} ms) reached; "
+            "raise it with --statement-timeout",
+        ) from None
     except psycopg.errors.LockNotAvailable:
-        raise Inconclusive(what, f"waited longer than lock_timeout ({timeouts.lock_ms} ms) for a "
-                                 "lock another session holds") from None
+        raise Inconclusive(
+            what,
+            f"waited longer than lock_timeout ({timeouts.lock_ms} ms) for a "
+            "lock another session holds",
+        ) from None
     except psycopg.errors.InsufficientPrivilege as error:
         raise Inconclusive(what, f"permission denied ({_one_line(str(error), url)})") from None
     except psycopg.OperationalError as error:

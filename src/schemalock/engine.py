@@ -10,8 +10,9 @@ from schemalock.model import Database, Lock
 from schemalock.rules import RULES, Context, Rule
 
 
-def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
-                 offline: bool = False) -> list[type[Rule]]:
+def select_rules(
+    select: Iterable[str] = (), ignore: Iterable[str] = (), offline: bool = False
+) -> list[type[Rule]]:
     """Rules chosen by codes, code prefixes (`SL1`) or names; unknown selectors are errors."""
     chosen = [rule for rule in RULES if not (offline and rule.needs_database)]
     selected, ignored = _expand(select), _expand(ignore)
@@ -24,8 +25,11 @@ def _expand(selectors: Iterable[str]) -> set[type[Rule]]:
     rules: set[type[Rule]] = set()
     for raw in selectors:
         for selector in filter(None, (part.strip() for part in raw.split(","))):
-            matched = {r for r in RULES
-                       if r.name == selector.lower() or r.code.startswith(selector.upper())}
+            matched = {
+                r
+                for r in RULES
+                if r.name == selector.lower() or r.code.startswith(selector.upper())
+            }
             if not matched:
                 raise UsageError(f"unknown rule {selector!r} (see `schemalock rules`)")
             rules |= matched

@@ -18,8 +18,20 @@ import json
 from functools import cache
 from typing import Any
 
-_NOISE = frozenset({"location", "list_start", "list_end", "rexpr_list_start", "rexpr_list_end",
-                    "typemod", "setof", "pct_type", "stmt_location", "stmt_len"})
+_NOISE = frozenset(
+    {
+        "location",
+        "list_start",
+        "list_end",
+        "rexpr_list_start",
+        "rexpr_list_end",
+        "typemod",
+        "setof",
+        "pct_type",
+        "stmt_location",
+        "stmt_len",
+    }
+)
 _NOW = {"SVFOP_CURRENT_TIMESTAMP", "SVFOP_CURRENT_TIMESTAMP_N"}
 _NOW_FUNCTIONS = {"now", "transaction_timestamp", "current_timestamp"}
 _TEXTUAL = {"text", "varchar", "bpchar", "character varying"}
@@ -47,13 +59,14 @@ def canonical(text: str, kind: str = "expr") -> str:
 def _parse(text: str, kind: str) -> Any:
     from pglast import parse_sql
 
+    statement: Any
     if kind == "index_elem":
         statement = parse_sql(f"CREATE INDEX x ON t ({text})")[0].stmt
         return statement.indexParams[0](skip_none=True)
     if kind == "partition":
         statement = parse_sql(f"CREATE TABLE t () PARTITION BY {text}")[0].stmt
         return statement.partspec(skip_none=True)
-    statements = parse_sql(f"SELECT {text}")
+    statements: Any = parse_sql(f"SELECT {text}")
     if len(statements) != 1 or len(statements[0].stmt.targetList) != 1:
         raise ValueError("not a single expression")
     return statements[0].stmt.targetList[0].val(skip_none=True)
@@ -78,9 +91,11 @@ def _normalize(node: Any) -> Any:
     if kind == "A_Expr":
         return _operator(node)
     if kind == "TypeName":
-        return {"@": "TypeName", "names": [n for n in _names(node.get("names", ()))
-                                           if n != "pg_catalog"],
-                "arrayBounds": bool(node.get("arrayBounds"))}
+        return {
+            "@": "TypeName",
+            "names": [n for n in _names(node.get("names", ())) if n != "pg_catalog"],
+            "arrayBounds": bool(node.get("arrayBounds")),
+        }
     if kind == "String":
         return node["sval"]
     return {key: _normalize(value) for key, value in node.items() if key not in _NOISE}
@@ -138,16 +153,37 @@ def _operator(node: dict[str, Any]) -> Any:
     elif kind in _LIKE:
         kind = "AEXPR_OP"
     elif kind in ("AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN"):
-        low, high = right
+        low, high = right or (None, None)
         negate = kind == "AEXPR_NOT_BETWEEN"
-        return {"@": "BoolExpr", "boolop": "OR_EXPR" if negate else "AND_EXPR", "args": [
-            _operator({"kind": {"name": "AEXPR_OP"}, "name": [{"sval": "<" if negate else ">="}],
-                       "lexpr": left, "rexpr": low}),
-            _operator({"kind": {"name": "AEXPR_OP"}, "name": [{"sval": ">" if negate else "<="}],
-                       "lexpr": left, "rexpr": high}),
-        ]}
-    return {"@": "A_Expr", "kind": kind, "name": [n for n in name if n != "pg_catalog"],
-            "lexpr": _normalize(left), "rexpr": _normalize(right)}
+        return {
+            "@": "BoolExpr",
+            "boolop": "OR_EXPR" if negate else "AND_EXPR",
+            "args": [
+                _operator(
+                    {
+                        "kind": {"name": "AEXPR_OP"},
+                        "name": [{"sval": "<" if negate else ">="}],
+                        "lexpr": left,
+                        "rexpr": low,
+                    }
+                ),
+                _operator(
+                    {
+                        "kind": {"name": "AEXPR_OP"},
+                        "name": [{"sval": ">" if negate else "<="}],
+                        "lexpr": left,
+                        "rexpr": high,
+                    }
+                ),
+            ],
+        }
+    return {
+        "@": "A_Expr",
+        "kind": kind,
+        "name": [n for n in name if n != "pg_catalog"],
+        "lexpr": _normalize(left),
+        "rexpr": _normalize(right),
+    }
 
 
 def parse_error(text: str, kind: str = "expr") -> str | None:

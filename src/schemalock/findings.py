@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -17,7 +17,7 @@ class Severity(str, Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     LOCK = "lock"
     STRUCTURE = "structure"
     INTEGRITY = "integrity"
@@ -46,8 +46,15 @@ class Finding:
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.schema or "", self.table or "", -self.severity.rank, self.code,
-                self.column or "", self.constraint or "", self.message)
+        return (
+            self.schema or "",
+            self.table or "",
+            -self.severity.rank,
+            self.code,
+            self.column or "",
+            self.constraint or "",
+            self.message,
+        )
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ class Domain:
 
 @dataclass(frozen=True)
 class Database:
-    """A whole database as far as the lock covers it: tables, enums and domains by (schema, name)."""
+    """A database as far as the lock covers it: tables, enums and domains by (schema, name)."""
 
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     enums: dict[tuple[str, str], Enum] = field(default_factory=dict)

@@ -71,8 +71,9 @@ def split_column_ref(text: str, default_schema: str) -> tuple[str, str, str]:
 
 def lock_name(*parts: str) -> str:
     """The lock's spelling of a dotted name: parts quoted only when they hold a dot or a quote."""
-    return ".".join(f'"{p.replace(chr(34), chr(34) * 2)}"' if ("." in p or '"' in p) else p
-                    for p in parts)
+    return ".".join(
+        f'"{p.replace(chr(34), chr(34) * 2)}"' if ("." in p or '"' in p) else p for p in parts
+    )
 
 
 @cache

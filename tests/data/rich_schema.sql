@@ -117,8 +117,8 @@ ALTER TABLE webhook_events DROP COLUMN dropped_later;
 CREATE UNLOGGED TABLE scratch_cache (k text PRIMARY KEY, v bytea);
 
 -- Not tables: never in the lock, never "extra".
-CREATE VIEW active_jobs AS SELECT * FROM jobs WHERE status = 'running';
-CREATE MATERIALIZED VIEW org_counts AS SELECT org_id, count(*) FROM jobs GROUP BY org_id;
+CREATE VIEW active_jobs AS SELECT id, status FROM jobs WHERE status = 'running';
+CREATE MATERIALIZED VIEW status_counts AS SELECT status, count(*) FROM jobs GROUP BY status;
 CREATE SEQUENCE standalone_seq;
 
 CREATE TABLE plans (

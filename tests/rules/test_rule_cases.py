@@ -38,17 +38,29 @@ def test_rule_case(code: str, case: dict[str, Any]) -> None:
     lock = parse_lock(_lock_text(case["lock"]), "schema_lock.yaml")
     live = None if case.get("live") is None else parse_lock(_lock_text(case["live"])).database
     findings = engine.run(lock, live, [rule])
-    got = [{k: v for k, v in (("code", f.code), ("table", f.table), ("column", f.column),
-                              ("line", f.lock_line)) if v is not None} for f in findings]
+    got = [
+        {
+            k: v
+            for k, v in (
+                ("code", f.code),
+                ("table", f.table),
+                ("column", f.column),
+                ("line", f.lock_line),
+            )
+            if v is not None
+        }
+        for f in findings
+    ]
     expected = [dict(item, code=code) for item in case["expect"]]
     for item, finding in zip(expected, got, strict=False):
         if "line" not in item:
             finding.pop("line", None)
     assert got == expected, "\n".join(f.message for f in findings)
-    for finding in findings:
-        assert finding.rule == rule.name and finding.severity == rule.severity
+    for reported in findings:
+        assert reported.rule == rule.name
+        assert reported.severity == rule.severity
         for needle in case.get("message_contains", []):
-            assert needle in finding.message
+            assert needle in reported.message
 
 
 def test_every_rule_has_cases() -> None:

@@ -25,14 +25,18 @@ from schemalock.model import (
     Table,
     UniqueConstraint,
 )
-
 from schemalock.types import live_type
 
 if TYPE_CHECKING:
     import psycopg
 
-_FK_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
-               "d": "set default"}
+_FK_ACTIONS = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
 _FK_MATCH = {"s": "simple", "f": "full", "p": "partial"}
 _IDENTITY = {"a": "always", "d": "by default"}
 _GENERATED = {"s": "stored", "v": "virtual"}
@@ -43,13 +47,15 @@ def _query(name: str) -> str:
     return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text("utf-8")
 
 
-def _rows(connection: psycopg.Connection[Any], name: str, params: dict[str, Any],
-          **fragments: str) -> list[tuple[Any, ...]]:
+def _rows(
+    connection: psycopg.Connection[Any], name: str, params: dict[str, Any], **fragments: str
+) -> list[tuple[Any, ...]]:
     from psycopg import sql
 
     text = _query(name)
-    query = sql.SQL(text).format(**{k: sql.SQL(v) for k, v in fragments.items()}) \
-        if fragments else text
+    query = (
+        sql.SQL(text).format(**{k: sql.SQL(v) for k, v in fragments.items()}) if fragments else text
+    )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall()
@@ -71,14 +77,19 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     indexes = _group(_rows(connection, "indexes", by_oid, nulls_not_distinct=nnd))
     tables = {}
     for oid, schema, name, partition_by, comment in table_rows:
-        table = _table(schema, name, partition_by, comment, columns[oid], constraints[oid],
-                       indexes[oid])
+        table = _table(
+            schema, name, partition_by, comment, columns[oid], constraints[oid], indexes[oid]
+        )
         tables[table.key] = table
     return Database(
         tables=tables,
-        enums={(s, n): Enum(schema=s, name=n, labels=tuple(labels))
-               for s, n, labels in _rows(connection, "enums", by_schema)},
-        domains={(row[0], row[1]): _domain(*row) for row in _rows(connection, "domains", by_schema)},
+        enums={
+            (s, n): Enum(schema=s, name=n, labels=tuple(labels))
+            for s, n, labels in _rows(connection, "enums", by_schema)
+        },
+        domains={
+            (row[0], row[1]): _domain(*row) for row in _rows(connection, "domains", by_schema)
+        },
         schemas=tuple(schemas),
     )
 
@@ -90,42 +101,92 @@ def _group(rows: list[tuple[Any, ...]]) -> defaultdict[int, list[tuple[Any, ...]
     return grouped
 
 
-def _table(schema: str, name: str, partition_by: str | None, comment: str | None,
-           column_rows: list[tuple[Any, ...]], constraint_rows: list[tuple[Any, ...]],
-           index_rows: list[tuple[Any, ...]]) -> Table:
+def _table(
+    schema: str,
+    name: str,
+    partition_by: str | None,
+    comment: str | None,
+    column_rows: list[tuple[Any, ...]],
+    constraint_rows: list[tuple[Any, ...]],
+    index_rows: list[tuple[Any, ...]],
+) -> Table:
     primary_key = None
     foreign_keys, uniques, checks = [], [], []
-    for (_, con_name, kind, cols, ref_schema, ref_table, ref_cols, on_delete, on_update, match,
-         deferrable, deferred, validated, expression, nulls_not_distinct) in constraint_rows:
+    for (
+        _,
+        con_name,
+        kind,
+        cols,
+        ref_schema,
+        ref_table,
+        ref_cols,
+        on_delete,
+        on_update,
+        match,
+        deferrable,
+        deferred,
+        validated,
+        expression,
+        nulls_not_distinct,
+    ) in constraint_rows:
         if kind == "p":
             primary_key = PrimaryKey(columns=tuple(cols), name=con_name)
         elif kind == "u":
-            uniques.append(UniqueConstraint(columns=tuple(cols), name=con_name,
-                                            nulls_not_distinct=bool(nulls_not_distinct)))
+            uniques.append(
+                UniqueConstraint(
+                    columns=tuple(cols), name=con_name, nulls_not_distinct=bool(nulls_not_distinct)
+                )
+            )
         elif kind == "f":
-            foreign_keys.append(ForeignKey(
-                columns=tuple(cols), ref_schema=ref_schema, ref_table=ref_table,
-                ref_columns=tuple(ref_cols), on_delete=_FK_ACTIONS[on_delete],
-                on_update=_FK_ACTIONS[on_update], match=_FK_MATCH[match], deferrable=deferrable,
-                initially_deferred=deferred, validated=validated, name=con_name,
-            ))
+            foreign_keys.append(
+                ForeignKey(
+                    columns=tuple(cols),
+                    ref_schema=ref_schema,
+                    ref_table=ref_table,
+                    ref_columns=tuple(ref_cols),
+                    on_delete=_FK_ACTIONS[on_delete],
+                    on_update=_FK_ACTIONS[on_update],
+                    match=_FK_MATCH[match],
+                    deferrable=deferrable,
+                    initially_deferred=deferred,
+                    validated=validated,
+                    name=con_name,
+                )
+            )
         else:
             checks.append(CheckConstraint(expression=expression, name=con_name))
     return Table(
-        schema=schema, name=name, columns=tuple(_column(*row) for row in column_rows),
-        primary_key=primary_key, foreign_keys=tuple(foreign_keys), uniques=tuple(uniques),
-        checks=tuple(checks), indexes=tuple(_index(*row) for row in index_rows),
-        partition_by=partition_by, comment=comment,
+        schema=schema,
+        name=name,
+        columns=tuple(_column(*row) for row in column_rows),
+        primary_key=primary_key,
+        foreign_keys=tuple(foreign_keys),
+        uniques=tuple(uniques),
+        checks=tuple(checks),
+        indexes=tuple(_index(*row) for row in index_rows),
+        partition_by=partition_by,
+        comment=comment,
     )
 
 
-def _column(_oid: int, name: str, type_: str, not_null: bool, default: str | None,
-            identity: str, generated: str, comment: str | None, owned_sequence: bool) -> Column:
+def _column(
+    _oid: int,
+    name: str,
+    type_: str,
+    not_null: bool,
+    default: str | None,
+    identity: str,
+    generated: str,
+    comment: str | None,
+    owned_sequence: bool,
+) -> Column:
     is_generated = generated in _GENERATED
     if owned_sequence and default is not None and default.startswith("nextval("):
         default = OWNED_SEQUENCE
     return Column(
-        name=name, type=live_type(type_), nullable=not not_null,
+        name=name,
+        type=live_type(type_),
+        nullable=not not_null,
         default=None if is_generated else default,
         identity=_IDENTITY.get(identity),
         generated=default if is_generated else None,
@@ -134,19 +195,48 @@ def _column(_oid: int, name: str, type_: str, not_null: bool, default: str | Non
     )
 
 
-def _index(_oid: int, name: str, definition: str, unique: bool, valid: bool, method: str,
-           predicate: str | None, nulls_not_distinct: bool) -> Index:
+def _index(
+    _oid: int,
+    name: str,
+    definition: str,
+    unique: bool,
+    valid: bool,
+    method: str,
+    predicate: str | None,
+    nulls_not_distinct: bool,
+) -> Index:
     keys, include = index_elements(definition)
-    return Index(name=name, keys=tuple(keys), unique=unique, method=method, where=predicate,
-                 include=tuple(include), nulls_not_distinct=bool(nulls_not_distinct), valid=valid)
+    return Index(
+        name=name,
+        keys=tuple(keys),
+        unique=unique,
+        method=method,
+        where=predicate,
+        include=tuple(include),
+        nulls_not_distinct=bool(nulls_not_distinct),
+        valid=valid,
+    )
 
 
-def _domain(schema: str, name: str, type_: str, not_null: bool, default: str | None,
-            check_names: list[str], check_exprs: list[str]) -> Domain:
+def _domain(
+    schema: str,
+    name: str,
+    type_: str,
+    not_null: bool,
+    default: str | None,
+    check_names: list[str],
+    check_exprs: list[str],
+) -> Domain:
     return Domain(
-        schema=schema, name=name, type=live_type(type_), nullable=not not_null, default=default,
-        checks=tuple(CheckConstraint(expression=e, name=n) for n, e in zip(check_names, check_exprs,
-                                                                            strict=True)),
+        schema=schema,
+        name=name,
+        type=live_type(type_),
+        nullable=not not_null,
+        default=default,
+        checks=tuple(
+            CheckConstraint(expression=e, name=n)
+            for n, e in zip(check_names, check_exprs, strict=True)
+        ),
     )
 
 

@@ -46,8 +46,9 @@ def _read(path: str) -> tuple[str, str]:
         with open(path, "rb") as handle:
             raw = handle.read()
     except FileNotFoundError:
-        raise LockFileError(path, None, None, "no such file (use --lock to name the lock file)") \
-            from None
+        raise LockFileError(
+            path, None, None, "no such file (use --lock to name the lock file)"
+        ) from None
     except OSError as error:
         raise LockFileError(path, None, None, f"cannot read: {error.strerror}") from None
     try:
@@ -65,7 +66,9 @@ def _check_version(path: str, data: dict[str, Any], positions: yamlsafe.Position
     if isinstance(version, int) and not isinstance(version, bool) and version > 1:
         line, column = _position(positions, ("version",))
         raise LockFileError(
-            path, line, column,
+            path,
+            line,
+            column,
             f"lock format version {version} was written by a newer schemalock; this one reads 1",
         )
 
@@ -90,7 +93,9 @@ def _validate(path: str, data: dict[str, Any], positions: yamlsafe.Positions) ->
         raise LockFileError(path, line, column, f"{where}: {message}{suffix}") from None
 
 
-def _position(positions: yamlsafe.Positions, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
+def _position(
+    positions: yamlsafe.Positions, path: tuple[Any, ...]
+) -> tuple[int | None, int | None]:
     """The position of `path`, or of its nearest ancestor that has one."""
     for end in range(len(path), -1, -1):
         found = positions.get(tuple(path[:end]))

@@ -44,7 +44,9 @@ def to_model(spec: LockSpec, positions: Positions) -> tuple[Database, LockSettin
         if table.key in tables:
             raise ConversionError(
                 f"table {names.qualified(*table.key)} is listed twice "
-                f"(as {names.lock_name(*table.key)!r} and {key!r})", ("tables", key))
+                f"(as {names.lock_name(*table.key)!r} and {key!r})",
+                ("tables", key),
+            )
         tables[table.key] = table
     database = Database(
         tables=tables,
@@ -71,8 +73,9 @@ class _Converter:
         found = self.positions.get(path)
         return found[0] if found else None
 
-    def _split_table(self, key: str, path: Path,
-                     default_schema: str = DEFAULT_SCHEMA) -> tuple[str, str]:
+    def _split_table(
+        self, key: str, path: Path, default_schema: str = DEFAULT_SCHEMA
+    ) -> tuple[str, str]:
         try:
             return names.split_table(key, default_schema)
         except names.NameError_ as error:
@@ -101,39 +104,61 @@ class _Converter:
             did_you_mean = f"; did you mean {hint!r}?" if hint else ""
             raise ConversionError(
                 f"unknown type {spelling!r}{did_you_mean} (declare enums, domains and other "
-                "types under `enums:`, `domains:` or `types:`)", path) from None
+                "types under `enums:`, `domains:` or `types:`)",
+                path,
+            ) from None
 
     def table(self, key: str, spec: TableSpec, user_types: frozenset[str]) -> Table:
         path: Path = ("tables", key)
         schema, name = self._split_table(key, path)
         pk_columns = self._primary_key_columns(spec, path)
         columns = tuple(
-            self.column(column_name, column_spec, user_types, pk_columns, (*path, "columns", column_name))
+            self.column(
+                column_name, column_spec, user_types, pk_columns, (*path, "columns", column_name)
+            )
             for column_name, column_spec in spec.columns.items()
         )
         foreign_keys = [
-            self._column_foreign_key(schema, column_name, column_spec, (*path, "columns", column_name))
+            self._column_foreign_key(
+                schema, column_name, column_spec, (*path, "columns", column_name)
+            )
             for column_name, column_spec in spec.columns.items()
             if column_spec.references
         ]
         for fk_name, fk in spec.foreign_keys.items():
             fk_path = (*path, "foreign_keys", fk_name)
             ref_schema, ref_table = self._split_table(
-                fk.references.table, (*fk_path, "references"), default_schema=schema)
-            foreign_keys.append(ForeignKey(
-                columns=tuple(fk.columns), ref_schema=ref_schema, ref_table=ref_table,
-                ref_columns=tuple(fk.references.columns), on_delete=fk.on_delete,
-                on_update=fk.on_update, match=fk.match, deferrable=fk.deferrable,
-                initially_deferred=fk.initially_deferred, name=fk_name, line=self.line(fk_path),
-            ))
+                fk.references.table, (*fk_path, "references"), default_schema=schema
+            )
+            foreign_keys.append(
+                ForeignKey(
+                    columns=tuple(fk.columns),
+                    ref_schema=ref_schema,
+                    ref_table=ref_table,
+                    ref_columns=tuple(fk.references.columns),
+                    on_delete=fk.on_delete,
+                    on_update=fk.on_update,
+                    match=fk.match,
+                    deferrable=fk.deferrable,
+                    initially_deferred=fk.initially_deferred,
+                    name=fk_name,
+                    line=self.line(fk_path),
+                )
+            )
         uniques = [
-            UniqueConstraint(columns=(column_name,), line=self.line((*path, "columns", column_name)))
+            UniqueConstraint(
+                columns=(column_name,), line=self.line((*path, "columns", column_name))
+            )
             for column_name, column_spec in spec.columns.items()
             if column_spec.unique
         ]
         uniques += [
-            UniqueConstraint(columns=tuple(u.columns), nulls_not_distinct=u.nulls_not_distinct,
-                             name=u_name, line=self.line((*path, "unique", u_name)))
+            UniqueConstraint(
+                columns=tuple(u.columns),
+                nulls_not_distinct=u.nulls_not_distinct,
+                name=u_name,
+                line=self.line((*path, "unique", u_name)),
+            )
             for u_name, u in spec.unique.items()
         ]
         primary_key = None
@@ -141,22 +166,40 @@ class _Converter:
             pk_path = (*path, "primary_key") if spec.primary_key else path
             primary_key = PrimaryKey(columns=pk_columns, line=self.line(pk_path))
         return Table(
-            schema=schema, name=name, columns=columns, primary_key=primary_key,
-            foreign_keys=tuple(foreign_keys), uniques=tuple(uniques),
+            schema=schema,
+            name=name,
+            columns=columns,
+            primary_key=primary_key,
+            foreign_keys=tuple(foreign_keys),
+            uniques=tuple(uniques),
             checks=tuple(
-                CheckConstraint(expression=expr, name=c_name, line=self.line((*path, "checks", c_name)))
+                CheckConstraint(
+                    expression=expr, name=c_name, line=self.line((*path, "checks", c_name))
+                )
                 for c_name, expr in spec.checks.items()
             ),
             indexes=tuple(
-                Index(name=i_name, keys=tuple(ix.columns), unique=ix.unique,
-                      method=ix.method.lower(), where=ix.where, include=tuple(ix.include),
-                      nulls_not_distinct=ix.nulls_not_distinct,
-                      line=self.line((*path, "indexes", i_name)))
+                Index(
+                    name=i_name,
+                    keys=tuple(ix.columns),
+                    unique=ix.unique,
+                    method=ix.method.lower(),
+                    where=ix.where,
+                    include=tuple(ix.include),
+                    nulls_not_distinct=ix.nulls_not_distinct,
+                    line=self.line((*path, "indexes", i_name)),
+                )
                 for i_name, ix in spec.indexes.items()
             ),
-            partition_by=spec.partition_by, comment=spec.comment, purpose=spec.purpose,
-            wiring=spec.wiring, endpoints=tuple(spec.endpoints), critical=spec.critical,
-            legacy=spec.legacy, duplicate_of=spec.duplicate_of, renamed_from=spec.renamed_from,
+            partition_by=spec.partition_by,
+            comment=spec.comment,
+            purpose=spec.purpose,
+            wiring=spec.wiring,
+            endpoints=tuple(spec.endpoints),
+            critical=spec.critical,
+            legacy=spec.legacy,
+            duplicate_of=spec.duplicate_of,
+            renamed_from=spec.renamed_from,
             line=self.line(path),
         )
 
@@ -165,19 +208,30 @@ class _Converter:
         if spec.primary_key and inline:
             raise ConversionError(
                 "primary key given both as `primary_key:` and on columns "
-                f"({', '.join(inline)}); use one", (*path, "primary_key"))
+                f"({', '.join(inline)}); use one",
+                (*path, "primary_key"),
+            )
         if len(inline) > 1:
             raise ConversionError(
                 f"{len(inline)} columns say `primary_key: true`; a composite key is written "
-                "`primary_key: [a, b]` on the table", path)
+                "`primary_key: [a, b]` on the table",
+                path,
+            )
         return tuple(spec.primary_key or inline)
 
-    def column(self, name: str, spec: ColumnSpec, user_types: frozenset[str],
-               pk_columns: tuple[str, ...], path: Path) -> Column:
+    def column(
+        self,
+        name: str,
+        spec: ColumnSpec,
+        user_types: frozenset[str],
+        pk_columns: tuple[str, ...],
+        path: Path,
+    ) -> Column:
         serial = spec.type.strip().lower() in SERIAL_TYPES
         if serial and spec.default is not None:
-            raise ConversionError("a serial column has its sequence as default; drop `default:`",
-                                  (*path, "default"))
+            raise ConversionError(
+                "a serial column has its sequence as default; drop `default:`", (*path, "default")
+            )
         if spec.generated_storage and not spec.generated:
             raise ConversionError("`generated_storage` needs `generated:`", path)
         if (spec.on_delete or spec.on_update) and not spec.references:
@@ -199,15 +253,21 @@ class _Converter:
             line=self.line(path),
         )
 
-    def _column_foreign_key(self, schema: str, column: str, spec: ColumnSpec, path: Path) -> ForeignKey:
+    def _column_foreign_key(
+        self, schema: str, column: str, spec: ColumnSpec, path: Path
+    ) -> ForeignKey:
         assert spec.references is not None
         try:
             ref_schema, ref_table, ref_column = names.split_column_ref(spec.references, schema)
         except names.NameError_ as error:
             raise ConversionError(str(error), (*path, "references")) from None
         return ForeignKey(
-            columns=(column,), ref_schema=ref_schema, ref_table=ref_table, ref_columns=(ref_column,),
-            on_delete=spec.on_delete or "no action", on_update=spec.on_update or "no action",
+            columns=(column,),
+            ref_schema=ref_schema,
+            ref_table=ref_table,
+            ref_columns=(ref_column,),
+            on_delete=spec.on_delete or "no action",
+            on_update=spec.on_update or "no action",
             line=self.line((*path, "references")),
         )
 
@@ -215,8 +275,9 @@ class _Converter:
         result = {}
         for key, labels in spec.enums.items():
             schema, name = self._split_table(key, ("enums", key))
-            result[(schema, name)] = Enum(schema=schema, name=name, labels=tuple(labels),
-                                          line=self.line(("enums", key)))
+            result[(schema, name)] = Enum(
+                schema=schema, name=name, labels=tuple(labels), line=self.line(("enums", key))
+            )
         return result
 
     def domains(self, spec: LockSpec, user_types: frozenset[str]) -> dict[tuple[str, str], Domain]:
@@ -225,10 +286,14 @@ class _Converter:
             path: Path = ("domains", key)
             schema, name = self._split_table(key, path)
             result[(schema, name)] = Domain(
-                schema=schema, name=name,
+                schema=schema,
+                name=name,
                 type=self.column_type(domain.type, user_types, (*path, "type")),
-                nullable=domain.nullable, default=domain.default,
-                checks=tuple(CheckConstraint(expression=e, name=n) for n, e in domain.checks.items()),
+                nullable=domain.nullable,
+                default=domain.default,
+                checks=tuple(
+                    CheckConstraint(expression=e, name=n) for n, e in domain.checks.items()
+                ),
                 line=self.line(path),
             )
         return result

@@ -38,12 +38,16 @@ class ReferenceSpec(_Strict):
 
 
 class ColumnSpec(_Strict):
-    type: str = Field(description="Column type; aliases accepted (`int4`, `varchar(255)`, "
-                      "`timestamptz`, `text[]`); `serial` means integer with an owned sequence.")
+    type: str = Field(
+        description="Column type; aliases accepted (`int4`, `varchar(255)`, "
+        "`timestamptz`, `text[]`); `serial` means integer with an owned sequence."
+    )
     nullable: bool | None = Field(
         default=None, description="Whether NULL is allowed (default true; false for primary keys)."
     )
-    default: SqlText | None = Field(default=None, description="Default value, as an SQL expression.")
+    default: SqlText | None = Field(
+        default=None, description="Default value, as an SQL expression."
+    )
     identity: Literal["always", "by default"] | None = Field(
         default=None, description="GENERATED ALWAYS / BY DEFAULT AS IDENTITY."
     )

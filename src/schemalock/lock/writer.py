@@ -38,10 +38,12 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping(
-    "tag:yaml.org,2002:map", v.items(), flow_style=True))
-_Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence(
-    "tag:yaml.org,2002:seq", v, flow_style=True))
+_Dumper.add_representer(
+    _Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
+)
 
 
 def _key(schema: str, name: str) -> str:
@@ -50,27 +52,46 @@ def _key(schema: str, name: str) -> str:
 
 def write_lock(database: Database, database_name: str | None) -> str:
     document: dict[str, Any] = {"version": 1}
-    document["database"] = {k: v for k, v in (
-        ("name", database_name),
-        ("schemas", _FlowList(database.schemas)),
-    ) if v is not None}
+    document["database"] = {
+        k: v
+        for k, v in (
+            ("name", database_name),
+            ("schemas", _FlowList(database.schemas)),
+        )
+        if v is not None
+    }
     if database.enums:
-        document["enums"] = {_key(*k): _FlowList(e.labels) for k, e in sorted(database.enums.items())}
+        document["enums"] = {
+            _key(*k): _FlowList(e.labels) for k, e in sorted(database.enums.items())
+        }
     if database.domains:
         document["domains"] = {
-            _key(*k): _Flow(_without_none(type=d.type, nullable=False if not d.nullable else None,
-                                          default=d.default,
-                                          checks={c.name: c.expression for c in d.checks} or None))
+            _key(*k): _Flow(
+                _without_none(
+                    type=d.type,
+                    nullable=False if not d.nullable else None,
+                    default=d.default,
+                    checks={c.name: c.expression for c in d.checks} or None,
+                )
+            )
             for k, d in sorted(database.domains.items())
         }
     other_types = _other_types(database)
     if other_types:
         document["types"] = _FlowList(other_types)
     document["tables"] = {_key(*k): _table(t) for k, t in sorted(database.tables.items())}
-    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=4096, allow_unicode=True,
-                     default_flow_style=False)
-    header = (f"{SCHEMA_MODELINE}# Written by schemalock {__version__} snapshot"
-              f"{f' of {database_name}' if database_name else ''}; edit freely.\n")
+    body = yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=4096,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+    header = (
+        f"{SCHEMA_MODELINE}# Written by schemalock {__version__} snapshot"
+        f"{f' of {database_name}' if database_name else ''}; edit freely.\n"
+    )
     return header + body
 
 
@@ -99,27 +120,48 @@ def _without_none(**values: Any) -> dict[str, Any]:
 
 def _table(table: Table) -> dict[str, Any]:
     inline_pk = _inline_primary_key(table)
-    inline_uniques = {u.columns[0] for u in table.uniques
-                      if len(u.columns) == 1 and not u.nulls_not_distinct
-                      and u.name == f"{table.name}_{u.columns[0]}_key"}
+    inline_uniques = {
+        u.columns[0]
+        for u in table.uniques
+        if len(u.columns) == 1
+        and not u.nulls_not_distinct
+        and u.name == f"{table.name}_{u.columns[0]}_key"
+    }
     inline_fks = {fk.columns[0]: fk for fk in table.foreign_keys if _is_inline_fk(table, fk)}
     result: dict[str, Any] = _without_none(comment=table.comment, partition_by=table.partition_by)
     result["columns"] = {
-        c.name: _column(c, c.name == inline_pk, c.name in inline_uniques, inline_fks.get(c.name),
-                        table, in_primary_key=bool(table.primary_key
-                                                   and c.name in table.primary_key.columns))
+        c.name: _column(
+            c,
+            c.name == inline_pk,
+            c.name in inline_uniques,
+            inline_fks.get(c.name),
+            table,
+            in_primary_key=bool(table.primary_key and c.name in table.primary_key.columns),
+        )
         for c in table.columns
     }
     if table.primary_key and inline_pk is None:
         result["primary_key"] = _FlowList(table.primary_key.columns)
-    foreign_keys = {fk.name: _foreign_key(table, fk) for fk in table.foreign_keys
-                    if fk.columns[0] not in inline_fks or inline_fks[fk.columns[0]] is not fk}
-    uniques = {u.name: _Flow(_without_none(columns=_FlowList(u.columns),
-                                           nulls_not_distinct=u.nulls_not_distinct or None))
-               for u in table.uniques if not (len(u.columns) == 1 and u.columns[0] in inline_uniques)}
-    for key, value in (("foreign_keys", foreign_keys), ("unique", uniques),
-                       ("checks", {c.name: c.expression for c in table.checks}),
-                       ("indexes", {i.name: _index(i) for i in table.indexes})):
+    foreign_keys = {
+        fk.name: _foreign_key(table, fk)
+        for fk in table.foreign_keys
+        if fk.columns[0] not in inline_fks or inline_fks[fk.columns[0]] is not fk
+    }
+    uniques = {
+        u.name: _Flow(
+            _without_none(
+                columns=_FlowList(u.columns), nulls_not_distinct=u.nulls_not_distinct or None
+            )
+        )
+        for u in table.uniques
+        if not (len(u.columns) == 1 and u.columns[0] in inline_uniques)
+    }
+    for key, value in (
+        ("foreign_keys", foreign_keys),
+        ("unique", uniques),
+        ("checks", {c.name: c.expression for c in table.checks}),
+        ("indexes", {i.name: _index(i) for i in table.indexes}),
+    ):
         if value:
             result[key] = value
     return result
@@ -133,12 +175,23 @@ def _inline_primary_key(table: Table) -> str | None:
 
 
 def _is_inline_fk(table: Table, fk: ForeignKey) -> bool:
-    return (len(fk.columns) == 1 and fk.name == f"{table.name}_{fk.columns[0]}_fkey"
-            and fk.match == "simple" and not fk.deferrable and not fk.initially_deferred)
+    return (
+        len(fk.columns) == 1
+        and fk.name == f"{table.name}_{fk.columns[0]}_fkey"
+        and fk.match == "simple"
+        and not fk.deferrable
+        and not fk.initially_deferred
+    )
 
 
-def _column(column: Column, primary_key: bool, unique: bool, fk: ForeignKey | None,
-            table: Table, in_primary_key: bool) -> _Flow:
+def _column(
+    column: Column,
+    primary_key: bool,
+    unique: bool,
+    fk: ForeignKey | None,
+    table: Table,
+    in_primary_key: bool,
+) -> _Flow:
     serial = column.default == OWNED_SEQUENCE and column.type in SERIAL_FOR
     implied_not_null = serial or in_primary_key or column.identity is not None
     nullable = None if column.nullable == (not implied_not_null) else column.nullable
@@ -148,15 +201,20 @@ def _column(column: Column, primary_key: bool, unique: bool, fk: ForeignKey | No
         default=None if serial else column.default,
         identity=column.identity,
         generated=column.generated,
-        generated_storage=column.generated_storage if column.generated_storage == "virtual"
+        generated_storage=column.generated_storage
+        if column.generated_storage == "virtual"
         else None,
         primary_key=True if primary_key else None,
         unique=True if unique else None,
     )
     if fk is not None:
         spec["references"] = _reference(table, fk.ref_schema, fk.ref_table, fk.ref_columns[0])
-        spec.update(_without_none(on_delete=fk.on_delete if fk.on_delete != "no action" else None,
-                                  on_update=fk.on_update if fk.on_update != "no action" else None))
+        spec.update(
+            _without_none(
+                on_delete=fk.on_delete if fk.on_delete != "no action" else None,
+                on_update=fk.on_update if fk.on_update != "no action" else None,
+            )
+        )
     if column.comment is not None:
         spec["comment"] = column.comment
     return _Flow(spec)
@@ -169,26 +227,35 @@ def _reference(table: Table, schema: str, name: str, column: str) -> str:
 
 
 def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
-    target = names.lock_name(fk.ref_table) if fk.ref_schema == table.schema else \
-        names.lock_name(fk.ref_schema, fk.ref_table)
-    spec: dict[str, Any] = {"columns": _FlowList(fk.columns),
-                            "references": _Flow(table=target, columns=_FlowList(fk.ref_columns))}
-    spec.update(_without_none(
-        on_delete=fk.on_delete if fk.on_delete != "no action" else None,
-        on_update=fk.on_update if fk.on_update != "no action" else None,
-        match=fk.match if fk.match != "simple" else None,
-        deferrable=fk.deferrable or None,
-        initially_deferred=fk.initially_deferred or None,
-    ))
+    target = (
+        names.lock_name(fk.ref_table)
+        if fk.ref_schema == table.schema
+        else names.lock_name(fk.ref_schema, fk.ref_table)
+    )
+    spec: dict[str, Any] = {
+        "columns": _FlowList(fk.columns),
+        "references": _Flow(table=target, columns=_FlowList(fk.ref_columns)),
+    }
+    spec.update(
+        _without_none(
+            on_delete=fk.on_delete if fk.on_delete != "no action" else None,
+            on_update=fk.on_update if fk.on_update != "no action" else None,
+            match=fk.match if fk.match != "simple" else None,
+            deferrable=fk.deferrable or None,
+            initially_deferred=fk.initially_deferred or None,
+        )
+    )
     return spec
 
 
 def _index(index: Index) -> _Flow:
-    return _Flow(_without_none(
-        columns=_FlowList(index.keys),
-        unique=index.unique or None,
-        method=index.method if index.method != "btree" else None,
-        where=index.where,
-        include=_FlowList(index.include) if index.include else None,
-        nulls_not_distinct=index.nulls_not_distinct or None,
-    ))
+    return _Flow(
+        _without_none(
+            columns=_FlowList(index.keys),
+            unique=index.unique or None,
+            method=index.method if index.method != "btree" else None,
+            where=index.where,
+            include=_FlowList(index.include) if index.include else None,
+            nulls_not_distinct=index.nulls_not_distinct or None,
+        )
+    )

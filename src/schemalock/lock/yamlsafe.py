@@ -28,9 +28,14 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT = re.compile(r"^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _STANDARD_TAGS = {
-    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
 }
 
 
@@ -81,7 +86,8 @@ class _Builder:
         if self.nodes > MAX_NODES:
             raise YamlError(
                 f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)",
-                node.start_mark.line + 1, node.start_mark.column + 1,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
             )
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
@@ -90,6 +96,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return _scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
@@ -104,8 +111,10 @@ class _Builder:
             line = key_node.start_mark.line + 1
             if key in first_line:
                 raise YamlError(
-                    f"duplicate key {key!r} (first at line {first_line[key]}, again at line {line})",
-                    line, key_node.start_mark.column + 1,
+                    f"duplicate key {key!r} "
+                    f"(first at line {first_line[key]}, again at line {line})",
+                    line,
+                    key_node.start_mark.column + 1,
                 )
             first_line[key] = line
             self.positions[(*path, key)] = (line, key_node.start_mark.column + 1)
@@ -118,7 +127,7 @@ def _where(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _scalar(node: yaml.Node) -> Any:
+def _scalar(node: yaml.ScalarNode) -> Any:
     value = str(node.value)
     if node.style:  # quoted or block scalar: always a string (plain is None or "")
         return value

@@ -13,11 +13,20 @@ REPORT_FORMAT = "schemalock-report/1"
 
 def finding_record(finding: Finding) -> dict[str, Any]:
     return {
-        "code": finding.code, "rule": finding.rule, "severity": finding.severity.value,
-        "category": finding.category.value, "schema": finding.schema, "table": finding.table,
-        "column": finding.column, "constraint": finding.constraint, "message": finding.message,
-        "expected": finding.expected, "actual": finding.actual, "count": finding.count,
-        "samples": list(finding.samples), "lock_line": finding.lock_line,
+        "code": finding.code,
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "category": finding.category.value,
+        "schema": finding.schema,
+        "table": finding.table,
+        "column": finding.column,
+        "constraint": finding.constraint,
+        "message": finding.message,
+        "expected": finding.expected,
+        "actual": finding.actual,
+        "count": finding.count,
+        "samples": list(finding.samples),
+        "lock_line": finding.lock_line,
         "fixable": finding.fixable,
     }
 
@@ -28,11 +37,17 @@ def render(report: Report) -> str:
         "tool": {"name": "schemalock", "version": __version__},
         "lock": {"path": report.lock_path, "sha256": report.lock_sha256},
         "target": {"url": report.target_url, "server_version": report.server_version}
-        if report.target_url else None,
-        "summary": {**report.counts(), "inconclusive": len(report.inconclusive),
-                    "duration_ms": report.duration_ms},
+        if report.target_url
+        else None,
+        "summary": {
+            **report.counts(),
+            "inconclusive": len(report.inconclusive),
+            "duration_ms": report.duration_ms,
+        },
         "findings": [finding_record(f) for f in report.findings],
-        "inconclusive": [{"rule": i.rule, "schema": i.schema, "table": i.table, "reason": i.reason}
-                         for i in report.inconclusive],
+        "inconclusive": [
+            {"rule": i.rule, "schema": i.schema, "table": i.table, "reason": i.reason}
+            for i in report.inconclusive
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

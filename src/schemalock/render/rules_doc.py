@@ -9,15 +9,19 @@ from schemalock.rules import RULES, Rule
 def table() -> str:
     lines = [f"{'code':<7} {'name':<22} {'severity':<8} {'category':<11} summary"]
     for rule in RULES:
-        lines.append(f"{rule.code:<7} {rule.name:<22} {rule.severity.value:<8} "
-                     f"{rule.category.value:<11} {rule.summary()}")
+        lines.append(
+            f"{rule.code:<7} {rule.name:<22} {rule.severity.value:<8} "
+            f"{rule.category.value:<11} {rule.summary()}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def explain(rule: type[Rule]) -> str:
-    head = (f"{rule.code} {rule.name} ({rule.severity.value}, {rule.category.value}"
-            f"{', offline' if not rule.needs_database else ''}"
-            f"{', fix available' if rule.fixable else ''})")
+    head = (
+        f"{rule.code} {rule.name} ({rule.severity.value}, {rule.category.value}"
+        f"{', offline' if not rule.needs_database else ''}"
+        f"{', fix available' if rule.fixable else ''})"
+    )
     return f"{head}\n\n{rule.documentation()}\n"
 
 
@@ -28,13 +32,18 @@ def markdown() -> str:
         "| code | name | severity | category | summary |",
         "|---|---|---|---|---|",
     ]
-    parts += [f"| {r.code} | [`{r.name}`](#{r.code.lower()}-{r.name}) | {r.severity.value} | "
-              f"{r.category.value} | {r.summary()} |" for r in RULES]
+    parts += [
+        f"| {r.code} | [`{r.name}`](#{r.code.lower()}-{r.name}) | {r.severity.value} | "
+        f"{r.category.value} | {r.summary()} |"
+        for r in RULES
+    ]
     for rule in RULES:
         doc = rule.documentation().replace("\n## ", "\n### ")
         summary, _, body = doc.partition("\n")
-        parts.append(f"\n## {rule.code} {rule.name}\n\n{summary}\n\nSeverity: {rule.severity.value}."
-                     f" Category: {rule.category.value}."
-                     f"{' Runs offline (`schemalock lint`).' if not rule.needs_database else ''}"
-                     f"\n{body.rstrip()}")
+        parts.append(
+            f"\n## {rule.code} {rule.name}\n\n{summary}\n\nSeverity: {rule.severity.value}."
+            f" Category: {rule.category.value}."
+            f"{' Runs offline (`schemalock lint`).' if not rule.needs_database else ''}"
+            f"\n{body.rstrip()}"
+        )
     return "\n".join(parts) + "\n"

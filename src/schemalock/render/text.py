@@ -35,8 +35,10 @@ def render(report: Report, console: Console) -> None:
             console.print(line, soft_wrap=True)
     for item in report.inconclusive:
         target = f" on {qualified(item.schema, item.table)}" if item.table else ""
-        console.print(Text(f"inconclusive: {item.rule}{target}: {safe_text(item.reason)}",
-                           style="magenta"), soft_wrap=True)
+        console.print(
+            Text(f"inconclusive: {item.rule}{target}: {safe_text(item.reason)}", style="magenta"),
+            soft_wrap=True,
+        )
     console.print(_summary(report), soft_wrap=True)
 
 
@@ -44,11 +46,16 @@ def _summary(report: Report) -> Text:
     counts = report.counts()
     target = f" against {report.target_url}" if report.target_url else ""
     if not report.findings and not report.inconclusive:
-        agree = f"the lock and {report.target_url} agree" if report.target_url else \
-            f"{report.lock_path} is consistent"
+        agree = (
+            f"the lock and {report.target_url} agree"
+            if report.target_url
+            else f"{report.lock_path} is consistent"
+        )
         return Text(f"No findings: {agree} ({report.duration_ms} ms).", style="green")
-    parts = [f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 and s.value != 'info' else ''}"
-             for s in Severity]
+    parts = [
+        f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 and s.value != 'info' else ''}"
+        for s in Severity
+    ]
     if report.inconclusive:
         parts.append(f"{len(report.inconclusive)} inconclusive")
     return Text(f"{', '.join(parts)}{target} ({report.duration_ms} ms).", style="bold")

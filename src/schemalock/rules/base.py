@@ -60,23 +60,39 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return inspect.getdoc(cls).splitlines()[0] if cls.__doc__ else ""
+        return (inspect.getdoc(cls) or "").partition("\n")[0]
 
     @classmethod
     def documentation(cls) -> str:
         return inspect.getdoc(cls) or ""
 
-    def finding(self, message: str, *, table: Table | tuple[str, str] | None = None,
-                schema: str | None = None, column: str | None = None,
-                constraint: str | None = None, line: int | None = None,
-                **extra: Any) -> Finding:
+    def finding(
+        self,
+        message: str,
+        *,
+        table: Table | tuple[str, str] | None = None,
+        schema: str | None = None,
+        column: str | None = None,
+        constraint: str | None = None,
+        line: int | None = None,
+        **extra: Any,
+    ) -> Finding:
         table_name = None
         if table is not None:
             schema, table_name = table.key if isinstance(table, Table) else table
         return Finding(
-            code=self.code, rule=self.name, severity=self.severity, category=self.category,
-            message=message, schema=schema, table=table_name, column=column,
-            constraint=constraint, lock_line=line, fixable=self.fixable, **extra,
+            code=self.code,
+            rule=self.name,
+            severity=self.severity,
+            category=self.category,
+            message=message,
+            schema=schema,
+            table=table_name,
+            column=column,
+            constraint=constraint,
+            lock_line=line,
+            fixable=self.fixable,
+            **extra,
         )
 
 

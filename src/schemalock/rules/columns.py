@@ -35,9 +35,13 @@ class MissingColumn(Rule):
         for lock, live in context.matched_tables():
             for pair in pair_columns(lock, live):
                 if pair.lock is not None and pair.live is None:
-                    yield self.finding(f"column {q(*lock.key, pair.lock.name)} is missing",
-                                       table=lock, column=pair.lock.name, line=pair.lock.line,
-                                       expected=pair.lock.type)
+                    yield self.finding(
+                        f"column {q(*lock.key, pair.lock.name)} is missing",
+                        table=lock,
+                        column=pair.lock.name,
+                        line=pair.lock.line,
+                        expected=pair.lock.type,
+                    )
 
 
 class ExtraColumn(Rule):
@@ -65,9 +69,13 @@ class ExtraColumn(Rule):
         for lock, live in context.matched_tables():
             for pair in pair_columns(lock, live):
                 if pair.lock is None and pair.live is not None:
-                    yield self.finding(f"column {q(*live.key, pair.live.name)} is not in the lock",
-                                       table=lock, column=pair.live.name, line=lock.line,
-                                       actual=pair.live.type)
+                    yield self.finding(
+                        f"column {q(*live.key, pair.live.name)} is not in the lock",
+                        table=lock,
+                        column=pair.live.name,
+                        line=lock.line,
+                        actual=pair.live.type,
+                    )
 
 
 class RenamedColumn(Rule):
@@ -96,8 +104,12 @@ class RenamedColumn(Rule):
             if pair.renamed and pair.lock is not None and pair.live is not None:
                 yield self.finding(
                     f"column {q(*lock.key, pair.live.name)} should be renamed to "
-                    f"{q(pair.lock.name)}", table=lock, column=pair.lock.name,
-                    line=pair.lock.line, expected=pair.lock.name, actual=pair.live.name,
+                    f"{q(pair.lock.name)}",
+                    table=lock,
+                    column=pair.lock.name,
+                    line=pair.lock.line,
+                    expected=pair.lock.name,
+                    actual=pair.live.name,
                 )
 
 
@@ -127,12 +139,17 @@ class ColumnTypeMismatch(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, pair in context.matched_columns():
-            assert pair.lock and pair.live
+            assert pair.lock
+            assert pair.live
             if pair.lock.type != pair.live.type:
                 yield self.finding(
                     f"column {q(*lock.key, pair.live.name)} is {pair.live.type}; "
-                    f"the lock says {pair.lock.type}", table=lock, column=pair.lock.name,
-                    line=pair.lock.line, expected=pair.lock.type, actual=pair.live.type,
+                    f"the lock says {pair.lock.type}",
+                    table=lock,
+                    column=pair.lock.name,
+                    line=pair.lock.line,
+                    expected=pair.lock.type,
+                    actual=pair.live.type,
                 )
 
 
@@ -161,14 +178,18 @@ class NullabilityMismatch(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, pair in context.matched_columns():
-            assert pair.lock and pair.live
+            assert pair.lock
+            assert pair.live
             if pair.lock.nullable != pair.live.nullable:
                 state = "allows NULL" if pair.live.nullable else "is NOT NULL"
                 wanted = "NOT NULL" if not pair.lock.nullable else "NULL allowed"
                 yield self.finding(
                     f"column {q(*lock.key, pair.live.name)} {state}; the lock says {wanted}",
-                    table=lock, column=pair.lock.name, line=pair.lock.line,
-                    expected=_null_text(pair.lock), actual=_null_text(pair.live),
+                    table=lock,
+                    column=pair.lock.name,
+                    line=pair.lock.line,
+                    expected=_null_text(pair.lock),
+                    actual=_null_text(pair.live),
                 )
 
 
@@ -201,24 +222,45 @@ class DefaultMismatch(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, pair in context.matched_columns():
-            assert pair.lock and pair.live
+            assert pair.lock
+            assert pair.live
             name = q(*lock.key, pair.live.name)
             want, have = pair.lock, pair.live
             problem = None
             if not expressions.same(_default(want.default), _default(have.default)):
-                problem = (f"column {name} default is {_shown(have.default)}; "
-                           f"the lock says {_shown(want.default)}", want.default, have.default)
+                problem = (
+                    f"column {name} default is {_shown(have.default)}; "
+                    f"the lock says {_shown(want.default)}",
+                    want.default,
+                    have.default,
+                )
             elif want.identity != have.identity:
-                problem = (f"column {name} identity is {have.identity or 'none'}; "
-                           f"the lock says {want.identity or 'none'}", want.identity, have.identity)
-            elif not expressions.same(want.generated, have.generated) or \
-                    want.generated_storage != have.generated_storage:
-                problem = (f"column {name} is generated as {_generated(have)}; "
-                           f"the lock says {_generated(want)}", want.generated, have.generated)
+                problem = (
+                    f"column {name} identity is {have.identity or 'none'}; "
+                    f"the lock says {want.identity or 'none'}",
+                    want.identity,
+                    have.identity,
+                )
+            elif (
+                not expressions.same(want.generated, have.generated)
+                or want.generated_storage != have.generated_storage
+            ):
+                problem = (
+                    f"column {name} is generated as {_generated(have)}; "
+                    f"the lock says {_generated(want)}",
+                    want.generated,
+                    have.generated,
+                )
             if problem:
                 message, expected, actual = problem
-                yield self.finding(message, table=lock, column=want.name, line=want.line,
-                                   expected=expected, actual=actual)
+                yield self.finding(
+                    message,
+                    table=lock,
+                    column=want.name,
+                    line=want.line,
+                    expected=expected,
+                    actual=actual,
+                )
 
 
 def _default(expression: str | None) -> str | None:

@@ -12,8 +12,9 @@ from schemalock.rules.indexes import unique_key
 from schemalock.rules.keys import match_foreign_keys
 
 
-def _unique_matches(lock: Table, live: Table) -> tuple[list[tuple[UniqueConstraint, bool]],
-                                                      list[UniqueConstraint]]:
+def _unique_matches(
+    lock: Table, live: Table
+) -> tuple[list[tuple[UniqueConstraint, bool]], list[UniqueConstraint]]:
     """Lock uniques and whether the database enforces them (a constraint or a unique index)."""
     remaining = list(live.uniques)
     enforced_by_index = {unique_key(ix) for ix in live.indexes}
@@ -22,22 +23,25 @@ def _unique_matches(lock: Table, live: Table) -> tuple[list[tuple[UniqueConstrai
         found = next((u for u in remaining if u == wanted), None)
         if found is not None:
             remaining.remove(found)
-        enforced = found is not None or (wanted.columns, wanted.nulls_not_distinct) in \
-            enforced_by_index
+        enforced = (
+            found is not None or (wanted.columns, wanted.nulls_not_distinct) in enforced_by_index
+        )
         result.append((wanted, enforced))
     lock_index_keys = {unique_key(ix) for ix in lock.indexes}
     remaining = [u for u in remaining if (u.columns, u.nulls_not_distinct) not in lock_index_keys]
     return result, remaining
 
 
-def _check_matches(lock: Table, live: Table) -> tuple[
-        list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
+def _check_matches(
+    lock: Table, live: Table
+) -> tuple[list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
     """Each lock check with the live check of the same meaning, else of the same name."""
     remaining = list(live.checks)
     result = []
     for wanted in lock.checks:
-        same = next((c for c in remaining if expressions.same(c.expression, wanted.expression)),
-                    None)
+        same = next(
+            (c for c in remaining if expressions.same(c.expression, wanted.expression)), None
+        )
         named = same or next((c for c in remaining if wanted.name and c.name == wanted.name), None)
         if named is not None:
             remaining.remove(named)
@@ -75,8 +79,11 @@ class MissingUnique(Rule):
                     columns = ", ".join(wanted.columns)
                     yield self.finding(
                         f"table {q(*lock.key)} has no unique constraint on ({columns})",
-                        table=lock, column=wanted.columns[0] if len(wanted.columns) == 1 else None,
-                        constraint=wanted.name, line=wanted.line, expected=list(wanted.columns),
+                        table=lock,
+                        column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+                        constraint=wanted.name,
+                        line=wanted.line,
+                        expected=list(wanted.columns),
                     )
 
 
@@ -111,11 +118,18 @@ class CheckMismatch(Rule):
                 if found is None:
                     message = f"table {q(*lock.key)} has no check ({wanted.expression})"
                 else:
-                    message = (f"check {q(found.name)} on {q(*lock.key)} is ({found.expression}); "
-                               f"the lock says ({wanted.expression})")
-                yield self.finding(message, table=lock, constraint=wanted.name, line=wanted.line,
-                                   expected=wanted.expression,
-                                   actual=found.expression if found else None)
+                    message = (
+                        f"check {q(found.name)} on {q(*lock.key)} is ({found.expression}); "
+                        f"the lock says ({wanted.expression})"
+                    )
+                yield self.finding(
+                    message,
+                    table=lock,
+                    constraint=wanted.name,
+                    line=wanted.line,
+                    expected=wanted.expression,
+                    actual=found.expression if found else None,
+                )
 
 
 class ExtraConstraint(Rule):
@@ -144,13 +158,24 @@ class ExtraConstraint(Rule):
         for lock, live in context.matched_tables():
             name = q(*live.key)
             for fk in match_foreign_keys(lock, live)[1]:
-                yield self.finding(f"foreign key {q(fk.name)} on {name} is not in the lock",
-                                   table=lock, constraint=fk.name, line=lock.line)
+                yield self.finding(
+                    f"foreign key {q(fk.name)} on {name} is not in the lock",
+                    table=lock,
+                    constraint=fk.name,
+                    line=lock.line,
+                )
             for unique in _unique_matches(lock, live)[1]:
                 yield self.finding(
                     f"unique constraint {q(unique.name)} on {name} ({', '.join(unique.columns)}) "
-                    "is not in the lock", table=lock, constraint=unique.name, line=lock.line)
+                    "is not in the lock",
+                    table=lock,
+                    constraint=unique.name,
+                    line=lock.line,
+                )
             for check in _check_matches(lock, live)[1]:
                 yield self.finding(
                     f"check {q(check.name)} on {name} ({check.expression}) is not in the lock",
-                    table=lock, constraint=check.name, line=lock.line)
+                    table=lock,
+                    constraint=check.name,
+                    line=lock.line,
+                )

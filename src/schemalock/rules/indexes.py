@@ -14,8 +14,12 @@ def key_columns(index: Index) -> tuple[str, ...] | None:
     """The column names of an index whose keys are all plain columns, else None."""
     columns = []
     for key in index.keys:
-        if len(key) > 1 and key.startswith('"') and key.endswith('"') and \
-                '"' not in key[1:-1].replace('""', ""):
+        if (
+            len(key) > 1
+            and key.startswith('"')
+            and key.endswith('"')
+            and '"' not in key[1:-1].replace('""', "")
+        ):
             columns.append(key[1:-1].replace('""', '"'))
         elif key.replace("_", "a").replace("$", "a").isalnum() and not key[0].isdigit():
             columns.append(key)
@@ -34,13 +38,18 @@ def unique_key(index: Index) -> tuple[tuple[str, ...], bool] | None:
 
 
 def same_index(left: Index, right: Index) -> bool:
-    if (left.unique, left.method, left.include, left.nulls_not_distinct) != \
-            (right.unique, right.method, right.include, right.nulls_not_distinct):
+    if (left.unique, left.method, left.include, left.nulls_not_distinct) != (
+        right.unique,
+        right.method,
+        right.include,
+        right.nulls_not_distinct,
+    ):
         return False
     if len(left.keys) != len(right.keys) or not expressions.same(left.where, right.where):
         return False
-    return all(expressions.same(a, b, "index_elem") for a, b in zip(left.keys, right.keys,
-                                                                     strict=True))
+    return all(
+        expressions.same(a, b, "index_elem") for a, b in zip(left.keys, right.keys, strict=True)
+    )
 
 
 def describe_index(index: Index) -> str:
@@ -97,8 +106,11 @@ class MissingIndex(Rule):
                 if found is None:
                     yield self.finding(
                         f"table {q(*lock.key)} has no index {describe_index(wanted)}"
-                        f" (lock: {q(wanted.name)})", table=lock, constraint=wanted.name,
-                        line=wanted.line, expected=describe_index(wanted),
+                        f" (lock: {q(wanted.name)})",
+                        table=lock,
+                        constraint=wanted.name,
+                        line=wanted.line,
+                        expected=describe_index(wanted),
                     )
 
 
@@ -129,7 +141,10 @@ class ExtraIndex(Rule):
                 if index.valid:
                     yield self.finding(
                         f"index {q(live.schema, index.name)} {describe_index(index)} is not in "
-                        "the lock", table=lock, constraint=index.name, line=lock.line,
+                        "the lock",
+                        table=lock,
+                        constraint=index.name,
+                        line=lock.line,
                         actual=describe_index(index),
                     )
 
@@ -162,8 +177,10 @@ class InvalidIndex(Rule):
                 if not index.valid:
                     yield self.finding(
                         f"index {q(live.schema, index.name)} on {q(*live.key)} is INVALID",
-                        table=live, constraint=index.name,
-                        line=_lock_line(context, live, index.name), actual="invalid",
+                        table=live,
+                        constraint=index.name,
+                        line=_lock_line(context, live, index.name),
+                        actual="invalid",
                     )
 
 

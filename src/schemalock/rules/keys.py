@@ -12,7 +12,8 @@ _FK_ATTRIBUTES = ("on_delete", "on_update", "match", "deferrable", "initially_de
 
 
 def describe_fk(fk: ForeignKey) -> str:
-    return f"({', '.join(fk.columns)}) -> {q(fk.ref_schema, fk.ref_table)}({', '.join(fk.ref_columns)})"
+    target = f"{q(fk.ref_schema, fk.ref_table)}({', '.join(fk.ref_columns)})"
+    return f"({', '.join(fk.columns)}) -> {target}"
 
 
 class PrimaryKeyMismatch(Rule):
@@ -44,27 +45,36 @@ class PrimaryKeyMismatch(Rule):
                 continue
             name = q(*live.key)
             if have is None:
-                message = f"table {name} has no primary key; the lock says ({', '.join(want or ())})"
+                message = (
+                    f"table {name} has no primary key; the lock says ({', '.join(want or ())})"
+                )
             elif want is None:
                 message = f"table {name} has primary key ({', '.join(have)}); the lock has none"
             else:
-                message = (f"table {name} primary key is ({', '.join(have)}); "
-                           f"the lock says ({', '.join(want)})")
+                message = (
+                    f"table {name} primary key is ({', '.join(have)}); "
+                    f"the lock says ({', '.join(want)})"
+                )
             yield self.finding(
-                message, table=lock, line=lock.primary_key.line if lock.primary_key else lock.line,
+                message,
+                table=lock,
+                line=lock.primary_key.line if lock.primary_key else lock.line,
                 constraint=live.primary_key.name if live.primary_key else None,
-                expected=list(want) if want else None, actual=list(have) if have else None,
+                expected=list(want) if want else None,
+                actual=list(have) if have else None,
             )
 
 
-def match_foreign_keys(lock: Table, live: Table) -> tuple[
-        list[tuple[ForeignKey, ForeignKey | None]], list[ForeignKey]]:
+def match_foreign_keys(
+    lock: Table, live: Table
+) -> tuple[list[tuple[ForeignKey, ForeignKey | None]], list[ForeignKey]]:
     """Each lock FK with its live counterpart (same columns and target, else same columns)."""
     remaining = list(live.foreign_keys)
     pairs: list[tuple[ForeignKey, ForeignKey | None]] = []
     for wanted in lock.foreign_keys:
-        found = next((f for f in remaining if (f.columns, f.target) == (wanted.columns,
-                                                                        wanted.target)), None)
+        found = next(
+            (f for f in remaining if (f.columns, f.target) == (wanted.columns, wanted.target)), None
+        )
         found = found or next((f for f in remaining if f.columns == wanted.columns), None)
         if found is not None:
             remaining.remove(found)
@@ -101,8 +111,11 @@ class MissingForeignKey(Rule):
                 if found is None:
                     yield self.finding(
                         f"table {q(*lock.key)} has no foreign key {describe_fk(wanted)}",
-                        table=lock, column=wanted.columns[0] if len(wanted.columns) == 1 else None,
-                        constraint=wanted.name, line=wanted.line, expected=describe_fk(wanted),
+                        table=lock,
+                        column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+                        constraint=wanted.name,
+                        line=wanted.line,
+                        expected=describe_fk(wanted),
                     )
 
 
@@ -135,9 +148,13 @@ class ForeignKeyMismatch(Rule):
                 if found is None:
                     continue
                 name = q(*live.key)
+                expected: object
+                actual: object
                 if found.target != wanted.target:
-                    message = (f"foreign key {q(found.name)} on {name} is {describe_fk(found)}; "
-                               f"the lock says {describe_fk(wanted)}")
+                    message = (
+                        f"foreign key {q(found.name)} on {name} is {describe_fk(found)}; "
+                        f"the lock says {describe_fk(wanted)}"
+                    )
                     expected, actual = describe_fk(wanted), describe_fk(found)
                 else:
                     diffs = [a for a in _FK_ATTRIBUTES if getattr(found, a) != getattr(wanted, a)]
@@ -145,10 +162,18 @@ class ForeignKeyMismatch(Rule):
                         continue
                     expected = {a: getattr(wanted, a) for a in diffs}
                     actual = {a: getattr(found, a) for a in diffs}
-                    shown = ", ".join(f"{a} {actual[a]} (lock: {expected[a]})" for a in diffs)
+                    shown = ", ".join(
+                        f"{a} {getattr(found, a)} (lock: {getattr(wanted, a)})" for a in diffs
+                    )
                     message = f"foreign key {q(found.name)} on {name} has {shown}"
-                yield self.finding(message, table=lock, constraint=found.name, line=wanted.line,
-                                   expected=expected, actual=actual)
+                yield self.finding(
+                    message,
+                    table=lock,
+                    constraint=found.name,
+                    line=wanted.line,
+                    expected=expected,
+                    actual=actual,
+                )
 
 
 class FkTypeMismatch(Rule):
@@ -185,11 +210,13 @@ class FkTypeMismatch(Rule):
             return
         for lock_table, live_table in context.matched_tables():
             for fk in lock_table.foreign_keys:
-                yield from self._compare(context.live, live_table, fk, "in the database",
-                                         line=fk.line)
+                yield from self._compare(
+                    context.live, live_table, fk, "in the database", line=fk.line
+                )
 
-    def _compare(self, database: Database, table: Table, fk: ForeignKey, where: str,
-                 line: int | None = None) -> Iterator[Finding]:
+    def _compare(
+        self, database: Database, table: Table, fk: ForeignKey, where: str, line: int | None = None
+    ) -> Iterator[Finding]:
         parent = database.tables.get((fk.ref_schema, fk.ref_table))
         if parent is None:
             return
@@ -200,7 +227,10 @@ class FkTypeMismatch(Rule):
             yield self.finding(
                 f"{q(*table.key, child_name)} is {child.type} but references "
                 f"{q(*parent.key, parent_name)} of type {target.type} ({where})",
-                table=table, column=child_name, constraint=fk.name,
+                table=table,
+                column=child_name,
+                constraint=fk.name,
                 line=line if line is not None else fk.line,
-                expected=target.type, actual=child.type,
+                expected=target.type,
+                actual=child.type,
             )

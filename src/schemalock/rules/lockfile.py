@@ -48,27 +48,51 @@ class DanglingReference(Rule):
                 if target not in tables:
                     yield self.finding(
                         f"{q(*table.key)} is a duplicate of {q(*target)}, which the lock does "
-                        "not list", table=table, line=table.line)
+                        "not list",
+                        table=table,
+                        line=table.line,
+                    )
 
-    def _foreign_keys(self, table: Table, tables: dict[tuple[str, str], Table]) -> Iterator[Finding]:
+    def _foreign_keys(
+        self, table: Table, tables: dict[tuple[str, str], Table]
+    ) -> Iterator[Finding]:
         for fk in table.foreign_keys:
             target = tables.get((fk.ref_schema, fk.ref_table))
-            where = dict(table=table, constraint=fk.name, line=fk.line)
             if target is None:
-                yield self.finding(f"{q(*table.key)} references {q(fk.ref_schema, fk.ref_table)}, "
-                                   "which the lock does not list", **where)
+                yield self.finding(
+                    f"{q(*table.key)} references {q(fk.ref_schema, fk.ref_table)}, "
+                    "which the lock does not list",
+                    table=table,
+                    constraint=fk.name,
+                    line=fk.line,
+                )
                 continue
             if len(fk.columns) != len(fk.ref_columns):
-                yield self.finding(f"foreign key on {q(*table.key)} has {len(fk.columns)} columns "
-                                   f"but references {len(fk.ref_columns)}", **where)
+                yield self.finding(
+                    f"foreign key on {q(*table.key)} has {len(fk.columns)} columns "
+                    f"but references {len(fk.ref_columns)}",
+                    table=table,
+                    constraint=fk.name,
+                    line=fk.line,
+                )
             for column in fk.ref_columns:
                 if target.column(column) is None:
-                    yield self.finding(f"{q(*table.key)} references {q(*target.key, column)}, "
-                                       "which the lock does not list", **where)
+                    yield self.finding(
+                        f"{q(*table.key)} references {q(*target.key, column)}, "
+                        "which the lock does not list",
+                        table=table,
+                        constraint=fk.name,
+                        line=fk.line,
+                    )
             for column in fk.columns:
                 if table.column(column) is None:
-                    yield self.finding(f"foreign key on {q(*table.key)} uses column {q(column)}, "
-                                       "which the table does not list", **where)
+                    yield self.finding(
+                        f"foreign key on {q(*table.key)} uses column {q(column)}, "
+                        "which the table does not list",
+                        table=table,
+                        constraint=fk.name,
+                        line=fk.line,
+                    )
 
     def _own_columns(self, table: Table) -> Iterator[Finding]:
         used: list[tuple[str, str, int | None]] = []
@@ -77,12 +101,18 @@ class DanglingReference(Rule):
         for unique in table.uniques:
             used += [(c, "unique constraint", unique.line) for c in unique.columns]
         for index in table.indexes:
-            used += [(c, f"index {index.name}", index.line)
-                     for c in (*(key_columns(index) or ()), *index.include)]
+            used += [
+                (c, f"index {index.name}", index.line)
+                for c in (*(key_columns(index) or ()), *index.include)
+            ]
         for column, user, line in used:
             if table.column(column) is None:
-                yield self.finding(f"{user} of {q(*table.key)} uses column {q(column)}, which the "
-                                   "table does not list", table=table, line=line)
+                yield self.finding(
+                    f"{user} of {q(*table.key)} uses column {q(column)}, which the "
+                    "table does not list",
+                    table=table,
+                    line=line,
+                )
 
 
 class DuplicateName(Rule):
@@ -120,31 +150,43 @@ class DuplicateName(Rule):
             yield from self._constraints(table)
         for (schema, name), owners in sorted(relations.items()):
             if len(owners) > 1:
-                yield self.finding(f"name {q(schema, name)} is used by {' and '.join(owners)}",
-                                   schema=schema, constraint=name)
+                yield self.finding(
+                    f"name {q(schema, name)} is used by {' and '.join(owners)}",
+                    schema=schema,
+                    constraint=name,
+                )
         for enum in database.enums.values():
             duplicates = sorted({x for x in enum.labels if enum.labels.count(x) > 1})
             if duplicates:
-                yield self.finding(f"enum {q(*enum.key)} repeats {', '.join(duplicates)}",
-                                   schema=enum.schema, line=enum.line)
+                yield self.finding(
+                    f"enum {q(*enum.key)} repeats {', '.join(duplicates)}",
+                    schema=enum.schema,
+                    line=enum.line,
+                )
 
     def _constraints(self, table: Table) -> Iterator[Finding]:
         seen: dict[str, int] = defaultdict(int)
-        for constraint in (*table.foreign_keys, *table.uniques, *table.checks):
-            if constraint.name:
-                seen[constraint.name] += 1
+        for name in _constraint_names(table):
+            seen[name] += 1
         for name, count in seen.items():
             if count > 1:
-                yield self.finding(f"constraint name {q(name)} is used {count} times on "
-                                   f"{q(*table.key)}", table=table, constraint=name,
-                                   line=table.line)
+                yield self.finding(
+                    f"constraint name {q(name)} is used {count} times on {q(*table.key)}",
+                    table=table,
+                    constraint=name,
+                    line=table.line,
+                )
         for column in table.columns:
             values = column.values or ()
             duplicates = sorted({v for v in values if values.count(v) > 1})
             if duplicates:
-                yield self.finding(f"accepted values of {q(*table.key, column.name)} repeat "
-                                   f"{', '.join(duplicates)}", table=table, column=column.name,
-                                   line=column.line)
+                yield self.finding(
+                    f"accepted values of {q(*table.key, column.name)} repeat "
+                    f"{', '.join(duplicates)}",
+                    table=table,
+                    column=column.name,
+                    line=column.line,
+                )
 
 
 class IdentifierTooLong(Rule):
@@ -172,22 +214,28 @@ class IdentifierTooLong(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         database = context.lock.database
         for table in database.tables.values():
-            named = [(table.schema, "schema", None), (table.name, "table", None),
-                     *((c.name, "column", c.name) for c in table.columns),
-                     *((i.name, "index", None) for i in table.indexes),
-                     *((c.name, "constraint", None) for c in (*table.foreign_keys,
-                                                               *table.uniques, *table.checks)
-                       if c.name)]
+            named = [
+                (table.schema, "schema", None),
+                (table.name, "table", None),
+                *((c.name, "column", c.name) for c in table.columns),
+                *((i.name, "index", None) for i in table.indexes),
+                *((name, "constraint", None) for name in _constraint_names(table)),
+            ]
             for name, kind, column in named:
                 if len(name.encode()) > MAX_IDENTIFIER_BYTES:
                     yield self.finding(
                         f"{kind} name {q(name)} on {q(*table.key)} is {len(name.encode())} bytes; "
-                        f"PostgreSQL keeps {MAX_IDENTIFIER_BYTES}", table=table, column=column,
-                        line=table.line)
+                        f"PostgreSQL keeps {MAX_IDENTIFIER_BYTES}",
+                        table=table,
+                        column=column,
+                        line=table.line,
+                    )
         for key in (*database.enums, *database.domains):
             if len(key[1].encode()) > MAX_IDENTIFIER_BYTES:
-                yield self.finding(f"type name {q(*key)} is longer than {MAX_IDENTIFIER_BYTES} "
-                                   "bytes", schema=key[0])
+                yield self.finding(
+                    f"type name {q(*key)} is longer than {MAX_IDENTIFIER_BYTES} bytes",
+                    schema=key[0],
+                )
 
 
 class TableCountMismatch(Rule):
@@ -219,7 +267,9 @@ class TableCountMismatch(Rule):
         if expected is not None and expected != listed:
             yield self.finding(
                 f"the lock expects {expected} tables but lists {listed}",
-                line=context.lock.settings.expected_tables_line, expected=expected, actual=listed,
+                line=context.lock.settings.expected_tables_line,
+                expected=expected,
+                actual=listed,
             )
 
 
@@ -254,7 +304,9 @@ class InvalidPattern(Rule):
                 except re.error as error:
                     yield self.finding(
                         f"pattern of {q(*table.key, column.name)} is invalid: {error}",
-                        table=table, column=column.name, line=column.line,
+                        table=table,
+                        column=column.name,
+                        line=column.line,
                     )
 
 
@@ -285,8 +337,17 @@ class InvalidExpression(Rule):
             for text, kind, what, line in _expressions(table):
                 error = expressions.parse_error(text, kind)
                 if error:
-                    yield self.finding(f"{what} of {q(*table.key)} does not parse: {error}",
-                                       table=table, line=line, actual=text)
+                    yield self.finding(
+                        f"{what} of {q(*table.key)} does not parse: {error}",
+                        table=table,
+                        line=line,
+                        actual=text,
+                    )
+
+
+def _constraint_names(table: Table) -> list[str]:
+    names = [fk.name for fk in table.foreign_keys] + [u.name for u in table.uniques]
+    return [name for name in names + [c.name for c in table.checks] if name]
 
 
 def _expressions(table: Table) -> Iterator[tuple[str, str, str, int | None]]:

@@ -33,8 +33,9 @@ class MissingTable(Rule):
         for pair in context.tables:
             if pair.lock is not None and pair.live is None:
                 table = pair.lock
-                yield self.finding(f"table {q(*table.key)} is missing", table=table,
-                                   line=table.line)
+                yield self.finding(
+                    f"table {q(*table.key)} is missing", table=table, line=table.line
+                )
 
 
 class ExtraTable(Rule):
@@ -63,8 +64,11 @@ class ExtraTable(Rule):
         for pair in context.tables:
             if pair.lock is None and pair.live is not None:
                 table = pair.live
-                yield self.finding(f"table {q(*table.key)} is not in the lock", table=table,
-                                   line=context.lock.settings.tables_line)
+                yield self.finding(
+                    f"table {q(*table.key)} is not in the lock",
+                    table=table,
+                    line=context.lock.settings.tables_line,
+                )
 
 
 class RenamedTable(Rule):
@@ -94,8 +98,10 @@ class RenamedTable(Rule):
             if pair.renamed and pair.lock is not None and pair.live is not None:
                 yield self.finding(
                     f"table {q(*pair.live.key)} should be renamed to {q(pair.lock.name)}",
-                    table=pair.lock, line=pair.lock.line,
-                    expected=pair.lock.name, actual=pair.live.name,
+                    table=pair.lock,
+                    line=pair.lock.line,
+                    expected=pair.lock.name,
+                    actual=pair.live.name,
                 )
 
 
@@ -128,7 +134,10 @@ class PartitionMismatch(Rule):
                 actual = live.partition_by or "not partitioned"
                 yield self.finding(
                     f"table {q(*live.key)} is partitioned {actual}; the lock says {expected}"
-                    if live.partition_by else
-                    f"table {q(*live.key)} is not partitioned; the lock says {expected}",
-                    table=lock, line=lock.line, expected=expected, actual=actual,
+                    if live.partition_by
+                    else f"table {q(*live.key)} is not partitioned; the lock says {expected}",
+                    table=lock,
+                    line=lock.line,
+                    expected=expected,
+                    actual=actual,
                 )

@@ -40,19 +40,31 @@ class EnumMismatch(Rule):
         for key, wanted in lock.items():
             found = live.get(key)
             if found is None:
-                yield self.finding(f"enum {q(*key)} is missing", schema=key[0], line=wanted.line,
-                                   constraint=wanted.name, expected=list(wanted.labels))
+                yield self.finding(
+                    f"enum {q(*key)} is missing",
+                    schema=key[0],
+                    line=wanted.line,
+                    constraint=wanted.name,
+                    expected=list(wanted.labels),
+                )
             elif found.labels != wanted.labels:
                 yield self.finding(
                     f"enum {q(*key)} has labels ({', '.join(found.labels)}); the lock says "
-                    f"({', '.join(wanted.labels)})", schema=key[0], line=wanted.line, constraint=wanted.name,
-                    expected=list(wanted.labels), actual=list(found.labels),
+                    f"({', '.join(wanted.labels)})",
+                    schema=key[0],
+                    line=wanted.line,
+                    constraint=wanted.name,
+                    expected=list(wanted.labels),
+                    actual=list(found.labels),
                 )
         for key, found in live.items():
             if key not in lock:
-                yield self.finding(f"enum {q(*key)} is not in the lock", schema=key[0],
-                                   constraint=found.name,
-                                   actual=list(found.labels))
+                yield self.finding(
+                    f"enum {q(*key)} is not in the lock",
+                    schema=key[0],
+                    constraint=found.name,
+                    actual=list(found.labels),
+                )
 
 
 class DomainMismatch(Rule):
@@ -86,27 +98,41 @@ class DomainMismatch(Rule):
         for key, wanted in lock.items():
             found = live.get(key)
             if found is None:
-                yield self.finding(f"domain {q(*key)} is missing", schema=key[0], line=wanted.line,
-                                   constraint=wanted.name, expected=wanted.type)
+                yield self.finding(
+                    f"domain {q(*key)} is missing",
+                    schema=key[0],
+                    line=wanted.line,
+                    constraint=wanted.name,
+                    expected=wanted.type,
+                )
                 continue
             difference = _difference(wanted, found)
             if difference:
-                yield self.finding(f"domain {q(*key)} {difference}", schema=key[0],
-                                   line=wanted.line,
-                                   constraint=wanted.name)
+                yield self.finding(
+                    f"domain {q(*key)} {difference}",
+                    schema=key[0],
+                    line=wanted.line,
+                    constraint=wanted.name,
+                )
         for key, found in live.items():
             if key not in lock:
-                yield self.finding(f"domain {q(*key)} is not in the lock", schema=key[0],
-                                   constraint=found.name,
-                                   actual=found.type)
+                yield self.finding(
+                    f"domain {q(*key)} is not in the lock",
+                    schema=key[0],
+                    constraint=found.name,
+                    actual=found.type,
+                )
 
 
 def _difference(wanted: Domain, found: Domain) -> str | None:
     if wanted.type != found.type:
         return f"is over {found.type}; the lock says {wanted.type}"
     if wanted.nullable != found.nullable:
-        return "allows NULL; the lock says NOT NULL" if found.nullable else \
-            "is NOT NULL; the lock allows NULL"
+        return (
+            "allows NULL; the lock says NOT NULL"
+            if found.nullable
+            else "is NOT NULL; the lock allows NULL"
+        )
     if not expressions.same(wanted.default, found.default):
         return f"default is {found.default or 'none'}; the lock says {wanted.default or 'none'}"
     live_checks = [c.expression for c in found.checks]

@@ -1,0 +1,247 @@
+"""The command line: start-up cost, exit codes, options, and golden output for every format.
+
+Golden files live in tests/golden/; regenerate with SCHEMALOCK_UPDATE_GOLDEN=1 (then review the
+diff).  Volatile parts (duration, server address, temporary paths) are replaced before comparing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, execute, run_cli, write
+
+GOLDEN = ROOT / "tests" / "golden"
+USED_GOLDENS: set[str] = set()
+
+SCHEMA = """
+CREATE TABLE organizations (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    clerk_org_id text NOT NULL,
+    quota_used integer,
+    plan text DEFAULT 'pro'
+);
+CREATE TABLE jobs (id uuid PRIMARY KEY, org_id text NOT NULL, keyword text);
+CREATE TABLE "Legacy Orgs" (id uuid);
+"""
+
+LOCK = """version: 1
+database: {name: neondb, expected_tables: 3}
+tables:
+  organizations:
+    columns:
+      id: {type: uuid, primary_key: true, default: gen_random_uuid()}
+      clerk_org_id: {type: text, nullable: false, unique: true}
+      quota_used: {type: integer, nullable: false, default: 0}
+      plan: {type: text, default: "'free'"}
+  jobs:
+    columns:
+      id: {type: uuid, primary_key: true}
+      org_id: {type: uuid, nullable: false, references: organizations.id, on_delete: cascade}
+      status: {type: text}
+"""
+
+
+def _check_golden(name: str, actual: str) -> None:
+    USED_GOLDENS.add(name)
+    path = GOLDEN / name
+    if os.environ.get("SCHEMALOCK_UPDATE_GOLDEN"):
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"missing golden {name}: run with SCHEMALOCK_UPDATE_GOLDEN=1"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def _stable(text: str, lock_path: str, database: str) -> str:
+    from schemalock import db
+
+    text = text.replace(lock_path, "schema_lock.yaml").replace(
+        db.display_url(database), "postgresql://app:***@host/neondb"
+    )
+    text = re.sub(r'"duration_ms": \d+', '"duration_ms": 0', text)
+    text = re.sub(r'"server_version": "[^"]+"', '"server_version": "X"', text)
+    text = re.sub(r'"sha256": "[0-9a-f]+"', '"sha256": "..."', text)
+    return re.sub(r"\(\d+ ms\)", "(0 ms)", text)
+
+
+@pytest.mark.db
+def test_golden_text_and_json(database: str, tmp_path: Path) -> None:
+    execute(database, SCHEMA)
+    lock = write(tmp_path / "schema_lock.yaml", LOCK)
+    text = run_cli("verify", "--lock", lock, "--database-url", database, "--fail-on", "warning")
+    assert text.exit_code == 1
+    _check_golden("drift.txt", _stable(text.stdout, lock, database))
+    as_json = run_cli("verify", "--lock", lock, "--database-url", database, "--format", "json")
+    assert as_json.exit_code == 1
+    _check_golden("drift.json", _stable(as_json.stdout, lock, database))
+    lint = run_cli("lint", "--lock", lock)
+    _check_golden("lint.txt", _stable(lint.stdout, lock, database))
+    assert lint.exit_code == 0  # the table-count mismatch is a warning
+
+
+@pytest.mark.db
+def test_json_report_contract(database: str, tmp_path: Path) -> None:
+    execute(database, SCHEMA)
+    lock = write(tmp_path / "schema_lock.yaml", LOCK)
+    report = json.loads(
+        run_cli("verify", "--lock", lock, "--database-url", database, "--format", "json").stdout
+    )
+    assert report["format"] == "schemalock-report/1"
+    assert report["tool"] == {"name": "schemalock", "version": "0.1.0"}
+    assert set(report) == {
+        "format",
+        "tool",
+        "lock",
+        "target",
+        "summary",
+        "findings",
+        "inconclusive",
+    }
+    assert set(report["summary"]) == {"error", "warning", "info", "inconclusive", "duration_ms"}
+    assert set(report["target"]) == {"url", "server_version"}
+    for finding in report["findings"]:
+        assert set(finding) == {
+            "code",
+            "rule",
+            "severity",
+            "category",
+            "schema",
+            "table",
+            "column",
+            "constraint",
+            "message",
+            "expected",
+            "actual",
+            "count",
+            "samples",
+            "lock_line",
+            "fixable",
+        }
+        assert finding["category"] in {
+            "lock",
+            "structure",
+            "integrity",
+            "identifiers",
+            "data",
+            "contracts",
+        }
+
+
+@pytest.mark.db
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ((), 1),
+        (("--fail-on", "error"), 1),
+        (("--select", "extra-table"), 0),
+        (("--select", "extra-table", "--fail-on", "warning"), 1),
+        (("--ignore", "SL1,SL203"), 0),
+        (("--select", "SL105,SL106"), 1),
+        (("--select", "no-such-rule"), 2),
+    ],
+)
+def test_fail_on_select_and_ignore(
+    database: str, tmp_path: Path, options: tuple[str, ...], code: int
+) -> None:
+    execute(database, SCHEMA)
+    lock = write(tmp_path / "schema_lock.yaml", LOCK)
+    result = run_cli("verify", "--lock", lock, "--database-url", database, *options)
+    assert result.exit_code == code, result.stdout + result.stderr
+
+
+@pytest.mark.db
+def test_output_file_keeps_the_terminal_text(database: str, tmp_path: Path) -> None:
+    execute(database, SCHEMA)
+    lock = write(tmp_path / "schema_lock.yaml", LOCK)
+    out = tmp_path / "report.json"
+    result = run_cli(
+        "verify",
+        "--lock",
+        lock,
+        "--database-url",
+        database,
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    )
+    assert json.loads(out.read_text())["summary"]["error"] > 0
+    assert "column-type-mismatch" in result.stdout
+    assert not result.stdout.startswith("{")
+
+
+def test_terminal_escapes_control_characters(tmp_path: Path) -> None:
+    lock = write(
+        tmp_path / "schema_lock.yaml",
+        "version: 1\ntables:\n"
+        '  "evil\\e[2J\\r::error file=x::pwned":\n'
+        "    columns: {a: {type: int, references: nowhere.id}}\n",
+    )
+    result = run_cli("lint", "--lock", lock)
+    assert "\x1b" not in result.stdout
+    assert "\r" not in result.stdout
+    assert "\\x1b[2J" in result.stdout
+    assert not any(line.startswith("::") for line in result.stdout.splitlines())
+
+
+def test_rules_and_explain() -> None:
+    listing = run_cli("rules")
+    assert listing.exit_code == 0
+    assert "SL105   column-type-mismatch" in listing.stdout
+    by_code, by_name = run_cli("explain", "SL109"), run_cli("explain", "missing-foreign-key")
+    assert by_code.exit_code == 0
+    assert by_code.stdout == by_name.stdout
+    assert "## Why it matters" in by_code.stdout
+    unknown = run_cli("explain", "SL999")
+    assert unknown.exit_code == 2
+    assert "unknown rule" in unknown.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run_cli("verify", "--fail-on", "sometimes").exit_code == 2
+    assert run_cli("no-such-command").exit_code == 2
+
+
+def test_version_and_help_import_no_heavy_library() -> None:
+    # pydantic is not in the list: Typer itself imports it for a subcommand's --help.
+    probe = (
+        "import sys, io, contextlib\n"
+        "from schemalock.cli import main\n"
+        "for args in (['--version'], ['--help'], ['verify', '--help']):\n"
+        "    sys.argv = ['schemalock', *args]\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        "            main()\n"
+        "        except SystemExit as done:\n"
+        "            assert done.code == 0, done.code\n"
+        "heavy = {'sqlalchemy', 'alembic', 'psycopg', 'pglast', 'yaml'}\n"
+        "loaded = sorted(heavy & {m.split('.')[0] for m in sys.modules})\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "schemalock", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout == "schemalock 0.1.0\n"
+
+
+def test_no_orphaned_goldens() -> None:
+    """Runs last in this module (pytest keeps file order): every golden file has a test."""
+    if not USED_GOLDENS:
+        pytest.skip("the golden tests did not run in this session")
+    assert {p.name for p in GOLDEN.iterdir()} == USED_GOLDENS

@@ -1,0 +1,329 @@
+"""Safety on a real server: read-only transactions with their limits in force, nothing left in
+the session, honest failures (exit 3 and 4), and no password in any output."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from conftest import Server, execute, run_cli, write
+from schemalock import db, introspect
+from schemalock.errors import Inconclusive
+from test_roundtrip import RICH_SCHEMA, snapshot
+
+pytestmark = pytest.mark.db
+
+SENTINEL = "S3ntinel-Pw%2F@:"
+
+
+def _as_url(conninfo: str, scheme: str = "postgresql", password: str | None = None) -> str:
+    params = conninfo_to_dict(conninfo)
+    user = params.get("user", "postgres")
+    auth = f"{user}:{quote(password, safe='')}" if password else str(user)
+    host = params.get("host", "")
+    netloc = f"{auth}@{host}" if host and not str(host).startswith("/") else f"{auth}@"
+    if params.get("port") and host and not str(host).startswith("/"):
+        netloc += f":{params['port']}"
+    query = f"?host={host}" if str(host).startswith("/") else ""
+    if params.get("port") and str(host).startswith("/"):
+        query += f"&port={params['port']}"
+    return f"{scheme}://{netloc}/{params['dbname']}{query}"
+
+
+def _assert_no_secret(*outputs: str) -> None:
+    forms = {SENTINEL, quote(SENTINEL, safe=""), base64.b64encode(SENTINEL.encode()).decode()}
+    for output in outputs:
+        for form in forms:
+            assert form not in output
+
+
+def test_settings_are_in_force_inside_the_transaction(database: str) -> None:
+    connection = db.connect(database)
+    try:
+        with db.read_only(connection, db.Timeouts(statement_ms=12_000)) as conn:
+            shown = {
+                name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+                for name in (
+                    "statement_timeout",
+                    "lock_timeout",
+                    "idle_in_transaction_session_timeout",
+                    "transaction_read_only",
+                    "transaction_isolation",
+                    "search_path",
+                    "application_name",
+                )
+            }
+        after = connection.execute("SHOW statement_timeout").fetchone()
+    finally:
+        connection.close()
+    assert shown["statement_timeout"] == "12s"
+    assert shown["lock_timeout"] == "4s"
+    assert shown["idle_in_transaction_session_timeout"] == "42s"
+    assert shown["transaction_read_only"] == "on"
+    assert shown["transaction_isolation"] == "repeatable read"
+    assert shown["search_path"] == "pg_catalog, public"
+    assert shown["application_name"] == "schemalock/0.1.0/verify"
+    assert after is not None
+    assert after[0] != "12s", "SET LOCAL must not leak into the session"
+
+
+def test_reads_cannot_write(database: str) -> None:
+    execute(database, "CREATE TABLE t (id int)")
+    connection = db.connect(database)
+    try:
+        with (
+            pytest.raises(psycopg.errors.ReadOnlySqlTransaction),
+            db.read_only(connection, db.Timeouts()) as conn,
+        ):
+            conn.execute("INSERT INTO public.t VALUES (1)")
+    finally:
+        connection.close()
+
+
+def test_no_server_side_prepared_statements(database: str) -> None:
+    """A transaction-mode pooler (Neon -pooler) breaks prepared statements: never make any."""
+    execute(database, RICH_SCHEMA)
+    connection = db.connect(database)
+    try:
+        for _ in range(8):  # psycopg would prepare from the 5th execution by default
+            with db.read_only(connection, db.Timeouts()) as conn:
+                introspect.introspect(conn, ["public"])
+        prepared = connection.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    finally:
+        connection.close()
+    assert prepared == (0,)
+
+
+def test_hostile_search_path_cannot_shadow_catalog_functions(database: str, tmp_path: Path) -> None:
+    execute(database, RICH_SCHEMA)
+    lock = tmp_path / "lock.yaml"
+    snapshot(database, lock)
+    execute(
+        database,
+        """
+        CREATE SCHEMA evil;
+        CREATE FUNCTION evil.format_type(oid, integer) RETURNS text
+            LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked format_type'; END $$;
+        CREATE FUNCTION evil.name_eq_text(name, text) RETURNS boolean
+            LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked ='; END $$;
+        CREATE OPERATOR evil.= (LEFTARG = name, RIGHTARG = text, FUNCTION = evil.name_eq_text);
+        CREATE FUNCTION public.pg_get_expr(pg_node_tree, oid) RETURNS text
+            LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked pg_get_expr'; END $$;
+    """,
+    )
+    dbname = conninfo_to_dict(database)["dbname"]
+    execute(database, f'ALTER DATABASE "{dbname}" SET search_path = evil, public')
+    result = run_cli("verify", "--lock", str(lock), "--database-url", database)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "hijacked" not in result.stdout + result.stderr
+
+
+@pytest.fixture
+def lock_holder(database: str) -> Iterator[threading.Event]:
+    """Another session holding ACCESS EXCLUSIVE on jobs, as a running migration would."""
+    execute(database, RICH_SCHEMA)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with psycopg.connect(database) as connection:
+            connection.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+            holding.set()
+            release.wait(30)
+            connection.rollback()
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    assert holding.wait(10)
+    yield release
+    release.set()
+    worker.join()
+
+
+def test_a_held_lock_makes_verify_inconclusive(
+    database: str, tmp_path: Path, lock_holder: threading.Event
+) -> None:
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    result = run_cli(
+        "verify",
+        "--lock",
+        lock,
+        "--database-url",
+        database,
+        "--format",
+        "json",
+        "--statement-timeout",
+        "1.5",
+    )
+    report = json.loads(result.stdout)
+    assert result.exit_code == 4
+    assert report["findings"] == []
+    assert report["summary"]["inconclusive"] == 1
+    assert report["inconclusive"][0]["rule"] == "introspection"
+    assert "lock_timeout (500 ms)" in report["inconclusive"][0]["reason"]
+
+
+def test_statement_timeout_is_inconclusive(database: str, lock_holder: threading.Event) -> None:
+    class SlowLocks(db.Timeouts):
+        @property
+        def lock_ms(self) -> int:  # waits on the lock long enough for statement_timeout
+            return 10_000
+
+    connection = db.connect(database)
+    try:
+        with (
+            pytest.raises(Inconclusive, match="statement_timeout \\(300 ms\\) reached"),
+            db.read_only(connection, SlowLocks(statement_ms=300)) as conn,
+        ):
+            introspect.introspect(conn, ["public"])
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_url_schemes(database: str, tmp_path: Path, scheme: str) -> None:
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    result = run_cli("verify", "--lock", lock, "--database-url", _as_url(database, scheme))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_database_url_from_the_environment(database: str, tmp_path: Path) -> None:
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    assert run_cli("verify", "--lock", lock, env={"DATABASE_URL": database}).exit_code == 0
+    assert (
+        run_cli(
+            "verify",
+            "--lock",
+            lock,
+            env={
+                "SCHEMALOCK_DATABASE_URL": database,
+                "DATABASE_URL": "postgresql://x@127.0.0.1:9/x",
+            },
+        ).exit_code
+        == 0
+    )
+    result = run_cli("verify", "--lock", lock)
+    assert result.exit_code == 2
+    assert "no database" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "needle"),
+    [
+        (f"postgresql://app:{quote(SENTINEL, safe='')}@127.0.0.1:9/neondb", 3, "cannot connect"),
+        (
+            f"postgresql://app:{quote(SENTINEL, safe='')}@host.invalid:5432/neondb",
+            3,
+            "cannot connect",
+        ),
+        (
+            f"postgresql://app:{quote(SENTINEL, safe='')}@127.0.0.1:abc/neondb",
+            2,
+            "invalid database URL",
+        ),
+        (f"host=127.0.0.1 port=9 password='{SENTINEL}' dbname", 2, "invalid database URL"),
+    ],
+)
+def test_connection_failures_redact_the_password(
+    tmp_path: Path, url: str, code: int, needle: str
+) -> None:
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    for args in (
+        ("verify", "--lock", lock, "--database-url", url),
+        ("snapshot", "--database-url", url),
+    ):
+        result = run_cli(*args)
+        assert result.exit_code == code, result.stderr
+        assert needle in result.stderr
+        assert result.stderr.count("\n") == 1
+        assert "Traceback" not in result.stderr
+        _assert_no_secret(result.stdout, result.stderr)
+    # --debug shows the traceback, and still no password.
+    debug = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemalock",
+            "--debug",
+            "verify",
+            "--lock",
+            lock,
+            "--database-url",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert debug.returncode == code
+    assert "Traceback" in debug.stderr
+    _assert_no_secret(debug.stdout, debug.stderr)
+
+
+def test_unknown_database_is_a_connection_failure(database: str, tmp_path: Path) -> None:
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    params = conninfo_to_dict(database)
+    params["dbname"] = "no_such_database"
+    from psycopg.conninfo import make_conninfo
+
+    result = run_cli("verify", "--lock", lock, "--database-url", make_conninfo(**params))  # type: ignore[arg-type]
+    assert result.exit_code == 3
+    assert 'database "no_such_database" does not exist' in result.stderr
+
+
+def test_wrong_password(pg_server: Server, database: str, tmp_path: Path) -> None:
+    if not pg_server.embedded or pg_server.data_dir is None:
+        pytest.skip("needs the embedded server, whose pg_hba.conf the test may change")
+    hba = Path(pg_server.data_dir) / "pg_hba.conf"
+    original = hba.read_text()
+    execute(database, f"CREATE ROLE sl_pw_user LOGIN PASSWORD 'right-{SENTINEL}'")
+    hba.write_text("local all sl_pw_user scram-sha-256\n" + original)
+    execute(pg_server.admin_url, "SELECT pg_reload_conf()")
+    try:
+        lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+        params = conninfo_to_dict(database)
+        host = params["host"]
+        url = f"postgresql://sl_pw_user:{quote(SENTINEL, safe='')}@/{params['dbname']}?host={host}"
+        result = run_cli("verify", "--lock", lock, "--database-url", url)
+        assert result.exit_code == 3
+        assert "password authentication failed" in result.stderr
+        _assert_no_secret(result.stdout, result.stderr)
+    finally:
+        hba.write_text(original)
+        execute(pg_server.admin_url, "SELECT pg_reload_conf()")
+        execute(database, "DROP ROLE sl_pw_user")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            f"postgresql://app:{quote(SENTINEL, safe='')}@ep-x-123.neon.tech/neondb"
+            "?sslmode=require",
+            "postgresql://app:***@ep-x-123.neon.tech/neondb?sslmode=require",
+        ),
+        (
+            f"postgresql://app@h/db?password={quote(SENTINEL, safe='')}&sslmode=require",
+            "postgresql://app@h/db?password=***&sslmode=require",
+        ),
+        ("postgresql://app@h:5432/db", "postgresql://app@h:5432/db"),
+    ],
+)
+def test_display_url(url: str, shown: str) -> None:
+    assert db.display_url(url) == shown
+    _assert_no_secret(db.display_url(url))
+
+
+def test_pooler_hosts_are_recognized() -> None:
+    assert db.is_pooler_host("postgresql://u:p@ep-cool-1234-pooler.us-east-2.aws.neon.tech/db")
+    assert not db.is_pooler_host("postgresql://u:p@ep-cool-1234.us-east-2.aws.neon.tech/db")
