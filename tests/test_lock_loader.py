@@ -3,11 +3,12 @@ traceback and never a database connection."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, write
+from conftest import ROOT, run_cli, write
 from schemalock.errors import LockFileError
 from schemalock.lock import load_lock, parse_lock
 from schemalock.model import OWNED_SEQUENCE
@@ -185,3 +186,13 @@ def test_cli_reports_lock_error_before_connecting(tmp_path: Path) -> None:
         f"schemalock: error: {lock}:4:3: duplicate key 'a' (first at line 3, again at line 4)\n"
     )
     assert "secret" not in result.stderr
+
+
+def test_readme_example_is_a_valid_lock(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The lock file") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", 10)]
+    lock = write(tmp_path / "schema_lock.yaml", example)
+    result = run_cli("lint", "--lock", lock, "--format", "json")
+    rules = [f["rule"] for f in json.loads(result.stdout)["findings"]]
+    assert rules == ["table-count-mismatch"], result.stdout
