@@ -83,7 +83,7 @@ class CliResult:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     """Run `schemalock ARGS` in this process, as the console script would."""
-    from schemalock.cli import main
+    from schemalock.cli import run
 
     out, err = io.StringIO(), io.StringIO()
     saved_argv, saved_env = sys.argv, dict(os.environ)
@@ -91,13 +91,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     for name in ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL"):
         os.environ.pop(name, None)
     os.environ.update(env or {})
-    code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as done:
-                code = int(done.code or 0)
+            code = run()
     finally:
         sys.argv = saved_argv
         os.environ.clear()

@@ -211,14 +211,11 @@ def test_version_and_help_import_no_heavy_library() -> None:
     # pydantic is not in the list: Typer itself imports it for a subcommand's --help.
     probe = (
         "import sys, io, contextlib\n"
-        "from schemalock.cli import main\n"
+        "from schemalock.cli import run\n"
         "for args in (['--version'], ['--help'], ['verify', '--help']):\n"
         "    sys.argv = ['schemalock', *args]\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        try:\n"
-        "            main()\n"
-        "        except SystemExit as done:\n"
-        "            assert done.code == 0, done.code\n"
+        "        assert run() == 0\n"
         "heavy = {'sqlalchemy', 'alembic', 'psycopg', 'pglast', 'yaml'}\n"
         "loaded = sorted(heavy & {m.split('.')[0] for m in sys.modules})\n"
         "print(','.join(loaded))\n"

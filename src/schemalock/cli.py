@@ -273,22 +273,34 @@ def _print_text(report: Report, output: str | None = None) -> None:
         raise UsageError(f"{output}: cannot write: {error.strerror}") from None
 
 
-def main() -> NoReturn:
+def run() -> int:
+    """The command line as a function: runs `sys.argv`, returns the exit code."""
     debug = "--debug" in sys.argv[1:]
     try:
         app()  # standalone: usage errors exit 2, typer.Exit exits with its code
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     except SchemalockError as error:
-        _fail(str(error), error.exit_code, debug)
+        return _fail(str(error), error.exit_code, debug)
     except Exception as error:  # a bug: one redacted line, the traceback only with --debug
-        _fail(
+        return _fail(
             f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
             EXIT_USAGE,
             debug,
         )
-    sys.exit(EXIT_CLEAN)
+    return EXIT_CLEAN
 
 
-def _fail(message: str, code: int, debug: bool) -> NoReturn:
+def main() -> NoReturn:
+    code = run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and every connection closed: skip the interpreter's teardown, which
+    # spends 50-150 ms freeing object graphs (seconds on a 5,000-table schema).
+    os._exit(code)
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
     from schemalock.db import URL_ENV_VARS, redact
 
     urls = [os.environ.get(name, "") for name in URL_ENV_VARS]
@@ -300,9 +312,4 @@ def _fail(message: str, code: int, debug: bool) -> NoReturn:
     for url in urls:
         message = redact(message, url)
     print(f"schemalock: error: {message}" if not debug else message, file=sys.stderr)
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    main()
+    return code

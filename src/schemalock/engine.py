@@ -13,8 +13,14 @@ from schemalock.rules import RULES, Context, Rule
 def select_rules(
     select: Iterable[str] = (), ignore: Iterable[str] = (), offline: bool = False
 ) -> list[type[Rule]]:
-    """Rules chosen by codes, code prefixes (`SL1`) or names; unknown selectors are errors."""
-    chosen = [rule for rule in RULES if not (offline and rule.needs_database)]
+    """Rules chosen by codes, code prefixes (`SL1`) or names; unknown selectors are errors.
+
+    `offline` (lint) runs the rules that need no database; otherwise (verify) all rules except
+    the lint-only ones."""
+    if offline:
+        chosen = [rule for rule in RULES if not rule.needs_database]
+    else:
+        chosen = [rule for rule in RULES if not rule.lint_only]
     selected, ignored = _expand(select), _expand(ignore)
     if selected:
         chosen = [rule for rule in chosen if rule in selected]

@@ -20,6 +20,7 @@ def explain(rule: type[Rule]) -> str:
     head = (
         f"{rule.code} {rule.name} ({rule.severity.value}, {rule.category.value}"
         f"{', offline' if not rule.needs_database else ''}"
+        f"{', lint only' if rule.lint_only else ''}"
         f"{', fix available' if rule.fixable else ''})"
     )
     return f"{head}\n\n{rule.documentation()}\n"
@@ -44,6 +45,7 @@ def markdown() -> str:
             f"\n## {rule.code} {rule.name}\n\n{summary}\n\nSeverity: {rule.severity.value}."
             f" Category: {rule.category.value}."
             f"{' Runs offline (`schemalock lint`).' if not rule.needs_database else ''}"
+            f"{' Only in `schemalock lint`.' if rule.lint_only else ''}"
             f"\n{body.rstrip()}"
         )
     return "\n".join(parts) + "\n"

@@ -53,6 +53,7 @@ class Rule:
     severity: ClassVar[Severity]
     category: ClassVar[Category]
     needs_database: ClassVar[bool] = True
+    lint_only: ClassVar[bool] = False  # too costly to repeat on every verify
     fixable: ClassVar[bool] = False
 
     def check(self, context: Context) -> Iterator[Finding]:
