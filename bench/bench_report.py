@@ -117,7 +117,8 @@ Every figure is one whole process, from spawn to exit: wall time, and peak RSS (
 `os.wait4` for exactly that child; pg_dump's figure is the client only, not the server backend).
 Each tool runs in pairs with the yardstick, alternating tool, pg_dump, tool, pg_dump, ... after
 one warm-up pair; the ratio is taken per pair (tool wall / pg_dump wall in the same pair) and
-the table shows the median ratio with its min-max.  Walls are medians with min-max.
+the table shows the median ratio with its min-max.  Walls are medians with min-max; pg_dump's
+row pools its runs from both series.
 
 - A, schemalock: `{commands.verify}`; the lock comes from `{commands.snapshot}` beforehand,
   untimed, and every verify must exit 0 (clean).
@@ -143,7 +144,7 @@ def _size_section(size: SizeResult) -> str:
         f"Database `{size.database.name}` (`{size.display_url}`): {counts.tables} tables, "
         f"{counts.columns} columns, {counts.indexes} indexes, {counts.foreign_keys} foreign keys, "
         f"{counts.unique_constraints} unique and {counts.check_constraints} check constraints; "
-        f"{built}; lock file {size.lock_kib:.0f} KiB.  {size.runs} pairs per tool."
+        f"{built}; lock file {size.lock_kib:.0f} KiB.  Pairs per tool: {size.runs}."
     )
     header = (
         "| tool | wall s, median (min-max) | ratio vs paired pg_dump, median (min-max) "

@@ -80,7 +80,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated table counts to run, from 12,500,5000 (default: all)",
     )
     parser.add_argument(
-        "--runs", type=int, help="pairs per series instead of 7/7/5 and 15 (a quick check)"
+        "--runs", type=_positive, help="pairs per series instead of 7/7/5 and 15 (a quick check)"
     )
     parser.add_argument(
         "--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="where to write the report"
@@ -97,6 +97,13 @@ def _sizes(value: str) -> list[int]:
     if unknown or not sizes:
         raise argparse.ArgumentTypeError(f"choose from {','.join(map(str, PLANS))}")
     return sorted(set(sizes))
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
 
 
 def _run(options: argparse.Namespace) -> str:

@@ -172,6 +172,8 @@ class LockSettings:
     expected_tables: int | None = None
     ignore: tuple[str, ...] = ()
     tables_line: int | None = None
+    enums_line: int | None = None
+    domains_line: int | None = None
     expected_tables_line: int | None = None
 
 

@@ -72,13 +72,22 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     table_rows = _rows(connection, "tables", by_schema)
     oids = [row[0] for row in table_rows]
     by_oid = {"oids": oids}
-    columns = _group(_rows(connection, "columns", by_oid))
-    constraints = _group(_rows(connection, "constraints", by_oid, nulls_not_distinct=nnd))
+    column_rows = _rows(connection, "columns", by_oid)
+    constraint_rows = _rows(connection, "constraints", by_oid, nulls_not_distinct=nnd)
+    names = _attribute_names(connection, column_rows, constraint_rows)
+    columns, constraints = _group(column_rows), _group(constraint_rows)
     indexes = _group(_rows(connection, "indexes", by_oid, nulls_not_distinct=nnd))
     tables = {}
     for oid, schema, name, partition_by, comment in table_rows:
         table = _table(
-            schema, name, partition_by, comment, columns[oid], constraints[oid], indexes[oid]
+            schema,
+            name,
+            partition_by,
+            comment,
+            columns[oid],
+            constraints[oid],
+            indexes[oid],
+            names,
         )
         tables[table.key] = table
     return Database(
@@ -92,6 +101,23 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
         },
         schemas=tuple(schemas),
     )
+
+
+def _attribute_names(
+    connection: psycopg.Connection[Any],
+    column_rows: list[tuple[Any, ...]],
+    constraint_rows: list[tuple[Any, ...]],
+) -> dict[int, dict[int, str]]:
+    """(table oid -> attnum -> name) for the covered tables and every table their keys
+    reference, which may sit in a schema the lock does not cover."""
+    names: dict[int, dict[int, str]] = defaultdict(dict)
+    for row in column_rows:
+        names[row[0]][row[1]] = row[2]
+    outside = sorted({row[6] for row in constraint_rows if row[2] == "f"} - names.keys())
+    if outside:
+        for oid, number, name in _rows(connection, "attribute_names", {"oids": outside}):
+            names[oid][number] = name
+    return names
 
 
 def _group(rows: list[tuple[Any, ...]]) -> defaultdict[int, list[tuple[Any, ...]]]:
@@ -109,17 +135,19 @@ def _table(
     column_rows: list[tuple[Any, ...]],
     constraint_rows: list[tuple[Any, ...]],
     index_rows: list[tuple[Any, ...]],
+    names: dict[int, dict[int, str]],
 ) -> Table:
     primary_key = None
     foreign_keys, uniques, checks = [], [], []
     for (
-        _,
+        oid,
         con_name,
         kind,
-        cols,
+        numbers,
         ref_schema,
         ref_table,
-        ref_cols,
+        ref_oid,
+        ref_numbers,
         on_delete,
         on_update,
         match,
@@ -129,21 +157,22 @@ def _table(
         expression,
         nulls_not_distinct,
     ) in constraint_rows:
+        cols = tuple(names[oid][number] for number in numbers)
         if kind == "p":
-            primary_key = PrimaryKey(columns=tuple(cols), name=con_name)
+            primary_key = PrimaryKey(columns=cols, name=con_name)
         elif kind == "u":
             uniques.append(
                 UniqueConstraint(
-                    columns=tuple(cols), name=con_name, nulls_not_distinct=bool(nulls_not_distinct)
+                    columns=cols, name=con_name, nulls_not_distinct=bool(nulls_not_distinct)
                 )
             )
         elif kind == "f":
             foreign_keys.append(
                 ForeignKey(
-                    columns=tuple(cols),
+                    columns=cols,
                     ref_schema=ref_schema,
                     ref_table=ref_table,
-                    ref_columns=tuple(ref_cols),
+                    ref_columns=tuple(names[ref_oid][number] for number in ref_numbers),
                     on_delete=_FK_ACTIONS[on_delete],
                     on_update=_FK_ACTIONS[on_update],
                     match=_FK_MATCH[match],
@@ -171,6 +200,7 @@ def _table(
 
 def _column(
     _oid: int,
+    _number: int,
     name: str,
     type_: str,
     not_null: bool,

@@ -59,7 +59,9 @@ def to_model(spec: LockSpec, positions: Positions) -> tuple[Database, LockSettin
         name=spec.database.name,
         expected_tables=spec.database.expected_tables,
         ignore=tuple(spec.database.ignore),
-        tables_line=converter.line(("tables",)),
+        tables_line=converter.line(("tables",)) or 1,
+        enums_line=converter.line(("enums",)) or converter.line(("tables",)) or 1,
+        domains_line=converter.line(("domains",)) or converter.line(("tables",)) or 1,
         expected_tables_line=converter.line(("database", "expected_tables")),
     )
     return database, settings

@@ -8,9 +8,9 @@ why it matters, an example, and the fix with whether it is safe.  Rules are pure
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from schemalock import names
 from schemalock.diff import ColumnPair, TablePair, pair_columns, pair_tables
@@ -18,6 +18,8 @@ from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Database, Lock, Table
 
 DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Context:
     lock: Lock
     live: Database | None = None
     _tables: list[TablePair] | None = field(default=None, repr=False)
+    _matches: dict[tuple[object, tuple[str, str]], object] = field(default_factory=dict, repr=False)
 
     @property
     def tables(self) -> list[TablePair]:
@@ -42,9 +45,16 @@ class Context:
 
     def matched_columns(self) -> Iterator[tuple[Table, ColumnPair]]:
         for lock_table, live_table in self.matched_tables():
-            for pair in pair_columns(lock_table, live_table):
+            for pair in self.match(pair_columns, lock_table, live_table):
                 if pair.lock is not None and pair.live is not None:
                     yield lock_table, pair
+
+    def match(self, matcher: Callable[[Table, Table], T], lock: Table, live: Table) -> T:
+        """`matcher(lock, live)`, computed once per table however many rules ask."""
+        key = (matcher, lock.key)
+        if key not in self._matches:
+            self._matches[key] = matcher(lock, live)
+        return cast(T, self._matches[key])
 
 
 class Rule:

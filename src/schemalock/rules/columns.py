@@ -33,7 +33,7 @@ class MissingColumn(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for pair in pair_columns(lock, live):
+            for pair in context.match(pair_columns, lock, live):
                 if pair.lock is not None and pair.live is None:
                     yield self.finding(
                         f"column {q(*lock.key, pair.lock.name)} is missing",
@@ -67,7 +67,7 @@ class ExtraColumn(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for pair in pair_columns(lock, live):
+            for pair in context.match(pair_columns, lock, live):
                 if pair.lock is None and pair.live is not None:
                     yield self.finding(
                         f"column {q(*live.key, pair.live.name)} is not in the lock",

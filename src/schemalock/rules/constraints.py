@@ -74,7 +74,7 @@ class MissingUnique(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for wanted, enforced in _unique_matches(lock, live)[0]:
+            for wanted, enforced in context.match(_unique_matches, lock, live)[0]:
                 if not enforced:
                     columns = ", ".join(wanted.columns)
                     yield self.finding(
@@ -112,7 +112,7 @@ class CheckMismatch(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for wanted, found, same in _check_matches(lock, live)[0]:
+            for wanted, found, same in context.match(_check_matches, lock, live)[0]:
                 if same:
                     continue
                 if found is None:
@@ -157,14 +157,14 @@ class ExtraConstraint(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
             name = q(*live.key)
-            for fk in match_foreign_keys(lock, live)[1]:
+            for fk in context.match(match_foreign_keys, lock, live)[1]:
                 yield self.finding(
                     f"foreign key {q(fk.name)} on {name} is not in the lock",
                     table=lock,
                     constraint=fk.name,
                     line=lock.line,
                 )
-            for unique in _unique_matches(lock, live)[1]:
+            for unique in context.match(_unique_matches, lock, live)[1]:
                 yield self.finding(
                     f"unique constraint {q(unique.name)} on {name} ({', '.join(unique.columns)}) "
                     "is not in the lock",
@@ -172,7 +172,7 @@ class ExtraConstraint(Rule):
                     constraint=unique.name,
                     line=lock.line,
                 )
-            for check in _check_matches(lock, live)[1]:
+            for check in context.match(_check_matches, lock, live)[1]:
                 yield self.finding(
                     f"check {q(check.name)} on {name} ({check.expression}) is not in the lock",
                     table=lock,

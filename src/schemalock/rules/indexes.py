@@ -102,7 +102,7 @@ class MissingIndex(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for wanted, found in match_indexes(lock, live)[0]:
+            for wanted, found in context.match(match_indexes, lock, live)[0]:
                 if found is None:
                     yield self.finding(
                         f"table {q(*lock.key)} has no index {describe_index(wanted)}"
@@ -137,7 +137,7 @@ class ExtraIndex(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for index in match_indexes(lock, live)[1]:
+            for index in context.match(match_indexes, lock, live)[1]:
                 if index.valid:
                     yield self.finding(
                         f"index {q(live.schema, index.name)} {describe_index(index)} is not in "

@@ -107,7 +107,7 @@ class MissingForeignKey(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for wanted, found in match_foreign_keys(lock, live)[0]:
+            for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
                 if found is None:
                     yield self.finding(
                         f"table {q(*lock.key)} has no foreign key {describe_fk(wanted)}",
@@ -144,7 +144,7 @@ class ForeignKeyMismatch(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for wanted, found in match_foreign_keys(lock, live)[0]:
+            for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
                 if found is None:
                     continue
                 name = q(*live.key)

@@ -19,8 +19,9 @@ class DanglingReference(Rule):
     """The lock refers to a table or column it does not declare.
 
     ## What it checks
-    Foreign keys point at tables and columns the lock lists, with as many referenced columns
-    as referencing ones; primary keys, unique constraints, INCLUDE lists and plain index keys
+    Foreign keys into the schemas the lock covers (`database.schemas`) point at tables and
+    columns the lock lists, with as many referenced columns as referencing ones (a table in a
+    schema the lock does not cover is out of its scope); primary keys, unique constraints, INCLUDE lists and plain index keys
     name columns of their table; `duplicate_of` names a listed table.
 
     ## Why it matters
@@ -40,8 +41,9 @@ class DanglingReference(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         tables = context.lock.database.tables
+        covered = set(context.lock.database.schemas)
         for table in tables.values():
-            yield from self._foreign_keys(table, tables)
+            yield from self._foreign_keys(table, tables, covered)
             yield from self._own_columns(table)
             if table.duplicate_of:
                 target = names.split_table(table.duplicate_of, table.schema)
@@ -54,9 +56,11 @@ class DanglingReference(Rule):
                     )
 
     def _foreign_keys(
-        self, table: Table, tables: dict[tuple[str, str], Table]
+        self, table: Table, tables: dict[tuple[str, str], Table], covered: set[str]
     ) -> Iterator[Finding]:
         for fk in table.foreign_keys:
+            if fk.ref_schema not in covered:
+                continue
             target = tables.get((fk.ref_schema, fk.ref_table))
             if target is None:
                 yield self.finding(

@@ -62,6 +62,7 @@ class EnumMismatch(Rule):
                 yield self.finding(
                     f"enum {q(*key)} is not in the lock",
                     schema=key[0],
+                    line=context.lock.settings.enums_line,
                     constraint=found.name,
                     actual=list(found.labels),
                 )
@@ -119,6 +120,7 @@ class DomainMismatch(Rule):
                 yield self.finding(
                     f"domain {q(*key)} is not in the lock",
                     schema=key[0],
+                    line=context.lock.settings.domains_line,
                     constraint=found.name,
                     actual=found.type,
                 )

@@ -1,6 +1,7 @@
 -- Live columns of the given tables, in table order.  Dropped and system columns are skipped.
 -- `owned_sequence` marks a serial column: its default is nextval() of a sequence it owns.
 SELECT a.attrelid AS table_oid,
+       a.attnum AS number,
        a.attname AS name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
        a.attnotnull AS not_null,
