@@ -195,7 +195,8 @@ def _check_tag(event: yaml.NodeEvent) -> None:
 
 
 def _where(event: yaml.Event) -> tuple[int, int]:
-    return event.start_mark.line + 1, event.start_mark.column + 1
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 def _scalar(event: yaml.ScalarEvent) -> Any:

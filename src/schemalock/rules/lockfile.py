@@ -21,8 +21,9 @@ class DanglingReference(Rule):
     ## What it checks
     Foreign keys into the schemas the lock covers (`database.schemas`) point at tables and
     columns the lock lists, with as many referenced columns as referencing ones (a table in a
-    schema the lock does not cover is out of its scope); primary keys, unique constraints, INCLUDE lists and plain index keys
-    name columns of their table; `duplicate_of` names a listed table.
+    schema the lock does not cover is out of its scope); primary keys, unique constraints,
+    INCLUDE lists and plain index keys name columns of their table; `duplicate_of` names a
+    listed table.
 
     ## Why it matters
     A reference to nothing is a typo or a stale entry: the relation can never be checked and
