@@ -19,7 +19,7 @@ DEFAULT_SCHEMA = "public"
 FK_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     name: str
     type: str
@@ -36,14 +36,14 @@ class Column:
     line: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrimaryKey:
     columns: tuple[str, ...]
     name: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForeignKey:
     columns: tuple[str, ...]
     ref_schema: str
@@ -63,7 +63,7 @@ class ForeignKey:
         return (self.ref_schema, self.ref_table, self.ref_columns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UniqueConstraint:
     columns: tuple[str, ...]
     nulls_not_distinct: bool = False
@@ -71,14 +71,14 @@ class UniqueConstraint:
     line: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckConstraint:
     expression: str
     name: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Index:
     """A stand-alone index (indexes backing a primary key or unique constraint are not listed)."""
 
@@ -93,7 +93,7 @@ class Index:
     line: int | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     schema: str
     name: str
@@ -126,7 +126,7 @@ class Table:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Enum:
     schema: str
     name: str
@@ -138,7 +138,7 @@ class Enum:
         return (self.schema, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Domain:
     schema: str
     name: str
@@ -153,7 +153,7 @@ class Domain:
         return (self.schema, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Database:
     """A database as far as the lock covers it: tables, enums and domains by (schema, name)."""
 
@@ -164,7 +164,7 @@ class Database:
     schemas: tuple[str, ...] = (DEFAULT_SCHEMA,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LockSettings:
     """The lock file's `database:` section and where things sit in the file."""
 
@@ -177,7 +177,7 @@ class LockSettings:
     expected_tables_line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lock:
     path: str
     sha256: str

@@ -8,6 +8,7 @@ come back unqualified.  `canonical_type` maps the lock's spelling onto exactly t
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # alias -> canonical spelling, for types without a modifier.
 _SIMPLE: dict[str, str] = {
@@ -122,6 +123,7 @@ class UnknownType(ValueError):
     pass
 
 
+@cache
 def canonical_type(spelling: str, known_user_types: frozenset[str] = frozenset()) -> str:
     """The `format_type()` spelling of a lock type, or UnknownType."""
     text = " ".join(spelling.strip().split())

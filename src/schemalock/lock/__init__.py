@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemalock.errors import LockFileError
 from schemalock.lock import yamlsafe
 from schemalock.lock.convert import ConversionError, to_model
 from schemalock.model import Lock
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def load_lock(path: str) -> Lock:
@@ -22,7 +25,10 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
     if digest is None:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
-        data, positions = yamlsafe.load(text)
+        # Lines of tables, columns, constraints and indexes (depth 4) are all a successful load
+        # needs; an error re-reads the file for its exact position (`_position`).
+        data, shallow = yamlsafe.load(text, position_depth=4)
+        positions = _Positions(shallow, text)
     except yamlsafe.YamlError as error:
         raise LockFileError(path, error.line, error.column, str(error)) from None
     if data is None:
@@ -30,9 +36,20 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
     if not isinstance(data, dict):
         raise LockFileError(path, 1, 1, "a lock file is a mapping with `version:` and `tables:`")
     _check_version(path, data, positions)
-    spec = _validate(path, data, positions)
+    from schemalock.lock.format import LockHead, TableSpec
+
+    raw_tables = data.pop("tables", None) or {}
+    if not isinstance(raw_tables, dict):
+        line, column = _position(positions, ("tables",))
+        raise LockFileError(path, line, column, "tables: a mapping of table names is expected")
+    head = _validate(path, data, positions, LockHead)
+    del data
+
+    def table_spec(key: str, raw: Any) -> Any:
+        return _validate(path, raw, positions, TableSpec, ("tables", key))
+
     try:
-        database, settings = to_model(spec, positions)
+        database, settings = to_model(head, raw_tables, positions, table_spec)
     except ConversionError as error:
         line, column = _position(positions, error.path)
         raise LockFileError(path, line, column, str(error)) from None
@@ -59,7 +76,7 @@ def _read(path: str) -> tuple[str, str]:
     return text, hashlib.sha256(raw).hexdigest()
 
 
-def _check_version(path: str, data: dict[str, Any], positions: yamlsafe.Positions) -> None:
+def _check_version(path: str, data: dict[str, Any], positions: _Positions) -> None:
     version = data.get("version")
     if version is None:
         raise LockFileError(path, 1, 1, "missing `version: 1`")
@@ -73,16 +90,20 @@ def _check_version(path: str, data: dict[str, Any], positions: yamlsafe.Position
         )
 
 
-def _validate(path: str, data: dict[str, Any], positions: yamlsafe.Positions) -> Any:
+def _validate(
+    path: str,
+    data: Any,
+    positions: _Positions,
+    model: type[BaseModel],
+    prefix: tuple[str, ...] = (),
+) -> Any:
     from pydantic import ValidationError
 
-    from schemalock.lock.format import LockSpec
-
     try:
-        return LockSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        location = tuple(first["loc"])
+        location = prefix + tuple(first["loc"])
         line, column = _position(positions, location)
         where = ".".join(str(part) for part in location)
         more = error.error_count() - 1
@@ -93,12 +114,25 @@ def _validate(path: str, data: dict[str, Any], positions: yamlsafe.Positions) ->
         raise LockFileError(path, line, column, f"{where}: {message}{suffix}") from None
 
 
-def _position(
-    positions: yamlsafe.Positions, path: tuple[Any, ...]
-) -> tuple[int | None, int | None]:
+class _Positions(dict[tuple[Any, ...], tuple[int, int]]):
+    """Positions recorded to a limited depth, completed from the text when an error needs a
+    deeper one."""
+
+    def __init__(self, shallow: yamlsafe.Positions, text: str) -> None:
+        super().__init__(shallow)
+        self.text, self.complete = text, False
+
+    def locate(self, path: tuple[Any, ...]) -> tuple[int, int] | None:
+        if path not in self and not self.complete:
+            self.update(yamlsafe.load(self.text)[1])
+            self.complete = True
+        return self.get(path)
+
+
+def _position(positions: _Positions, path: tuple[Any, ...]) -> tuple[int | None, int | None]:
     """The position of `path`, or of its nearest ancestor that has one."""
     for end in range(len(path), -1, -1):
-        found = positions.get(tuple(path[:end]))
+        found = positions.locate(tuple(path[:end]))
         if found:
             return found
     return None, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from schemalock import names
@@ -23,7 +24,7 @@ from schemalock.model import (
 from schemalock.types import SERIAL_TYPES, UnknownType, canonical_type, suggest
 
 if TYPE_CHECKING:
-    from schemalock.lock.format import ColumnSpec, LockSpec, TableSpec
+    from schemalock.lock.format import ColumnSpec, LockHead, TableSpec
     from schemalock.lock.yamlsafe import Positions
 
 Path = tuple[str | int, ...]
@@ -35,12 +36,19 @@ class ConversionError(ValueError):
         self.path = path
 
 
-def to_model(spec: LockSpec, positions: Positions) -> tuple[Database, LockSettings]:
+def to_model(
+    spec: LockHead,
+    raw_tables: dict[str, Any],
+    positions: Positions,
+    table_spec: Callable[[str, Any], TableSpec],
+) -> tuple[Database, LockSettings]:
+    """The model of a lock; `table_spec` validates each raw table, which is consumed (removed
+    from `raw_tables`) once converted, so its memory goes as the model grows."""
     converter = _Converter(positions)
     user_types = converter.user_types(spec)
     tables: dict[tuple[str, str], Table] = {}
-    for key, table_spec in spec.tables.items():
-        table = converter.table(key, table_spec, user_types)
+    for key in list(raw_tables):
+        table = converter.table(key, table_spec(key, raw_tables.pop(key)), user_types)
         if table.key in tables:
             raise ConversionError(
                 f"table {names.qualified(*table.key)} is listed twice "
@@ -87,7 +95,7 @@ class _Converter:
         schema, name = names.split_table(key, DEFAULT_SCHEMA)
         return name if schema == DEFAULT_SCHEMA else f"{schema}.{name}"
 
-    def user_types(self, spec: LockSpec) -> frozenset[str]:
+    def user_types(self, spec: LockHead) -> frozenset[str]:
         declared = [*spec.enums, *spec.domains, *spec.types]
         spelled = {self._type_spelling(*self._split_table(k, ("types",))) for k in declared}
         return frozenset(spelled)
@@ -270,10 +278,10 @@ class _Converter:
             ref_columns=(ref_column,),
             on_delete=spec.on_delete or "no action",
             on_update=spec.on_update or "no action",
-            line=self.line((*path, "references")),
+            line=self.line(path),  # the column's line: an inline reference is written on it
         )
 
-    def enums(self, spec: LockSpec) -> dict[tuple[str, str], Enum]:
+    def enums(self, spec: LockHead) -> dict[tuple[str, str], Enum]:
         result = {}
         for key, labels in spec.enums.items():
             schema, name = self._split_table(key, ("enums", key))
@@ -282,7 +290,7 @@ class _Converter:
             )
         return result
 
-    def domains(self, spec: LockSpec, user_types: frozenset[str]) -> dict[tuple[str, str], Domain]:
+    def domains(self, spec: LockHead, user_types: frozenset[str]) -> dict[tuple[str, str], Domain]:
         result = {}
         for key, domain in spec.domains.items():
             path: Path = ("domains", key)

@@ -157,12 +157,12 @@ class DatabaseSpec(_Strict):
     )
 
 
-class LockSpec(_Strict):
+class LockHead(_Strict):
+    """Everything but `tables`, which the loader validates one table at a time against
+    `TableSpec`, so a large lock never holds every table's model at once."""
+
     version: Literal[1] = Field(description="Lock format version.")
     database: DatabaseSpec = Field(default_factory=DatabaseSpec)
-    tables: dict[str, TableSpec] = Field(
-        default_factory=dict, description="Tables by name (`name` in public, or `schema.name`)."
-    )
     enums: dict[str, list[str]] = Field(
         default_factory=dict, description="Enum types by name, labels in order."
     )
@@ -170,6 +170,15 @@ class LockSpec(_Strict):
     types: list[str] = Field(
         default_factory=list,
         description="Other types the database defines (composite, range, extension types).",
+    )
+
+
+# The whole file as editors see it: the JSON Schema is generated from this class.
+class LockSpec(LockHead):
+    """A schemalock lock file: the declared state of a PostgreSQL database."""
+
+    tables: dict[str, TableSpec] = Field(
+        default_factory=dict, description="Tables by name (`name` in public, or `schema.name`)."
     )
 
 

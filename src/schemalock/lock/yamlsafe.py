@@ -46,10 +46,14 @@ class YamlError(ValueError):
         self.line, self.column = line, column
 
 
-def load(text: str) -> tuple[Any, Positions]:
-    """Parse one YAML document into plain data and a path -> (line, column) map (1-based)."""
+def load(text: str, position_depth: int | None = None) -> tuple[Any, Positions]:
+    """Parse one YAML document into plain data and a path -> (line, column) map (1-based).
+
+    With `position_depth`, only paths up to that length are mapped: a large lock's attribute
+    keys are hundreds of thousands of entries that only an error message would ever read.
+    """
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    builder = _Builder()
+    builder = _Builder(position_depth)
     try:
         for event in yaml.parse(text.encode("utf-8"), Loader=loader_class):
             builder.feed(event)
@@ -89,7 +93,8 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, position_depth: int | None) -> None:
+        self.depth = position_depth if position_depth is not None else 1 << 30
         self.positions: Positions = {}
         self.result: Any = None
         self.stack: list[_Frame] = []
@@ -139,7 +144,8 @@ class _Builder:
     def _start(self, event: yaml.CollectionStartEvent) -> None:
         _check_tag(event)
         path = self._child_path(event)
-        self.positions.setdefault(path, _where(event))
+        if len(path) <= self.depth:
+            self.positions.setdefault(path, _where(event))
         container: dict[str, Any] | list[Any] = {} if type(event) is yaml.MappingStartEvent else []
         self.stack.append(_Frame(container, path, event.anchor))
 
@@ -152,7 +158,10 @@ class _Builder:
         value = _scalar(event)
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
-        self.positions.setdefault(self._child_path(event), _where(event))
+        if not self.stack:
+            self.positions[()] = _where(event)
+        # A mapping value sits at its key's position, recorded already; a list item is found
+        # through its list.  Keeping no entry per scalar keeps a large lock's memory down.
         self._deliver(value, 1, event, new_nodes=1)
 
     def _key(self, frame: _Frame, event: yaml.ScalarEvent) -> None:
@@ -169,7 +178,8 @@ class _Builder:
             )
         frame.first_line[key] = line
         frame.key = key
-        self.positions[(*frame.path, key)] = (line, column)
+        if len(frame.path) < self.depth:
+            self.positions[(*frame.path, key)] = (line, column)
 
     def _deliver(self, value: Any, size: int, event: yaml.Event, new_nodes: int) -> None:
         """Hand a finished value (`size` nodes when expanded) to the enclosing container."""

@@ -224,43 +224,43 @@ class DefaultMismatch(Rule):
         for lock, pair in context.matched_columns():
             assert pair.lock
             assert pair.live
-            name = q(*lock.key, pair.live.name)
-            want, have = pair.lock, pair.live
-            problem = None
-            if not expressions.same(_default(want.default), _default(have.default)):
-                problem = (
-                    f"column {name} default is {_shown(have.default)}; "
-                    f"the lock says {_shown(want.default)}",
-                    want.default,
-                    have.default,
-                )
-            elif want.identity != have.identity:
-                problem = (
-                    f"column {name} identity is {have.identity or 'none'}; "
-                    f"the lock says {want.identity or 'none'}",
-                    want.identity,
-                    have.identity,
-                )
-            elif (
-                not expressions.same(want.generated, have.generated)
-                or want.generated_storage != have.generated_storage
-            ):
-                problem = (
-                    f"column {name} is generated as {_generated(have)}; "
-                    f"the lock says {_generated(want)}",
-                    want.generated,
-                    have.generated,
-                )
+            problem = _default_problem(pair.lock, pair.live)
             if problem:
-                message, expected, actual = problem
+                what, expected, actual = problem
                 yield self.finding(
-                    message,
+                    f"column {q(*lock.key, pair.live.name)} {what}",
                     table=lock,
-                    column=want.name,
-                    line=want.line,
+                    column=pair.lock.name,
+                    line=pair.lock.line,
                     expected=expected,
                     actual=actual,
                 )
+
+
+def _default_problem(want: Column, have: Column) -> tuple[str, str | None, str | None] | None:
+    """What differs in how the column gets a value, and the two sides; None when nothing."""
+    if not expressions.same(_default(want.default), _default(have.default)):
+        return (
+            f"default is {_shown(have.default)}; the lock says {_shown(want.default)}",
+            want.default,
+            have.default,
+        )
+    if want.identity != have.identity:
+        return (
+            f"identity is {have.identity or 'none'}; the lock says {want.identity or 'none'}",
+            want.identity,
+            have.identity,
+        )
+    if (
+        not expressions.same(want.generated, have.generated)
+        or want.generated_storage != have.generated_storage
+    ):
+        return (
+            f"is generated as {_generated(have)}; the lock says {_generated(want)}",
+            want.generated,
+            have.generated,
+        )
+    return None
 
 
 def _default(expression: str | None) -> str | None:

@@ -144,21 +144,21 @@ class DuplicateName(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         database = context.lock.database
-        relations: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # (schema, relation name) -> what claims it: ("table" | "index on" | "unique on", table)
+        relations: dict[tuple[str, str], list[tuple[str, Table]]] = defaultdict(list)
         for table in database.tables.values():
-            relations[(table.schema, table.name)].append(f"table {q(*table.key)}")
+            relations[(table.schema, table.name)].append(("table", table))
             for index in table.indexes:
-                relations[(table.schema, index.name)].append(f"index on {q(*table.key)}")
+                relations[(table.schema, index.name)].append(("index on", table))
             for unique in table.uniques:
                 if unique.name:
-                    relations[(table.schema, unique.name)].append(f"unique on {q(*table.key)}")
+                    relations[(table.schema, unique.name)].append(("unique on", table))
             yield from self._constraints(table)
-        for (schema, name), owners in sorted(relations.items()):
+        for (schema, name), owners in sorted(relations.items(), key=lambda item: item[0]):
             if len(owners) > 1:
+                claims = " and ".join(f"{kind} {q(*table.key)}" for kind, table in owners)
                 yield self.finding(
-                    f"name {q(schema, name)} is used by {' and '.join(owners)}",
-                    schema=schema,
-                    constraint=name,
+                    f"name {q(schema, name)} is used by {claims}", schema=schema, constraint=name
                 )
         for enum in database.enums.values():
             duplicates = sorted({x for x in enum.labels if enum.labels.count(x) > 1})
