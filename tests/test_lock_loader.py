@@ -196,3 +196,59 @@ def test_readme_example_is_a_valid_lock(tmp_path: Path) -> None:
     result = run_cli("lint", "--lock", lock, "--format", "json")
     rules = [f["rule"] for f in json.loads(result.stdout)["findings"]]
     assert rules == ["table-count-mismatch"], result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("version: 1\ntables: []\n", 2, "a mapping of table names is expected"),
+        ("version: 1\ntables: {t: {duplicate_of: '\"x', columns: {}}}\n", 2, "unterminated quote"),
+        ("version: 1\ntables: {'\"a\"b': {columns: {}}}\n", 2, "text after a closing quote"),
+        ("version: 1\ntables: !!map {}\nenums: {e: [!!int '3']}\n", 3, "explicit tag"),
+    ],
+)
+def test_more_bad_lock_files(text: str, line: int, needle: str) -> None:
+    error = _error(text)
+    assert error.line == line, str(error)
+    assert needle in str(error)
+
+
+def test_non_specific_tag_is_a_string() -> None:
+    lock = parse_lock("version: 1\nenums: {e: [! 12, '13']}\n")
+    assert lock.database.enums[("public", "e")].labels == ("12", "13")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0o17",
+        "1e5",
+        "1.0e5",
+        "-.5e3",
+        "no",
+        "yes",
+        "null",
+        "~",
+        "",
+        "0123",
+        "true",
+        "0x1F",
+        "multi\nline",
+        "it's",
+        ": colon",
+        "#hash",
+        "- dash",
+        "a: b",
+        "[x]",
+        "{y}",
+        "ünïcödé",
+    ],
+)
+def test_written_strings_read_back_unchanged(value: str) -> None:
+    import yaml
+
+    from schemalock.lock import yamlsafe
+    from schemalock.lock.writer import _Dumper
+
+    text = yaml.dump({"labels": [value]}, Dumper=_Dumper, allow_unicode=True)
+    assert yamlsafe.load(text)[0] == {"labels": [value]}

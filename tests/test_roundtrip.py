@@ -58,6 +58,9 @@ def test_snapshot_covers_every_object_kind(database: str, tmp_path: Path) -> Non
         "webhook_events",
         "scratch_cache",
         "plans",
+        "measurements",
+        "measurements_2026",
+        "event_notes",
     }, "partitions, views, materialized views and sequences are not tables"
     assert lock["enums"] == {
         "job_status": ["pending", "running", "completed", "failed"],
@@ -142,3 +145,24 @@ def test_unreadable_objects_are_not_missing(database: str, tmp_path: Path) -> No
         assert "No findings" in result.stdout
     finally:
         execute(database, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_snapshot_lints_clean(database: str, tmp_path: Path) -> None:
+    execute(database, RICH_SCHEMA)
+    lock = tmp_path / "lock.yaml"
+    snapshot(database, lock)
+    result = run_cli("lint", "--lock", str(lock), "--fail-on", "info")
+    assert result.exit_code == 0, result.stdout
+    notes = yaml.safe_load(lock.read_text())["tables"]["event_notes"]["foreign_keys"]
+    assert len(notes) == 1, "one foreign key, not one per partition"
+
+
+def test_schemas_named_by_tables_are_covered(database: str, tmp_path: Path) -> None:
+    execute(database, RICH_SCHEMA)
+    lock = tmp_path / "lock.yaml"
+    text = snapshot(database, lock)
+    # Without the line, `public` is covered by default and the other schemas by being named.
+    lock.write_text(text.replace("  schemas: [public, Audit Log, billing]\n", ""), "utf-8")
+    assert "schemas:" not in lock.read_text()
+    result = run_cli("verify", "--lock", str(lock), "--database-url", database)
+    assert result.exit_code == 0, result.stdout

@@ -308,7 +308,11 @@ def _fail(message: str, code: int, debug: bool) -> int:
     from schemalock.db import URL_ENV_VARS, redact
 
     urls = [os.environ.get(name, "") for name in URL_ENV_VARS]
-    urls += [arg.split("=", 1)[-1] for arg in sys.argv if "://" in arg or "password=" in arg]
+    urls += [
+        arg.removeprefix("--database-url=").removeprefix("-d=")
+        for arg in sys.argv
+        if "://" in arg or "password=" in arg
+    ]
     if debug:
         import traceback
 

@@ -58,34 +58,37 @@ def normalize_url(url: str) -> str:
     return _DRIVER_SUFFIX.sub(lambda m: f"{m.group(1)}://", url)
 
 
-def _password(url: str) -> str | None:
+_SECRET_PARAMETERS = ("password", "sslpassword")
+_SECRET_IN_TEXT = re.compile(r"(?<![\w])(ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)")
+
+
+def _passwords(url: str) -> list[str]:
+    """The secrets a connection string holds: the password and the client key's password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    found: list[str] = []
+    try:
+        params = conninfo_to_dict(url)
+        found += [str(params[name]) for name in _SECRET_PARAMETERS if params.get(name)]
+    except Exception:  # malformed: read what can be read
+        found += [m.group(2).strip("'") for m in _SECRET_IN_TEXT.finditer(url)]
     if "://" in url:
-        try:
-            raw = urlsplit(url).password
-        except ValueError:
-            raw = None
+        raw = re.search(r"://[^:/@]*:([^@]*)@", url)
         if raw:
-            return unquote(raw)
-        match = re.search(r"[?&]password=([^&]*)", url)
-        return unquote(match.group(1)) if match else None
-    match = re.search(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", url)
-    return match.group(1).strip("'") if match else None
+            found += [raw.group(1), unquote(raw.group(1))]
+    return [secret for secret in found if secret]
 
 
 def secrets_of(url: str) -> list[str]:
-    """Every spelling of the URL's password that could surface in a message."""
-    password = _password(url)
-    if not password:
-        return []
-    forms = {
-        password,
-        quote(password, safe=""),
-        quote(password),
-        base64.b64encode(password.encode()).decode(),
-    }
-    raw = re.search(r"://[^:/@]*:([^@]*)@", url)
-    if raw:
-        forms.add(raw.group(1))
+    """Every spelling of the URL's secrets that could surface in a message, longest first."""
+    forms: set[str] = set()
+    for secret in _passwords(url):
+        forms |= {
+            secret,
+            quote(secret, safe=""),
+            quote(secret),
+            base64.b64encode(secret.encode()).decode(),
+        }
     return sorted((f for f in forms if f), key=len, reverse=True)
 
 
@@ -96,29 +99,22 @@ def redact(text: str, url: str) -> str:
 
 
 def display_url(url: str) -> str:
-    """The URL as reports show it: the password replaced by `***`."""
-    if "://" not in url:
-        return redact(url, url)
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-    except ValueError:
-        return redact(url, url)
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
-    shown = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    """The connection string as reports show it: every secret replaced by `***`."""
+    if "://" in url:
+        try:
+            parts = urlsplit(url)
+            netloc = parts.netloc
+        except ValueError:
+            return redact(url, url)
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+        query = re.sub(r"(^|&)(ssl)?password=[^&]*", r"\1\2password=***", parts.query)
+        shown = f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    else:
+        shown = _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1) or ''}password=***", url)
     return redact(shown, url)
-
-
-def is_pooler_host(url: str) -> bool:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return False
-    return host.split(".", 1)[0].endswith("-pooler")
 
 
 def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[object, ...]]:
@@ -132,9 +128,9 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
         raise UsageError(f"invalid database URL ({reason}); password redacted") from None
     try:
         connection = psycopg.connect(
-            url,
-            application_name=f"schemalock/{__version__}/{command}",
-            connect_timeout=int(os.environ.get("SCHEMALOCK_CONNECT_TIMEOUT", "10")),
+            conninfo.make_conninfo(
+                url, application_name=f"schemalock/{__version__}/{command}", **_network_limits(url)
+            ),
             prepare_threshold=None,
         )
     except psycopg.Error as error:
@@ -144,6 +140,29 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
         raise ConnectionFailed(f"cannot connect: {message}") from None
     connection.read_only = True
     return connection
+
+
+def _network_limits(url: str) -> dict[str, str]:
+    """Connect and keepalive limits, so a dead network fails the run instead of hanging it
+    (statement_timeout is the server's, and cannot fire when packets stop).  Settings the
+    connection string makes itself win."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    connect_timeout = os.environ.get("SCHEMALOCK_CONNECT_TIMEOUT", "10")
+    if not connect_timeout.isdigit():
+        raise UsageError(
+            f"SCHEMALOCK_CONNECT_TIMEOUT must be whole seconds, not {connect_timeout!r}"
+        )
+    limits = {
+        "connect_timeout": connect_timeout,
+        "keepalives": "1",
+        "keepalives_idle": "30",
+        "keepalives_interval": "10",
+        "keepalives_count": "3",
+        "tcp_user_timeout": "60000",
+    }
+    given = conninfo_to_dict(url)
+    return {name: value for name, value in limits.items() if name not in given}
 
 
 def _one_line(message: str, url: str) -> str:
@@ -166,7 +185,6 @@ def read_only(
 
     connection.isolation_level = IsolationLevel.REPEATABLE_READ
     connection.read_only = True
-    url = connection.info.dsn
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -190,9 +208,11 @@ def read_only(
             "lock another session holds",
         ) from None
     except psycopg.errors.InsufficientPrivilege as error:
-        raise Inconclusive(what, f"permission denied ({_one_line(str(error), url)})") from None
+        raise Inconclusive(what, f"permission denied ({_one_line(str(error), '')})") from None
     except psycopg.OperationalError as error:
-        raise Inconclusive(what, f"connection lost ({_one_line(str(error), url)})") from None
+        raise Inconclusive(what, f"connection lost ({_one_line(str(error), '')})") from None
+    except psycopg.Error as error:  # any other server refusal: the check did not complete
+        raise Inconclusive(what, f"database error ({_one_line(str(error), '')})") from None
     finally:
         if not connection.closed and not connection.broken:
             connection.rollback()

@@ -14,12 +14,6 @@ class TablePair:
     live: Table | None
     renamed: bool = False  # the live table still has the lock's `renamed_from` name
 
-    @property
-    def any(self) -> Table:
-        table = self.lock or self.live
-        assert table is not None
-        return table
-
 
 @dataclass(frozen=True)
 class ColumnPair:

@@ -32,10 +32,26 @@ _NOISE = frozenset(
         "stmt_len",
     }
 )
-_NOW = {"SVFOP_CURRENT_TIMESTAMP", "SVFOP_CURRENT_TIMESTAMP_N"}
+_COMPARISONS = {
+    "=",
+    "<>",
+    "!=",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    "~~",
+    "!~~",
+    "~~*",
+    "!~~*",
+    "~",
+    "~*",
+    "!~",
+    "!~*",
+}
 _NOW_FUNCTIONS = {"now", "transaction_timestamp", "current_timestamp"}
 _TEXTUAL = {"text", "varchar", "bpchar", "character varying"}
-_LIKE = {"AEXPR_LIKE": {"~~": "~~", "!~~": "!~~"}, "AEXPR_ILIKE": {"~~*": "~~*", "!~~*": "!~~*"}}
+_LIKE = {"AEXPR_LIKE", "AEXPR_ILIKE"}
 
 
 def same(left: str | None, right: str | None, kind: str = "expr") -> bool:
@@ -52,8 +68,8 @@ def canonical(text: str, kind: str = "expr") -> str:
     try:
         tree = _parse(text, kind)
     except Exception:  # pglast raises its own ParseError; anything unparsable compares as text
-        return " ".join(text.split()).lower()
-    return json.dumps(_normalize(tree), sort_keys=True)
+        return " ".join(text.split())
+    return json.dumps(_normalize(tree, loose=kind == "expr"), sort_keys=True)
 
 
 def _parse(text: str, kind: str) -> Any:
@@ -72,28 +88,40 @@ def _parse(text: str, kind: str) -> Any:
     return statements[0].stmt.targetList[0].val(skip_none=True)
 
 
-def _normalize(node: Any) -> Any:
+def _normalize(node: Any, loose: bool = False) -> Any:
+    """The comparable form of a parse-tree node.  `loose`: this position coerces a literal to
+    the surrounding type anyway (a default, a comparison operand), so the literal's cast adds
+    nothing and is dropped."""
     if isinstance(node, list | tuple):
-        return [_normalize(item) for item in node]
+        return [_normalize(item, loose) for item in node]
     if not isinstance(node, dict):
         return node
     if "#" in node:  # an enum value such as {"#": "BoolExprType", "name": "AND_EXPR"}
         return node["name"]
     kind = node.get("@")
     if kind == "TypeCast":
-        return _cast(node)
+        return _cast(node, loose)
     if kind == "A_Const":
         return _constant(node)
-    if kind == "SQLValueFunction" and node["op"]["name"] in _NOW:
-        return {"@": "FuncCall", "funcname": ["now"]}
+    if kind == "SQLValueFunction" and node["op"]["name"] == "SVFOP_CURRENT_TIMESTAMP":
+        return _NOW_CALL
     if kind == "FuncCall":
         return _function(node)
     if kind == "A_Expr":
         return _operator(node)
+    if kind == "A_ArrayExpr":
+        return {"@": "A_ArrayExpr", "elements": _normalize(node.get("elements", ()), loose)}
+    if kind == "BoolExpr":
+        return {
+            "@": "BoolExpr",
+            "boolop": node["boolop"]["name"],
+            "args": _normalize(node.get("args", ()), True),
+        }
     if kind == "TypeName":
         return {
             "@": "TypeName",
             "names": [n for n in _names(node.get("names", ())) if n != "pg_catalog"],
+            "typmods": _normalize(node.get("typmods", ())),
             "arrayBounds": bool(node.get("arrayBounds")),
         }
     if kind == "String":
@@ -101,25 +129,36 @@ def _normalize(node: Any) -> Any:
     return {key: _normalize(value) for key, value in node.items() if key not in _NOISE}
 
 
+_NOW_CALL = {"@": "FuncCall", "funcname": ["now"]}
+
+
 def _names(nodes: Any) -> list[str]:
     return [n["sval"] if isinstance(n, dict) else str(n) for n in nodes]
 
 
-def _cast(node: dict[str, Any]) -> Any:
+def _is_literal(node: Any) -> bool:
+    return isinstance(node, dict) and (
+        node.get("@") == "A_Const" or (node.get("@") == "TypeCast" and _is_literal(node.get("arg")))
+    )
+
+
+def _cast(node: dict[str, Any], loose: bool) -> Any:
     argument = node["arg"]
-    target = [n for n in _names(node["typeName"].get("names", ())) if n != "pg_catalog"]
-    if argument.get("@") in ("A_Const", "TypeCast"):
-        return _normalize(argument)  # a literal's cast: the column's type decides anyway
-    if target and target[-1] in _TEXTUAL and _is_column_or_literals(argument):
+    type_name = node["typeName"]
+    target = [n for n in _names(type_name.get("names", ())) if n != "pg_catalog"]
+    bare_text = bool(target) and target[-1] in _TEXTUAL and not type_name.get("typmods")
+    if _is_literal(argument) and (loose or (bare_text and argument.get("@") == "A_Const")):
+        return _normalize(argument, loose)  # '0'::integer as a default, 'day'::text anywhere
+    if bare_text and _is_column_or_literals(argument):
         return _normalize(argument)  # the catalog's `(varchar_col)::text`, `(ARRAY[...])::text[]`
-    return {"@": "TypeCast", "arg": _normalize(argument), "type": _normalize(node["typeName"])}
+    return {"@": "TypeCast", "arg": _normalize(argument), "type": _normalize(type_name)}
 
 
 def _is_column_or_literals(node: dict[str, Any]) -> bool:
     if node.get("@") == "ColumnRef":
         return True
     elements = node.get("elements", ()) if node.get("@") == "A_ArrayExpr" else None
-    return elements is not None and all(e.get("@") in ("A_Const", "TypeCast") for e in elements)
+    return elements is not None and all(_is_literal(e) for e in elements)
 
 
 def _constant(node: dict[str, Any]) -> Any:
@@ -130,14 +169,14 @@ def _constant(node: dict[str, Any]) -> Any:
         if key in value:
             raw = value[key]
             text = ("true" if raw else "false") if key == "boolval" else str(raw)
-            return {"const": text}
-    return {"const": "0"}  # pglast omits ival when it is 0
+            return {"const": text, "kind": "bits" if key == "bsval" else "value"}
+    return {"const": "0", "kind": "value"}  # pglast omits ival when it is 0
 
 
 def _function(node: dict[str, Any]) -> Any:
     name = [n for n in _names(node["funcname"]) if n != "pg_catalog"]
-    if name == ["now"] or (len(name) == 1 and name[0] in _NOW_FUNCTIONS and not node.get("args")):
-        return {"@": "FuncCall", "funcname": ["now"]}
+    if len(name) == 1 and name[0] in _NOW_FUNCTIONS and not node.get("args"):
+        return _NOW_CALL
     normalized = {k: _normalize(v) for k, v in node.items() if k not in _NOISE}
     normalized["funcname"] = name
     return normalized
@@ -155,34 +194,34 @@ def _operator(node: dict[str, Any]) -> Any:
     elif kind in ("AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN"):
         low, high = right or (None, None)
         negate = kind == "AEXPR_NOT_BETWEEN"
+        first = {
+            "kind": {"name": "AEXPR_OP"},
+            "name": [{"sval": "<" if negate else ">="}],
+            "lexpr": left,
+            "rexpr": low,
+        }
+        second = {
+            "kind": {"name": "AEXPR_OP"},
+            "name": [{"sval": ">" if negate else "<="}],
+            "lexpr": left,
+            "rexpr": high,
+        }
         return {
             "@": "BoolExpr",
             "boolop": "OR_EXPR" if negate else "AND_EXPR",
-            "args": [
-                _operator(
-                    {
-                        "kind": {"name": "AEXPR_OP"},
-                        "name": [{"sval": "<" if negate else ">="}],
-                        "lexpr": left,
-                        "rexpr": low,
-                    }
-                ),
-                _operator(
-                    {
-                        "kind": {"name": "AEXPR_OP"},
-                        "name": [{"sval": ">" if negate else "<="}],
-                        "lexpr": left,
-                        "rexpr": high,
-                    }
-                ),
-            ],
+            "args": [_operator(first), _operator(second)],
         }
+    operator = [n for n in name if n != "pg_catalog"]
+    # A literal takes its partner's type in a comparison, and in arithmetic beside a
+    # non-literal: `qty * 2` is the catalog's `qty * (2)::numeric`.  Two literals keep their
+    # casts: `'10'::numeric / 4` is not `'10'::integer / 4`.
+    comparison = kind != "AEXPR_OP" or (len(operator) == 1 and operator[0] in _COMPARISONS)
     return {
         "@": "A_Expr",
         "kind": kind,
-        "name": [n for n in name if n != "pg_catalog"],
-        "lexpr": _normalize(left),
-        "rexpr": _normalize(right),
+        "name": operator,
+        "lexpr": _normalize(left, comparison or not _is_literal(right)),
+        "rexpr": _normalize(right, comparison or not _is_literal(left)),
     }
 
 

@@ -16,8 +16,6 @@ OWNED_SEQUENCE = "nextval(<owned sequence>)"
 
 DEFAULT_SCHEMA = "public"
 
-FK_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
-
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -82,7 +80,7 @@ class CheckConstraint:
 class Index:
     """A stand-alone index (indexes backing a primary key or unique constraint are not listed)."""
 
-    name: str
+    name: str = field(compare=False)
     keys: tuple[str, ...]  # column names or expressions, with any opclass / DESC / NULLS
     unique: bool = False
     method: str = "btree"
@@ -160,7 +158,6 @@ class Database:
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
-    other_types: tuple[str, ...] = ()
     schemas: tuple[str, ...] = (DEFAULT_SCHEMA,)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")  # what PostgreSQL's quote_ident leaves bare
 
 
 class NameError_(ValueError):
@@ -32,6 +32,8 @@ def split(text: str) -> list[str]:
                     index += 1
                 else:
                     quoted = False
+                    if text[index + 1 : index + 2] not in ("", "."):
+                        raise NameError_(f"text after a closing quote in name {text!r}")
             else:
                 current.append(char)
         elif char == '"' and not current:

@@ -109,8 +109,15 @@ SERIAL_FOR = {"integer": "serial", "bigint": "bigserial", "smallint": "smallseri
 
 _MODIFIED = re.compile(
     r"^(?P<base>character varying|varchar|character|char|bpchar|numeric|decimal|bit varying|varbit"
-    r"|bit|float|interval)\s*\(\s*(?P<args>[0-9 ,]+)\)$"
+    r"|bit|float|interval)\s*\(\s*(?P<args>[0-9 ,-]+)\)$"
 )
+_INTERVAL_FIELDS = re.compile(
+    r"^interval\s+(?P<fields>(?:year|month|day|hour|minute|second)"
+    r"(?:\s+to\s+(?:month|hour|minute|second))?)\s*(?:\(\s*(?P<p>\d+)\s*\))?$"
+)
+# A user or extension type with modifiers, as format_type prints them: vector(1536),
+# geometry(Point,4326).
+_USER_MODIFIED = re.compile(r"^(?P<base>[^()]+?)\s*\((?P<args>[^()]*)\)$")
 _TIME = re.compile(
     r"^(?P<base>timestamp|time)\s*(?:\(\s*(?P<p>\d+)\s*\))?\s*"
     r"(?P<tz>with time zone|without time zone)?$"
@@ -127,6 +134,9 @@ class UnknownType(ValueError):
 def canonical_type(spelling: str, known_user_types: frozenset[str] = frozenset()) -> str:
     """The `format_type()` spelling of a lock type, or UnknownType."""
     text = " ".join(spelling.strip().split())
+    user = _user_type(text)
+    if user in known_user_types:  # declared types first: an enum may be called `_priority`
+        return user
     array = _ARRAY.match(text)
     if array:
         return canonical_type(array.group("elem"), known_user_types) + "[]"
@@ -139,10 +149,24 @@ def canonical_type(spelling: str, known_user_types: frozenset[str] = frozenset()
     for match in (_MODIFIED.match(lowered), _TIME.match(lowered), _TIME_TZ.match(lowered)):
         if match:
             return _with_modifier(match)
-    user = _user_type(text)
-    if user in known_user_types or user.lower() in EXTENSION_TYPES:
-        return user if user not in EXTENSION_TYPES else user.lower()
+    interval = _INTERVAL_FIELDS.match(lowered)
+    if interval:
+        fields = " ".join(interval.group("fields").split())
+        return f"interval {fields}" + (f"({interval.group('p')})" if interval.group("p") else "")
+    if _is_extension_type(user):
+        return user.lower() if "." not in user else user
+    modified = _USER_MODIFIED.match(user)
+    if modified and (
+        modified.group("base") in known_user_types or _is_extension_type(modified.group("base"))
+    ):
+        arguments = ",".join(a.strip() for a in modified.group("args").split(","))
+        return f"{canonical_type(modified.group('base'), known_user_types)}({arguments})"
     raise UnknownType(spelling)
+
+
+def _is_extension_type(name: str) -> bool:
+    """A common extension's type, in any schema the extension was installed into."""
+    return name.rsplit(".", 1)[-1].lower() in EXTENSION_TYPES
 
 
 def _with_modifier(match: re.Match[str]) -> str:
@@ -206,3 +230,11 @@ def suggest(spelling: str) -> str | None:
     candidates = {**{name: name for name in (*_SIMPLE, *EXTENSION_TYPES)}, **_FOREIGN_SPELLINGS}
     found = difflib.get_close_matches(spelling.lower(), sorted(candidates), n=1, cutoff=0.6)
     return candidates[found[0]] if found else None
+
+
+def type_spelling(schema: str, name: str) -> str:
+    """How format_type prints a user type: quoted where needed, `public.` omitted."""
+    from schemalock import names
+
+    quoted = names.quote(name)
+    return quoted if schema == "public" else f"{names.quote(schema)}.{quoted}"

@@ -128,3 +128,18 @@ CREATE TABLE plans (
     CONSTRAINT plans_dodo_price_id_key UNIQUE NULLS NOT DISTINCT (dodo_price_id)
 );
 CREATE UNIQUE INDEX plans_lower_name_idx ON plans (lower(name)) NULLS NOT DISTINCT;
+
+-- Legacy inheritance: the parent takes no rows of its own (a check without any column).
+CREATE TABLE measurements (id bigint NOT NULL, value numeric,
+                           CONSTRAINT no_rows_here CHECK (false) NO INHERIT);
+CREATE TABLE measurements_2026 () INHERITS (measurements);
+
+-- A foreign key into a partitioned table: PostgreSQL clones it per partition.
+CREATE TABLE event_notes (
+    event_id bigint NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    note text,
+    FOREIGN KEY (event_id, occurred_at) REFERENCES events (id, occurred_at)
+);
+
+CREATE INDEX order_items_ref_idx ON "Audit Log"."Order Items" (ref) INCLUDE ("Item ID", "a.b");

@@ -158,7 +158,8 @@ def _table(
         expression,
         nulls_not_distinct,
     ) in constraint_rows:
-        cols = tuple(names[oid][number] for number in numbers)
+        # Checks may use no column (CHECK (false) NO INHERIT) or a system column (tableoid).
+        cols = tuple(names[oid][n] for n in numbers) if kind != "c" else ()
         if kind == "p":
             primary_key = PrimaryKey(columns=cols, name=con_name)
         elif kind == "u":

@@ -38,7 +38,8 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
     _check_version(path, data, positions)
     from schemalock.lock.format import LockHead, TableSpec
 
-    raw_tables = data.pop("tables", None) or {}
+    raw_tables = data.pop("tables", None)
+    raw_tables = {} if raw_tables is None else raw_tables
     if not isinstance(raw_tables, dict):
         line, column = _position(positions, ("tables",))
         raise LockFileError(path, line, column, "tables: a mapping of table names is expected")

@@ -21,7 +21,7 @@ from schemalock.model import (
     Table,
     UniqueConstraint,
 )
-from schemalock.types import SERIAL_TYPES, UnknownType, canonical_type, suggest
+from schemalock.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
 
 if TYPE_CHECKING:
     from schemalock.lock.format import ColumnSpec, LockHead, TableSpec
@@ -56,12 +56,14 @@ def to_model(
                 ("tables", key),
             )
         tables[table.key] = table
+    enums, domains = converter.enums(spec), converter.domains(spec, user_types)
+    # Every schema the lock names is covered, listed under `database.schemas` or not.
+    named = [key[0] for key in (*tables, *enums, *domains)]
     database = Database(
         tables=tables,
-        enums=converter.enums(spec),
-        domains=converter.domains(spec, user_types),
-        other_types=tuple(sorted(converter.qualified_type(t) for t in spec.types)),
-        schemas=tuple(spec.database.schemas),
+        enums=enums,
+        domains=domains,
+        schemas=tuple(dict.fromkeys([*spec.database.schemas, *named])),
     )
     settings = LockSettings(
         name=spec.database.name,
@@ -91,20 +93,10 @@ class _Converter:
         except names.NameError_ as error:
             raise ConversionError(str(error), path) from None
 
-    def qualified_type(self, key: str) -> str:
-        schema, name = names.split_table(key, DEFAULT_SCHEMA)
-        return name if schema == DEFAULT_SCHEMA else f"{schema}.{name}"
-
     def user_types(self, spec: LockHead) -> frozenset[str]:
         declared = [*spec.enums, *spec.domains, *spec.types]
-        spelled = {self._type_spelling(*self._split_table(k, ("types",))) for k in declared}
+        spelled = {type_spelling(*self._split_table(k, ("types",))) for k in declared}
         return frozenset(spelled)
-
-    @staticmethod
-    def _type_spelling(schema: str, name: str) -> str:
-        """How format_type prints a user type (quoted where needed, `public.` omitted)."""
-        quoted = names.quote(name)
-        return quoted if schema == DEFAULT_SCHEMA else f"{names.quote(schema)}.{quoted}"
 
     def column_type(self, spelling: str, user_types: frozenset[str], path: Path) -> str:
         try:
@@ -121,6 +113,8 @@ class _Converter:
     def table(self, key: str, spec: TableSpec, user_types: frozenset[str]) -> Table:
         path: Path = ("tables", key)
         schema, name = self._split_table(key, path)
+        if spec.duplicate_of is not None:
+            self._split_table(spec.duplicate_of, (*path, "duplicate_of"), default_schema=schema)
         pk_columns = self._primary_key_columns(spec, path)
         columns = tuple(
             self.column(

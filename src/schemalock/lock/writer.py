@@ -7,11 +7,13 @@ level, so loading the file back gives the same model.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
 from schemalock import __version__, names
+from schemalock.lock.yamlsafe import reads_as_non_string
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
@@ -21,7 +23,7 @@ from schemalock.model import (
     Index,
     Table,
 )
-from schemalock.types import SERIAL_FOR, UnknownType, canonical_type
+from schemalock.types import SERIAL_FOR, UnknownType, canonical_type, type_spelling
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema=schema_lock.schema.json\n"
 
@@ -36,6 +38,16 @@ class _FlowList(list[Any]):
 
 class _Dumper(yaml.SafeDumper):
     pass
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # PyYAML decides quoting by YAML 1.1; the loader reads YAML 1.2 (where `1e5` is a number
+    # and `no` a string): quote whatever the loader would not read back as this string.
+    style = "'" if reads_as_non_string(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
 
 
 _Dumper.add_representer(
@@ -97,7 +109,7 @@ def write_lock(database: Database, database_name: str | None) -> str:
 
 def _other_types(database: Database) -> list[str]:
     """Types columns use that are neither built in nor declared as enums or domains."""
-    declared = frozenset(_type_spelling(*k) for k in (*database.enums, *database.domains))
+    declared = frozenset(type_spelling(*k) for k in (*database.enums, *database.domains))
     used = {c.type for t in database.tables.values() for c in t.columns}
     used |= {d.type for d in database.domains.values()}
     unknown = set()
@@ -105,13 +117,9 @@ def _other_types(database: Database) -> list[str]:
         try:
             canonical_type(spelling, declared)
         except UnknownType:
-            unknown.add(spelling.removesuffix("[]"))
+            # `vector(1536)` is declared as `vector`; the loader accepts its modifiers.
+            unknown.add(re.sub(r"\(.*\)$", "", spelling.removesuffix("[]")))
     return sorted(unknown)
-
-
-def _type_spelling(schema: str, name: str) -> str:
-    quoted = names.quote(name)
-    return quoted if schema == DEFAULT_SCHEMA else f"{names.quote(schema)}.{quoted}"
 
 
 def _without_none(**values: Any) -> dict[str, Any]:

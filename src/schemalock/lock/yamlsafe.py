@@ -211,8 +211,13 @@ def _where(event: yaml.Event) -> tuple[int, int]:
 
 def _scalar(event: yaml.ScalarEvent) -> Any:
     value = str(event.value)
-    if event.style or event.tag == "tag:yaml.org,2002:str":
-        return value  # quoted, block, or explicitly `!!str`: always a string
+    if event.tag is not None and event.tag not in ("tag:yaml.org,2002:str", "!"):
+        raise YamlError(
+            f"explicit tag {event.tag} is not needed in a lock file; write the value plainly",
+            *_where(event),
+        )
+    if event.style or event.tag is not None:
+        return value  # quoted, block, `!!str` or the non-specific `!`: always a string
     if _NULL.match(value):
         return None
     if value in _BOOL:
@@ -222,6 +227,11 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     if _FLOAT.match(value):
         return float(value)
     return value
+
+
+def reads_as_non_string(value: str) -> bool:
+    """Whether this loader reads `value`, written plain, as anything but that string."""
+    return bool(_NULL.match(value) or value in _BOOL or _INT.match(value) or _FLOAT.match(value))
 
 
 def _integer(value: str) -> int | str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-FORMATS = ("text", "json")
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
 
 

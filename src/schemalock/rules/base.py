@@ -110,3 +110,8 @@ class Rule:
 def q(*parts: str | None) -> str:
     """An object's qualified name as messages show it: `public."Order Items".qty`."""
     return names.qualified(*parts)
+
+
+def cols(columns: tuple[str, ...] | list[str]) -> str:
+    """A column list as messages show it: `(org_id, "Period Start")`."""
+    return "(" + ", ".join(names.quote(column) for column in columns) + ")"

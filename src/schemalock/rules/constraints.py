@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schemalock import expressions
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import CheckConstraint, Table, UniqueConstraint
-from schemalock.rules.base import Context, Rule, q
+from schemalock.rules.base import Context, Rule, cols, q
 from schemalock.rules.indexes import unique_key
 from schemalock.rules.keys import match_foreign_keys
 
@@ -76,9 +76,8 @@ class MissingUnique(Rule):
         for lock, live in context.matched_tables():
             for wanted, enforced in context.match(_unique_matches, lock, live)[0]:
                 if not enforced:
-                    columns = ", ".join(wanted.columns)
                     yield self.finding(
-                        f"table {q(*lock.key)} has no unique constraint on ({columns})",
+                        f"table {q(*lock.key)} has no unique constraint on {cols(wanted.columns)}",
                         table=lock,
                         column=wanted.columns[0] if len(wanted.columns) == 1 else None,
                         constraint=wanted.name,
@@ -166,7 +165,7 @@ class ExtraConstraint(Rule):
                 )
             for unique in context.match(_unique_matches, lock, live)[1]:
                 yield self.finding(
-                    f"unique constraint {q(unique.name)} on {name} ({', '.join(unique.columns)}) "
+                    f"unique constraint {q(unique.name)} on {name} {cols(unique.columns)} "
                     "is not in the lock",
                     table=lock,
                     constraint=unique.name,

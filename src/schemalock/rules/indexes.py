@@ -10,22 +10,25 @@ from schemalock.model import Index, Table
 from schemalock.rules.base import Context, Rule, q
 
 
+def column_name(sql: str) -> str | None:
+    """The column an SQL identifier names (`"Email"` is Email, `Email` is email), or None when
+    the text is an expression."""
+    if len(sql) > 1 and sql.startswith('"') and sql.endswith('"'):
+        inner = sql[1:-1]
+        return inner.replace('""', '"') if '"' not in inner.replace('""', "") else None
+    if (
+        sql
+        and (sql[0].isalpha() or sql[0] == "_")
+        and sql.replace("_", "a").replace("$", "a").isalnum()
+    ):
+        return sql.lower()
+    return None
+
+
 def key_columns(index: Index) -> tuple[str, ...] | None:
     """The column names of an index whose keys are all plain columns, else None."""
-    columns = []
-    for key in index.keys:
-        if (
-            len(key) > 1
-            and key.startswith('"')
-            and key.endswith('"')
-            and '"' not in key[1:-1].replace('""', "")
-        ):
-            columns.append(key[1:-1].replace('""', '"'))
-        elif key.replace("_", "a").replace("$", "a").isalnum() and not key[0].isdigit():
-            columns.append(key)
-        else:
-            return None
-    return tuple(columns)
+    columns = [column_name(key) for key in index.keys]
+    return None if None in columns else tuple(c for c in columns if c is not None)
 
 
 def unique_key(index: Index) -> tuple[tuple[str, ...], bool] | None:

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Database, ForeignKey, Table
-from schemalock.rules.base import Context, Rule, q
+from schemalock.rules.base import Context, Rule, cols, q
 
 _FK_ATTRIBUTES = ("on_delete", "on_update", "match", "deferrable", "initially_deferred")
 
+# Types PostgreSQL compares with its own equality operators, so a foreign key between them holds.
+_FAMILIES = {
+    "smallint": "integer",
+    "integer": "integer",
+    "bigint": "integer",
+    "text": "text",
+    "character varying": "text",
+    "character": "text",
+    "bpchar": "text",
+    "timestamp with time zone": "timestamp",
+    "timestamp without time zone": "timestamp",
+}
+
+
+def compatible(child: str, parent: str) -> bool:
+    """Whether a foreign key from a `child` column to a `parent` column can exist."""
+
+    def family(type_name: str) -> str:
+        base = re.sub(r"\(.*?\)", "", type_name).replace("  ", " ").strip()
+        return _FAMILIES.get(base, base)
+
+    return family(child) == family(parent)
+
 
 def describe_fk(fk: ForeignKey) -> str:
-    target = f"{q(fk.ref_schema, fk.ref_table)}({', '.join(fk.ref_columns)})"
-    return f"({', '.join(fk.columns)}) -> {target}"
+    return f"{cols(fk.columns)} -> {q(fk.ref_schema, fk.ref_table)}{cols(fk.ref_columns)}"
 
 
 class PrimaryKeyMismatch(Rule):
@@ -45,16 +68,11 @@ class PrimaryKeyMismatch(Rule):
                 continue
             name = q(*live.key)
             if have is None:
-                message = (
-                    f"table {name} has no primary key; the lock says ({', '.join(want or ())})"
-                )
+                message = f"table {name} has no primary key; the lock says {cols(want or ())}"
             elif want is None:
-                message = f"table {name} has primary key ({', '.join(have)}); the lock has none"
+                message = f"table {name} has primary key {cols(have)}; the lock has none"
             else:
-                message = (
-                    f"table {name} primary key is ({', '.join(have)}); "
-                    f"the lock says ({', '.join(want)})"
-                )
+                message = f"table {name} primary key is {cols(have)}; the lock says {cols(want)}"
             yield self.finding(
                 message,
                 table=lock,
@@ -180,8 +198,10 @@ class FkTypeMismatch(Rule):
     """A relation joins columns of different types, so no foreign key can hold it.
 
     ## What it checks
-    For every relation the lock declares, the child and parent column types are equal: in the
-    lock itself (checked offline by `schemalock lint`) and in the database.
+    For every relation the lock declares, the child and parent column types can be compared by
+    PostgreSQL's equality operators: in the lock itself (checked offline by `schemalock lint`)
+    and in the database. Integer widths, text types and length limits are compatible with each
+    other (`integer` to `bigint`, `varchar(20)` to `text`); `text` to `uuid` is not.
 
     ## Why it matters
     PostgreSQL refuses a foreign key from `text` to `uuid` (42804), so the relation is never
@@ -222,7 +242,7 @@ class FkTypeMismatch(Rule):
             return
         for child_name, parent_name in zip(fk.columns, fk.ref_columns, strict=False):
             child, target = table.column(child_name), parent.column(parent_name)
-            if child is None or target is None or child.type == target.type:
+            if child is None or target is None or compatible(child.type, target.type):
                 continue
             yield self.finding(
                 f"{q(*table.key, child_name)} is {child.type} but references "

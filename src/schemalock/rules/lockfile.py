@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from schemalock import expressions, names
 from schemalock.findings import Category, Finding, Severity
-from schemalock.model import OWNED_SEQUENCE, Table
+from schemalock.model import OWNED_SEQUENCE, Domain, Enum, Table
 from schemalock.rules.base import Context, Rule, q
-from schemalock.rules.indexes import key_columns
+from schemalock.rules.indexes import column_name, key_columns
 
 MAX_IDENTIFIER_BYTES = 63
 
@@ -106,9 +106,10 @@ class DanglingReference(Rule):
         for unique in table.uniques:
             used += [(c, "unique constraint", unique.line) for c in unique.columns]
         for index in table.indexes:
+            included = [column_name(c) or c for c in index.include]
             used += [
                 (c, f"index {index.name}", index.line)
-                for c in (*(key_columns(index) or ()), *index.include)
+                for c in (*(key_columns(index) or ()), *included)
             ]
         for column, user, line in used:
             if table.column(column) is None:
@@ -158,7 +159,10 @@ class DuplicateName(Rule):
             if len(owners) > 1:
                 claims = " and ".join(f"{kind} {q(*table.key)}" for kind, table in owners)
                 yield self.finding(
-                    f"name {q(schema, name)} is used by {claims}", schema=schema, constraint=name
+                    f"name {q(schema, name)} is used by {claims}",
+                    schema=schema,
+                    constraint=name,
+                    line=owners[-1][1].line,
                 )
         for enum in database.enums.values():
             duplicates = sorted({x for x in enum.labels if enum.labels.count(x) > 1})
@@ -235,11 +239,13 @@ class IdentifierTooLong(Rule):
                         column=column,
                         line=table.line,
                     )
-        for key in (*database.enums, *database.domains):
-            if len(key[1].encode()) > MAX_IDENTIFIER_BYTES:
+        types: list[Enum | Domain] = [*database.enums.values(), *database.domains.values()]
+        for user_type in types:
+            if len(user_type.name.encode()) > MAX_IDENTIFIER_BYTES:
                 yield self.finding(
-                    f"type name {q(*key)} is longer than {MAX_IDENTIFIER_BYTES} bytes",
-                    schema=key[0],
+                    f"type name {q(*user_type.key)} is longer than {MAX_IDENTIFIER_BYTES} bytes",
+                    schema=user_type.schema,
+                    line=user_type.line,
                 )
 
 
@@ -247,8 +253,8 @@ class TableCountMismatch(Rule):
     """`database.expected_tables` differs from the number of tables the lock lists.
 
     ## What it checks
-    When the lock states how many tables the database holds, it lists that many (ignored
-    tables not counted).
+    When the lock states how many tables the database holds, it lists that many under
+    `tables:`.
 
     ## Why it matters
     A stated count the lock does not meet means a table is undocumented: the seed document

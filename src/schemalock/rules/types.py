@@ -137,10 +137,10 @@ def _difference(wanted: Domain, found: Domain) -> str | None:
         )
     if not expressions.same(wanted.default, found.default):
         return f"default is {found.default or 'none'}; the lock says {wanted.default or 'none'}"
-    live_checks = [c.expression for c in found.checks]
     for check in wanted.checks:
-        if not any(expressions.same(check.expression, e) for e in live_checks):
+        if not any(expressions.same(check.expression, c.expression) for c in found.checks):
             return f"has no check ({check.expression})"
-    if len(found.checks) > len(wanted.checks):
-        return f"has {len(found.checks)} checks; the lock lists {len(wanted.checks)}"
+    for check in found.checks:
+        if not any(expressions.same(check.expression, c.expression) for c in wanted.checks):
+            return f"has a check the lock does not list ({check.expression})"
     return None

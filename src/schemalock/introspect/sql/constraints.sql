@@ -24,4 +24,6 @@ LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = con.conindid AND con.contype = 'u'
 WHERE con.conrelid = ANY (%(oids)s::pg_catalog.oid[])
   AND con.contype IN ('p', 'u', 'f', 'c')
+  -- A foreign key to a partitioned table gets a clone per partition: keep the one declared.
+  AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname

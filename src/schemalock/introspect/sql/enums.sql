@@ -7,4 +7,8 @@ FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype = 'e'
   AND n.nspname = ANY (%(schemas)s::pg_catalog.text[])
+  AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend e
+        WHERE e.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+          AND e.objid = t.oid AND e.deptype = 'e')
 ORDER BY n.nspname, t.typname

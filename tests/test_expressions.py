@@ -1,0 +1,67 @@
+"""Expression equivalence: the catalog's spelling equals the lock's, and different meanings stay
+different (a false "same" would hide drift)."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemalock.expressions import parse_error, same
+
+SAME = [
+    ("now()", "CURRENT_TIMESTAMP"),
+    ("now()", "transaction_timestamp()"),
+    ("'0'::integer", "0"),
+    ("(qty * (2)::numeric)", "qty * 2"),
+    ("qty > 0::numeric", "(qty > 0)"),
+    ("plan = ANY (ARRAY['free'::text, 'pro'::text])", "plan IN ('free','pro')"),
+    (
+        "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
+        "status IN ('a','b')",
+    ),
+    ("date_trunc('day'::text, ts)", "date_trunc('day', ts)"),
+    ("'ok'::mood", "'ok'"),
+    ("'{}'::jsonb", "'{}'"),
+    ("x BETWEEN 1 AND 10", "((x >= 1) AND (x <= 10))"),
+    ("name ~~ 'a%'::text", "name LIKE 'a%'"),
+    ("VALUE ~ '@'::text", "VALUE ~ '@'"),
+    ("a > 0 AND b > 0", "((a > 0) AND (b > 0))"),
+    ("gen_random_uuid()", "pg_catalog.gen_random_uuid()"),
+]
+
+DIFFERENT = [
+    ("CURRENT_TIMESTAMP(0)", "now()"),
+    ("x::numeric(10,2)", "x::numeric(5,0)"),
+    ("now()::timestamp(0)", "now()::timestamp(6)"),
+    ("'10'::numeric / 4", "'10'::integer / 4"),
+    ("2::numeric / 4", "2 / 4"),
+    ("(name)::varchar(3) = 'abc'", "name = 'abc'"),
+    ("X'1F'", "'x1F'"),
+    ("plan IN ('free','pro')", "plan IN ('free','enterprise')"),
+    ("x BETWEEN 1 AND 10", "((x >= 1) AND (x <= 11))"),
+    ("true", "false"),
+    ("'A' || x", "'a' || x"),
+]
+
+
+@pytest.mark.parametrize(("left", "right"), SAME)
+def test_same_meaning(left: str, right: str) -> None:
+    assert same(left, right)
+    assert same(right, left)
+
+
+@pytest.mark.parametrize(("left", "right"), DIFFERENT)
+def test_different_meaning(left: str, right: str) -> None:
+    assert not same(left, right)
+
+
+def test_index_elements_and_partition_keys() -> None:
+    assert same('lower(("order")::text) DESC', 'lower("order") DESC', "index_elem")
+    assert not same("email", "email DESC", "index_elem")
+    assert same("RANGE (at)", "range(at)", "partition")
+
+
+def test_unparsable_text_compares_exactly() -> None:
+    assert not same("lower(A", "lower(a")
+    assert parse_error("a > 0; DROP TABLE t") is not None
+    assert parse_error("lower(email") is not None
+    assert parse_error("a > 0") is None
