@@ -49,6 +49,13 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(admin_url=url, embedded=True, data_dir=data_dir)
 
 
+def url_as(url: str, **overrides: str) -> str:
+    """`url` with some connection parameters replaced, e.g. `user=` another role."""
+    params = conninfo_to_dict(url)
+    params.update(overrides)
+    return make_conninfo("", **params)
+
+
 def execute(url: str, statements: str) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(statements)

@@ -119,6 +119,24 @@ def verify(
     no_data: Annotated[
         bool, typer.Option("--no-data", help="Structure only: no row checks.")
     ] = False,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            show_default=False,
+            help="Apply the lock's environments.NAME policy (e.g. production).",
+        ),
+    ] = None,
+    sample: Annotated[
+        float | None,
+        typer.Option(
+            "--sample",
+            min=0.0001,
+            max=100.0,
+            show_default=False,
+            help="Scan this percent of each table (TABLESAMPLE); counts become estimates.",
+        ),
+    ] = None,
     statement_timeout: TimeoutOption = 30.0,
 ) -> None:
     """Compare the lock with the live database and report every difference."""
@@ -129,7 +147,14 @@ def verify(
     loaded = load_lock(lock)
     url = db.resolve_url(database_url)
     report = verifying.verify(
-        loaded, url, db.Timeouts(int(statement_timeout * 1000)), select or (), ignore or ()
+        loaded,
+        url,
+        db.Timeouts(int(statement_timeout * 1000)),
+        select or (),
+        ignore or (),
+        data=not no_data,
+        env=env,
+        sample_percent=sample,
     )
     _finish(report, output_format, output, fail_on)
 

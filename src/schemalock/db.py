@@ -117,6 +117,18 @@ def display_url(url: str) -> str:
     return redact(shown, url)
 
 
+def host_of(url: str) -> str:
+    """The server's host as policies see it: `local` for a Unix socket or no host at all."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        host = str(conninfo_to_dict(url).get("host") or "")
+    except Exception:
+        return "unknown"
+    first = host.split(",")[0]
+    return "local" if not first or first.startswith("/") else first
+
+
 def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[object, ...]]:
     import psycopg
     from psycopg import conninfo
@@ -165,6 +177,11 @@ def _network_limits(url: str) -> dict[str, str]:
     return {name: value for name, value in limits.items() if name not in given}
 
 
+def _primary(error: psycopg.Error) -> str:
+    """The server's primary message, without the SQL context lines that follow it."""
+    return error.diag.message_primary or _one_line(str(error), "")
+
+
 def _one_line(message: str, url: str) -> str:
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     return redact("; ".join(lines) or "unknown error", url)
@@ -208,11 +225,11 @@ def read_only(
             "lock another session holds",
         ) from None
     except psycopg.errors.InsufficientPrivilege as error:
-        raise Inconclusive(what, f"permission denied ({_one_line(str(error), '')})") from None
+        raise Inconclusive(what, f"permission denied ({_primary(error)})") from None
     except psycopg.OperationalError as error:
-        raise Inconclusive(what, f"connection lost ({_one_line(str(error), '')})") from None
+        raise Inconclusive(what, f"connection lost ({_primary(error)})") from None
     except psycopg.Error as error:  # any other server refusal: the check did not complete
-        raise Inconclusive(what, f"database error ({_one_line(str(error), '')})") from None
+        raise Inconclusive(what, f"database error ({_primary(error)})") from None
     finally:
         if not connection.closed and not connection.broken:
             connection.rollback()

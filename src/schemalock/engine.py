@@ -7,11 +7,16 @@ from collections.abc import Iterable
 from schemalock.errors import UsageError
 from schemalock.findings import Finding
 from schemalock.model import Database, Lock
+from schemalock.probe import Probe
 from schemalock.rules import RULES, Context, Rule
+from schemalock.rules.base import Target
 
 
 def select_rules(
-    select: Iterable[str] = (), ignore: Iterable[str] = (), offline: bool = False
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    offline: bool = False,
+    data: bool = True,
 ) -> list[type[Rule]]:
     """Rules chosen by codes, code prefixes (`SL1`) or names; unknown selectors are errors.
 
@@ -20,7 +25,7 @@ def select_rules(
     if offline:
         chosen = [rule for rule in RULES if not rule.needs_database]
     else:
-        chosen = [rule for rule in RULES if not rule.lint_only]
+        chosen = [rule for rule in RULES if not rule.lint_only and (data or not rule.needs_data)]
     selected, ignored = _expand(select), _expand(ignore)
     if selected:
         chosen = [rule for rule in chosen if rule in selected]
@@ -42,7 +47,13 @@ def _expand(selectors: Iterable[str]) -> set[type[Rule]]:
     return rules
 
 
-def run(lock: Lock, live: Database | None, rules: Iterable[type[Rule]]) -> list[Finding]:
-    context = Context(lock=lock, live=live)
+def run(
+    lock: Lock,
+    live: Database | None,
+    rules: Iterable[type[Rule]],
+    probe: Probe | None = None,
+    target: Target | None = None,
+) -> list[Finding]:
+    context = Context(lock=lock, live=live, probe=probe, target=target)
     findings = [finding for rule in rules for finding in rule().check(context)]
     return sorted(findings, key=lambda f: f.sort_key)

@@ -162,12 +162,20 @@ class Database:
 
 
 @dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    require_host: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class LockSettings:
-    """The lock file's `database:` section and where things sit in the file."""
+    """The lock file's `database:` and `environments:` sections and where things sit."""
 
     name: str | None = None
     expected_tables: int | None = None
     ignore: tuple[str, ...] = ()
+    environments: dict[str, Environment] = field(default_factory=dict)
     tables_line: int | None = None
     enums_line: int | None = None
     domains_line: int | None = None

@@ -6,9 +6,11 @@ import time
 from collections.abc import Iterable
 
 from schemalock import db, engine, introspect
-from schemalock.errors import Inconclusive
+from schemalock.errors import Inconclusive, UsageError
 from schemalock.findings import InconclusiveCheck, Report
-from schemalock.model import Lock
+from schemalock.model import Environment, Lock
+from schemalock.probe import Probe
+from schemalock.rules.base import Target
 
 
 def verify(
@@ -17,9 +19,14 @@ def verify(
     timeouts: db.Timeouts,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
+    data: bool = True,
+    env: str | None = None,
+    sample_percent: float | None = None,
 ) -> Report:
+    """Structure always; with `data`, row checks too (each bounded and read-only)."""
     started = time.monotonic()
-    rules = engine.select_rules(select, ignore)
+    environment = _environment(lock, env)
+    rules = engine.select_rules(select, ignore, data=data)
     connection = db.connect(url, "verify")
     report = Report(
         lock_path=lock.path,
@@ -30,7 +37,10 @@ def verify(
     try:
         with db.read_only(connection, timeouts) as conn:
             live = introspect.introspect(conn, list(lock.database.schemas))
-        report.findings = engine.run(lock, live, rules)
+        probe = Probe(connection, timeouts, sample_percent) if data else None
+        target = Target(host=db.host_of(url), environment=environment)
+        report.findings = engine.run(lock, live, rules, probe=probe, target=target)
+        report.inconclusive += probe.inconclusive if probe else []
     except Inconclusive as error:
         # Nothing was compared: report that, never a clean pass.
         report.inconclusive.append(InconclusiveCheck(rule=error.check, reason=error.reason))
@@ -38,6 +48,16 @@ def verify(
         connection.close()
     report.duration_ms = int((time.monotonic() - started) * 1000)
     return report
+
+
+def _environment(lock: Lock, name: str | None) -> Environment | None:
+    if name is None:
+        return None
+    environment = lock.settings.environments.get(name)
+    if environment is None:
+        known = ", ".join(sorted(lock.settings.environments)) or "none"
+        raise UsageError(f"--env {name}: the lock defines no such environment (it has: {known})")
+    return environment
 
 
 def lint(lock: Lock, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Report:

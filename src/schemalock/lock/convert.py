@@ -14,6 +14,7 @@ from schemalock.model import (
     Database,
     Domain,
     Enum,
+    Environment,
     ForeignKey,
     Index,
     LockSettings,
@@ -69,6 +70,14 @@ def to_model(
         name=spec.database.name,
         expected_tables=spec.database.expected_tables,
         ignore=tuple(spec.database.ignore),
+        environments={
+            name: Environment(
+                name=name,
+                require_host=tuple(env.require_host),
+                line=converter.line(("environments", name)),
+            )
+            for name, env in spec.environments.items()
+        },
         tables_line=converter.line(("tables",)) or 1,
         enums_line=converter.line(("enums",)) or converter.line(("tables",)) or 1,
         domains_line=converter.line(("domains",)) or converter.line(("tables",)) or 1,

@@ -157,6 +157,13 @@ class DatabaseSpec(_Strict):
     )
 
 
+class EnvironmentSpec(_Strict):
+    require_host: list[str] = Field(
+        default_factory=list,
+        description="Host patterns (shell-style, e.g. `*.neon.tech`) a connection must match.",
+    )
+
+
 class LockHead(_Strict):
     """Everything but `tables`, which the loader validates one table at a time against
     `TableSpec`, so a large lock never holds every table's model at once."""
@@ -170,6 +177,10 @@ class LockHead(_Strict):
     types: list[str] = Field(
         default_factory=list,
         description="Other types the database defines (composite, range, extension types).",
+    )
+    environments: dict[str, EnvironmentSpec] = Field(
+        default_factory=dict,
+        description="Policies per environment, applied with `verify --env NAME`.",
     )
 
 

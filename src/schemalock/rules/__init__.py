@@ -12,7 +12,10 @@ from schemalock.rules.columns import (
     RenamedColumn,
 )
 from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
+from schemalock.rules.data import AcceptedValuesViolation, PatternViolation
+from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
+from schemalock.rules.integrity import FkNotValidated, FkOrphans
 from schemalock.rules.keys import (
     FkTypeMismatch,
     ForeignKeyMismatch,
@@ -27,6 +30,7 @@ from schemalock.rules.lockfile import (
     InvalidPattern,
     TableCountMismatch,
 )
+from schemalock.rules.policy import DatabasePolicy
 from schemalock.rules.tables import ExtraTable, MissingTable, PartitionMismatch, RenamedTable
 from schemalock.rules.types import DomainMismatch, EnumMismatch
 
@@ -58,7 +62,15 @@ RULES: tuple[type[Rule], ...] = (
     ExtraConstraint,
     PartitionMismatch,
     DomainMismatch,
+    FkOrphans,
+    FkNotValidated,
     FkTypeMismatch,
+    UuidStoredAsText,
+    MiswiredReference,
+    UndashedUuidAsText,
+    PatternViolation,
+    AcceptedValuesViolation,
+    DatabasePolicy,
 )
 
 __all__ = ["RULES", "Context", "Rule", "find_rule"]

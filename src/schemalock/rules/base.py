@@ -10,16 +10,28 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from schemalock import names
 from schemalock.diff import ColumnPair, TablePair, pair_columns, pair_tables
 from schemalock.findings import Category, Finding, Severity
-from schemalock.model import Database, Lock, Table
+from schemalock.model import Database, Environment, Lock, Table
+
+if TYPE_CHECKING:
+    from schemalock.probe import Probe
 
 DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The database verify runs against: its host (`local` for a Unix socket) and the
+    environment the run claims (`--env`)."""
+
+    host: str
+    environment: Environment | None = None
 
 
 @dataclass
@@ -28,6 +40,8 @@ class Context:
 
     lock: Lock
     live: Database | None = None
+    probe: Probe | None = None  # row questions; None offline or with --no-data
+    target: Target | None = None  # what verify connected to, for policy rules
     _tables: list[TablePair] | None = field(default=None, repr=False)
     _matches: dict[tuple[object, tuple[str, str]], object] = field(default_factory=dict, repr=False)
 
@@ -63,6 +77,7 @@ class Rule:
     severity: ClassVar[Severity]
     category: ClassVar[Category]
     needs_database: ClassVar[bool] = True
+    needs_data: ClassVar[bool] = False  # reads rows: skipped by --no-data
     lint_only: ClassVar[bool] = False  # too costly to repeat on every verify
     fixable: ClassVar[bool] = False
 

@@ -1,0 +1,329 @@
+"""The narrow interface data rules ask questions through: bounded, read-only SQL.
+
+Every question runs in its own READ ONLY transaction under the run's timeouts, so one check
+that times out, lacks privileges or loses its connection becomes an `inconclusive` entry and the
+others still run.  Rows never come into Python: PostgreSQL counts (anti-joins, pattern scans,
+casts decided by PostgreSQL itself) and returns the numbers and a few samples.  Identifiers reach
+SQL through `sql.Identifier`, user patterns and values as bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from schemalock import db
+from schemalock.errors import Inconclusive
+from schemalock.findings import InconclusiveCheck
+from schemalock.model import Column, ForeignKey, Table
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+
+SAMPLE_LIMIT = 5
+TEXT_TYPES = ("text", "character varying", "character", "bpchar")
+
+# PostgreSQL's uuid input, for servers without pg_input_is_valid (before 16): hex digits in any
+# case, hyphens optional after any group of four, optionally in braces.
+UUID_INPUT = r"^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7})$"
+UNDASHED_HEX = r"^[0-9A-Fa-f]{32}$"
+
+
+def is_text(type_name: str) -> bool:
+    return type_name.split("(")[0] in TEXT_TYPES
+
+
+@dataclass(frozen=True)
+class OrphanCount:
+    orphans: int
+    invalid: int  # child values that cannot even be read as the parent's type
+    samples: tuple[str, ...] = ()
+    compared_as: str = ""  # how child and parent values were compared, for the message
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    non_null: int
+    uuid: int = 0
+    undashed: int = 0
+    pattern_violations: int = 0
+    value_violations: int = 0
+
+
+@dataclass
+class Probe:
+    connection: psycopg.Connection[Any]
+    timeouts: db.Timeouts
+    sample_percent: float | None = None
+    inconclusive: list[InconclusiveCheck] = field(default_factory=list)
+    _profiles: dict[tuple[str, str], dict[str, ColumnStats] | None] = field(default_factory=dict)
+    _orphans: dict[tuple[object, ...], OrphanCount | None] = field(default_factory=dict)
+
+    @property
+    def estimates(self) -> bool:
+        return self.sample_percent is not None
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _rows(
+        self,
+        rule: str,
+        table: Table,
+        query: sql.Composed,
+        params: list[Any],
+        nestloop: bool = True,
+    ) -> list[tuple[Any, ...]] | None:
+        try:
+            with db.read_only(self.connection, self.timeouts, rule) as conn:
+                if not nestloop:  # a LIMIT over a clean anti-join probes every row by nested loop
+                    conn.execute("SELECT pg_catalog.set_config('enable_nestloop', 'off', true)")
+                return conn.execute(query, params).fetchall()
+        except Inconclusive as error:
+            self.inconclusive.append(
+                InconclusiveCheck(
+                    rule=rule, schema=table.schema, table=table.name, reason=error.reason
+                )
+            )
+            return None
+
+    def _uuid_valid(self, value: sql.Composable) -> sql.Composable:
+        from psycopg import sql
+
+        if self.connection.info.server_version >= 160000:
+            return sql.SQL("pg_catalog.pg_input_is_valid({}::pg_catalog.text, 'uuid')").format(
+                value
+            )
+        return sql.SQL("({}::pg_catalog.text ~ {})").format(value, sql.Literal(UUID_INPUT))
+
+    def _source(self, table: Table, alias: str) -> sql.Composable:
+        from psycopg import sql
+
+        source = sql.SQL("{} {}").format(
+            sql.Identifier(table.schema, table.name), sql.Identifier(alias)
+        )
+        if self.sample_percent is not None:
+            source = sql.SQL("{} TABLESAMPLE SYSTEM ({})").format(
+                source, sql.Literal(self.sample_percent)
+            )
+        return source
+
+    # -- questions -------------------------------------------------------------------------
+
+    def orphans(self, rule: str, child: Table, fk: ForeignKey, parent: Table) -> OrphanCount | None:
+        """Child rows whose whole key is non-NULL (MATCH SIMPLE) and has no parent row; asked
+        once per relation however many rules want it."""
+        key = (child.key, fk.columns, fk.target)
+        if key not in self._orphans:
+            self._orphans[key] = self._count_orphans(rule, child, fk, parent)
+        return self._orphans[key]
+
+    def _count_orphans(
+        self, rule: str, child: Table, fk: ForeignKey, parent: Table
+    ) -> OrphanCount | None:
+        from psycopg import sql
+
+        pairs = []
+        for child_name, parent_name in zip(fk.columns, fk.ref_columns, strict=True):
+            child_column, parent_column = child.column(child_name), parent.column(parent_name)
+            if child_column is None or parent_column is None:
+                return None
+            pairs.append((child_column, parent_column))
+        c_col = [sql.SQL("c.{}").format(sql.Identifier(c.name)) for c, _ in pairs]
+        converted, validity, how = [], [], []
+        for (child_column, parent_column), value in zip(pairs, c_col, strict=True):
+            comparison = self._comparable(child_column, parent_column, value)
+            if comparison is None:
+                self.inconclusive.append(
+                    InconclusiveCheck(
+                        rule=rule,
+                        schema=child.schema,
+                        table=child.name,
+                        reason=f"cannot compare {child_column.type} with {parent_column.type}",
+                    )
+                )
+                return None
+            converted.append(comparison[0])
+            if comparison[1] is not None:
+                validity.append(comparison[1])
+            how.append(comparison[2])
+        not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(v) for v in c_col)
+        valid = sql.SQL(" AND ").join(validity) if validity else sql.SQL("true")
+        matches = sql.SQL(" AND ").join(
+            sql.SQL("p.{} = {}").format(sql.Identifier(p.name), value)
+            for (_, p), value in zip(pairs, converted, strict=True)
+        )
+        orphan = sql.SQL(
+            "{nn} AND {valid} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})"
+        ).format(
+            nn=not_null,
+            valid=valid,
+            parent=sql.Identifier(parent.schema, parent.name),
+            matches=matches,
+        )
+        source = self._source(child, "c")
+        count = self._rows(
+            rule, child, sql.SQL("SELECT count(*) FROM {} WHERE {}").format(source, orphan), []
+        )
+        if count is None:
+            return None
+        invalid = 0
+        if validity:
+            rows = self._rows(
+                rule,
+                child,
+                sql.SQL("SELECT count(*) FROM {} WHERE {} AND NOT ({})").format(
+                    source, not_null, valid
+                ),
+                [],
+            )
+            if rows is None:
+                return None
+            invalid = int(rows[0][0])
+        samples: tuple[str, ...] = ()
+        if count[0][0]:
+            keys = sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(v) for v in c_col)
+            rows = self._rows(
+                rule,
+                child,
+                sql.SQL("SELECT DISTINCT {} FROM {} WHERE {} LIMIT {}").format(
+                    keys, self._source(child, "c"), orphan, sql.Literal(SAMPLE_LIMIT)
+                ),
+                [],
+                nestloop=False,
+            )
+            samples = tuple(", ".join(str(v) for v in row) for row in rows or [])
+        return OrphanCount(
+            orphans=int(count[0][0]), invalid=invalid, samples=samples, compared_as=", ".join(how)
+        )
+
+    def _comparable(
+        self, child: Column, parent: Column, value: sql.Composable
+    ) -> tuple[sql.Composable, sql.Composable | None, str] | None:
+        """How to compare a child value with the parent column: the converted child value, the
+        condition for it to convert (None: always), and a description."""
+        from psycopg import sql
+
+        from schemalock.rules.keys import compatible
+
+        if compatible(child.type, parent.type):
+            return value, None, f"as {parent.type}"
+        if is_text(child.type) and parent.type == "uuid":
+            valid = self._uuid_valid(value)
+            cast = sql.SQL("(CASE WHEN {} THEN {}::pg_catalog.uuid END)").format(valid, value)
+            return cast, valid, "text read as uuid by PostgreSQL"
+        if is_text(parent.type):
+            return sql.SQL("{}::pg_catalog.text").format(value), None, "as text"
+        return None
+
+    def matching(
+        self, rule: str, child: Table, column: Column, parent: Table, parent_column: Column
+    ) -> int | None:
+        """How many non-NULL child values equal some value of `parent_column` (as text)."""
+        from psycopg import sql
+
+        rows = self._rows(
+            rule,
+            child,
+            sql.SQL(
+                "SELECT count(*) FROM {src} WHERE c.{col} IS NOT NULL AND EXISTS (SELECT 1 "
+                "FROM {parent} p WHERE p.{pcol}::pg_catalog.text = c.{col}::pg_catalog.text)"
+            ).format(
+                src=self._source(child, "c"),
+                col=sql.Identifier(column.name),
+                parent=sql.Identifier(parent.schema, parent.name),
+                pcol=sql.Identifier(parent_column.name),
+            ),
+            [],
+        )
+        return int(rows[0][0]) if rows else None
+
+    def samples(
+        self, rule: str, table: Table, condition: sql.Composable, params: list[Any], column: Column
+    ) -> tuple[str, ...]:
+        from psycopg import sql
+
+        rows = self._rows(
+            rule,
+            table,
+            sql.SQL(
+                "SELECT DISTINCT c.{col}::pg_catalog.text FROM {src} WHERE {cond} LIMIT {n}"
+            ).format(
+                col=sql.Identifier(column.name),
+                src=self._source(table, "c"),
+                cond=condition,
+                n=sql.Literal(SAMPLE_LIMIT),
+            ),
+            params,
+        )
+        return tuple(str(row[0]) for row in rows or [])
+
+    def profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
+        """Per-column statistics of one table in one scan: non-NULL values, how many read as
+        uuid, pattern and accepted-values violations.  Cached: every rule reads the same scan."""
+        if live.key not in self._profiles:
+            self._profiles[live.key] = self._profile(rule, live, lock)
+        return self._profiles[live.key]
+
+    def _profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
+        from psycopg import sql
+
+        selects: list[sql.Composable] = []
+        params: list[Any] = []
+        plan: list[tuple[str, list[str]]] = []
+        for column in live.columns:
+            wanted = lock.column(column.name)
+            measures = []
+            value = sql.SQL("c.{}").format(sql.Identifier(column.name))
+            text_value = sql.SQL("{}::pg_catalog.text").format(value)
+            if is_text(column.type):
+                selects += [
+                    sql.SQL("count({})").format(value),
+                    sql.SQL("count(*) FILTER (WHERE {})").format(self._uuid_valid(value)),
+                    sql.SQL("count(*) FILTER (WHERE {} ~ {})").format(
+                        text_value, sql.Literal(UNDASHED_HEX)
+                    ),
+                ]
+                measures += ["non_null", "uuid", "undashed"]
+            if wanted is not None and wanted.pattern is not None:
+                selects.append(sql.SQL("count(*) FILTER (WHERE {} !~ %s)").format(text_value))
+                params.append(wanted.pattern)
+                measures.append("pattern_violations")
+            if wanted is not None and wanted.values is not None:
+                selects.append(
+                    sql.SQL(
+                        "count(*) FILTER (WHERE NOT ({} = ANY (%s::pg_catalog.text[])))"
+                    ).format(text_value)
+                )
+                params.append(list(wanted.values))
+                measures.append("value_violations")
+            if measures:
+                if "non_null" not in measures:
+                    selects.append(sql.SQL("count({})").format(value))
+                    measures.append("non_null")
+                plan.append((column.name, measures))
+        if not selects:
+            return {}
+        rows = self._rows(
+            rule,
+            live,
+            sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(selects), self._source(live, "c")
+            ),
+            params,
+        )
+        if rows is None:
+            return None
+        figures = iter(rows[0])
+        return {
+            name: ColumnStats(**{m: int(next(figures)) for m in measures})
+            for name, measures in plan
+        }
+
+
+def redact(value: str) -> str:
+    """A data sample as reports show it: emails masked (`t***@example.com`), long text cut."""
+    local, at, domain = value.partition("@")
+    if at and local and "." in domain and " " not in value:
+        return f"{local[0]}***@{domain}"
+    return value if len(value) <= 40 else value[:37] + "..."

@@ -1,0 +1,122 @@
+"""Rules about the values rows hold: declared patterns and accepted values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from schemalock.findings import Category, Finding, Severity
+from schemalock.model import Column, Table
+from schemalock.probe import ColumnStats, redact
+from schemalock.rules.base import Context, Rule, q
+
+
+def _checked(context: Context, measure: str) -> Iterator[tuple[Table, Table, Column, ColumnStats]]:
+    """(lock table, live table, lock column, statistics) where `measure` found something."""
+    assert context.probe is not None
+    for lock, live in context.matched_tables():
+        profile = context.probe.profile(measure, live, lock) or {}
+        for column in lock.columns:
+            stats = profile.get(column.name)
+            if stats is not None and getattr(stats, measure):
+                yield lock, live, column, stats
+
+
+def _samples(
+    context: Context, rule: str, live: Table, column: Column, condition: str, params: list[Any]
+) -> tuple[str, ...]:
+    from psycopg import sql
+
+    assert context.probe is not None
+    where = sql.SQL(condition).format(sql.Identifier(column.name))
+    return tuple(redact(v) for v in context.probe.samples(rule, live, where, params, column))
+
+
+class PatternViolation(Rule):
+    """Values of a column do not match the column's `pattern:`.
+
+    ## What it checks
+    Every non-NULL value of a column with `pattern:` matches it, as PostgreSQL's `~` reads the
+    regular expression (passed as a bound parameter). Reports the exact count and a few
+    redacted samples.
+
+    ## Why it matters
+    An external id in the wrong shape is a wiring bug: a Clerk organization id that is not
+    `org_...` came from somewhere else, or from a test fixture.
+
+    ## Example
+    `organizations.clerk_org_id: {pattern: '^org_[0-9A-Za-z]+$'}` and 3 rows hold
+    `user_2x...`.
+
+    ## Fix
+    Correct the rows at their source; then a CHECK constraint keeps new ones out.
+    """
+
+    code, name = "SL402", "pattern-violation"
+    severity, category = Severity.ERROR, Category.DATA
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, live, column, stats in _checked(context, "pattern_violations"):
+            samples = _samples(
+                context, self.name, live, column, "c.{}::pg_catalog.text !~ %s", [column.pattern]
+            )
+            yield self.finding(
+                f"{stats.pattern_violations} of {stats.non_null} values of "
+                f"{q(*lock.key, column.name)} do not match {column.pattern!r}",
+                table=lock,
+                column=column.name,
+                line=column.line,
+                count=stats.pattern_violations,
+                samples=samples,
+                expected=column.pattern,
+            )
+
+
+class AcceptedValuesViolation(Rule):
+    """Values of a column are not among the column's `values:`.
+
+    ## What it checks
+    Every non-NULL value of a column with `values:` is one of them (compared as text, the list
+    passed as a bound parameter). Reports the exact count and a few redacted samples.
+
+    ## Why it matters
+    A status or plan the code does not know falls through every branch: a job `cancelled`
+    where only pending/running/completed/failed exist is never picked up again.
+
+    ## Example
+    `jobs.status: {values: [pending, running, completed, failed]}` and 2 rows hold `done`.
+
+    ## Fix
+    Correct the rows, or add the value to the lock if the code handles it; an enum type or a
+    CHECK constraint then enforces the list.
+    """
+
+    code, name = "SL403", "accepted-values-violation"
+    severity, category = Severity.ERROR, Category.DATA
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, live, column, stats in _checked(context, "value_violations"):
+            samples = _samples(
+                context,
+                self.name,
+                live,
+                column,
+                "NOT (c.{}::pg_catalog.text = ANY (%s::pg_catalog.text[]))",
+                [list(column.values or ())],
+            )
+            yield self.finding(
+                f"{stats.value_violations} of {stats.non_null} values of "
+                f"{q(*lock.key, column.name)} are not among {list(column.values or ())}",
+                table=lock,
+                column=column.name,
+                line=column.line,
+                count=stats.value_violations,
+                samples=samples,
+                expected=list(column.values or ()),
+            )

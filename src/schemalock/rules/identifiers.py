@@ -1,0 +1,178 @@
+"""Rules about identifiers stored in the wrong shape or pointing at the wrong key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schemalock.findings import Category, Finding, Severity
+from schemalock.model import Table
+from schemalock.probe import ColumnStats, is_text
+from schemalock.rules.base import Context, Rule, q
+from schemalock.rules.indexes import unique_key
+from schemalock.rules.integrity import orphan_count, proven, relations
+
+MOSTLY = 0.9  # share of non-NULL values that makes a column "holding UUIDs"
+
+
+def _uuid_columns(context: Context) -> Iterator[tuple[Table, str, ColumnStats]]:
+    assert context.probe is not None
+    for lock, live in context.matched_tables():
+        profile = context.probe.profile("uuid-stored-as-text", live, lock)
+        for name, stats in (profile or {}).items():
+            if stats.non_null and stats.uuid >= MOSTLY * stats.non_null:
+                yield lock, name, stats
+
+
+class UuidStoredAsText(Rule):
+    """A text column holds UUIDs: it should be of type uuid.
+
+    ## What it checks
+    Every text, varchar or char column of a locked table (whether the lock lists it or not)
+    whose non-NULL values are at least 90% UUIDs, as PostgreSQL itself reads them (upper case,
+    braces and missing hyphens accepted), reporting how many would not convert.
+
+    ## Why it matters
+    Comparing a text column with a uuid parameter fails (`operator does not exist: text =
+    uuid`), a foreign key to a uuid key cannot exist, and text UUIDs compare case-sensitively,
+    so one id can be stored twice.
+
+    ## Example
+    `jobs.org_id` is `text` and all 1,200 of its values are UUIDs.
+
+    ## Fix
+    `ALTER COLUMN ... TYPE uuid USING ...::uuid` once every value converts; `schemalock fix`
+    proves that first.
+    """
+
+    code, name = "SL301", "uuid-stored-as-text"
+    severity, category, fixable = Severity.WARNING, Category.IDENTIFIERS, True
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, name, stats in _uuid_columns(context):
+            if stats.undashed >= MOSTLY * stats.non_null:
+                continue  # 32-hex tokens: undashed-uuid-as-text's notice
+            column = lock.column(name)
+            bad = stats.non_null - stats.uuid
+            yield self.finding(
+                f"column {q(*lock.key, name)} is text but {stats.uuid} of its "
+                f"{stats.non_null} values are UUIDs; {bad} would not convert to uuid",
+                table=lock,
+                column=name,
+                line=column.line if column else lock.line,
+                count=stats.uuid,
+                expected="uuid",
+                actual=column.type if column else None,
+            )
+
+
+class UndashedUuidAsText(Rule):
+    """A text column holds 32-digit hexadecimal ids: perhaps UUIDs without hyphens.
+
+    ## What it checks
+    Text columns whose non-NULL values are at least 90% 32-digit hex strings. PostgreSQL
+    reads those as UUIDs, but hashes look the same, so this is a notice, never an error.
+
+    ## Why it matters
+    If they are UUIDs, the column has the costs of `uuid-stored-as-text`; if they are hashes,
+    nothing is wrong.
+
+    ## Example
+    `webhook_events.dedup_key` holds values like `3f2a9c...` (32 hex digits).
+
+    ## Fix
+    If they are UUIDs: `ALTER COLUMN ... TYPE uuid USING ...::uuid`. Otherwise nothing.
+    """
+
+    code, name = "SL303", "undashed-uuid-as-text"
+    severity, category = Severity.INFO, Category.IDENTIFIERS
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, name, stats in _uuid_columns(context):
+            if stats.undashed >= MOSTLY * stats.non_null:
+                column = lock.column(name)
+                yield self.finding(
+                    f"column {q(*lock.key, name)}: {stats.undashed} of its {stats.non_null} "
+                    "values are 32-digit hex strings (UUIDs without hyphens, or hashes)",
+                    table=lock,
+                    column=name,
+                    line=column.line if column else lock.line,
+                    count=stats.undashed,
+                )
+
+
+class MiswiredReference(Rule):
+    """A reference column holds another column of the parent than the one it references.
+
+    ## What it checks
+    For every relation of the lock that no validated foreign key proves and that has orphans,
+    whether the child values match another unique column of the parent instead: the
+    application stored, say, Clerk organization ids where internal uuids belong.
+
+    ## Why it matters
+    Every join and filter through the reference finds nothing or fails on types; the seed
+    database's jobs statistics query fails exactly so ("UUID mismatch").
+
+    ## Example
+    `jobs.org_id` references `organizations.id`, but its values are
+    `organizations.clerk_org_id` values like `org_2abc...`.
+
+    ## Fix
+    Map the values through the parent (`UPDATE jobs SET org_id = o.id FROM organizations o
+    WHERE o.clerk_org_id = jobs.org_id`), then convert the type and add the foreign key.
+    `schemalock fix` plans these steps.
+    """
+
+    code, name = "SL302", "miswired-reference"
+    severity, category, fixable = Severity.ERROR, Category.IDENTIFIERS, True
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, live, fk, parent in relations(context):
+            if len(fk.columns) != 1 or proven(context, lock, live, fk):
+                continue
+            counted = orphan_count(context, "fk-orphans", live, fk, parent)
+            child = live.column(fk.columns[0])
+            if counted is None or child is None or not counted.orphans + counted.invalid:
+                continue
+            for other in _other_unique_columns(parent, fk.ref_columns[0]):
+                other_column = parent.column(other)
+                assert other_column is not None
+                matched = context.probe.matching(self.name, live, child, parent, other_column)
+                if matched:
+                    yield self.finding(
+                        f"{matched} rows of {q(*live.key, child.name)} hold "
+                        f"{q(*parent.key, other)} values where {q(*parent.key, fk.ref_columns[0])} "
+                        f"belongs: map them through {q(*parent.key)} "
+                        f"(UPDATE ... SET {q(child.name)} = p.{q(fk.ref_columns[0])} FROM "
+                        f"{q(*parent.key)} p WHERE p.{q(other)} = {q(child.name)}), "
+                        "then convert the type and add the foreign key",
+                        table=lock,
+                        column=child.name,
+                        line=fk.line,
+                        count=matched,
+                        expected=fk.ref_columns[0],
+                        actual=other,
+                    )
+
+
+def _other_unique_columns(parent: Table, referenced: str) -> list[str]:
+    single = [u.columns[0] for u in parent.uniques if len(u.columns) == 1]
+    single += [
+        key[0][0] for key in map(unique_key, parent.indexes) if key is not None and len(key[0]) == 1
+    ]
+    if parent.primary_key and len(parent.primary_key.columns) == 1:
+        single.append(parent.primary_key.columns[0])
+    return sorted({c for c in single if c != referenced and _texty(parent, c)})
+
+
+def _texty(table: Table, name: str) -> bool:
+    column = table.column(name)
+    return column is not None and is_text(column.type)

@@ -1,0 +1,140 @@
+"""Rules about whether relations hold: validated constraints and orphaned rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schemalock.findings import Category, Finding, Severity
+from schemalock.model import ForeignKey, Table
+from schemalock.probe import OrphanCount
+from schemalock.rules.base import Context, Rule, cols, q
+from schemalock.rules.keys import describe_fk, match_foreign_keys
+
+
+def relations(context: Context) -> Iterator[tuple[Table, Table, ForeignKey, Table]]:
+    """Every relation the lock declares whose tables exist: (lock child, live child, lock
+    foreign key, live parent)."""
+    assert context.live is not None
+    for lock, live in context.matched_tables():
+        for fk in lock.foreign_keys:
+            parent = context.live.tables.get((fk.ref_schema, fk.ref_table))
+            if parent is not None:
+                yield lock, live, fk, parent
+
+
+def proven(context: Context, lock: Table, live: Table, fk: ForeignKey) -> bool:
+    """Whether a validated foreign key in the database already guarantees the relation."""
+    for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
+        if wanted is fk and found is not None:
+            return found.validated and found.target == fk.target
+    return False
+
+
+def orphan_count(
+    context: Context, rule: str, live: Table, fk: ForeignKey, parent: Table
+) -> OrphanCount | None:
+    assert context.probe is not None
+    return context.probe.orphans(rule, live, fk, parent)
+
+
+class FkNotValidated(Rule):
+    """A foreign key exists but was added NOT VALID and never validated.
+
+    ## What it checks
+    Every foreign key matching a relation of the lock is validated (`convalidated`).
+
+    ## Why it matters
+    A NOT VALID foreign key checks new rows only: rows written before it may point nowhere,
+    and the planner cannot rely on it. It is the first half of a safe migration whose second
+    half never ran.
+
+    ## Example
+    `ALTER TABLE quota_usage ADD CONSTRAINT quota_usage_job_id_fkey ... NOT VALID` with no
+    `VALIDATE CONSTRAINT` after it.
+
+    ## Fix
+    `ALTER TABLE ... VALIDATE CONSTRAINT ...`: SHARE UPDATE EXCLUSIVE, so reads and writes go
+    on. It fails while orphans exist (`fk-orphans` counts them).
+    """
+
+    code, name = "SL202", "fk-not-validated"
+    severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for lock, live in context.matched_tables():
+            for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
+                if found is not None and not found.validated and found.target == wanted.target:
+                    yield self.finding(
+                        f"foreign key {q(found.name)} {describe_fk(found)} on {q(*live.key)} "
+                        "is NOT VALID: rows written before it were never checked",
+                        table=lock,
+                        constraint=found.name,
+                        line=wanted.line,
+                        column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+                    )
+
+
+class FkOrphans(Rule):
+    """Child rows reference parent rows that do not exist.
+
+    ## What it checks
+    For every relation of the lock that no validated foreign key proves, the exact number of
+    child rows whose key is entirely non-NULL and matches no parent row (MATCH SIMPLE: a key
+    with a NULL part is not checked), with a few sample keys. It is an anti-join inside
+    PostgreSQL (`NOT EXISTS`, never `NOT IN`). A `text` child of a `uuid` parent is compared
+    as uuid, PostgreSQL deciding what reads as one; values that do not are counted separately.
+    Where a validated foreign key exists, nothing is scanned.
+
+    ## Why it matters
+    Orphans are what a missing or unvalidated foreign key lets in: usage charged to jobs that
+    do not exist, subscriptions of deleted organizations. They also make adding or validating
+    the constraint fail.
+
+    ## Example
+    12 rows of `quota_usage.job_id` reference no `jobs.id`.
+
+    ## Fix
+    Decide per row: restore the parent, or move the orphans aside (`schemalock fix --orphans
+    quarantine`). Never deleted unless asked for by name.
+    """
+
+    code, name = "SL201", "fk-orphans"
+    severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, live, fk, parent in relations(context):
+            if proven(context, lock, live, fk):
+                continue
+            counted = orphan_count(context, self.name, live, fk, parent)
+            if counted is None:
+                continue
+            column = fk.columns[0] if len(fk.columns) == 1 else None
+            where = f"{q(*live.key)}{cols(fk.columns)}"
+            target = f"{q(*parent.key)}{cols(fk.ref_columns)}"
+            estimate = "about " if context.probe.estimates else ""
+            if counted.orphans:
+                yield self.finding(
+                    f"{estimate}{counted.orphans} rows of {where} reference no {target} "
+                    f"(compared {counted.compared_as})",
+                    table=lock,
+                    column=column,
+                    constraint=fk.name,
+                    line=fk.line,
+                    count=counted.orphans,
+                    samples=counted.samples,
+                )
+            if counted.invalid:
+                parent_column = parent.column(fk.ref_columns[0])
+                kind = parent_column.type if parent_column else "of the parent's type"
+                yield self.finding(
+                    f"{estimate}{counted.invalid} rows of {where} hold values that are not "
+                    f"{kind} at all, so they can reference no {target}",
+                    table=lock,
+                    column=column,
+                    constraint=fk.name,
+                    line=fk.line,
+                    count=counted.invalid,
+                )
