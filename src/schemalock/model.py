@@ -31,6 +31,7 @@ class Column:
     pattern: str | None = field(default=None, compare=False)
     values: tuple[str, ...] | None = field(default=None, compare=False)
     renamed_from: str | None = field(default=None, compare=False)
+    mock_data: bool = field(default=True, compare=False)
     line: int | None = field(default=None, compare=False)
 
 
@@ -111,6 +112,7 @@ class Table:
     legacy: bool = field(default=False, compare=False)
     duplicate_of: str | None = field(default=None, compare=False)
     renamed_from: str | None = field(default=None, compare=False)
+    mock_data: bool = field(default=True, compare=False)
     line: int | None = field(default=None, compare=False)
 
     @property

@@ -9,12 +9,14 @@ SQL through `sql.Identifier`, user patterns and values as bound parameters.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from schemalock import db
 from schemalock.errors import Inconclusive
 from schemalock.findings import InconclusiveCheck
+from schemalock.mockdata import combined, detectors_for, kind_of
 from schemalock.model import Column, ForeignKey, Table
 
 if TYPE_CHECKING:
@@ -49,6 +51,10 @@ class ColumnStats:
     undashed: int = 0
     pattern_violations: int = 0
     value_violations: int = 0
+    mock: int = 0  # rows any mock-data detector matches
+
+
+ALL_MEASURES = frozenset({"uuid", "pattern", "values", "mock"})
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Probe:
     connection: psycopg.Connection[Any]
     timeouts: db.Timeouts
     sample_percent: float | None = None
+    measures: frozenset[str] = ALL_MEASURES  # what the per-table scan computes
     inconclusive: list[InconclusiveCheck] = field(default_factory=list)
     _profiles: dict[tuple[str, str], dict[str, ColumnStats] | None] = field(default_factory=dict)
     _orphans: dict[tuple[object, ...], OrphanCount | None] = field(default_factory=dict)
@@ -216,6 +223,35 @@ class Probe:
             return sql.SQL("{}::pg_catalog.text").format(value), None, "as text"
         return None
 
+    def mock_breakdown(
+        self, rule: str, table: Table, column: Column
+    ) -> tuple[dict[str, int], tuple[str, ...]] | None:
+        """For a column with mock-looking rows: how many each detector matches, and a few
+        matching values (redacted by the caller)."""
+        from psycopg import sql
+
+        kind = kind_of(column.type)
+        if kind is None:
+            return None
+        detectors = detectors_for(kind)
+        value = sql.SQL("c.{}::pg_catalog.text").format(sql.Identifier(column.name))
+        counts = sql.SQL(", ").join(
+            sql.SQL("count(*) FILTER (WHERE {} ~* %s)").format(value) for _ in detectors
+        )
+        rows = self._rows(
+            rule,
+            table,
+            sql.SQL("SELECT {} FROM {}").format(counts, self._source(table, "c")),
+            [d.pattern for d in detectors],
+        )
+        if rows is None:
+            return None
+        breakdown = {d.name: int(n) for d, n in zip(detectors, rows[0], strict=True) if n}
+        samples = self.samples(
+            rule, table, sql.SQL("{} ~* %s").format(value), [combined(kind)], column
+        )
+        return breakdown, samples
+
     def matching(
         self, rule: str, child: Table, column: Column, parent: Table, parent_column: Column
     ) -> int | None:
@@ -276,7 +312,7 @@ class Probe:
             measures = []
             value = sql.SQL("c.{}").format(sql.Identifier(column.name))
             text_value = sql.SQL("{}::pg_catalog.text").format(value)
-            if is_text(column.type):
+            if is_text(column.type) and "uuid" in self.measures:
                 selects += [
                     sql.SQL("count({})").format(value),
                     sql.SQL("count(*) FILTER (WHERE {})").format(self._uuid_valid(value)),
@@ -285,11 +321,21 @@ class Probe:
                     ),
                 ]
                 measures += ["non_null", "uuid", "undashed"]
-            if wanted is not None and wanted.pattern is not None:
+            kind = kind_of(column.type)
+            if (
+                "mock" in self.measures
+                and kind
+                and lock.mock_data
+                and (wanted is None or wanted.mock_data)
+            ):
+                selects.append(sql.SQL("count(*) FILTER (WHERE {} ~* %s)").format(text_value))
+                params.append(combined(kind))
+                measures.append("mock")
+            if wanted is not None and wanted.pattern is not None and "pattern" in self.measures:
                 selects.append(sql.SQL("count(*) FILTER (WHERE {} !~ %s)").format(text_value))
                 params.append(wanted.pattern)
                 measures.append("pattern_violations")
-            if wanted is not None and wanted.values is not None:
+            if wanted is not None and wanted.values is not None and "values" in self.measures:
                 selects.append(
                     sql.SQL(
                         "count(*) FILTER (WHERE NOT ({} = ANY (%s::pg_catalog.text[])))"
@@ -321,9 +367,11 @@ class Probe:
         }
 
 
+_EMAIL = re.compile(r"([^\s@<>\"',;:()]+)@([^\s@]+)")
+
+
 def redact(value: str) -> str:
-    """A data sample as reports show it: emails masked (`t***@example.com`), long text cut."""
-    local, at, domain = value.partition("@")
-    if at and local and "." in domain and " " not in value:
-        return f"{local[0]}***@{domain}"
+    """A data sample as reports show it: every email's local part masked (`t***@example.com`),
+    long text cut."""
+    value = _EMAIL.sub(lambda m: f"{m.group(1)[0]}***@{m.group(2)}", value)
     return value if len(value) <= 40 else value[:37] + "..."

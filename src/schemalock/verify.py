@@ -37,7 +37,8 @@ def verify(
     try:
         with db.read_only(connection, timeouts) as conn:
             live = introspect.introspect(conn, list(lock.database.schemas))
-        probe = Probe(connection, timeouts, sample_percent) if data else None
+        wanted = frozenset().union(*(rule.measures for rule in rules))
+        probe = Probe(connection, timeouts, sample_percent, wanted) if data else None
         target = Target(host=db.host_of(url), environment=environment)
         report.findings = engine.run(lock, live, rules, probe=probe, target=target)
         report.inconclusive += probe.inconclusive if probe else []

@@ -213,6 +213,7 @@ class _Converter:
             legacy=spec.legacy,
             duplicate_of=spec.duplicate_of,
             renamed_from=spec.renamed_from,
+            mock_data=spec.mock_data,
             line=self.line(path),
         )
 
@@ -263,6 +264,7 @@ class _Converter:
             pattern=spec.pattern,
             values=tuple(_value_text(v) for v in spec.values) if spec.values is not None else None,
             renamed_from=spec.renamed_from,
+            mock_data=spec.mock_data,
             line=self.line(path),
         )
 

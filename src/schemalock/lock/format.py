@@ -75,6 +75,11 @@ class ColumnSpec(_Strict):
     renamed_from: str | None = Field(
         default=None, description="Former name: a rename is reported as one finding."
     )
+    mock_data: bool = Field(
+        default=True,
+        description="Scan this column for mock data (false: it holds test data "
+        "on purpose, e.g. a sandbox flag).",
+    )
 
     _normalize_default = field_validator("default", "generated", mode="before")(_sql_scalar)
 
@@ -120,6 +125,7 @@ class TableSpec(_Strict):
     partition_by: str | None = Field(
         default=None, description="Partition key of a partitioned table, e.g. `RANGE (created_at)`."
     )
+    mock_data: bool = Field(default=True, description="Scan this table for mock data.")
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     primary_key: list[str] | None = Field(default=None, description="Composite primary key.")
     foreign_keys: dict[str, ForeignKeySpec] = Field(

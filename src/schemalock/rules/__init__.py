@@ -12,7 +12,7 @@ from schemalock.rules.columns import (
     RenamedColumn,
 )
 from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
-from schemalock.rules.data import AcceptedValuesViolation, PatternViolation
+from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
 from schemalock.rules.integrity import FkNotValidated, FkOrphans
@@ -68,6 +68,7 @@ RULES: tuple[type[Rule], ...] = (
     UuidStoredAsText,
     MiswiredReference,
     UndashedUuidAsText,
+    MockData,
     PatternViolation,
     AcceptedValuesViolation,
     DatabasePolicy,

@@ -78,6 +78,7 @@ class Rule:
     category: ClassVar[Category]
     needs_database: ClassVar[bool] = True
     needs_data: ClassVar[bool] = False  # reads rows: skipped by --no-data
+    measures: ClassVar[frozenset[str]] = frozenset()  # what the per-table scan must compute
     lint_only: ClassVar[bool] = False  # too costly to repeat on every verify
     fixable: ClassVar[bool] = False
 

@@ -32,6 +32,62 @@ def _samples(
     return tuple(redact(v) for v in context.probe.samples(rule, live, where, params, column))
 
 
+class MockData(Rule):
+    """Rows look like mock or test data.
+
+    ## What it checks
+    Text, JSON and uuid columns of locked tables (listed in the lock or not), with built-in
+    detectors evaluated by PostgreSQL: emails at reserved or throwaway domains
+    (`example.com`, `test.com`, mailinator and the like), the words mock, fake, dummy, test
+    user and lorem ipsum as whole words, John and Jane Doe, JSON markers (`"source":
+    "mock"`, `"mock": true`, `"is_test": true`) and fixture UUIDs (nil, repeated digits,
+    documentation examples). Whole words only: "Hammock", "Testament", "Protest", "Fakenham"
+    and "attestation" are real data, and UUIDs or hashes inside JSON are not markers. One
+    scan per table; counts are exact, samples redacted. `mock_data: false` on a table or
+    column switches the detectors off there.
+
+    ## Why it matters
+    Mock rows in production are the fallbacks and fixtures that were supposed to be gone: the
+    seed document's first checkpoint ("No Mock Data"). They skew quotas, billing and every
+    statistic built on them.
+
+    ## Example
+    3 rows of `organizations.name` read "Test User", 2 emails end in `@example.com`.
+
+    ## Fix
+    Remove or quarantine the rows after checking where they came from; schemalock never
+    deletes data on its own.
+    """
+
+    code, name = "SL401", "mock-data"
+    severity, category = Severity.ERROR, Category.DATA
+    needs_data, measures = True, frozenset({"mock"})
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        probe = context.probe
+        if probe is None:
+            return
+        for lock, live in context.matched_tables():
+            for name, stats in (probe.profile(self.name, live, lock) or {}).items():
+                column = live.column(name)
+                if not stats.mock or column is None:
+                    continue
+                detail = probe.mock_breakdown(self.name, live, column)
+                breakdown, samples = detail if detail else ({}, ())
+                kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(breakdown.items()))
+                wanted = lock.column(name)
+                yield self.finding(
+                    f"{stats.mock} rows of {q(*lock.key, name)} look like mock data"
+                    + (f" ({kinds})" if kinds else ""),
+                    table=lock,
+                    column=name,
+                    line=wanted.line if wanted else lock.line,
+                    count=stats.mock,
+                    samples=tuple(redact(s) for s in samples),
+                    actual=breakdown or None,
+                )
+
+
 class PatternViolation(Rule):
     """Values of a column do not match the column's `pattern:`.
 
@@ -54,7 +110,7 @@ class PatternViolation(Rule):
 
     code, name = "SL402", "pattern-violation"
     severity, category = Severity.ERROR, Category.DATA
-    needs_data = True
+    needs_data, measures = True, frozenset({"pattern"})
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
@@ -96,7 +152,7 @@ class AcceptedValuesViolation(Rule):
 
     code, name = "SL403", "accepted-values-violation"
     severity, category = Severity.ERROR, Category.DATA
-    needs_data = True
+    needs_data, measures = True, frozenset({"values"})
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:

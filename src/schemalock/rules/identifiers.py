@@ -46,7 +46,7 @@ class UuidStoredAsText(Rule):
 
     code, name = "SL301", "uuid-stored-as-text"
     severity, category, fixable = Severity.WARNING, Category.IDENTIFIERS, True
-    needs_data = True
+    needs_data, measures = True, frozenset({"uuid"})
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
@@ -88,7 +88,7 @@ class UndashedUuidAsText(Rule):
 
     code, name = "SL303", "undashed-uuid-as-text"
     severity, category = Severity.INFO, Category.IDENTIFIERS
-    needs_data = True
+    needs_data, measures = True, frozenset({"uuid"})
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:

@@ -1,0 +1,91 @@
+"""Detectors of mock and test data, as PostgreSQL regular expressions (ARE, matched with `~*`).
+
+Precision matters as much as recall: a marker must be a whole word (`\\m...\\M`), so "Hammock",
+"Testament", "Protest", "Fakenham" and "attestation" are real data; an email must be at the
+domain, not merely contain its name; inside JSON only keys that say "mock" or "test" count, so
+UUIDs and hashes in documents never do.  Each detector applies to one kind of column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_HEX = "0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    kind: str  # "text", "json" or "uuid": the columns it reads
+    pattern: str
+    describes: str
+
+
+_THROWAWAY_DOMAINS = (
+    r"example\.(com|org|net)|test\.com|mailinator\.com|guerrillamail\.(com|net|org)"
+    r"|yopmail\.(com|fr)|10minutemail\.com|tempmail\.(com|net)|trashmail\.(com|net)"
+    r"|sharklasers\.com|fakeinbox\.com"
+)
+
+_FIXTURE_UUIDS = "|".join(
+    [f"{d * 8}-{d * 4}-{d * 4}-{d * 4}-{d * 12}" for d in _HEX]
+    + ["123e4567-e89b-12d3-a456-426614174000", "12345678-1234-(1234|5678)-[0-9a-f-]{17}"]
+)
+
+DETECTORS = (
+    Detector(
+        "reserved-email",
+        "text",
+        rf"@({_THROWAWAY_DOMAINS})([^[:alnum:].-]|\.?$)",
+        "emails at reserved or throwaway domains",
+    ),
+    Detector(
+        "mock-word",
+        "text",
+        r"\m(mock|fake|dummy|lorem ipsum|test user)\M",
+        "the words mock, fake, dummy, test user, lorem ipsum",
+    ),
+    Detector("placeholder-person", "text", r"\m(john|jane) doe\M", "John or Jane Doe"),
+    Detector(
+        "json-marker",
+        "json",
+        r'"(source|env|environment)": *"(mock|fake|test)"'
+        r'|"(mock|is_mock|is_test|fake|test)": *true',
+        'JSON markers such as "source": "mock", "mock": true, "is_test": true',
+    ),
+    Detector(
+        "json-email",
+        "json",
+        rf"@({_THROWAWAY_DOMAINS})[^[:alnum:].-]",
+        "emails at reserved or throwaway domains inside JSON",
+    ),
+    Detector(
+        "fixture-uuid",
+        "uuid",
+        rf"^({_FIXTURE_UUIDS})$",
+        "fixture UUIDs (nil, repeated digits, documentation examples)",
+    ),
+)
+
+
+def kind_of(type_name: str) -> str | None:
+    """Which detectors read a column of this type."""
+    base = type_name.split("(")[0].removesuffix("[]")
+    if type_name.endswith("[]"):
+        return None
+    if base in ("text", "character varying", "character", "bpchar", "citext"):
+        return "text"
+    if base in ("json", "jsonb"):
+        return "json"
+    if base == "uuid":
+        return "uuid"
+    return None
+
+
+def detectors_for(kind: str) -> tuple[Detector, ...]:
+    return tuple(d for d in DETECTORS if d.kind == kind)
+
+
+def combined(kind: str) -> str:
+    """One pattern matching what any detector of `kind` matches: one regex per value."""
+    return "|".join(f"(?:{d.pattern})" for d in detectors_for(kind))
