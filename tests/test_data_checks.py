@@ -16,6 +16,7 @@ from conftest import execute, query, run_cli, url_as, write
 from schemalock import db, introspect
 from schemalock.lock import parse_lock
 from schemalock.probe import UUID_INPUT, Probe
+from test_roundtrip import snapshot
 
 pytestmark = pytest.mark.db
 
@@ -420,3 +421,38 @@ def test_fk_not_validated(populated: str, tmp_path: Path) -> None:
     execute(populated, "ALTER TABLE quota_usage VALIDATE CONSTRAINT quota_usage_run_id_fkey")
     again = _report(populated, tmp_path, "--select", "fk-not-validated")
     assert again["findings"] == []
+
+
+def test_duplicate_tables(database: str, tmp_path: Path) -> None:
+    execute(
+        database,
+        """
+        CREATE TABLE organizations (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            clerk_org_id text NOT NULL UNIQUE, name text, plan text, quota_used integer);
+        CREATE TABLE orgs (id integer, clerk_org_id text, name text, plan text);
+        INSERT INTO organizations (clerk_org_id, name, plan)
+            SELECT 'org_' || g, 'Org ' || g, 'free' FROM generate_series(1, 40) g;
+        INSERT INTO orgs SELECT g, 'org_' || g, 'Org ' || g, 'free' FROM generate_series(36, 45) g;
+        CREATE TABLE customers (id integer, email text, full_name text, country text);
+        CREATE TABLE customers_old (id integer, email text, full_name text, country text);
+        INSERT INTO customers_old VALUES (1, 'a@b.co', 'A', 'PT'), (NULL, NULL, 'B', NULL);
+    """,
+    )
+    lock = tmp_path / "lock.yaml"
+    text = write(lock, "")
+    snapshot(database, lock)
+    text = lock.read_text().replace(
+        "  orgs:\n", "  orgs:\n    legacy: true\n    duplicate_of: organizations\n"
+    )
+    lock.write_text(text, encoding="utf-8")
+    report = _report(database, tmp_path, "--select", "duplicate-table", lock_text=text)
+    found = {f["table"]: f for f in report["findings"]}
+    orgs = found["orgs"]
+    assert orgs["count"] == 5
+    assert "(declared)" in orgs["message"]
+    assert "5 of 10 rows also in public.organizations (matched on clerk_org_id)" in orgs["message"]
+    assert orgs["lock_line"] is not None
+    old = found["customers_old"]  # found, not declared: matched on every shared column
+    assert old["count"] == 2
+    assert "(declared)" not in old["message"]
+    assert set(found) == {"orgs", "customers_old"}

@@ -252,6 +252,31 @@ class Probe:
         )
         return breakdown, samples
 
+    def overlap(
+        self, rule: str, legacy: Table, canonical: Table, key: tuple[str, ...]
+    ) -> tuple[int, int] | None:
+        """(rows of `legacy`, rows of `legacy` with no row of `canonical` equal on `key`)."""
+        from psycopg import sql
+
+        equal = sql.SQL(" AND ").join(
+            sql.SQL("k.{c} IS NOT DISTINCT FROM l.{c}").format(c=sql.Identifier(column))
+            for column in key
+        )
+        rows = self._rows(
+            rule,
+            legacy,
+            sql.SQL(
+                "SELECT (SELECT count(*) FROM {legacy}), (SELECT count(*) FROM {legacy} l "
+                "WHERE NOT EXISTS (SELECT 1 FROM {canonical} k WHERE {equal}))"
+            ).format(
+                legacy=sql.Identifier(legacy.schema, legacy.name),
+                canonical=sql.Identifier(canonical.schema, canonical.name),
+                equal=equal,
+            ),
+            [],
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
     def matching(
         self, rule: str, child: Table, column: Column, parent: Table, parent_column: Column
     ) -> int | None:

@@ -12,7 +12,12 @@ from schemalock.rules.columns import (
     RenamedColumn,
 )
 from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
-from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
+from schemalock.rules.data import (
+    AcceptedValuesViolation,
+    DuplicateTable,
+    MockData,
+    PatternViolation,
+)
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
 from schemalock.rules.integrity import FkNotValidated, FkOrphans
@@ -71,6 +76,7 @@ RULES: tuple[type[Rule], ...] = (
     MockData,
     PatternViolation,
     AcceptedValuesViolation,
+    DuplicateTable,
     DatabasePolicy,
 )
 

@@ -176,3 +176,141 @@ class AcceptedValuesViolation(Rule):
                 samples=samples,
                 expected=list(column.values or ()),
             )
+
+
+class DuplicateTable(Rule):
+    """A table duplicates another one: legacy data the canonical table may not hold.
+
+    ## What it checks
+    Pairs of a legacy table and its canonical one: declared in the lock (`duplicate_of:`) or
+    found in the database (a table sharing at least 80% of its distinctive columns, by name
+    and type, with another; columns most tables have, like `id`, do not count). For each pair:
+    the columns shared, how many legacy rows the canonical table also holds (matched on a
+    unique key both have, else on every shared column), and above all how many it does not.
+
+    ## Why it matters
+    Two tables for one thing split reads and writes between them; dropping the legacy one
+    loses every row that only it holds. The seed database's `orgs` next to `organizations`
+    is exactly this open question.
+
+    ## Example
+    `orgs` (legacy, `duplicate_of: organizations`): 4 of 4 columns shared; 40 of 45 rows also
+    in organizations by clerk_org_id; 5 rows only in orgs.
+
+    ## Fix
+    Copy the legacy-only rows into the canonical table, repoint writers, then retire the
+    legacy table. schemalock never drops a table on its own.
+    """
+
+    code, name = "SL404", "duplicate-table"
+    severity, category = Severity.WARNING, Category.DATA
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        probe, live = context.probe, context.live
+        if probe is None or live is None:
+            return
+        for legacy, canonical, declared in _duplicate_pairs(context):
+            shared = _shared_columns(legacy, canonical)
+            key = _matching_key(canonical, shared) or tuple(shared)
+            counted = probe.overlap(self.name, legacy, canonical, key) if key else None
+            lock_table = context.lock.database.tables.get(legacy.key)
+            share = f"{len(shared)} of {len(legacy.columns)} columns shared"
+            if counted is None:
+                rows = ""
+            else:
+                total, only = counted
+                rows = (
+                    f"; {total - only} of {total} rows also in {q(*canonical.key)} "
+                    f"(matched on {', '.join(key)}); {only} rows only in "
+                    f"{q(*legacy.key)}, which dropping it would lose"
+                )
+            yield self.finding(
+                f"table {q(*legacy.key)} duplicates {q(*canonical.key)}"
+                f"{' (declared)' if declared else ''}: {share}{rows}",
+                table=legacy.key,
+                line=lock_table.line if lock_table else None,
+                count=counted[1] if counted else None,
+                expected=q(*canonical.key),
+                actual=shared,
+            )
+
+
+def _duplicate_pairs(context: Context) -> list[tuple[Table, Table, bool]]:
+    """(legacy, canonical, declared in the lock) for live tables."""
+    from schemalock.names import split_table
+
+    assert context.live is not None
+    live = context.live.tables
+    pairs: list[tuple[Table, Table, bool]] = []
+    for lock in context.lock.database.tables.values():
+        if lock.duplicate_of:
+            canonical = live.get(split_table(lock.duplicate_of, lock.schema))
+            if lock.key in live and canonical is not None:
+                pairs.append((live[lock.key], canonical, True))
+    declared = {frozenset((a.key, b.key)) for a, b, _ in pairs}
+    for legacy, canonical in _look_alikes(list(live.values())):
+        if frozenset((legacy.key, canonical.key)) not in declared:
+            pairs.append((legacy, canonical, False))
+    return pairs
+
+
+def _look_alikes(tables: list[Table]) -> list[tuple[Table, Table]]:
+    """Tables sharing at least 80% of their distinctive columns (name and type) with another,
+    found through an index of columns, not by comparing every pair."""
+    from collections import Counter, defaultdict
+
+    holders: dict[tuple[str, str], list[Table]] = defaultdict(list)
+    for table in tables:
+        for column in table.columns:
+            holders[(column.name, column.type)].append(table)
+    common = max(3, len(tables) // 10)  # in this many tables, a column says nothing
+    by_key = {table.key: table for table in tables}
+    found = []
+    for table in tables:
+        distinctive = [
+            (c.name, c.type) for c in table.columns if len(holders[(c.name, c.type)]) <= common
+        ]
+        if len(distinctive) < 3:
+            continue
+        shared = Counter(
+            other.key for key in distinctive for other in holders[key] if other is not table
+        )
+        for other_key, count in shared.items():
+            other = by_key[other_key]
+            if count >= 0.8 * len(distinctive) and _reads_as_copy(table, other):
+                found.append((table, other))
+    return found
+
+
+_COPY_MARKERS = ("old", "legacy", "backup", "bak", "copy", "tmp", "archive")
+
+
+def _reads_as_copy(table: Table, other: Table) -> bool:
+    """Whether `table` is the legacy side of the pair: the smaller one; with as many columns,
+    the one named like a copy, else the longer name (each pair is reported once)."""
+    if len(table.columns) != len(other.columns):
+        return len(table.columns) < len(other.columns)
+    marked = [any(m in t.name.lower() for m in _COPY_MARKERS) for t in (table, other)]
+    if marked[0] != marked[1]:
+        return marked[0]
+    return (len(table.name), table.key) > (len(other.name), other.key)
+
+
+def _shared_columns(legacy: Table, canonical: Table) -> list[str]:
+    return [
+        c.name
+        for c in legacy.columns
+        if (match := canonical.column(c.name)) is not None and match.type == c.type
+    ]
+
+
+def _matching_key(canonical: Table, shared: list[str]) -> tuple[str, ...] | None:
+    """A unique key of the canonical table whose columns the legacy table has too; natural
+    keys first, since a legacy copy's ids often come from another sequence."""
+    keys = [u.columns for u in canonical.uniques]
+    keys += [canonical.primary_key.columns] if canonical.primary_key else []
+    for key in keys:
+        if all(column in shared for column in key):
+            return key
+    return None
