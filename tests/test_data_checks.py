@@ -398,12 +398,16 @@ def test_clean_populated_database_gives_nothing(database: str, tmp_path: Path) -
         INSERT INTO usage SELECT id, '2026-01-01', 1 FROM organizations;
         INSERT INTO billing.usage_lines SELECT org_id, period, 1 FROM usage;
         ALTER TABLE "Job Runs" ALTER COLUMN org_id TYPE uuid USING org_id::uuid;
+        CREATE INDEX ON "Job Runs" (org_id);
+        CREATE INDEX ON billing.usage_lines (org_id, period);
+        CREATE INDEX ON quota_usage (run_id);
     """,
     )
     lock = LOCK.replace("org_id: {type: text, references", "org_id: {type: uuid, references")
     report = _report(database, tmp_path, "--fail-on", "info", lock_text=lock)
-    # The relations have no constraints (structure says so); every row check finds nothing.
-    assert {f["rule"] for f in report["findings"]} == {"missing-foreign-key"}
+    # Constraints and these indexes are not in the hand-written lock (structure says so);
+    # every row check finds nothing.
+    assert {f["rule"] for f in report["findings"]} == {"missing-foreign-key", "extra-index"}
     assert report["inconclusive"] == []
 
 

@@ -52,6 +52,8 @@ CREATE TABLE quota_usage (
     job_id uuid NOT NULL REFERENCES jobs (id),
     usage_amount integer NOT NULL DEFAULT 1
 );
+CREATE INDEX quota_usage_org_id_idx ON quota_usage (org_id);
+CREATE INDEX quota_usage_job_id_idx ON quota_usage (job_id);
 """
 
 # What a hotfix, a manual console session and a half-applied migration leave behind.

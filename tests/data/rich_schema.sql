@@ -34,6 +34,8 @@ CREATE TABLE "user" (
     org_id uuid REFERENCES organizations (id) ON DELETE SET NULL ON UPDATE CASCADE
 );
 
+CREATE INDEX user_org_id_idx ON "user" (org_id);
+
 CREATE TABLE jobs (
     id serial PRIMARY KEY,
     org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
@@ -65,6 +67,8 @@ CREATE TABLE quota_usage (
         DEFERRABLE INITIALLY DEFERRED
 );
 
+CREATE INDEX quota_usage_job_id_idx ON quota_usage (job_id);
+
 CREATE TABLE billing.invoices (
     id bigserial PRIMARY KEY,
     org_id uuid NOT NULL,
@@ -85,6 +89,8 @@ CREATE TABLE billing.invoice_lines (
     description text NOT NULL,
     FOREIGN KEY (org_id, period_start) REFERENCES billing.invoices (org_id, period_start)
 );
+
+CREATE INDEX invoice_lines_key_idx ON billing.invoice_lines (period_start, org_id);
 
 CREATE TABLE "Audit Log"."Order Items" (
     "Item ID" integer PRIMARY KEY,
@@ -142,4 +148,5 @@ CREATE TABLE event_notes (
     FOREIGN KEY (event_id, occurred_at) REFERENCES events (id, occurred_at)
 );
 
+CREATE INDEX event_notes_event_idx ON event_notes (event_id, occurred_at);
 CREATE INDEX order_items_ref_idx ON "Audit Log"."Order Items" (ref) INCLUDE ("Item ID", "a.b");

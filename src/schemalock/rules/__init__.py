@@ -20,7 +20,7 @@ from schemalock.rules.data import (
 )
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
-from schemalock.rules.integrity import FkNotValidated, FkOrphans
+from schemalock.rules.integrity import FkMissingIndex, FkNotValidated, FkOrphans
 from schemalock.rules.keys import (
     FkTypeMismatch,
     ForeignKeyMismatch,
@@ -70,6 +70,7 @@ RULES: tuple[type[Rule], ...] = (
     FkOrphans,
     FkNotValidated,
     FkTypeMismatch,
+    FkMissingIndex,
     UuidStoredAsText,
     MiswiredReference,
     UndashedUuidAsText,
