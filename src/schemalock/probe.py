@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from schemalock import db
 from schemalock.errors import Inconclusive
 from schemalock.findings import InconclusiveCheck
-from schemalock.mockdata import combined, detectors_for, kind_of
+from schemalock.mockdata import condition_parts, detectors_for, kind_of
 from schemalock.model import Column, ForeignKey, Table
 
 if TYPE_CHECKING:
@@ -30,6 +30,24 @@ TEXT_TYPES = ("text", "character varying", "character", "bpchar")
 # case, hyphens optional after any group of four, optionally in braces.
 UUID_INPUT = r"^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7})$"
 UNDASHED_HEX = r"^[0-9A-Fa-f]{32}$"
+
+
+def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, list[str]]:
+    """SQL true when any mock-data detector of `kind` matches `value` (patterns bound)."""
+    from psycopg import sql
+
+    pieces: list[sql.Composable] = []
+    params: list[str] = []
+    for literal, pattern in condition_parts(kind):
+        if literal is None:
+            pieces.append(sql.SQL("{} ~* %s").format(value))
+        else:
+            pieces.append(
+                sql.SQL("(pg_catalog.strpos({}, %s) > 0 AND {} ~* %s)").format(value, value)
+            )
+            params.append(literal)
+        params.append(pattern)
+    return sql.SQL("({})").format(sql.SQL(" OR ").join(pieces)), params
 
 
 def is_text(type_name: str) -> bool:
@@ -193,13 +211,15 @@ class Probe:
             rows = self._rows(
                 rule,
                 child,
-                sql.SQL("SELECT DISTINCT {} FROM {} WHERE {} LIMIT {}").format(
-                    keys, self._source(child, "c"), orphan, sql.Literal(SAMPLE_LIMIT)
+                # No DISTINCT: it would finish the whole anti-join again before the LIMIT.
+                sql.SQL("SELECT {} FROM {} WHERE {} LIMIT {}").format(
+                    keys, self._source(child, "c"), orphan, sql.Literal(4 * SAMPLE_LIMIT)
                 ),
                 [],
                 nestloop=False,
             )
-            samples = tuple(", ".join(str(v) for v in row) for row in rows or [])
+            keys_seen = dict.fromkeys(", ".join(str(v) for v in row) for row in rows or [])
+            samples = tuple(keys_seen)[:SAMPLE_LIMIT]
         return OrphanCount(
             orphans=int(count[0][0]), invalid=invalid, samples=samples, compared_as=", ".join(how)
         )
@@ -247,9 +267,8 @@ class Probe:
         if rows is None:
             return None
         breakdown = {d.name: int(n) for d, n in zip(detectors, rows[0], strict=True) if n}
-        samples = self.samples(
-            rule, table, sql.SQL("{} ~* %s").format(value), [combined(kind)], column
-        )
+        condition, condition_params = mock_condition(kind, value)
+        samples = self.samples(rule, table, condition, condition_params, column)
         return breakdown, samples
 
     def overlap(
@@ -353,8 +372,9 @@ class Probe:
                 and lock.mock_data
                 and (wanted is None or wanted.mock_data)
             ):
-                selects.append(sql.SQL("count(*) FILTER (WHERE {} ~* %s)").format(text_value))
-                params.append(combined(kind))
+                condition, condition_params = mock_condition(kind, text_value)
+                selects.append(sql.SQL("count(*) FILTER (WHERE {})").format(condition))
+                params += condition_params
                 measures.append("mock")
             if wanted is not None and wanted.pattern is not None and "pattern" in self.measures:
                 selects.append(sql.SQL("count(*) FILTER (WHERE {} !~ %s)").format(text_value))
