@@ -59,15 +59,15 @@ def test_each_detector_and_nothing_else(database: str, tmp_path: Path) -> None:
     report = _report(database, str(lock))
     found = {f["column"]: (f["count"], f["actual"]) for f in report["findings"]}
     assert found == {
-        "name": (3, {"mock-word": 2, "placeholder-person": 1}),
-        "email": (3, {"reserved-email": 3}),
-        "payload": (3, {"json-marker": 3}),
-        "notes": (1, {"json-marker": 1}),
-        "ref": (3, {"fixture-uuid": 3}),
-        "bio": (3, {"mock-word": 3}),
+        "name": (3, ["mock-word", "placeholder-person"]),
+        "email": (3, ["reserved-email"]),
+        "payload": (3, ["json-marker"]),
+        "notes": (1, ["json-marker"]),
+        "ref": (3, ["fixture-uuid"]),
+        "bio": (3, ["mock-word"]),
     }
     samples = {f["column"]: f["samples"] for f in report["findings"]}
-    assert samples["email"] == ["b***@test.com", "j***@example.com", "q***@MAILINATOR.com"]
+    assert sorted(samples["email"]) == ["b***@test.com", "j***@example.com", "q***@MAILINATOR.com"]
     assert report["exit_code"] == 1
 
 

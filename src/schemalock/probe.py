@@ -243,11 +243,11 @@ class Probe:
             return sql.SQL("{}::pg_catalog.text").format(value), None, "as text"
         return None
 
-    def mock_breakdown(
+    def mock_samples(
         self, rule: str, table: Table, column: Column
-    ) -> tuple[dict[str, int], tuple[str, ...]] | None:
-        """For a column with mock-looking rows: how many each detector matches, and a few
-        matching values (redacted by the caller)."""
+    ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """A few mock-looking values of a column and the detectors they match: one query that
+        stops at its LIMIT, so a finding costs no second scan of a large table."""
         from psycopg import sql
 
         kind = kind_of(column.type)
@@ -255,21 +255,27 @@ class Probe:
             return None
         detectors = detectors_for(kind)
         value = sql.SQL("c.{}::pg_catalog.text").format(sql.Identifier(column.name))
-        counts = sql.SQL(", ").join(
-            sql.SQL("count(*) FILTER (WHERE {} ~* %s)").format(value) for _ in detectors
-        )
+        condition, params = mock_condition(kind, value)
+        flags = sql.SQL(", ").join(sql.SQL("{} ~* %s").format(value) for _ in detectors)
         rows = self._rows(
             rule,
             table,
-            sql.SQL("SELECT {} FROM {}").format(counts, self._source(table, "c")),
-            [d.pattern for d in detectors],
+            sql.SQL("SELECT {v}, {flags} FROM {src} WHERE {cond} LIMIT {n}").format(
+                v=value,
+                flags=flags,
+                src=self._source(table, "c"),
+                cond=condition,
+                n=sql.Literal(4 * SAMPLE_LIMIT),
+            ),
+            [d.pattern for d in detectors] + params,
         )
         if rows is None:
             return None
-        breakdown = {d.name: int(n) for d, n in zip(detectors, rows[0], strict=True) if n}
-        condition, condition_params = mock_condition(kind, value)
-        samples = self.samples(rule, table, condition, condition_params, column)
-        return breakdown, samples
+        kinds = sorted(
+            {d.name for row in rows for d, hit in zip(detectors, row[1:], strict=True) if hit}
+        )
+        values = tuple(dict.fromkeys(str(row[0]) for row in rows))[:SAMPLE_LIMIT]
+        return tuple(kinds), values
 
     def overlap(
         self, rule: str, legacy: Table, canonical: Table, key: tuple[str, ...]

@@ -43,7 +43,8 @@ class MockData(Rule):
     "mock"`, `"mock": true`, `"is_test": true`) and fixture UUIDs (nil, repeated digits,
     documentation examples). Whole words only: "Hammock", "Testament", "Protest", "Fakenham"
     and "attestation" are real data, and UUIDs or hashes inside JSON are not markers. One
-    scan per table; counts are exact, samples redacted. `mock_data: false` on a table or
+    scan per table gives exact counts per column; a few redacted samples, with the detectors
+    they match, come from a query that stops at its limit. `mock_data: false` on a table or
     column switches the detectors off there.
 
     ## Why it matters
@@ -72,19 +73,18 @@ class MockData(Rule):
                 column = live.column(name)
                 if not stats.mock or column is None:
                     continue
-                detail = probe.mock_breakdown(self.name, live, column)
-                breakdown, samples = detail if detail else ({}, ())
-                kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(breakdown.items()))
+                detail = probe.mock_samples(self.name, live, column)
+                kinds, samples = detail if detail else ((), ())
                 wanted = lock.column(name)
                 yield self.finding(
                     f"{stats.mock} rows of {q(*lock.key, name)} look like mock data"
-                    + (f" ({kinds})" if kinds else ""),
+                    + (f" (samples show: {', '.join(kinds)})" if kinds else ""),
                     table=lock,
                     column=name,
                     line=wanted.line if wanted else lock.line,
                     count=stats.mock,
                     samples=tuple(redact(s) for s in samples),
-                    actual=breakdown or None,
+                    actual=list(kinds) or None,
                 )
 
 
