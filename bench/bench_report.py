@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_data import ScanCounters
 from bench_server import BuiltDatabase, CatalogCounts
 from bench_timing import SeriesSummary, Spread
 
@@ -16,6 +17,8 @@ MAX_VERIFY_RATIO_5000 = 0.5
 MAX_VERIFY_PEAK_MB_5000 = 150.0
 MAX_VERIFY_RATIO_12 = 2.5
 MAX_STARTUP_RATIO = 8.0
+MAX_ORPHAN_RATIO = 1.1
+MAX_MOCK_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,43 @@ class StartupResult:
 
 
 @dataclass(frozen=True)
+class MockResult:
+    """A2 `verify --select mock-data` paired with B2 one `count(*) ... ~*`."""
+
+    series: SeriesSummary
+    yardstick_count: int  # rows B2 counted
+    findings: tuple[str, ...]  # what verify reported, one line each
+    arguments: str  # A2's arguments after the lock and URL, as timed
+
+
+@dataclass(frozen=True)
+class DataResult:
+    database: BuiltDatabase
+    display_url: str
+    facts: str  # what the database holds, one paragraph
+    psql: str  # path and version
+    runs: int
+    warmups: int
+    commands: dict[str, str]  # label -> the command, as Markdown
+    orphans: SeriesSummary  # A1, paired with B1
+    orphans_found: str  # what verify reported and psql counted, checked against the generator
+    structure_wall: Spread  # `verify --no-data` alone, unpaired
+    structure_peak_mib: Spread
+    proven_table: str
+    proven_one_run: ScanCounters  # the FK-proven table, over one verify run alone
+    proven_all_runs: ScanCounters  # ... over every verify (and psql) run of the A1 series
+    proven_runs: int  # verify runs the second figure covers
+    control_one_run: dict[str, ScanCounters]  # the other tables, over the same one verify run
+    rows: dict[str, int]  # rows per table
+    mock: MockResult | None
+    mock_note: str | None  # why A2/B2 did not run, or what to know about them
+
+    @property
+    def proven_untouched(self) -> bool:
+        return self.proven_one_run.untouched and self.proven_all_runs.untouched
+
+
+@dataclass(frozen=True)
 class Target:
     label: str
     measured: str
@@ -71,17 +111,20 @@ def render(
     environment: Environment,
     commands: Commands,
     sizes: list[SizeResult],
-    startup: StartupResult,
+    startup: StartupResult | None,
+    data: DataResult | None,
     started_at: str,
     total_seconds: float,
 ) -> str:
+    structure = bool(sizes) or startup is not None
     sections = [
         _header(started_at, total_seconds),
         _machine_section(environment),
-        _method_section(commands),
+        *([_method_section(commands)] if structure else []),
         *(_size_section(size) for size in sizes),
-        _startup_section(startup, commands),
-        _targets_section(targets(sizes, startup)),
+        *([_startup_section(startup, commands)] if startup is not None else []),
+        *([_data_section(data)] if data is not None else []),
+        _targets_section(targets(sizes, startup, data)),
     ]
     return "\n\n".join(sections) + "\n"
 
@@ -198,21 +241,67 @@ def _milliseconds(spread: Spread) -> str:
     return f"{spread.median * 1000:.0f} ({spread.low * 1000:.0f}-{spread.high * 1000:.0f})"
 
 
-def targets(sizes: list[SizeResult], startup: StartupResult) -> list[Target]:
+def targets(
+    sizes: list[SizeResult], startup: StartupResult | None, data: DataResult | None
+) -> list[Target]:
     by_tables = {size.tables: size for size in sizes}
     large, small = by_tables.get(5000), by_tables.get(12)
-    startup_ratio = startup.version.ratio.median
-    targets = [
+    startup_label = f"`schemalock --version` <= {MAX_STARTUP_RATIO:g}x `python -c pass`"
+    if startup is None:
+        startup_target = Target(startup_label, "not run", None)
+    else:
+        startup_ratio = startup.version.ratio.median
+        startup_target = Target(
+            startup_label, f"{startup_ratio:.2f}x", startup_ratio <= MAX_STARTUP_RATIO
+        )
+    return [
         _ratio_target("5,000 tables: verify wall", large, MAX_VERIFY_RATIO_5000),
         _peak_target(large),
         _ratio_target("12 tables: verify wall", small, MAX_VERIFY_RATIO_12),
-        Target(
-            f"`schemalock --version` <= {MAX_STARTUP_RATIO:g}x `python -c pass`",
-            f"{startup_ratio:.2f}x",
-            startup_ratio <= MAX_STARTUP_RATIO,
-        ),
+        startup_target,
+        *_data_targets(data),
     ]
-    return targets
+
+
+def _data_targets(data: DataResult | None) -> list[Target]:
+    orphan_label = (
+        "1M-row parent, 10M-row child: orphan check (`verify --select fk-orphans`) "
+        f"<= {MAX_ORPHAN_RATIO:g}x a hand-written NOT EXISTS count"
+    )
+    proven_label = (
+        "1M-row parent, 10M-row child: no scan at all of a table whose relation a validated "
+        "FK proves"
+    )
+    mock_label = (
+        "Mock-data scan of a 10M-row text table (`verify --select mock-data`) "
+        f"<= {MAX_MOCK_RATIO:g}x one `count(*) ... WHERE col ~* pattern`"
+    )
+    if data is None:
+        return [
+            Target(label, "not run", None) for label in (orphan_label, proven_label, mock_label)
+        ]
+    orphan_ratio = data.orphans.ratio.median
+    proven = data.proven_all_runs
+    mock = (
+        Target(mock_label, data.mock_note or "not run", None)
+        if data.mock is None
+        else Target(
+            mock_label,
+            f"{data.mock.series.ratio.median:.2f}x",
+            data.mock.series.ratio.median <= MAX_MOCK_RATIO,
+        )
+    )
+    return [
+        Target(orphan_label, f"{orphan_ratio:.2f}x", orphan_ratio <= MAX_ORPHAN_RATIO),
+        Target(
+            proven_label,
+            f"rows scanned on `{data.proven_table}`: "
+            f"{proven.seq_tup_read + proven.idx_tup_fetch:,} "
+            f"(seq_scan +{proven.seq_scan}, idx_scan +{proven.idx_scan})",
+            data.proven_untouched,
+        ),
+        mock,
+    ]
 
 
 def _ratio_target(label: str, size: SizeResult | None, limit: float) -> Target:
@@ -232,6 +321,73 @@ def _peak_target(size: SizeResult | None) -> Target:
     return Target(
         label, f"{peak_mb:.1f} MB ({peak_mib:.1f} MiB)", peak_mb <= MAX_VERIFY_PEAK_MB_5000
     )
+
+
+def _data_section(data: DataResult) -> str:
+    built = (
+        "reused from an earlier run"
+        if data.database.build_seconds is None
+        else f"built in {data.database.build_seconds:.1f} s"
+    )
+    commands = "\n".join(f"- {label}: {command}" for label, command in data.commands.items())
+    header = (
+        "| command | wall s, median (min-max) | ratio vs paired yardstick, median (min-max) "
+        "| peak RSS MiB, median (max) |\n|---|---|---|---|"
+    )
+    rows = [
+        _tool_row("A1 `verify --select fk-orphans`", data.orphans),
+        f"| B1 psql: hand-written NOT EXISTS count | {data.orphans.yardstick_wall.show(3)} "
+        "| 1 (yardstick) | |",
+        f"| `verify --no-data` (structure only, unpaired) | {data.structure_wall.show(3)} | "
+        f"| {_peak(data.structure_peak_mib)} |",
+    ]
+    ratios = f"Per-pair ratios A1/B1: {_listed(data.orphans.ratios)}."
+    if data.mock is not None:
+        rows += [
+            _tool_row("A2 `verify --select mock-data`", data.mock.series),
+            f"| B2 psql: one `count(*) ... ~*` | {data.mock.series.yardstick_wall.show(3)} "
+            "| 1 (yardstick) | |",
+        ]
+        ratios += f"  Per-pair ratios A2/B2: {_listed(data.mock.series.ratios)}."
+    proven = data.proven_one_run
+    controls = "; ".join(
+        f"`{table}` {counters.show()}, so {counters.seq_tup_read / data.rows[table]:.1f} "
+        "sequential passes over its rows"
+        for table, counters in data.control_one_run.items()
+    )
+    scans = (
+        f"Rows scanned by verify on the FK-proven table `{data.proven_table}`: "
+        f"**{proven.seq_tup_read + proven.idx_tup_fetch:,}** in one verify run alone "
+        f"({proven.show()}), and {data.proven_all_runs.seq_tup_read:,} sequentially, "
+        f"{data.proven_all_runs.idx_tup_fetch:,} by index over all {data.proven_runs} verify "
+        f"runs of the A1 series ({data.proven_all_runs.show()}).  "
+        "From `pg_stat_user_tables` on a fresh connection, 1.5 s after the processes exited "
+        "(a backend flushes its counters as it exits).  In the same single verify run, for "
+        "comparison (a parallel scan counts once per process, leader and workers): "
+        f"{controls}."
+    )
+    if data.mock is not None:
+        findings = "; ".join(data.mock.findings) or "no findings"
+        mock_text = f"A2 reported: {findings}.  B2 counted {data.mock.yardstick_count:,} rows." + (
+            f"  {data.mock_note}" if data.mock_note else ""
+        )
+    else:
+        mock_text = f"A2/B2 not run: {data.mock_note}."
+    return (
+        "## Data checks: 1M-row parent, 10M-row child\n\n"
+        f"Database `{data.database.name}` (`{data.display_url}`), {built}: {data.facts}\n\n"
+        "Whole processes (wall time, peak RSS from `os.wait4`); each verify series runs in "
+        f"pairs with its psql yardstick, A B A B ..., {_count(data.runs, 'pair')} after "
+        f"{_count(data.warmups, 'warm-up pair')}; the ratio is per pair.  psql is "
+        f"{data.psql}.\n\n"
+        f"{commands}\n\n"
+        f"{header}\n" + "\n".join(rows) + f"\n\n{ratios}\n\n"
+        f"{data.orphans_found}\n\n{scans}\n\n{mock_text}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _targets_section(found: list[Target]) -> str:

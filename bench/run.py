@@ -1,6 +1,7 @@
-"""`make bench`: time `schemalock verify` against pg_dump on 12, 500 and 5,000 tables.
+"""`make bench`: time `schemalock verify` against pg_dump on 12, 500 and 5,000 tables, and its
+data checks against hand-written queries on a 1M-row parent and a 10M-row child.
 
-    python bench/run.py [--sizes 12,500] [--runs N] [--output bench/RESULTS.md]
+    python bench/run.py [--sizes 12,500] [--runs N] [--no-data | --data-only] [--output PATH]
 
 Writes bench/RESULTS.md and prints the same.  SCHEMALOCK_BENCH_DATABASE_URL points it at an
 existing server; otherwise it starts an embedded PostgreSQL 18 under bench/work/.
@@ -9,26 +10,38 @@ existing server; otherwise it starts an embedded PostgreSQL 18 under bench/work/
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import bench_data
 from bench_ddl import SMALL_SAAS_SCHEMA, TableDDL, synthetic_schema
-from bench_report import Commands, Environment, SizeResult, StartupResult, render
+from bench_report import (
+    Commands,
+    DataResult,
+    Environment,
+    MockResult,
+    SizeResult,
+    StartupResult,
+    render,
+)
 from bench_server import (
     BenchError,
     Server,
     catalog_counts,
     ensure_database,
     find_pg_dump,
+    find_psql,
     open_server,
     server_version,
 )
-from bench_timing import SeriesSummary, paired_runs, yardstick_summary
+from bench_timing import SeriesSummary, Spread, paired_runs, series, yardstick_summary
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCH_DIR / "work"
@@ -38,6 +51,10 @@ SCHEMALOCK = str(Path(sys.executable).parent / "schemalock")
 WARMUPS = 1
 STARTUP_RUNS = 15
 STARTUP_WARMUPS = 2
+DATA_RUNS = 5
+DATA_LOCK = WORK_DIR / "data_lock.yaml"
+MOCK_RULE = "mock-data"
+MOCK_TIMEOUT_S = 600  # for timing A2 when the default 30 s cuts its scan short
 
 
 @dataclass(frozen=True)
@@ -72,20 +89,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmark schemalock verify against pg_dump.")
+    parser = argparse.ArgumentParser(
+        description="Benchmark schemalock verify against pg_dump, and its data checks against psql."
+    )
     parser.add_argument(
         "--sizes",
         type=_sizes,
-        default=list(PLANS),
         help="comma-separated table counts to run, from 12,500,5000 (default: all)",
     )
     parser.add_argument(
-        "--runs", type=_positive, help="pairs per series instead of 7/7/5 and 15 (a quick check)"
+        "--runs",
+        type=_positive,
+        help="pairs per series instead of 7/7/5, 15 and 5 for data (a quick check)",
+    )
+    parser.add_argument(
+        "--data",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the data checks on a 1M-row parent and a 10M-row child (default: on)",
+    )
+    parser.add_argument(
+        "--data-only",
+        action="store_true",
+        help="only the data checks: no structure sizes, no start-up",
     )
     parser.add_argument(
         "--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="where to write the report"
     )
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    if options.data_only and not options.data:
+        parser.error("--data-only and --no-data exclude each other")
+    if options.data_only and options.sizes is not None:
+        parser.error("--data-only runs no structure sizes: drop --sizes")
+    options.sizes = [] if options.data_only else (options.sizes or list(PLANS))
+    return options
 
 
 def _sizes(value: str) -> list[int]:
@@ -113,24 +150,28 @@ def _run(options: argparse.Namespace) -> str:
     started = time.perf_counter()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     # Start-up first, before any server load is on the machine.
-    startup = _bench_startup(options.runs or STARTUP_RUNS)
+    startup = _bench_startup(options.runs or STARTUP_RUNS) if options.sizes else None
     with open_server(WORK_DIR) as server:
-        environment = _describe(server)
+        environment, server_major = _describe(server)
         commands = _commands(environment.pg_dump_path)
         sizes = [
             _bench_size(server, PLANS[tables], environment.pg_dump_path, options.runs)
             for tables in options.sizes
         ]
-    return render(environment, commands, sizes, startup, started_at, time.perf_counter() - started)
+        data = _bench_data(server, server_major, options.runs) if options.data else None
+    return render(
+        environment, commands, sizes, startup, data, started_at, time.perf_counter() - started
+    )
 
 
-def _describe(server: Server) -> Environment:
+def _describe(server: Server) -> tuple[Environment, int]:
+    """The environment for the report, and the server's major version."""
     from schemalock import __version__
 
     version_number, version_text = server_version(server.admin_url)
     pg_dump_path, pg_dump_version = find_pg_dump(version_number // 10000)
     _progress(f"server: PostgreSQL {version_text}, {server.description}; {pg_dump_version}")
-    return Environment(
+    environment = Environment(
         server_version=version_text,
         server_description=server.description,
         pg_dump_path=pg_dump_path,
@@ -138,6 +179,7 @@ def _describe(server: Server) -> Environment:
         schemalock_version=__version__,
         python_path=PYTHON,
     )
+    return environment, version_number // 10000
 
 
 def _commands(pg_dump_path: str) -> Commands:
@@ -205,6 +247,175 @@ def _snapshot(url: str, lock: Path) -> Path:
     if done.returncode != 0:
         raise BenchError(f"`schemalock snapshot` exited {done.returncode}:\n{done.stderr}")
     return lock
+
+
+def _bench_data(server: Server, server_major: int, runs_override: int | None) -> DataResult:
+    _progress(f"data: preparing database {bench_data.DATABASE} (builds in about a minute)")
+    database = bench_data.ensure_data_database(server, _progress)
+    if database.build_seconds is not None:
+        _progress(f"data: built in {database.build_seconds:.1f} s")
+    url = database.url
+    psql_path, psql_version = find_psql(server_major)
+    bench_data.prepare_lock(_snapshot(url, DATA_LOCK))
+    runs = runs_override or DATA_RUNS
+    verify = [SCHEMALOCK, "verify", "--lock", str(DATA_LOCK), "--database-url", url]
+    orphans = [*verify, "--select", "fk-orphans", "--format", "json"]
+    orphan_count = [psql_path, "-X", "-At", "-d", url, "-c", bench_data.ORPHAN_COUNT_SQL]
+
+    # Checked, untimed: both sides find exactly what the generator put there.
+    counted = _psql_count(orphan_count)
+    if counted != bench_data.EXPECTED_ORPHANS:
+        raise BenchError(
+            f"B1 counted {counted} orphans, the generator made {bench_data.EXPECTED_ORPHANS}"
+        )
+    before = bench_data.scan_counters(url, bench_data.TABLES)
+    report = _json_run(orphans, expect=(1,))
+    time.sleep(bench_data.STATS_SETTLE_S)
+    after_one = bench_data.scan_counters(url, bench_data.TABLES)
+    found = _check_orphans(report)
+    _progress(f"data: verify found {bench_data.EXPECTED_ORPHANS:,} orphans, as generated")
+
+    pairs = paired_runs(
+        orphans, orphan_count, runs, WARMUPS,
+        lambda step: _progress(f"data, verify --select fk-orphans vs psql NOT EXISTS: {step}"),
+        subject_exit=(1,),
+    )  # fmt: skip
+    time.sleep(bench_data.STATS_SETTLE_S)
+    after_all = bench_data.scan_counters(url, bench_data.TABLES)
+    # Structure only, for the split: exits 1 as the lock's child.parent_id has no FK (SL109).
+    structure = series(
+        [*verify, "--no-data"], runs, WARMUPS,
+        lambda step: _progress(f"data, verify --no-data: {step}"),
+        expect=(1,),
+    )  # fmt: skip
+    mock, mock_note = _bench_mock(verify, psql_path, url, runs)
+
+    proven = bench_data.PROVEN_TABLE
+    shown_verify = "schemalock verify --lock bench/work/data_lock.yaml --database-url <url>"
+    shown_psql = f"{Path(psql_path).name} -X -At -d <url> -c"
+    commands = {  # markdown, as the report lists them
+        "A1": f"`{shown_verify} --select fk-orphans --format json` (exits 1: orphans)",
+        "B1": f'`{shown_psql} "{bench_data.ORPHAN_COUNT_SQL}"`',
+        "structure only": f"`{shown_verify} --no-data` (exits 1: SL109, `child` has no FK)",
+    }
+    if mock is not None:
+        commands["A2"] = f"`{shown_verify} {mock.arguments}`"
+        commands["B2"] = f'`{shown_psql} "{bench_data.MOCK_COUNT_SQL}"`'
+    return DataResult(
+        database=database,
+        display_url=server.display_url(bench_data.DATABASE),
+        facts=bench_data.describe(url),
+        psql=f"{psql_version} (`{psql_path}`)",
+        runs=runs,
+        warmups=WARMUPS,
+        commands=commands,
+        orphans=SeriesSummary.of(pairs),
+        orphans_found=found + f"  B1 counted {counted:,}.",
+        structure_wall=Spread.of([run.wall_s for run in structure]),
+        structure_peak_mib=Spread.of([run.peak_mib for run in structure]),
+        proven_table=proven,
+        proven_one_run=after_one[proven].minus(before[proven]),
+        proven_all_runs=after_all[proven].minus(before[proven]),
+        proven_runs=1 + WARMUPS + runs,
+        control_one_run={
+            table: after_one[table].minus(before[table])
+            for table in bench_data.TABLES
+            if table != proven
+        },
+        rows=bench_data.ROWS,
+        mock=mock,
+        mock_note=mock_note,
+    )
+
+
+def _check_orphans(report: dict[str, Any]) -> str:
+    """What A1 reported, after checking it against the generator."""
+    if report["inconclusive"]:
+        raise BenchError(f"A1 was inconclusive: {report['inconclusive']}")
+    findings = report["findings"]
+    wanted = bench_data.EXPECTED_ORPHANS
+    if len(findings) != 1 or findings[0]["code"] != "SL201" or findings[0]["table"] != "child":
+        raise BenchError(f"A1 should report one SL201 finding on child, reported: {findings}")
+    if findings[0]["count"] != wanted:
+        raise BenchError(f"A1 counted {findings[0]['count']} orphans, the generator made {wanted}")
+    samples = ", ".join(findings[0]["samples"])
+    return (
+        f"Checked once before timing: A1 exits 1 with one finding, SL201 on "
+        f"`child.parent_id`, {wanted:,} orphan rows (the generator made {wanted:,}), sample "
+        f"keys {samples}; nothing on `{bench_data.PROVEN_TABLE}`, nothing inconclusive."
+    )
+
+
+def _bench_mock(
+    verify: list[str], psql_path: str, url: str, runs: int
+) -> tuple[MockResult | None, str | None]:
+    """A2/B2, or (None, why not)."""
+    rules = subprocess.run([SCHEMALOCK, "rules"], capture_output=True, text=True, check=True)
+    if not any(line.split()[1:2] == [MOCK_RULE] for line in rules.stdout.splitlines()):
+        _progress(f"data: no rule {MOCK_RULE} in this build: A2/B2 skipped")
+        return None, f"{MOCK_RULE} rule not available in this build"
+    subject = [*verify, "--select", MOCK_RULE, "--format", "json"]
+    yardstick = [psql_path, "-X", "-At", "-d", url, "-c", bench_data.MOCK_COUNT_SQL]
+    counted = _psql_count(yardstick)
+    if counted != bench_data.EXPECTED_TEST_USER_ROWS:
+        raise BenchError(
+            f"B2 counted {counted} rows, the generator made {bench_data.EXPECTED_TEST_USER_ROWS}"
+        )
+    # Once at the default statement_timeout; if a query hits it, time with a higher one.
+    exit_code, report = _json_run_any(subject)
+    warmups, note = WARMUPS, ""
+    if any("statement_timeout" in entry["reason"] for entry in report["inconclusive"]):
+        tables = ", ".join(f"`{entry['table']}`" for entry in report["inconclusive"])
+        note = (
+            f"At the default `--statement-timeout` (30 s) A2 is inconclusive on {tables}: a "
+            f"query reached statement_timeout.  Timed with `--statement-timeout "
+            f"{MOCK_TIMEOUT_S}` instead; its untimed check run is the warm-up.  "
+        )
+        subject = [*subject, "--statement-timeout", str(MOCK_TIMEOUT_S)]
+        _progress(
+            f"data: A2 hit statement_timeout; again with --statement-timeout {MOCK_TIMEOUT_S}"
+        )
+        exit_code, report = _json_run_any(subject)
+        warmups = 0
+    if report["inconclusive"]:
+        return None, f"{note}A2 was inconclusive, so not timed: {report['inconclusive']}"
+    findings = tuple(
+        f"{finding['code']} on `{finding['table']}.{finding['column']}`: {finding['message']}"
+        for finding in report["findings"]
+    )
+    pairs = paired_runs(
+        subject, yardstick, runs, warmups,
+        lambda step: _progress(f"data, verify --select {MOCK_RULE} vs psql ~*: {step}"),
+        subject_exit=(exit_code,),
+    )  # fmt: skip
+    shown = " ".join(subject[subject.index("--select") :])
+    return MockResult(
+        SeriesSummary.of(pairs), counted, findings, shown
+    ), f"{note}A2 exits {exit_code}."
+
+
+def _psql_count(argv: list[str]) -> int:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"`{' '.join(argv)}` exited {done.returncode}:\n{done.stderr}")
+    return int(done.stdout.strip())
+
+
+def _json_run(argv: list[str], expect: Collection[int]) -> dict[str, Any]:
+    exit_code, report = _json_run_any(argv)
+    if exit_code not in expect:
+        raise BenchError(f"`{' '.join(argv)}` exited {exit_code}, expected {expect}")
+    return report
+
+
+def _json_run_any(argv: list[str]) -> tuple[int, dict[str, Any]]:
+    """(exit code, the JSON report) of one verify run: 0 clean, 1 findings, 4 inconclusive;
+    anything else is an error."""
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode not in (0, 1, 4):
+        raise BenchError(f"`{' '.join(argv)}` exited {done.returncode}:\n{done.stderr}")
+    report: dict[str, Any] = json.loads(done.stdout)
+    return done.returncode, report
 
 
 def _bench_startup(runs: int) -> StartupResult:

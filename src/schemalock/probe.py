@@ -101,8 +101,14 @@ class Probe:
     ) -> list[tuple[Any, ...]] | None:
         try:
             with db.read_only(self.connection, self.timeouts, rule) as conn:
-                if not nestloop:  # a LIMIT over a clean anti-join probes every row by nested loop
-                    conn.execute("SELECT pg_catalog.set_config('enable_nestloop', 'off', true)")
+                if not nestloop:
+                    # A LIMIT over an anti-join: a nested loop would probe every row of a clean
+                    # table, and a parallel hash join in batches writes the whole table out
+                    # before its first row; a serial hash join stops at the limit.
+                    conn.execute(
+                        "SELECT pg_catalog.set_config('enable_nestloop', 'off', true),"
+                        " pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)"
+                    )
                 return conn.execute(query, params).fetchall()
         except Inconclusive as error:
             self.inconclusive.append(
@@ -332,17 +338,16 @@ class Probe:
         rows = self._rows(
             rule,
             table,
-            sql.SQL(
-                "SELECT DISTINCT c.{col}::pg_catalog.text FROM {src} WHERE {cond} LIMIT {n}"
-            ).format(
+            sql.SQL("SELECT c.{col}::pg_catalog.text FROM {src} WHERE {cond} LIMIT {n}").format(
                 col=sql.Identifier(column.name),
                 src=self._source(table, "c"),
                 cond=condition,
-                n=sql.Literal(SAMPLE_LIMIT),
+                n=sql.Literal(4 * SAMPLE_LIMIT),
             ),
             params,
         )
-        return tuple(str(row[0]) for row in rows or [])
+        # No DISTINCT in SQL: it would read every matching row before the LIMIT.
+        return tuple(dict.fromkeys(str(row[0]) for row in rows or []))[:SAMPLE_LIMIT]
 
     def profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
         """Per-column statistics of one table in one scan: non-NULL values, how many read as
