@@ -460,3 +460,49 @@ def test_duplicate_tables(database: str, tmp_path: Path) -> None:
     assert old["count"] == 2
     assert "(declared)" not in old["message"]
     assert set(found) == {"orgs", "customers_old"}
+
+
+def test_progress_only_on_a_terminal(populated: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    lock = write(tmp_path / "schema_lock.yaml", LOCK)
+    args = [
+        sys.executable,
+        "-m",
+        "schemalock",
+        "verify",
+        "--lock",
+        lock,
+        "--database-url",
+        populated,
+    ]
+    quiet = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert quiet.returncode == 1
+    assert quiet.stderr == ""  # not a terminal: no progress
+    controller, terminal = os.openpty()
+    try:
+        shown = subprocess.run(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=120,
+            check=False,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+        os.close(terminal)
+        written = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            written += chunk
+    finally:
+        os.close(controller)
+    assert shown.returncode == 1
+    assert b" queries" in written  # the spinner's counter (labels change faster than redraws)
+    assert b"fk-orphans" in shown.stdout  # the report itself still goes to stdout

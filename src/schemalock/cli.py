@@ -9,6 +9,8 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -146,17 +148,39 @@ def verify(
 
     loaded = load_lock(lock)
     url = db.resolve_url(database_url)
-    report = verifying.verify(
-        loaded,
-        url,
-        db.Timeouts(int(statement_timeout * 1000)),
-        select or (),
-        ignore or (),
-        data=not no_data,
-        env=env,
-        sample_percent=sample,
-    )
+    with _progress() as on_query:
+        report = verifying.verify(
+            loaded,
+            url,
+            db.Timeouts(int(statement_timeout * 1000)),
+            select or (),
+            ignore or (),
+            data=not no_data,
+            env=env,
+            sample_percent=sample,
+            on_query=on_query,
+        )
     _finish(report, output_format, output, fail_on)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None] | None]:
+    """A spinner on stderr naming the row check running, only when stderr is a terminal (never
+    in CI logs or redirected output); it disappears when the run ends."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("[dim]{task.completed} queries"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("reading the catalog", total=None)
+        yield lambda label: progress.update(task, description=label, advance=1)
 
 
 @app.command()

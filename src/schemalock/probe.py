@@ -10,6 +10,7 @@ SQL through `sql.Identifier`, user patterns and values as bound parameters.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,7 @@ class Probe:
     timeouts: db.Timeouts
     sample_percent: float | None = None
     measures: frozenset[str] = ALL_MEASURES  # what the per-table scan computes
+    on_query: Callable[[str], None] | None = None  # told before each query, e.g. for progress
     inconclusive: list[InconclusiveCheck] = field(default_factory=list)
     _profiles: dict[tuple[str, str], dict[str, ColumnStats] | None] = field(default_factory=dict)
     _orphans: dict[tuple[object, ...], OrphanCount | None] = field(default_factory=dict)
@@ -99,6 +101,8 @@ class Probe:
         params: list[Any],
         nestloop: bool = True,
     ) -> list[tuple[Any, ...]] | None:
+        if self.on_query is not None:
+            self.on_query(f"{rule}: {table.schema}.{table.name}")
         try:
             with db.read_only(self.connection, self.timeouts, rule) as conn:
                 if not nestloop:

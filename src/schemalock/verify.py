@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from schemalock import db, engine, introspect
 from schemalock.errors import Inconclusive, UsageError
@@ -22,8 +22,10 @@ def verify(
     data: bool = True,
     env: str | None = None,
     sample_percent: float | None = None,
+    on_query: Callable[[str], None] | None = None,
 ) -> Report:
-    """Structure always; with `data`, row checks too (each bounded and read-only)."""
+    """Structure always; with `data`, row checks too (each bounded and read-only);
+    `on_query` hears of every row query before it runs."""
     started = time.monotonic()
     environment = _environment(lock, env)
     rules = engine.select_rules(select, ignore, data=data)
@@ -38,7 +40,7 @@ def verify(
         with db.read_only(connection, timeouts) as conn:
             live = introspect.introspect(conn, list(lock.database.schemas))
         wanted = frozenset().union(*(rule.measures for rule in rules))
-        probe = Probe(connection, timeouts, sample_percent, wanted) if data else None
+        probe = Probe(connection, timeouts, sample_percent, wanted, on_query) if data else None
         target = Target(host=db.host_of(url), environment=environment)
         report.findings = engine.run(lock, live, rules, probe=probe, target=target)
         report.inconclusive += probe.inconclusive if probe else []
