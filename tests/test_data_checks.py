@@ -506,3 +506,24 @@ def test_progress_only_on_a_terminal(populated: str, tmp_path: Path) -> None:
     assert shown.returncode == 1
     assert b" queries" in written  # the spinner's counter (labels change faster than redraws)
     assert b"fk-orphans" in shown.stdout  # the report itself still goes to stdout
+
+
+def test_uuid_text_column_suggests_its_relation(database: str, tmp_path: Path) -> None:
+    execute(
+        database,
+        """
+        CREATE TABLE accounts (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
+        CREATE TABLE invoices (id integer PRIMARY KEY, account_id text, batch text);
+        INSERT INTO accounts SELECT FROM generate_series(1, 20);
+        INSERT INTO invoices SELECT row_number() OVER (), a.id::text, gen_random_uuid()::text
+            FROM accounts a;
+    """,
+    )
+    lock = tmp_path / "lock.yaml"
+    snapshot(database, lock)
+    report = _report(
+        database, tmp_path, "--select", "uuid-stored-as-text", lock_text=lock.read_text()
+    )
+    found = {f["column"]: f["message"] for f in report["findings"]}
+    assert "every one matches public.accounts.id" in found["account_id"]
+    assert "matches" not in found["batch"]  # UUIDs, but nobody's key

@@ -56,9 +56,15 @@ class UuidStoredAsText(Rule):
                 continue  # 32-hex tokens: undashed-uuid-as-text's notice
             column = lock.column(name)
             bad = stats.non_null - stats.uuid
+            suggestion = _suggested_parent(context, lock.key, name, stats.uuid)
             yield self.finding(
                 f"column {q(*lock.key, name)} is text but {stats.uuid} of its "
-                f"{stats.non_null} values are UUIDs; {bad} would not convert to uuid",
+                f"{stats.non_null} values are UUIDs; {bad} would not convert to uuid"
+                + (
+                    f"; every one matches {suggestion}: a reference the lock does not declare"
+                    if suggestion
+                    else ""
+                ),
                 table=lock,
                 column=name,
                 line=column.line if column else lock.line,
@@ -66,6 +72,38 @@ class UuidStoredAsText(Rule):
                 expected="uuid",
                 actual=column.type if column else None,
             )
+
+
+def _suggested_parent(context: Context, key: tuple[str, str], name: str, uuids: int) -> str | None:
+    """The uuid key of another table all of a column's UUIDs match, among tables its name
+    points at (`org_id`: tables whose name starts with `org`); None when the lock already
+    declares a reference or nothing matches."""
+    assert context.probe is not None
+    assert context.live is not None
+    lock_table = context.lock.database.tables.get(key)
+    if lock_table and any(name in fk.columns for fk in lock_table.foreign_keys):
+        return None
+    stem = name.lower().removesuffix("_id").removesuffix("id").rstrip("_")
+    live = context.live.tables[key]
+    child = live.column(name)
+    if len(stem) < 2 or child is None:
+        return None
+    for table in sorted(context.live.tables.values(), key=lambda t: t.key):
+        pk = table.primary_key.columns if table.primary_key else ()
+        parent_column = table.column(pk[0]) if len(pk) == 1 else None
+        if (
+            table.key == key
+            or parent_column is None
+            or parent_column.type != "uuid"
+            or not table.name.lower().startswith(stem)
+        ):
+            continue
+        if (
+            context.probe.matching("uuid-stored-as-text", live, child, table, parent_column)
+            == uuids
+        ):
+            return q(*table.key, parent_column.name)
+    return None
 
 
 class UndashedUuidAsText(Rule):
