@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,28 @@ def url_as(url: str, **overrides: str) -> str:
     params = conninfo_to_dict(url)
     params.update(overrides)
     return make_conninfo("", **params)
+
+
+@contextlib.contextmanager
+def lock_held(url: str, table: str) -> Iterator[None]:
+    """Another session holds ACCESS EXCLUSIVE on `table` (SQL), as a running migration would."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with psycopg.connect(url) as connection:
+            connection.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            holding.set()
+            release.wait(30)
+            connection.rollback()
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    try:
+        assert holding.wait(10)
+        yield
+    finally:
+        release.set()
+        worker.join()
 
 
 def execute(url: str, statements: str) -> None:

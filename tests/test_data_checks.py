@@ -4,15 +4,13 @@ failures (a check that cannot finish is inconclusive, exit 4, never a pass)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
-from conftest import execute, query, run_cli, url_as, write
+from conftest import execute, lock_held, query, run_cli, url_as, write
 from schemalock import db, introspect
 from schemalock.lock import parse_lock
 from schemalock.probe import UUID_INPUT, Probe
@@ -225,22 +223,8 @@ def test_inconclusive_alone_exits_4(populated: str, tmp_path: Path) -> None:
 
 @pytest.fixture
 def held_lock(populated: str) -> Iterator[None]:
-    """Another session holds ACCESS EXCLUSIVE on the child table, as a migration would."""
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with psycopg.connect(populated) as connection:
-            connection.execute("LOCK TABLE billing.usage_lines IN ACCESS EXCLUSIVE MODE")
-            holding.set()
-            release.wait(30)
-            connection.rollback()
-
-    worker = threading.Thread(target=hold)
-    worker.start()
-    assert holding.wait(10)
-    yield
-    release.set()
-    worker.join()
+    with lock_held(populated, "billing.usage_lines"):
+        yield
 
 
 def test_a_locked_table_makes_its_checks_inconclusive(

@@ -7,16 +7,14 @@ import base64
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from conftest import Server, execute, query, run_cli, write
+from conftest import Server, execute, lock_held, query, run_cli, write
 from schemalock import db, introspect
 from schemalock.errors import Inconclusive
 from test_roundtrip import RICH_SCHEMA, snapshot
@@ -130,28 +128,14 @@ def test_hostile_search_path_cannot_shadow_catalog_functions(database: str, tmp_
 
 
 @pytest.fixture
-def lock_holder(database: str) -> Iterator[threading.Event]:
-    """Another session holding ACCESS EXCLUSIVE on jobs, as a running migration would."""
+def lock_holder(database: str) -> Iterator[None]:
     execute(database, RICH_SCHEMA)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with psycopg.connect(database) as connection:
-            connection.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
-            holding.set()
-            release.wait(30)
-            connection.rollback()
-
-    worker = threading.Thread(target=hold)
-    worker.start()
-    assert holding.wait(10)
-    yield release
-    release.set()
-    worker.join()
+    with lock_held(database, "jobs"):
+        yield
 
 
 def test_a_held_lock_makes_verify_inconclusive(
-    database: str, tmp_path: Path, lock_holder: threading.Event
+    database: str, tmp_path: Path, lock_holder: None
 ) -> None:
     lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
     result = run_cli(
@@ -173,7 +157,7 @@ def test_a_held_lock_makes_verify_inconclusive(
     assert "lock_timeout (500 ms)" in report["inconclusive"][0]["reason"]
 
 
-def test_statement_timeout_is_inconclusive(database: str, lock_holder: threading.Event) -> None:
+def test_statement_timeout_is_inconclusive(database: str, lock_holder: None) -> None:
     class SlowLocks(db.Timeouts):
         @property
         def lock_ms(self) -> int:  # waits on the lock long enough for statement_timeout
