@@ -180,6 +180,8 @@ def test_validated_foreign_key_means_no_scan(populated: str, tmp_path: Path) -> 
 
 
 def test_permission_denied_is_inconclusive(populated: str, tmp_path: Path) -> None:
+    # quota_usage is checked after usage_lines fails: its orphan must still be found.
+    execute(populated, "INSERT INTO quota_usage VALUES (1, gen_random_uuid())")
     role = f"reader_{abs(hash(populated)) % 10**8}"
     execute(
         populated,
@@ -193,8 +195,8 @@ def test_permission_denied_is_inconclusive(populated: str, tmp_path: Path) -> No
         assert entry["rule"] == "fk-orphans"
         assert entry["table"] == "usage_lines"
         assert "permission denied" in entry["reason"]
-        # The other relations were still checked.
-        assert {f["table"] for f in report["findings"]} == {"Job Runs"}
+        # The other relations were still checked, before and after the failure.
+        assert {f["table"] for f in report["findings"]} == {"Job Runs", "quota_usage"}
         assert report["exit_code"] == 1
         clean = _report(
             url_as(populated, user=role), tmp_path, "--select", "fk-orphans", "--ignore", "SL203"

@@ -187,31 +187,34 @@ def _one_line(message: str, url: str) -> str:
     return redact("; ".join(lines) or "unknown error", url)
 
 
-@contextmanager
-def read_only(
-    connection: psycopg.Connection[tuple[object, ...]],
-    timeouts: Timeouts,
-    what: str = "introspection",
-) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    """One REPEATABLE READ, READ ONLY transaction with the safety settings local to it.
-
-    Anything that goes wrong on the server inside it makes the run inconclusive (exit 4).
-    """
-    import psycopg
+def begin_read_only(connection: psycopg.Connection[tuple[object, ...]], timeouts: Timeouts) -> None:
+    """Start a REPEATABLE READ, READ ONLY transaction with the safety settings local to it."""
     from psycopg import IsolationLevel
 
     connection.isolation_level = IsolationLevel.REPEATABLE_READ
     connection.read_only = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
+            " pg_catalog.set_config('lock_timeout', %s, true),"
+            " pg_catalog.set_config('idle_in_transaction_session_timeout', %s, true),"
+            " pg_catalog.set_config('search_path', 'pg_catalog, public', true)",
+            (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms"),
+        )
+
+
+def end_transaction(connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    if not connection.closed and not connection.broken:
+        connection.rollback()
+
+
+@contextmanager
+def inconclusive_errors(what: str, timeouts: Timeouts) -> Iterator[None]:
+    """Anything the server refuses inside makes the check inconclusive (exit 4), never a pass."""
+    import psycopg
+
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
-                " pg_catalog.set_config('lock_timeout', %s, true),"
-                " pg_catalog.set_config('idle_in_transaction_session_timeout', %s, true),"
-                " pg_catalog.set_config('search_path', 'pg_catalog, public', true)",
-                (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms"),
-            )
-        yield connection
+        yield
     except psycopg.errors.QueryCanceled:
         raise Inconclusive(
             what,
@@ -230,6 +233,19 @@ def read_only(
         raise Inconclusive(what, f"connection lost ({_primary(error)})") from None
     except psycopg.Error as error:  # any other server refusal: the check did not complete
         raise Inconclusive(what, f"database error ({_primary(error)})") from None
+
+
+@contextmanager
+def read_only(
+    connection: psycopg.Connection[tuple[object, ...]],
+    timeouts: Timeouts,
+    what: str = "introspection",
+) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """One read-only transaction (`begin_read_only`), rolled back at the end; what goes wrong
+    on the server inside it makes the run inconclusive."""
+    try:
+        with inconclusive_errors(what, timeouts):
+            begin_read_only(connection, timeouts)
+            yield connection
     finally:
-        if not connection.closed and not connection.broken:
-            connection.rollback()
+        end_transaction(connection)

@@ -10,6 +10,7 @@ SQL through `sql.Identifier`, user patterns and values as bound parameters.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from psycopg import sql
 
 SAMPLE_LIMIT = 5
+BATCH_CHECKS, BATCH_SECONDS = 100, 2.0
 TEXT_TYPES = ("text", "character varying", "character", "bpchar")
 
 # PostgreSQL's uuid input, for servers without pg_input_is_valid (before 16): hex digits in any
@@ -86,6 +88,8 @@ class Probe:
     inconclusive: list[InconclusiveCheck] = field(default_factory=list)
     _profiles: dict[tuple[str, str], dict[str, ColumnStats] | None] = field(default_factory=dict)
     _orphans: dict[tuple[object, ...], OrphanCount | None] = field(default_factory=dict)
+    _batch_started: float | None = None
+    _batched: int = 0
 
     @property
     def estimates(self) -> bool:
@@ -104,23 +108,54 @@ class Probe:
         if self.on_query is not None:
             self.on_query(f"{rule}: {table.schema}.{table.name}")
         try:
-            with db.read_only(self.connection, self.timeouts, rule) as conn:
+            with db.inconclusive_errors(rule, self.timeouts):
                 if not nestloop:
-                    # A LIMIT over an anti-join: a nested loop would probe every row of a clean
-                    # table, and a parallel hash join in batches writes the whole table out
-                    # before its first row; a serial hash join stops at the limit.
-                    conn.execute(
-                        "SELECT pg_catalog.set_config('enable_nestloop', 'off', true),"
-                        " pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)"
-                    )
-                return conn.execute(query, params).fetchall()
+                    return self._rows_with_limit(query, params)
+                self._batch()
+                rows = self.connection.execute(query, params).fetchall()
+                self._batched += 1
+                return rows
         except Inconclusive as error:
+            self.close()  # the failed statement aborted the batch's transaction
             self.inconclusive.append(
                 InconclusiveCheck(
                     rule=rule, schema=table.schema, table=table.name, reason=error.reason
                 )
             )
             return None
+
+    def _batch(self) -> None:
+        """Checks share a read-only transaction, a few round trips fewer each, for at most
+        BATCH_CHECKS checks or BATCH_SECONDS, so no snapshot is held for long."""
+        fresh = self._batch_started is not None and (
+            self._batched < BATCH_CHECKS and time.monotonic() - self._batch_started < BATCH_SECONDS
+        )
+        if not fresh:
+            self.close()
+            db.begin_read_only(self.connection, self.timeouts)
+            self._batch_started, self._batched = time.monotonic(), 0
+
+    def _rows_with_limit(self, query: sql.Composed, params: list[Any]) -> list[tuple[Any, ...]]:
+        """A LIMIT over an anti-join, in a transaction of its own (its planner settings must
+        not outlive it): a nested loop would probe every row of a clean table, and a parallel
+        hash join in batches writes the whole table out before its first row; a serial hash
+        join stops at the limit."""
+        self.close()
+        try:
+            db.begin_read_only(self.connection, self.timeouts)
+            self.connection.execute(
+                "SELECT pg_catalog.set_config('enable_nestloop', 'off', true),"
+                " pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)"
+            )
+            return self.connection.execute(query, params).fetchall()
+        finally:
+            db.end_transaction(self.connection)
+
+    def close(self) -> None:
+        """End the current batch's transaction, if any."""
+        if self._batch_started is not None:
+            db.end_transaction(self.connection)
+            self._batch_started = None
 
     def _uuid_valid(self, value: sql.Composable) -> sql.Composable:
         from psycopg import sql

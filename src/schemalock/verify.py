@@ -42,7 +42,11 @@ def verify(
         wanted = frozenset().union(*(rule.measures for rule in rules))
         probe = Probe(connection, timeouts, sample_percent, wanted, on_query) if data else None
         target = Target(host=db.host_of(url), environment=environment)
-        report.findings = engine.run(lock, live, rules, probe=probe, target=target)
+        try:
+            report.findings = engine.run(lock, live, rules, probe=probe, target=target)
+        finally:
+            if probe is not None:
+                probe.close()
         report.inconclusive += probe.inconclusive if probe else []
     except Inconclusive as error:
         # Nothing was compared: report that, never a clean pass.
