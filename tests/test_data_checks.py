@@ -365,7 +365,15 @@ def test_no_data_and_sampling(populated: str, tmp_path: Path) -> None:
         "uuid-stored-as-text",
     }
     assert not data_rules & {f["rule"] for f in structure_only["findings"]}
-    sampled = _report(populated, tmp_path, "--sample", "100", "--select", "fk-orphans")
+    sampled = _report(
+        populated,
+        tmp_path,
+        "--sample",
+        "100",
+        "--select",
+        "fk-orphans,pattern-violation,accepted-values-violation",
+    )
+    assert len(sampled["findings"]) == 5
     assert all(f["message"].startswith("about ") for f in sampled["findings"])
 
 

@@ -2,9 +2,10 @@
 
 Questions run in short READ ONLY transactions under the run's timeouts (a batch of checks shares
 one, a few round trips fewer each), so one check that times out, lacks privileges or loses its
-connection becomes an `inconclusive` entry, its batch ends, and the others still run.  Rows never come into Python: PostgreSQL counts (anti-joins, pattern scans,
-casts decided by PostgreSQL itself) and returns the numbers and a few samples.  Identifiers reach
-SQL through `sql.Identifier`, user patterns and values as bound parameters.
+connection becomes an `inconclusive` entry, its batch ends, and the others still run.  Rows
+never come into Python: PostgreSQL counts (anti-joins, pattern scans, casts decided by
+PostgreSQL itself) and returns the numbers and a few samples.  Identifiers reach SQL through
+`sql.Identifier`, user patterns and values as bound parameters.
 """
 
 from __future__ import annotations

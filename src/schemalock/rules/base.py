@@ -128,6 +128,11 @@ def q(*parts: str | None) -> str:
     return names.qualified(*parts)
 
 
+def about(context: Context, count: int) -> str:
+    """A row count as messages show it: "about N" when --sample made it an estimate."""
+    return f"about {count}" if context.probe is not None and context.probe.estimates else str(count)
+
+
 def cols(columns: tuple[str, ...] | list[str]) -> str:
     """A column list as messages show it: `(org_id, "Period Start")`."""
     return "(" + ", ".join(names.quote(column) for column in columns) + ")"

@@ -8,7 +8,7 @@ from typing import Any
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats, redact
-from schemalock.rules.base import Context, Rule, q
+from schemalock.rules.base import Context, Rule, about, q
 
 
 def _checked(context: Context, measure: str) -> Iterator[tuple[Table, Table, Column, ColumnStats]]:
@@ -77,7 +77,7 @@ class MockData(Rule):
                 kinds, samples = detail if detail else ((), ())
                 wanted = lock.column(name)
                 yield self.finding(
-                    f"{stats.mock} rows of {q(*lock.key, name)} look like mock data"
+                    f"{about(context, stats.mock)} rows of {q(*lock.key, name)} look like mock data"
                     + (f" (samples show: {', '.join(kinds)})" if kinds else ""),
                     table=lock,
                     column=name,
@@ -120,7 +120,7 @@ class PatternViolation(Rule):
                 context, self.name, live, column, "c.{}::pg_catalog.text !~ %s", [column.pattern]
             )
             yield self.finding(
-                f"{stats.pattern_violations} of {stats.non_null} values of "
+                f"{about(context, stats.pattern_violations)} of {stats.non_null} values of "
                 f"{q(*lock.key, column.name)} do not match {column.pattern!r}",
                 table=lock,
                 column=column.name,
@@ -167,7 +167,7 @@ class AcceptedValuesViolation(Rule):
                 [list(column.values or ())],
             )
             yield self.finding(
-                f"{stats.value_violations} of {stats.non_null} values of "
+                f"{about(context, stats.value_violations)} of {stats.non_null} values of "
                 f"{q(*lock.key, column.name)} are not among {list(column.values or ())}",
                 table=lock,
                 column=column.name,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Table
 from schemalock.probe import ColumnStats, is_text
-from schemalock.rules.base import Context, Rule, q
+from schemalock.rules.base import Context, Rule, about, q
 from schemalock.rules.indexes import unique_key
 from schemalock.rules.integrity import orphan_count, proven, relations
 
@@ -58,7 +58,7 @@ class UuidStoredAsText(Rule):
             bad = stats.non_null - stats.uuid
             suggestion = _suggested_parent(context, lock.key, name, stats.uuid)
             yield self.finding(
-                f"column {q(*lock.key, name)} is text but {stats.uuid} of its "
+                f"column {q(*lock.key, name)} is text but {about(context, stats.uuid)} of its "
                 f"{stats.non_null} values are UUIDs; {bad} would not convert to uuid"
                 + (
                     f"; every one matches {suggestion}: a reference the lock does not declare"
@@ -186,7 +186,7 @@ class MiswiredReference(Rule):
                 matched = context.probe.matching(self.name, live, child, parent, other_column)
                 if matched:
                     yield self.finding(
-                        f"{matched} rows of {q(*live.key, child.name)} hold "
+                        f"{about(context, matched)} rows of {q(*live.key, child.name)} hold "
                         f"{q(*parent.key, other)} values where {q(*parent.key, fk.ref_columns[0])} "
                         f"belongs: map them through {q(*parent.key)} "
                         f"(UPDATE ... SET {q(child.name)} = p.{q(fk.ref_columns[0])} FROM "

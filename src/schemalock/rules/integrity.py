@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import ForeignKey, Table
 from schemalock.probe import OrphanCount
-from schemalock.rules.base import Context, Rule, cols, q
+from schemalock.rules.base import Context, Rule, about, cols, q
 from schemalock.rules.keys import describe_fk, match_foreign_keys
 
 
@@ -114,10 +114,9 @@ class FkOrphans(Rule):
             column = fk.columns[0] if len(fk.columns) == 1 else None
             where = f"{q(*live.key)}{cols(fk.columns)}"
             target = f"{q(*parent.key)}{cols(fk.ref_columns)}"
-            estimate = "about " if context.probe.estimates else ""
             if counted.orphans:
                 yield self.finding(
-                    f"{estimate}{counted.orphans} rows of {where} reference no {target} "
+                    f"{about(context, counted.orphans)} rows of {where} reference no {target} "
                     f"(compared {counted.compared_as})",
                     table=lock,
                     column=column,
@@ -130,7 +129,7 @@ class FkOrphans(Rule):
                 parent_column = parent.column(fk.ref_columns[0])
                 kind = parent_column.type if parent_column else "of the parent's type"
                 yield self.finding(
-                    f"{estimate}{counted.invalid} rows of {where} hold values that are not "
+                    f"{about(context, counted.invalid)} rows of {where} hold values that are not "
                     f"{kind} at all, so they can reference no {target}",
                     table=lock,
                     column=column,
