@@ -196,6 +196,12 @@ def test_readme_example_is_a_valid_lock(tmp_path: Path) -> None:
     result = run_cli("lint", "--lock", lock, "--format", "json")
     rules = [f["rule"] for f in json.loads(result.stdout)["findings"]]
     assert rules == ["table-count-mismatch"], result.stdout
+    # Editors validate with the committed JSON Schema: it must accept the same file.
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "schema_lock.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(schema).validate(yaml.safe_load(example))
 
 
 @pytest.mark.parametrize(

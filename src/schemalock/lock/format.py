@@ -8,15 +8,21 @@ generated from them (`schemalock schema`), so editors and the CLI validate the s
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://schemalock.dev/schema_lock.schema.json"
 
 FkAction = Literal["no action", "restrict", "cascade", "set null", "set default"]
 SqlText = str  # an SQL expression, kept as written
+# A default or generation expression: SQL text, or a plain number or boolean that stands for
+# itself (`default: 0`), which the loader turns into that text.
+SqlValue = Annotated[
+    str,
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}),
+]
 
 
 def _sql_scalar(value: Any) -> Any:
@@ -45,13 +51,13 @@ class ColumnSpec(_Strict):
     nullable: bool | None = Field(
         default=None, description="Whether NULL is allowed (default true; false for primary keys)."
     )
-    default: SqlText | None = Field(
+    default: SqlValue | None = Field(
         default=None, description="Default value, as an SQL expression."
     )
     identity: Literal["always", "by default"] | None = Field(
         default=None, description="GENERATED ALWAYS / BY DEFAULT AS IDENTITY."
     )
-    generated: SqlText | None = Field(
+    generated: SqlValue | None = Field(
         default=None, description="Expression of a generated column (GENERATED ALWAYS AS ...)."
     )
     generated_storage: Literal["stored", "virtual"] | None = Field(
@@ -143,7 +149,7 @@ class TableSpec(_Strict):
 class DomainSpec(_Strict):
     type: str
     nullable: bool = True
-    default: SqlText | None = None
+    default: SqlValue | None = None
     checks: dict[str, SqlText] = Field(default_factory=dict)
 
     _normalize_default = field_validator("default", mode="before")(_sql_scalar)

@@ -1,0 +1,136 @@
+"""The repository's schema_lock.yaml encodes the seed database's document ("Database Schema Lock"):
+every table and column it describes, and the 12-versus-11 table discrepancy it leaves open."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import yaml
+
+from conftest import ROOT, run_cli
+from schemalock.lock import load_lock
+
+LOCK = str(ROOT / "schema_lock.yaml")
+
+# Copied from the seed document: each table with the columns it lists (orgs lists none).
+SEED = {
+    "organizations": [
+        "id",
+        "clerk_org_id",
+        "name",
+        "quota_used",
+        "quota_limit",
+        "plan",
+        "created_at",
+        "updated_at",
+    ],
+    "jobs": [
+        "id",
+        "org_id",
+        "keyword",
+        "status",
+        "type",
+        "results_count",
+        "apify_run_id",
+        "created_at",
+        "completed_at",
+        "metadata",
+    ],
+    "subscriptions": [
+        "id",
+        "org_id",
+        "dodo_subscription_id",
+        "status",
+        "plan_id",
+        "current_period_start",
+        "current_period_end",
+        "cancel_at_period_end",
+        "created_at",
+        "updated_at",
+    ],
+    "quota_usage": [
+        "id",
+        "org_id",
+        "job_id",
+        "usage_amount",
+        "usage_type",
+        "timestamp",
+        "metadata",
+    ],
+    "webhook_events": [
+        "id",
+        "source",
+        "event_type",
+        "payload",
+        "processed",
+        "processed_at",
+        "created_at",
+    ],
+    "usage": [
+        "id",
+        "org_id",
+        "period_start",
+        "period_end",
+        "total_usage",
+        "usage_type",
+        "created_at",
+    ],
+    "_migrations": ["id", "hash", "created_at"],
+    "billing_audit": [
+        "id",
+        "org_id",
+        "transaction_type",
+        "amount",
+        "currency",
+        "dodo_event_id",
+        "timestamp",
+        "metadata",
+    ],
+    "orgs": [],
+    "plans": ["id", "name", "quota_limit", "price", "dodo_price_id", "features", "active"],
+    "billing_downgrade_cancellation": [
+        "id",
+        "org_id",
+        "previous_plan",
+        "new_plan",
+        "effective_date",
+        "reason",
+        "created_at",
+    ],
+}
+FOREIGN_KEYS = {  # the document's "FOREIGN KEY to ..." lines
+    ("jobs", "org_id"),
+    ("subscriptions", "org_id"),
+    ("quota_usage", "org_id"),
+    ("quota_usage", "job_id"),
+    ("usage", "org_id"),
+    ("billing_audit", "org_id"),
+    ("billing_downgrade_cancellation", "org_id"),
+}
+
+
+def test_lint_reports_only_the_table_count_discrepancy() -> None:
+    result = run_cli("lint", "--lock", LOCK, "--format", "json", "--fail-on", "info")
+    report = json.loads(result.stdout)
+    assert [(f["rule"], f["expected"], f["actual"]) for f in report["findings"]] == [
+        ("table-count-mismatch", 12, 11)
+    ]
+
+
+def test_every_documented_table_and_column() -> None:
+    database = load_lock(LOCK).database
+    tables = {name: [c.name for c in table.columns] for (_, name), table in database.tables.items()}
+    assert tables == SEED
+    relations = {(t.name, fk.columns[0]) for t in database.tables.values() for fk in t.foreign_keys}
+    assert relations == FOREIGN_KEYS
+    orgs = database.tables[("public", "orgs")]
+    assert orgs.legacy
+    assert orgs.duplicate_of == "organizations"
+    assert database.tables[("public", "organizations")].critical
+
+
+def test_matches_the_committed_json_schema() -> None:
+    schema = json.loads((ROOT / "schema_lock.schema.json").read_text(encoding="utf-8"))
+    with open(LOCK, encoding="utf-8") as handle:
+        jsonschema.Draft7Validator(schema).validate(yaml.safe_load(handle))
