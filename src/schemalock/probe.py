@@ -351,20 +351,34 @@ class Probe:
     def matching(
         self, rule: str, child: Table, column: Column, parent: Table, parent_column: Column
     ) -> int | None:
-        """How many non-NULL child values equal some value of `parent_column` (as text)."""
+        """How many non-NULL child values equal some value of `parent_column`: compared as the
+        parent's type where `_comparable` knows how (text read as uuid by PostgreSQL, so upper
+        case and braces match), else as text."""
         from psycopg import sql
 
+        value = sql.SQL("c.{}").format(sql.Identifier(column.name))
+        comparison = self._comparable(column, parent_column, value)
+        child_value, valid = (
+            (comparison[0], comparison[1])
+            if comparison
+            else (sql.SQL("{}::pg_catalog.text").format(value), None)
+        )
+        parent_value = sql.SQL("p.{}").format(sql.Identifier(parent_column.name))
+        if comparison is None:
+            parent_value = sql.SQL("{}::pg_catalog.text").format(parent_value)
         rows = self._rows(
             rule,
             child,
             sql.SQL(
-                "SELECT count(*) FROM {src} WHERE c.{col} IS NOT NULL AND EXISTS (SELECT 1 "
-                "FROM {parent} p WHERE p.{pcol}::pg_catalog.text = c.{col}::pg_catalog.text)"
+                "SELECT count(*) FROM {src} WHERE {value} IS NOT NULL AND {valid} AND EXISTS ("
+                "SELECT 1 FROM {parent} p WHERE {parent_value} = {child_value})"
             ).format(
                 src=self._source(child, "c"),
-                col=sql.Identifier(column.name),
+                value=value,
+                valid=valid if valid is not None else sql.SQL("true"),
                 parent=sql.Identifier(parent.schema, parent.name),
-                pcol=sql.Identifier(parent_column.name),
+                parent_value=parent_value,
+                child_value=child_value,
             ),
             [],
         )
