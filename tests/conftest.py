@@ -79,6 +79,18 @@ def lock_held(url: str, table: str) -> Iterator[None]:
         worker.join()
 
 
+@contextlib.contextmanager
+def as_role(url: str, privileges: str) -> Iterator[str]:
+    """A login role for this test, set up by `privileges` (SQL, `{role}` standing for its name);
+    yields the URL connecting as it, and drops it afterwards."""
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    execute(url, f"CREATE ROLE {role} LOGIN; " + privileges.format(role=role))
+    try:
+        yield url_as(url, user=role)
+    finally:
+        execute(url, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
 def execute(url: str, statements: str) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(statements)

@@ -10,13 +10,19 @@ from typing import Any
 
 import pytest
 
-from conftest import execute, lock_held, query, run_cli, url_as, write
+from conftest import as_role, execute, lock_held, query, run_cli, write
 from schemalock import db, introspect
 from schemalock.lock import parse_lock
 from schemalock.probe import UUID_INPUT, Probe
 from test_roundtrip import snapshot
 
 pytestmark = pytest.mark.db
+
+# Privileges of a role that may read every table the tests create (`{role}`: its name).
+READ_ALL = (
+    "GRANT USAGE ON SCHEMA billing TO {role};"
+    " GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO {role};"
+)
 
 SCHEMA = """
 CREATE SCHEMA billing;
@@ -164,33 +170,18 @@ def test_validated_foreign_key_means_no_scan(populated: str, tmp_path: Path) -> 
         "quota_usage_run_id_fkey FOREIGN KEY (run_id) "
         'REFERENCES "Job Runs" ("Run Id")',
     )
-    role = f"reader_{abs(hash(populated)) % 10**8}"
-    execute(
-        populated,
-        f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA billing TO {role};"
-        f" GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO {role};"
-        f" REVOKE SELECT ON quota_usage FROM {role}",
-    )
-    try:
-        report = _report(url_as(populated, user=role), tmp_path, "--select", "fk-orphans")
+    with as_role(populated, READ_ALL + " REVOKE SELECT ON quota_usage FROM {role}") as reader:
+        report = _report(reader, tmp_path, "--select", "fk-orphans")
         assert report["inconclusive"] == []
         assert not [f for f in report["findings"] if f["table"] == "quota_usage"]
-    finally:
-        execute(populated, f"DROP OWNED BY {role}; DROP ROLE {role}")
 
 
 def test_permission_denied_is_inconclusive(populated: str, tmp_path: Path) -> None:
     # quota_usage is checked after usage_lines fails: its orphan must still be found.
     execute(populated, "INSERT INTO quota_usage VALUES (1, gen_random_uuid())")
-    role = f"reader_{abs(hash(populated)) % 10**8}"
-    execute(
-        populated,
-        f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA billing TO {role};"
-        f" GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO {role};"
-        f" REVOKE SELECT ON billing.usage_lines FROM {role}",
-    )
-    try:
-        report = _report(url_as(populated, user=role), tmp_path, "--select", "fk-orphans")
+    revoke = " REVOKE SELECT ON billing.usage_lines FROM {role}"
+    with as_role(populated, READ_ALL + revoke) as reader:
+        report = _report(reader, tmp_path, "--select", "fk-orphans")
         [entry] = report["inconclusive"]
         assert entry["rule"] == "fk-orphans"
         assert entry["table"] == "usage_lines"
@@ -198,29 +189,21 @@ def test_permission_denied_is_inconclusive(populated: str, tmp_path: Path) -> No
         # The other relations were still checked, before and after the failure.
         assert {f["table"] for f in report["findings"]} == {"Job Runs", "quota_usage"}
         assert report["exit_code"] == 1
-        clean = _report(
-            url_as(populated, user=role), tmp_path, "--select", "fk-orphans", "--ignore", "SL203"
-        )
+        clean = _report(reader, tmp_path, "--select", "fk-orphans", "--ignore", "SL203")
         assert clean["summary"]["inconclusive"] == 1
-    finally:
-        execute(populated, f"DROP OWNED BY {role}; DROP ROLE {role}")
 
 
 def test_inconclusive_alone_exits_4(populated: str, tmp_path: Path) -> None:
     execute(populated, 'DELETE FROM "Job Runs" WHERE org_id IS NOT NULL')
-    role = f"reader_{abs(hash(populated)) % 10**8}"
-    execute(
-        populated,
-        f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA billing TO {role};"
-        f" GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+    public_only = (
+        "GRANT USAGE ON SCHEMA billing TO {role};"
+        " GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
     )
-    try:
-        report = _report(url_as(populated, user=role), tmp_path, "--select", "fk-orphans")
+    with as_role(populated, public_only) as reader:
+        report = _report(reader, tmp_path, "--select", "fk-orphans")
         assert report["findings"] == []
         assert report["inconclusive"][0]["table"] == "usage_lines"
         assert report["exit_code"] == 4
-    finally:
-        execute(populated, f"DROP OWNED BY {role}; DROP ROLE {role}")
 
 
 @pytest.fixture
