@@ -18,7 +18,6 @@ class Detector:
     name: str
     kind: str  # "text", "json" or "uuid": the columns it reads
     pattern: str
-    describes: str
     # A literal no match can lack: `strpos` rules most values out before the regex runs
     # (an alternation after `@` costs PostgreSQL's regex engine 4x a word search).
     requires: str | None = None
@@ -40,35 +39,30 @@ DETECTORS = (
         "reserved-email",
         "text",
         rf"@({_THROWAWAY_DOMAINS})([^[:alnum:].-]|\.?$)",
-        "emails at reserved or throwaway domains",
         requires="@",
     ),
     Detector(
         "mock-word",
         "text",
         r"\m(mock|fake|dummy|lorem ipsum|test user)\M",
-        "the words mock, fake, dummy, test user, lorem ipsum",
     ),
-    Detector("placeholder-person", "text", r"\m(john|jane) doe\M", "John or Jane Doe"),
+    Detector("placeholder-person", "text", r"\m(john|jane) doe\M"),
     Detector(
         "json-marker",
         "json",
         r'"(source|env|environment)": *"(mock|fake|test)"'
         r'|"(mock|is_mock|is_test|fake|test)": *true',
-        'JSON markers such as "source": "mock", "mock": true, "is_test": true',
     ),
     Detector(
         "json-email",
         "json",
         rf"@({_THROWAWAY_DOMAINS})[^[:alnum:].-]",
-        "emails at reserved or throwaway domains inside JSON",
         requires="@",
     ),
     Detector(
         "fixture-uuid",
         "uuid",
         rf"^({_FIXTURE_UUIDS})$",
-        "fixture UUIDs (nil, repeated digits, documentation examples)",
     ),
 )
 
