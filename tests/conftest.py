@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,9 +96,11 @@ def execute(url: str, statements: str) -> None:
         connection.execute(statements)
 
 
-def query(url: str, text: str) -> list[tuple[object, ...]]:
+def query(
+    url: str, text: str | sql.Composed, params: Sequence[object] = ()
+) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as connection:
-        return connection.execute(text).fetchall()
+        return connection.execute(text, params or None).fetchall()
 
 
 @pytest.fixture

@@ -490,10 +490,20 @@ def test_uuid_text_column_suggests_its_relation(database: str, tmp_path: Path) -
         database,
         """
         CREATE TABLE accounts (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
-        CREATE TABLE invoices (id integer PRIMARY KEY, account_id text, batch text);
+        CREATE TABLE invoices (
+            id integer PRIMARY KEY, account_id text, batch text, payer text, owner text);
+        CREATE TABLE people (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
         INSERT INTO accounts SELECT FROM generate_series(1, 20);
+        INSERT INTO people SELECT FROM generate_series(1, 30);
         INSERT INTO invoices SELECT row_number() OVER (), a.id::text, gen_random_uuid()::text
             FROM accounts a;
+        -- No name to go by: found by probing every uuid key with a few samples.
+        UPDATE invoices i SET payer = a.id FROM accounts a WHERE a.id::text = i.account_id;
+        -- Samples all found in people, but one value is nobody's: no suggestion.
+        UPDATE invoices i SET owner = p.id
+            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM people) p
+            WHERE p.n = i.id;
+        UPDATE invoices SET owner = gen_random_uuid() WHERE id = 20;
         -- PostgreSQL reads these as the same UUIDs: they must still count as matches.
         UPDATE invoices SET account_id = upper(account_id) WHERE id % 2 = 0;
         UPDATE invoices SET account_id = '{' || account_id || '}' WHERE id % 3 = 0;
@@ -507,3 +517,30 @@ def test_uuid_text_column_suggests_its_relation(database: str, tmp_path: Path) -
     found = {f["column"]: f["message"] for f in report["findings"]}
     assert "every one matches public.accounts.id" in found["account_id"]
     assert "matches" not in found["batch"]  # UUIDs, but nobody's key
+    assert "every one matches public.accounts.id" in found["payer"]
+    assert "matches" not in found["owner"]
+
+
+def test_orphan_samples_skip_values_that_do_not_convert(database: str, tmp_path: Path) -> None:
+    """The first rows out of the anti-join are unconvertible: the samples still show orphans."""
+    execute(
+        database,
+        """
+        CREATE TABLE parent (id uuid PRIMARY KEY);
+        CREATE TABLE child (ref text);
+        INSERT INTO child SELECT 'junk ' || g FROM generate_series(1, 40) g;
+        INSERT INTO child VALUES ('aaaaaaaa-0000-4000-8000-000000000001'),
+            ('aaaaaaaa-0000-4000-8000-000000000001'), ('AAAAAAAA-0000-4000-8000-000000000002');
+    """,
+    )
+    lock = (
+        "version: 1\ntables:\n  parent:\n    columns: {id: {type: uuid, primary_key: true}}\n"
+        "  child:\n    columns: {ref: {type: text, references: parent.id}}\n"
+    )
+    report = _report(database, tmp_path, "--select", "fk-orphans", lock_text=lock)
+    by_count = {f["count"]: f for f in _by_rule(report, "fk-orphans")}
+    assert by_count[3]["samples"] == [
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "AAAAAAAA-0000-4000-8000-000000000002",
+    ]
+    assert "not uuid at all" in by_count[40]["message"]

@@ -159,3 +159,49 @@ def test_samples_are_bound_and_redacted(database: str, tmp_path: Path) -> None:
     [finding] = _report(database, lock)["findings"]
     assert finding["samples"] == ["x'); DROP TABLE t; -***@example.com"]
     assert query(database, "SELECT count(*) FROM t") == [(1,)]  # the value stayed data
+
+
+CORPUS = {
+    "text": [
+        "MoCk data", "a FAKE", "DUMMY", "Lorem Ipsum dolor", "TEST USER 4", "jOhN dOe",
+        "jane  doe", "Hammock", "Fakenham", "unmocked", "mock_data", "100% fake", "mock%",
+        "\uff2d\uff4f\uff43\uff4b", "Mockéry", "x@EXAMPLE.COM", "x@example.company", "plain",
+        "", "@",
+    ],
+    "json": [
+        '{"source": "MOCK"}', '{"Mock": TRUE}', '{"is_test": true}', '{"env": "prod"}',
+        '{"mail": "a@example.com"}', '{"testament": true}', '{"fake_count": 0}',
+    ],
+    "uuid": [
+        "00000000-0000-0000-0000-000000000000", "123e4567-e89b-12d3-a456-426614174000",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(CORPUS))
+def test_clue_prefilter_decides_as_the_detectors_alone(database: str, kind: str) -> None:
+    """The substring test in front of each regex never hides a value a detector matches."""
+    from psycopg import sql
+
+    from schemalock.mockdata import detectors_for
+    from schemalock.probe import mock_condition
+
+    value = sql.SQL("v")
+    condition, params = mock_condition(kind, value)
+    alone = sql.SQL(" OR ").join(sql.SQL("v ~* %s") for _ in detectors_for(kind))
+    rows = query(
+        database,
+        sql.SQL("SELECT v, {}, {} FROM pg_catalog.unnest(%s::text[]) v").format(condition, alone),
+        [*params, *(d.pattern for d in detectors_for(kind)), CORPUS[kind]],
+    )
+    assert [(v, with_clues) for v, with_clues, _ in rows] == [(v, bare) for v, _, bare in rows]
+    assert any(bare for _, _, bare in rows)
+    assert not all(bare for _, _, bare in rows)
+
+
+def test_clues_are_lower_case_literals() -> None:
+    from schemalock.mockdata import DETECTORS
+
+    for detector in DETECTORS:
+        assert all(clue == clue.lower() for clue in detector.clues), detector.name

@@ -18,9 +18,20 @@ class Detector:
     name: str
     kind: str  # "text", "json" or "uuid": the columns it reads
     pattern: str
-    # A literal no match can lack: `strpos` rules most values out before the regex runs
-    # (an alternation after `@` costs PostgreSQL's regex engine 4x a word search).
-    requires: str | None = None
+    # Literals one of which every match contains (ASCII case aside): a substring test rules
+    # most values out before the regex runs, and PostgreSQL's regex engine costs several times
+    # a substring search per value (bench/RESULTS.md).
+    clues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """One term of "any detector of a kind matches": the regex, and the clues that must be
+    present first (`caseless`: they have no letters, so a plain `strpos` decides)."""
+
+    pattern: str
+    clues: tuple[str, ...]
+    caseless: bool
 
 
 _THROWAWAY_DOMAINS = (
@@ -39,25 +50,27 @@ DETECTORS = (
         "reserved-email",
         "text",
         rf"@({_THROWAWAY_DOMAINS})([^[:alnum:].-]|\.?$)",
-        requires="@",
+        clues=("@",),
     ),
     Detector(
         "mock-word",
         "text",
         r"\m(mock|fake|dummy|lorem ipsum|test user)\M",
+        clues=("mock", "fake", "dummy", "lorem ipsum", "test user"),
     ),
-    Detector("placeholder-person", "text", r"\m(john|jane) doe\M"),
+    Detector("placeholder-person", "text", r"\m(john|jane) doe\M", clues=("john doe", "jane doe")),
     Detector(
         "json-marker",
         "json",
         r'"(source|env|environment)": *"(mock|fake|test)"'
         r'|"(mock|is_mock|is_test|fake|test)": *true',
+        clues=("mock", "fake", "test"),
     ),
     Detector(
         "json-email",
         "json",
         rf"@({_THROWAWAY_DOMAINS})[^[:alnum:].-]",
-        requires="@",
+        clues=("@",),
     ),
     Detector(
         "fixture-uuid",
@@ -85,10 +98,19 @@ def detectors_for(kind: str) -> tuple[Detector, ...]:
     return tuple(d for d in DETECTORS if d.kind == kind)
 
 
-def condition_parts(kind: str) -> list[tuple[str | None, str]]:
-    """What "any detector of `kind` matches" takes: (required literal or None, pattern) pairs
-    to OR together, the unconditional patterns merged into one regex (one pass per value)."""
+def condition_parts(kind: str) -> list[Part]:
+    """The terms of "any detector of `kind` matches", to OR together: detectors whose clues
+    have letters merged into one regex behind one case-folded substring test (one pass per
+    value), the others each behind its own."""
     detectors = detectors_for(kind)
-    merged = "|".join(f"(?:{d.pattern})" for d in detectors if d.requires is None)
-    parts: list[tuple[str | None, str]] = [(None, merged)] if merged else []
-    return parts + [(d.requires, d.pattern) for d in detectors if d.requires is not None]
+    folded = [d for d in detectors if d.clues and not _caseless(d.clues)]
+    parts = [Part(d.pattern, d.clues, _caseless(d.clues)) for d in detectors if d not in folded]
+    if folded:
+        merged = "|".join(f"(?:{d.pattern})" for d in folded)
+        clues = tuple(dict.fromkeys(c for d in folded for c in d.clues))
+        parts.insert(0, Part(merged, clues, caseless=False))
+    return parts
+
+
+def _caseless(clues: tuple[str, ...]) -> bool:
+    return not any(c.isalpha() for clue in clues for c in clue)

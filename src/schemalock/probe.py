@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,22 +36,36 @@ UUID_INPUT = r"^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-
 UNDASHED_HEX = r"^[0-9A-Fa-f]{32}$"
 
 
-def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, list[str]]:
-    """SQL true when any mock-data detector of `kind` matches `value` (patterns bound)."""
+def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, list[Any]]:
+    """SQL true when any mock-data detector of `kind` matches `value` (patterns bound).  The
+    clue test folds ASCII case only (`lower(... COLLATE "C")`), as `~*` does for the ASCII
+    letters of our patterns in every collation but a Turkish one's dotted and dotless i."""
     from psycopg import sql
 
     pieces: list[sql.Composable] = []
-    params: list[str] = []
-    for literal, pattern in condition_parts(kind):
-        if literal is None:
-            pieces.append(sql.SQL("{} ~* %s").format(value))
-        else:
-            pieces.append(
-                sql.SQL("(pg_catalog.strpos({}, %s) > 0 AND {} ~* %s)").format(value, value)
+    params: list[Any] = []
+    for part in condition_parts(kind):
+        regex = sql.SQL("{} ~* %s").format(value)
+        if not part.clues:
+            pieces.append(regex)
+        elif part.caseless:
+            found = sql.SQL(" OR ").join(
+                sql.SQL("pg_catalog.strpos({}, %s) > 0").format(value) for _ in part.clues
             )
-            params.append(literal)
-        params.append(pattern)
+            pieces.append(sql.SQL("(({}) AND {})").format(found, regex))
+            params += part.clues
+        else:
+            folded = sql.SQL('pg_catalog.lower(({}) COLLATE pg_catalog."C")').format(value)
+            pieces.append(
+                sql.SQL("({} LIKE ANY (%s::pg_catalog.text[]) AND {})").format(folded, regex)
+            )
+            params.append([f"%{_like_escaped(clue)}%" for clue in part.clues])
+        params.append(part.pattern)
     return sql.SQL("({})").format(sql.SQL(" OR ").join(pieces)), params
+
+
+def _like_escaped(literal: str) -> str:
+    return literal.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def is_text(type_name: str) -> bool:
@@ -224,51 +238,60 @@ class Probe:
             sql.SQL("p.{} = {}").format(sql.Identifier(p.name), value)
             for (_, p), value in zip(pairs, converted, strict=True)
         )
-        orphan = sql.SQL(
-            "{nn} AND {valid} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})"
-        ).format(
+        orphan = sql.SQL("{nn} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})").format(
             nn=not_null,
-            valid=valid,
             parent=sql.Identifier(parent.schema, parent.name),
             matches=matches,
         )
-        source = self._source(child, "c")
-        count = self._rows(
-            rule, child, sql.SQL("SELECT count(*) FROM {} WHERE {}").format(source, orphan), []
+        # One scan counts, classifies and samples: a value that does not convert compares as
+        # NULL, so it leaves the anti-join with the orphans, flagged; `row_number() OVER ()`
+        # streams, so only the first orphans are kept, never all of them.  No DISTINCT: it
+        # would finish the whole anti-join again; a few more than needed are deduplicated here.
+        keys = sql.SQL("pg_catalog.concat_ws(', ', {})").format(
+            sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(v) for v in c_col)
         )
-        if count is None:
+        rows = self._rows(
+            rule,
+            child,
+            sql.SQL(
+                "SELECT count(*) FILTER (WHERE o.ok), count(*) FILTER (WHERE NOT o.ok),"
+                " pg_catalog.array_agg(o.k) FILTER (WHERE o.ok AND o.n <= {n})"
+                " FROM (SELECT {keys} AS k, {valid} AS ok, pg_catalog.row_number() OVER () AS n"
+                " FROM {src} WHERE {orphan}) o"
+            ).format(
+                n=sql.Literal(4 * SAMPLE_LIMIT),
+                keys=keys,
+                valid=valid,
+                src=self._source(child, "c"),
+                orphan=orphan,
+            ),
+            [],
+        )
+        if rows is None:
             return None
-        invalid = 0
-        if validity:
-            rows = self._rows(
-                rule,
-                child,
-                sql.SQL("SELECT count(*) FROM {} WHERE {} AND NOT ({})").format(
-                    source, not_null, valid
-                ),
-                [],
-            )
-            if rows is None:
-                return None
-            invalid = int(rows[0][0])
-        samples: tuple[str, ...] = ()
-        if count[0][0]:
-            keys = sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(v) for v in c_col)
-            rows = self._rows(
-                rule,
-                child,
-                # No DISTINCT: it would finish the whole anti-join again before the LIMIT.
-                sql.SQL("SELECT {} FROM {} WHERE {} LIMIT {}").format(
-                    keys, self._source(child, "c"), orphan, sql.Literal(4 * SAMPLE_LIMIT)
-                ),
-                [],
-                nestloop=False,
-            )
-            keys_seen = dict.fromkeys(", ".join(str(v) for v in row) for row in rows or [])
-            samples = tuple(keys_seen)[:SAMPLE_LIMIT]
+        orphans, invalid, samples = int(rows[0][0]), int(rows[0][1]), _distinct(rows[0][2] or ())
+        if orphans and not samples:  # the first rows out of the anti-join did not convert
+            both = sql.SQL("{} AND {}").format(valid, orphan)
+            samples = self._orphan_samples(rule, child, keys, both)
         return OrphanCount(
-            orphans=int(count[0][0]), invalid=invalid, samples=samples, compared_as=", ".join(how)
+            orphans=orphans, invalid=invalid, samples=samples, compared_as=", ".join(how)
         )
+
+    def _orphan_samples(
+        self, rule: str, child: Table, keys: sql.Composable, orphan: sql.Composable
+    ) -> tuple[str, ...]:
+        from psycopg import sql
+
+        rows = self._rows(
+            rule,
+            child,
+            sql.SQL("SELECT {} FROM {} WHERE {} LIMIT {}").format(
+                keys, self._source(child, "c"), orphan, sql.Literal(4 * SAMPLE_LIMIT)
+            ),
+            [],
+            nestloop=False,
+        )
+        return _distinct(str(row[0]) for row in rows or [])
 
     def _comparable(
         self, child: Column, parent: Column, value: sql.Composable
@@ -320,7 +343,7 @@ class Probe:
         kinds = sorted(
             {d.name for row in rows for d, hit in zip(detectors, row[1:], strict=True) if hit}
         )
-        values = tuple(dict.fromkeys(str(row[0]) for row in rows))[:SAMPLE_LIMIT]
+        values = _distinct(str(row[0]) for row in rows)
         return tuple(kinds), values
 
     def overlap(
@@ -384,6 +407,43 @@ class Probe:
         )
         return int(rows[0][0]) if rows else None
 
+    def uuid_holders(
+        self, rule: str, table: Table, column: Column, keys: list[tuple[Table, Column]]
+    ) -> list[tuple[Table, Column]] | None:
+        """The uuid `keys` that hold every one of a few sample UUIDs of a text `column`: a
+        short list worth a full `matching` count.  One index probe per key, all in one
+        statement per hundred keys."""
+        from psycopg import sql
+
+        value = sql.SQL("c.{}").format(sql.Identifier(column.name))
+        samples = self.samples(rule, table, self._uuid_valid(value), [], column)
+        if not samples:
+            return []
+        found: list[tuple[Table, Column]] = []
+        for start in range(0, len(keys), 100):
+            chunk = keys[start : start + 100]
+            probes = sql.SQL(", ").join(
+                sql.SQL(
+                    "(SELECT count(*) FROM s WHERE EXISTS (SELECT 1 FROM {} p WHERE p.{} = s.v))"
+                ).format(sql.Identifier(parent.schema, parent.name), sql.Identifier(key.name))
+                for parent, key in chunk
+            )
+            rows = self._rows(
+                rule,
+                table,
+                sql.SQL(
+                    "WITH s AS (SELECT DISTINCT v::pg_catalog.uuid AS v"
+                    " FROM pg_catalog.unnest(%s::pg_catalog.text[]) v)"
+                    " SELECT (SELECT count(*) FROM s), {}"
+                ).format(probes),
+                [list(samples)],
+            )
+            if rows is None:
+                return None
+            wanted, *held = rows[0]
+            found += [key for key, count in zip(chunk, held, strict=True) if count == wanted]
+        return found
+
     def samples(
         self, rule: str, table: Table, condition: sql.Composable, params: list[Any], column: Column
     ) -> tuple[str, ...]:
@@ -401,7 +461,7 @@ class Probe:
             params,
         )
         # No DISTINCT in SQL: it would read every matching row before the LIMIT.
-        return tuple(dict.fromkeys(str(row[0]) for row in rows or []))[:SAMPLE_LIMIT]
+        return _distinct(str(row[0]) for row in rows or [])
 
     def profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
         """Per-column statistics of one table in one scan: non-NULL values, how many read as
@@ -475,6 +535,10 @@ class Probe:
             name: ColumnStats(**{m: int(next(figures)) for m in measures})
             for name, measures in plan
         }
+
+
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))[:SAMPLE_LIMIT]
 
 
 _EMAIL = re.compile(r"([^\s@<>\"',;:()]+)@([^\s@]+)")

@@ -43,7 +43,9 @@ class MockData(Rule):
     "mock"`, `"mock": true`, `"is_test": true`) and fixture UUIDs (nil, repeated digits,
     documentation examples). Whole words only: "Hammock", "Testament", "Protest", "Fakenham"
     and "attestation" are real data, and UUIDs or hashes inside JSON are not markers. One
-    scan per table gives exact counts per column; a few redacted samples, with the detectors
+    scan per table gives exact counts per column; a case-folded substring test (ASCII letters;
+    under a Turkish collation an `İ` is not folded) decides which values the regular
+    expressions read at all. A few redacted samples, with the detectors
     they match, come from a query that stops at its limit. `mock_data: false` on a table or
     column switches the detectors off there.
 

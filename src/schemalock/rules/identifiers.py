@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemalock.findings import Category, Finding, Severity
-from schemalock.model import Table
+from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats, is_text
 from schemalock.rules.base import Context, Rule, about, q
 from schemalock.rules.indexes import unique_key
@@ -29,7 +29,9 @@ class UuidStoredAsText(Rule):
     ## What it checks
     Every text, varchar or char column of a locked table (whether the lock lists it or not)
     whose non-NULL values are at least 90% UUIDs, as PostgreSQL itself reads them (upper case,
-    braces and missing hyphens accepted), reporting how many would not convert.
+    braces and missing hyphens accepted), reporting how many would not convert. When every
+    UUID is the key of another table (tried first: tables the column's name points at; then
+    any uuid primary key holding a few sample values), the finding names that relation.
 
     ## Why it matters
     Comparing a text column with a uuid parameter fails (`operator does not exist: text =
@@ -75,35 +77,46 @@ class UuidStoredAsText(Rule):
 
 
 def _suggested_parent(context: Context, key: tuple[str, str], name: str, uuids: int) -> str | None:
-    """The uuid key of another table all of a column's UUIDs match, among tables its name
-    points at (`org_id`: tables whose name starts with `org`); None when the lock already
-    declares a reference or nothing matches."""
+    """The uuid key of another table all of a column's UUIDs match; None when the lock already
+    declares a reference or nothing matches.  Tables the column's name points at (`org_id`:
+    tables whose name starts with `org`) are tried first; then every uuid key that holds a few
+    sample values, found by index probes, so an unhelpful name still gets its suggestion."""
     assert context.probe is not None
     assert context.live is not None
     lock_table = context.lock.database.tables.get(key)
     if lock_table and any(name in fk.columns for fk in lock_table.foreign_keys):
         return None
-    stem = name.lower().removesuffix("_id").removesuffix("id").rstrip("_")
     live = context.live.tables[key]
     child = live.column(name)
-    if len(stem) < 2 or child is None:
+    if child is None:
         return None
+    keys = _uuid_keys(context, exclude=key)
+    stem = name.lower().removesuffix("_id").removesuffix("id").rstrip("_")
+    named = [k for k in keys if len(stem) >= 2 and k[0].name.lower().startswith(stem)]
+    for parent, parent_column in named:
+        if context.probe.matching(SUGGESTING, live, child, parent, parent_column) == uuids:
+            return q(*parent.key, parent_column.name)
+    others = [k for k in keys if k not in named]
+    holders = context.probe.uuid_holders(SUGGESTING, live, child, others) if others else []
+    for parent, parent_column in holders or []:
+        if context.probe.matching(SUGGESTING, live, child, parent, parent_column) == uuids:
+            return q(*parent.key, parent_column.name)
+    return None
+
+
+SUGGESTING = "uuid-stored-as-text"
+
+
+def _uuid_keys(context: Context, exclude: tuple[str, str]) -> list[tuple[Table, Column]]:
+    """Single-column uuid primary keys of the live database, in name order."""
+    assert context.live is not None
+    keys = []
     for table in sorted(context.live.tables.values(), key=lambda t: t.key):
         pk = table.primary_key.columns if table.primary_key else ()
-        parent_column = table.column(pk[0]) if len(pk) == 1 else None
-        if (
-            table.key == key
-            or parent_column is None
-            or parent_column.type != "uuid"
-            or not table.name.lower().startswith(stem)
-        ):
-            continue
-        if (
-            context.probe.matching("uuid-stored-as-text", live, child, table, parent_column)
-            == uuids
-        ):
-            return q(*table.key, parent_column.name)
-    return None
+        column = table.column(pk[0]) if len(pk) == 1 and table.key != exclude else None
+        if column is not None and column.type == "uuid":
+            keys.append((table, column))
+    return keys
 
 
 class UndashedUuidAsText(Rule):

@@ -83,7 +83,8 @@ class FkOrphans(Rule):
     with a NULL part is not checked), with a few sample keys. It is an anti-join inside
     PostgreSQL (`NOT EXISTS`, never `NOT IN`). A `text` child of a `uuid` parent is compared
     as uuid, PostgreSQL deciding what reads as one; values that do not are counted separately.
-    Where a validated foreign key exists, nothing is scanned.
+    One scan of the child counts both and keeps the first sample keys; where a validated
+    foreign key exists, nothing is scanned.
 
     ## Why it matters
     Orphans are what a missing or unvalidated foreign key lets in: usage charged to jobs that
