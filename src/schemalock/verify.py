@@ -40,14 +40,14 @@ def verify(
         with db.read_only(connection, timeouts) as conn:
             live = introspect.introspect(conn, list(lock.database.schemas))
         wanted = frozenset().union(*(rule.measures for rule in rules))
-        probe = Probe(connection, timeouts, sample_percent, wanted, on_query) if data else None
+        # Online, rules always get the probe; with --no-data no rule that reads rows runs.
+        probe = Probe(connection, timeouts, sample_percent, wanted, on_query)
         target = Target(host=db.host_of(url), environment=environment)
         try:
             report.findings = engine.run(lock, live, rules, probe=probe, target=target)
         finally:
-            if probe is not None:
-                probe.close()
-        report.inconclusive += probe.inconclusive if probe else []
+            probe.close()
+        report.inconclusive += probe.inconclusive
     except Inconclusive as error:
         # Nothing was compared: report that, never a clean pass.
         report.inconclusive.append(InconclusiveCheck(rule=error.check, reason=error.reason))

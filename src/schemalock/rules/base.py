@@ -40,7 +40,7 @@ class Context:
 
     lock: Lock
     live: Database | None = None
-    probe: Probe | None = None  # row questions; None offline or with --no-data
+    probe: Probe | None = None  # questions to the database; None offline (lint)
     target: Target | None = None  # what verify connected to, for policy rules
     _tables: list[TablePair] | None = field(default=None, repr=False)
     _matches: dict[tuple[object, tuple[str, str]], object] = field(default_factory=dict, repr=False)
