@@ -185,8 +185,96 @@ class LockSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconcile:
+    """A stored total equals an aggregate over the rows that reference its row."""
+
+    table: tuple[str, str]  # the table holding the total
+    column: str  # the total
+    source: tuple[str, str]  # the table aggregated
+    measure: str | None  # the column summed; None counts rows
+    by: tuple[tuple[str, str], ...]  # (source column, total-table column) pairs, AND-ed
+    where: str | None = None  # which source rows count; may name both tables
+
+
+@dataclass(frozen=True, slots=True)
+class Implies:
+    """Per row: `when` holds, so `then` must too."""
+
+    table: tuple[str, str]
+    when: str
+    then: str
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """No row matching `where` has a `column` timestamp older than `within`."""
+
+    table: tuple[str, str]
+    column: str
+    within: str  # a PostgreSQL interval, e.g. "2 hours"
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomCheck:
+    """A SELECT, kept in a `.sql` file, that returns the violating rows."""
+
+    path: str  # as the lock names it
+    sql: str
+    table: tuple[str, str] | None = None  # what its rows are about, for the report
+
+
+Check = Reconcile | Implies | Freshness | CustomCheck
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    flow: str
+    name: str
+    check: Check
+    description: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return {
+            Reconcile: "reconcile",
+            Implies: "implies",
+            Freshness: "freshness",
+            CustomCheck: "sql",
+        }[type(self.check)]
+
+    @property
+    def table(self) -> tuple[str, str] | None:
+        return self.check.table
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    name: str
+    path: str  # the data path as the team writes it, e.g. "Job Completion -> quota_usage ..."
+    description: str | None = None
+    invariants: tuple[Invariant, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryContract:
+    """A query the application runs, with the parameter types it sends."""
+
+    name: str
+    sql: str
+    params: tuple[str, ...] = ()
+    endpoint: str | None = None
+    description: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Lock:
     path: str
     sha256: str
     database: Database
     settings: LockSettings
+    flows: tuple[Flow, ...] = ()
+    queries: tuple[QueryContract, ...] = ()

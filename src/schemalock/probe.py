@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from psycopg import sql
 
 SAMPLE_LIMIT = 5
+# SQLSTATE classes of a refusal that says nothing about the query itself: connection (08),
+# resources (53), operator intervention such as statement_timeout (57), system (58), and
+# lock_not_available (lock_timeout).
+_NOT_ABOUT_THE_QUERY = ("08", "53", "57", "58", "55P03")
 BATCH_CHECKS, BATCH_SECONDS = 100, 2.0
 TEXT_TYPES = ("text", "character varying", "character", "bpchar")
 
@@ -115,13 +119,18 @@ class Probe:
     def _rows(
         self,
         rule: str,
-        table: Table,
+        table: Table | None,
         query: sql.Composed,
-        params: list[Any],
+        params: list[Any] | None,
         nestloop: bool = True,
+        label: str | None = None,
     ) -> list[tuple[Any, ...]] | None:
+        """The rows of one check's query, or None when it could not finish (recorded as
+        inconclusive, about `table`).  `params` None: the query has no placeholders, so a `%`
+        in user SQL stays a `%`."""
         if self.on_query is not None:
-            self.on_query(f"{rule}: {table.schema}.{table.name}")
+            shown = label or (f"{table.schema}.{table.name}" if table else "")
+            self.on_query(f"{rule}: {shown}")
         try:
             with db.inconclusive_errors(rule, self.timeouts):
                 if not nestloop:
@@ -132,12 +141,22 @@ class Probe:
                 return rows
         except Inconclusive as error:
             self.close()  # the failed statement aborted the batch's transaction
-            self.inconclusive.append(
-                InconclusiveCheck(
-                    rule=rule, schema=table.schema, table=table.name, reason=error.reason
-                )
-            )
+            self.refuse(rule, table, error.reason, label)
             return None
+
+    def refuse(self, rule: str, table: Table | None, reason: str, label: str | None = None) -> None:
+        """Record a check that cannot give an answer: the run is inconclusive, never a pass.
+        `label` names the check where the table alone does not."""
+        if label:
+            reason = f"{label}: {reason}"
+        self.inconclusive.append(
+            InconclusiveCheck(
+                rule=rule,
+                schema=table.schema if table else None,
+                table=table.name if table else None,
+                reason=reason,
+            )
+        )
 
     def _batch(self) -> None:
         """Checks share a read-only transaction, a few round trips fewer each, for at most
@@ -150,7 +169,9 @@ class Probe:
             db.begin_read_only(self.connection, self.timeouts)
             self._batch_started, self._batched = time.monotonic(), 0
 
-    def _rows_with_limit(self, query: sql.Composed, params: list[Any]) -> list[tuple[Any, ...]]:
+    def _rows_with_limit(
+        self, query: sql.Composed, params: list[Any] | None
+    ) -> list[tuple[Any, ...]]:
         """A LIMIT over an anti-join, in a transaction of its own (its planner settings must
         not outlive it): a nested loop would probe every row of a clean table, and a parallel
         hash join in batches writes the whole table out before its first row; a serial hash
@@ -292,6 +313,65 @@ class Probe:
             nestloop=False,
         )
         return _distinct(str(row[0]) for row in rows or [])
+
+    def violations(
+        self, rule: str, table: Table | None, label: str, query: sql.Composable
+    ) -> tuple[int, tuple[str, ...]] | None:
+        """How many rows `query` (one text column, `k`) returns, and the first few: one pass,
+        only the first rows kept."""
+        from psycopg import sql
+
+        rows = self._rows(
+            rule,
+            table,
+            sql.SQL(
+                "SELECT count(*), pg_catalog.array_agg(o.k) FILTER (WHERE o.n <= {n})"
+                " FROM (SELECT v.k, pg_catalog.row_number() OVER () AS n FROM ({q}) AS v) AS o"
+            ).format(n=sql.Literal(SAMPLE_LIMIT), q=query),
+            None,
+            label=label,
+        )
+        if rows is None:
+            return None
+        return int(rows[0][0]), tuple(str(k) for k in rows[0][1] or ())
+
+    def prepare(self, rule: str, label: str, text: str, types: tuple[str, ...]) -> str | None:
+        """Prepare (parse and analyze, never execute) `text` with parameters of `types` on the
+        live schema: None when the server accepts it, else its error.  Uses the unnamed
+        prepared statement, which the next statement replaces: nothing is left in the session."""
+        from psycopg import errors, pq
+
+        if self.on_query is not None:
+            self.on_query(f"{rule}: {label}")
+        try:
+            with db.inconclusive_errors(rule, self.timeouts):
+                self._batch()
+                oids = [self._type_oid(t) for t in types]
+                if None in oids:
+                    unknown = ", ".join(t for t, o in zip(types, oids, strict=True) if o is None)
+                    return f"unknown parameter type: {unknown}"
+                result = self.connection.pgconn.prepare(
+                    b"", text.encode(), [o for o in oids if o is not None]
+                )
+                if result.status == pq.ExecStatus.COMMAND_OK:
+                    return None
+                self.close()  # the refused statement aborted the transaction
+                message = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b""
+                reason = message.decode(errors="replace") or "refused by the server"
+                state = (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
+                if state.startswith(_NOT_ABOUT_THE_QUERY):  # a lock, a timeout: no verdict
+                    raise errors.error_from_result(result, self.connection.info.encoding)
+                return reason
+        except Inconclusive as error:
+            self.close()
+            self.refuse(rule, None, error.reason, label)
+            return None
+
+    def _type_oid(self, name: str) -> int | None:
+        row = self.connection.execute(
+            "SELECT pg_catalog.to_regtype(%s)::pg_catalog.oid", [name]
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
 
     def _comparable(
         self, child: Column, parent: Column, value: sql.Composable

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemalock.errors import LockFileError
 from schemalock.lock import yamlsafe
+from schemalock.lock.contracts import to_contracts
 from schemalock.lock.convert import ConversionError, to_model
 from schemalock.model import Lock
 
@@ -51,10 +52,18 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
 
     try:
         database, settings = to_model(head, raw_tables, positions, table_spec)
+        flows, queries = to_contracts(head, positions, path)
     except ConversionError as error:
         line, column = _position(positions, error.path)
         raise LockFileError(path, line, column, str(error)) from None
-    return Lock(path=path, sha256=digest, database=database, settings=settings)
+    return Lock(
+        path=path,
+        sha256=digest,
+        database=database,
+        settings=settings,
+        flows=flows,
+        queries=queries,
+    )
 
 
 def _read(path: str) -> tuple[str, str]:

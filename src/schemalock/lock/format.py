@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://schemalock.dev/schema_lock.schema.json"
@@ -176,6 +183,83 @@ class EnvironmentSpec(_Strict):
     )
 
 
+class ReconcileSpec(_Strict):
+    total: str = Field(description="The stored total: `table.column`.")
+    sum_of: str | None = Field(
+        default=None, description="The column summed: `table.column` of the referencing table."
+    )
+    count_of: str | None = Field(
+        default=None, description="Instead of `sum_of`: the referencing table whose rows count."
+    )
+    by: str | dict[str, str] = Field(
+        description="How rows reference the total's row: a column of the summed table that "
+        "holds the total table's primary key, or `{summed column: total-table column}`."
+    )
+    where: SqlText | None = Field(
+        default=None,
+        description="Which rows count: a boolean expression that may name both tables.",
+    )
+
+
+class ImpliesSpec(_Strict):
+    table: str
+    when: SqlText = Field(description="Boolean expression over the table's row.")
+    then: SqlText = Field(
+        description="What must then hold; may use EXISTS (SELECT ... FROM other tables ...)."
+    )
+
+
+class FreshnessSpec(_Strict):
+    table: str
+    column: str = Field(description="The timestamp that must be recent.")
+    within: str = Field(description="A PostgreSQL interval, e.g. `15 minutes`, `2 hours`.")
+    where: SqlText | None = Field(default=None, description="Which rows must be fresh.")
+
+
+class InvariantSpec(_Strict):
+    """Exactly one of `reconcile`, `implies`, `freshness` or `sql`."""
+
+    name: str | None = Field(default=None, description="Named in findings; default `<kind>_<n>`.")
+    description: str | None = None
+    reconcile: ReconcileSpec | None = None
+    implies: ImpliesSpec | None = None
+    freshness: FreshnessSpec | None = None
+    sql: str | None = Field(
+        default=None,
+        description="A `.sql` file (relative to the lock file) holding one SELECT that returns "
+        "the violating rows.",
+    )
+    table: str | None = Field(default=None, description="With `sql`: the table its rows are about.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> InvariantSpec:
+        kinds = [k for k in INVARIANT_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"an invariant has exactly one of {', '.join(INVARIANT_KINDS)}"
+                + (f" (this one has {' and '.join(kinds)})" if kinds else "")
+            )
+        return self
+
+
+INVARIANT_KINDS = ("reconcile", "implies", "freshness", "sql")
+
+
+class FlowSpec(_Strict):
+    path: str = Field(description="The data path, e.g. `Job Completion -> quota_usage -> ...`.")
+    description: str | None = None
+    invariants: list[InvariantSpec] = Field(default_factory=list)
+
+
+class QuerySpec(_Strict):
+    sql: str = Field(description="The query as the application sends it, `$1`, `$2` for params.")
+    params: list[str] = Field(
+        default_factory=list, description="Parameter types the application sends, in order."
+    )
+    endpoint: str | None = Field(default=None, description="The API endpoint that runs it.")
+    description: str | None = None
+
+
 class LockHead(_Strict):
     """Everything but `tables`, which the loader validates one table at a time against
     `TableSpec`, so a large lock never holds every table's model at once."""
@@ -193,6 +277,13 @@ class LockHead(_Strict):
     environments: dict[str, EnvironmentSpec] = Field(
         default_factory=dict,
         description="Policies per environment, applied with `verify --env NAME`.",
+    )
+    flows: dict[str, FlowSpec] = Field(
+        default_factory=dict, description="Data flows and the invariants that prove them."
+    )
+    queries: dict[str, QuerySpec] = Field(
+        default_factory=dict,
+        description="Query contracts: prepared (never executed) against the live schema.",
     )
 
 

@@ -12,6 +12,7 @@ from schemalock.rules.columns import (
     RenamedColumn,
 )
 from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
+from schemalock.rules.contracts import FlowViolation, QueryContractFailed
 from schemalock.rules.data import (
     AcceptedValuesViolation,
     DuplicateTable,
@@ -79,6 +80,8 @@ RULES: tuple[type[Rule], ...] = (
     AcceptedValuesViolation,
     DuplicateTable,
     DatabasePolicy,
+    FlowViolation,
+    QueryContractFailed,
 )
 
 __all__ = ["RULES", "Context", "Rule", "find_rule"]

@@ -322,11 +322,15 @@ class InvalidPattern(Rule):
 
 
 class InvalidExpression(Rule):
-    """A default, check, index key, predicate or generated expression does not parse.
+    """An expression, flow invariant or query contract of the lock is not valid SQL of its kind.
 
     ## What it checks
     Every SQL expression in the lock parses with PostgreSQL's own parser as one expression of
-    its kind.
+    its kind (defaults, checks, index keys and predicates, generation and partition
+    expressions); every flow invariant passes the allow-list `verify` applies before running
+    it (one boolean expression over the lock's tables and columns, only side-effect-free
+    functions, subqueries only in `implies`; a custom check is one SELECT); every query
+    contract parses as one statement.
 
     ## Why it matters
     The database could never have been built from this lock, and comparing it with the live
@@ -355,6 +359,40 @@ class InvalidExpression(Rule):
                         line=line,
                         actual=text,
                     )
+        yield from self._flows(context)
+        yield from self._queries(context)
+
+    def _flows(self, context: Context) -> Iterator[Finding]:
+        from schemalock import flows, userexpr
+
+        for flow in context.lock.flows:
+            for invariant in flow.invariants:
+                try:
+                    flows.plan(invariant, context.lock.database)
+                except userexpr.Rejected as refusal:
+                    yield self.finding(
+                        f"flow {flow.name}: invariant {invariant.name} is refused: {refusal}",
+                        table=invariant.table,
+                        constraint=invariant.name,
+                        line=invariant.line,
+                    )
+
+    def _queries(self, context: Context) -> Iterator[Finding]:
+        from pglast import parse_sql
+
+        for query in context.lock.queries:
+            try:
+                count = len(parse_sql(query.sql))
+                error = None if count == 1 else f"{count} statements; a contract holds one"
+            except Exception as failure:  # pglast's ParseError
+                error = str(failure)
+            if error:
+                yield self.finding(
+                    f"query {query.name} does not parse: {error}",
+                    constraint=query.name,
+                    line=query.line,
+                    actual=query.sql,
+                )
 
 
 def _constraint_names(table: Table) -> list[str]:

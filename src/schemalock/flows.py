@@ -1,0 +1,192 @@
+"""Flow invariants as SQL: for each, a SELECT of one text column, `k`, with a row per violation
+(the row's key and what is wrong with it), and a sentence saying what the invariant demands.
+
+Tables are aliased by their own names, so expressions say `jobs.status` whatever the schema.
+User expressions arrive through `schemalock.userexpr`, as the parser's rendering of an accepted
+tree; they are embedded as arguments of `sql.SQL.format`, never as its template, so braces in a
+JSON literal stay literal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from schemalock import names, userexpr
+from schemalock.model import (
+    CustomCheck,
+    Database,
+    Freshness,
+    Implies,
+    Invariant,
+    Reconcile,
+    Table,
+)
+
+if TYPE_CHECKING:
+    from psycopg import sql
+
+_INTERVAL = re.compile(
+    r"^\s*(\d+(\.\d+)?\s*(microseconds?|milliseconds?|seconds?|secs?|minutes?|mins?|hours?"
+    r"|days?|weeks?|months?|years?)\s*)+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to find an invariant's violations, and what it demands in words."""
+
+    query: sql.Composable
+    demand: str
+
+
+def plan(invariant: Invariant, database: Database) -> Plan:
+    """The violation query of an invariant, or userexpr.Rejected saying why it cannot run."""
+    check = invariant.check
+    if isinstance(check, Reconcile):
+        return _reconcile(check, database)
+    if isinstance(check, Implies):
+        return _implies(check, database)
+    if isinstance(check, Freshness):
+        return _freshness(check, database)
+    assert isinstance(check, CustomCheck)
+    return _custom(check, database)
+
+
+def _table(database: Database, key: tuple[str, str]) -> Table:
+    table = database.tables.get(key)
+    if table is None:
+        raise userexpr.Rejected(f"table {names.qualified(*key)} is not in the lock")
+    return table
+
+
+def _column(table: Table, name: str) -> str:
+    if table.column(name) is None:
+        raise userexpr.Rejected(f"column {names.qualified(*table.key, name)} is not in the lock")
+    return name
+
+
+def _source(table: Table) -> sql.Composable:
+    from psycopg import sql
+
+    return sql.SQL("{} AS {}").format(
+        sql.Identifier(table.schema, table.name), sql.Identifier(table.name)
+    )
+
+
+def _ref(table: Table, column: str) -> sql.Composable:
+    from psycopg import sql
+
+    return sql.Identifier(table.name, column)
+
+
+def _row_key(table: Table) -> sql.Composable:
+    """The text that names a row in samples: its primary key, else its ctid."""
+    from psycopg import sql
+
+    columns = table.primary_key.columns if table.primary_key else ()
+    if not columns:
+        return sql.SQL("{}::pg_catalog.text").format(sql.Identifier(table.name, "ctid"))
+    return sql.SQL("pg_catalog.concat_ws(', ', {})").format(
+        sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(_ref(table, c)) for c in columns)
+    )
+
+
+def _reconcile(check: Reconcile, database: Database) -> Plan:
+    from psycopg import sql
+
+    table, source = _table(database, check.table), _table(database, check.source)
+    _column(table, check.column)
+    pairs = [
+        (_column(source, mine), _column(table, theirs or _single_key(table)))
+        for mine, theirs in check.by
+    ]
+    joins = [sql.SQL("{} = {}").format(_ref(source, a), _ref(table, b)) for a, b in pairs]
+    scope = {table.name: table, source.name: source}
+    if check.where:
+        where = userexpr.expression(check.where, database, scope, subqueries=True)
+        joins.append(sql.SQL("({})").format(sql.SQL(where)))
+    if check.measure is None:
+        aggregate: sql.Composable = sql.SQL("count(*)")
+        what = f"the number of {source.name} rows"
+    else:
+        measure = _ref(source, _column(source, check.measure))
+        aggregate = sql.SQL("COALESCE(sum({}), 0)").format(measure)
+        what = f"sum({source.name}.{check.measure})"
+    total = _ref(table, check.column)
+    query = sql.SQL(
+        "SELECT {key} || ': ' || COALESCE({total}::pg_catalog.text, 'NULL') || ' <> '"
+        " || schemalock_sum.v::pg_catalog.text AS k"
+        " FROM {table} CROSS JOIN LATERAL (SELECT {aggregate} AS v FROM {source} WHERE {joins})"
+        " AS schemalock_sum WHERE {total} IS DISTINCT FROM schemalock_sum.v"
+    ).format(
+        key=_row_key(table),
+        total=total,
+        table=_source(table),
+        aggregate=aggregate,
+        source=_source(source),
+        joins=sql.SQL(" AND ").join(joins),
+    )
+    link = " AND ".join(f"{source.name}.{a} = {table.name}.{b}" for a, b in pairs)
+    condition = f" AND {check.where}" if check.where else ""
+    return Plan(query, f"{table.name}.{check.column} = {what} WHERE {link}{condition}")
+
+
+def _single_key(table: Table) -> str:
+    columns = table.primary_key.columns if table.primary_key else ()
+    if len(columns) != 1:
+        raise userexpr.Rejected(
+            f"by: {names.qualified(*table.key)} has no single-column primary key; "
+            "name the column (`by: {summed column: total-table column}`)"
+        )
+    return columns[0]
+
+
+def _implies(check: Implies, database: Database) -> Plan:
+    from psycopg import sql
+
+    table = _table(database, check.table)
+    scope = {table.name: table}
+    when = userexpr.expression(check.when, database, scope)
+    then = userexpr.expression(check.then, database, scope, subqueries=True)
+    query = sql.SQL(
+        "SELECT {key} AS k FROM {table} WHERE ({when}) AND NOT COALESCE(({then}), false)"
+    ).format(key=_row_key(table), table=_source(table), when=sql.SQL(when), then=sql.SQL(then))
+    return Plan(query, f"rows of {table.name} where {check.when} satisfy {check.then}")
+
+
+def _freshness(check: Freshness, database: Database) -> Plan:
+    from psycopg import sql
+
+    table = _table(database, check.table)
+    column = _ref(table, _column(table, check.column))
+    if not _INTERVAL.match(check.within):
+        raise userexpr.Rejected(f"within: {check.within!r} is not an interval like '2 hours'")
+    where = sql.SQL("true")
+    if check.where:
+        accepted = userexpr.expression(check.where, database, {table.name: table})
+        where = sql.SQL(accepted)
+    query = sql.SQL(
+        "SELECT {key} || ': ' || {column}::pg_catalog.text AS k FROM {table}"
+        " WHERE ({where}) AND {column} < pg_catalog.now() - {within}::pg_catalog.interval"
+    ).format(
+        key=_row_key(table),
+        column=column,
+        table=_source(table),
+        where=where,
+        within=sql.Literal(check.within),
+    )
+    scope = f" where {check.where}" if check.where else ""
+    return Plan(query, f"rows of {table.name}{scope} have {check.column} within {check.within}")
+
+
+def _custom(check: CustomCheck, database: Database) -> Plan:
+    from psycopg import sql
+
+    accepted = userexpr.select(check.sql, database)
+    query = sql.SQL(
+        "SELECT schemalock_row::pg_catalog.text AS k FROM ({}) AS schemalock_row"
+    ).format(sql.SQL(accepted))
+    return Plan(query, f"{check.path} returns no rows")

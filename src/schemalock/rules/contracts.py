@@ -1,0 +1,132 @@
+"""Rules about what the application relies on beyond the schema: data flows and query
+contracts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from schemalock import flows, userexpr
+from schemalock.findings import Category, Finding, Severity
+from schemalock.model import Invariant, Table
+from schemalock.rules.base import Context, Rule, about, q
+
+
+class FlowViolation(Rule):
+    """Rows break an invariant of a data flow the lock declares.
+
+    ## What it checks
+    Every invariant under `flows:`, inside the read-only transaction and under the run's
+    timeouts, reporting how many rows break it and a few of them:
+    - `reconcile`: a stored total equals an aggregate over the rows that reference it
+      (`organizations.quota_used` = `sum(quota_usage.usage_amount)` per organization);
+    - `implies`: per row, a condition requires another (`status = 'completed'` requires
+      `completed_at IS NOT NULL`, or `EXISTS (SELECT 1 FROM quota_usage ...)`);
+    - `freshness`: no row in a state is older than an interval (no job `running` for more
+      than 2 hours, no webhook unprocessed after 15 minutes);
+    - `sql`: a `.sql` file (e.g. under `checks/`) holding one SELECT of the violating rows.
+    Expressions are parsed by PostgreSQL's parser and allowed only as one boolean expression
+    over the lock's tables, with an allow-list of side-effect-free functions; a refused or
+    failing invariant is inconclusive (exit 4), never a pass.
+
+    ## Why it matters
+    A schema can be exactly as locked while the data flowing through it is wrong: quotas that
+    no longer add up, jobs that never finish, webhooks nobody processed. The seed document's
+    checkpoints ("organizations.quota_used must reflect actual job consumption") become
+    checks that fail.
+
+    ## Example
+    `flow quota_management: invariant quota_used_is_usage fails for 3 rows of organizations
+    (organizations.quota_used = sum(quota_usage.usage_amount) ...)`, samples
+    `2f1c...: 40 <> 35`.
+
+    ## Fix
+    Repair the data (re-run the rollup, reprocess the webhook), then find what let it drift.
+    schemalock never edits rows by itself.
+    """
+
+    code, name = "SL502", "flow-violation"
+    severity, category = Severity.ERROR, Category.CONTRACTS
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for flow in context.lock.flows:
+            for invariant in flow.invariants:
+                finding = self._check(context, invariant)
+                if finding is not None:
+                    yield finding
+
+    def _check(self, context: Context, invariant: Invariant) -> Finding | None:
+        assert context.probe is not None
+        label = f"flow {invariant.flow}: {invariant.name}"
+        table = _table(context, invariant)
+        try:
+            plan = flows.plan(invariant, context.lock.database)
+        except userexpr.Rejected as refusal:
+            context.probe.refuse(self.name, table, f"refused: {refusal}", label)
+            return None
+        counted = context.probe.violations(self.name, table, label, plan.query)
+        if counted is None or not counted[0]:
+            return None
+        count, samples = counted
+        rows = f"rows of {q(*table.key)}" if table else "rows"
+        return self.finding(
+            f"{label} ({invariant.kind}) fails for {about(context, count)} {rows}: "
+            f"expected {plan.demand}",
+            table=table,
+            constraint=invariant.name,
+            line=invariant.line,
+            count=count,
+            samples=samples,
+            expected=plan.demand,
+        )
+
+
+def _table(context: Context, invariant: Invariant) -> Table | None:
+    key = invariant.table
+    return context.lock.database.tables.get(key) if key else None
+
+
+class QueryContractFailed(Rule):
+    """A query the application runs no longer fits the live schema.
+
+    ## What it checks
+    Every entry under `queries:`: its SQL, with the parameter types the application sends
+    (`params: [uuid]`), is prepared against the live database inside the read-only
+    transaction: parsed and analyzed by the server, never executed, in the unnamed prepared
+    statement, so nothing stays in the session. The server's refusal is the finding. A lock
+    or a timeout while preparing is inconclusive, not a failure.
+
+    ## Why it matters
+    The seed database's statistics endpoint failed in production with `SELECT type, COUNT(*)
+    FROM jobs WHERE org_id = $1`: the column is text, the application sends a uuid, and
+    PostgreSQL has no `text = uuid` operator. A contract catches that in CI, before users do.
+
+    ## Example
+    `query analyses_stats (/api/analyses/stats) fails on the live schema: operator does not
+    exist: text = uuid`.
+
+    ## Fix
+    Change the column (`schemalock fix` plans `text` to `uuid` safely) or the query; then keep
+    the contract in the lock so it cannot regress.
+    """
+
+    code, name = "SL503", "query-contract-failed"
+    severity, category = Severity.ERROR, Category.CONTRACTS
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for query in context.lock.queries:
+            endpoint = f" ({query.endpoint})" if query.endpoint else ""
+            label = f"query {query.name}{endpoint}"
+            error = context.probe.prepare(self.name, label, query.sql, query.params)
+            if error is not None:
+                yield self.finding(
+                    f"{label} fails on the live schema: {error}",
+                    constraint=query.name,
+                    line=query.line,
+                    actual=error,
+                    expected=list(query.params),
+                )
