@@ -1,26 +1,124 @@
-"""`schemalock demo` runs the whole story on its own embedded PostgreSQL."""
+"""`schemalock demo` tells the seed database's story: demo.sql plants exactly the open problems of
+the seed document, verify reports each of them and nothing else, and the demo says so."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+from pathlib import Path
+
 import pytest
 
-from conftest import run_cli
+from conftest import query, run_cli
+from schemalock.demo import (
+    LOCK_NAME,
+    STORY,
+    Observed,
+    active_rules,
+    build_seed_database,
+    check_story,
+    seed_file,
+)
+from schemalock.lock import load_lock
+
+
+def _verify_seed(database: str) -> tuple[list[Observed], set[str]]:
+    """verify's findings on the seed database (as the JSON report gives them), and the rules
+    that can report on the seed lock."""
+    build_seed_database(database)
+    with seed_file(LOCK_NAME) as lock:
+        result = run_cli(
+            "verify", "--lock", str(lock), "--database-url", database, "--format", "json"
+        )
+        active = active_rules(load_lock(str(lock)))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["inconclusive"] == []
+    fields = ("rule", "table", "column", "count", "constraint")
+    found = [tuple(f[name] for name in fields) for f in report["findings"]]
+    return found, active
+
+
+@pytest.mark.db
+def test_the_seed_database_has_exactly_the_documented_problems(database: str) -> None:
+    found, active = _verify_seed(database)
+    outcomes, unexplained = check_story(found, active)
+    # Each expectation claimed a finding of its own, equal in rule, table, column and count.
+    missing = {o.problem.key or o.problem.title: o.missing for o in outcomes if o.missing}
+    assert missing == {}
+    # Anything here means demo.sql disagrees with the lock: fix demo.sql, not the lock.
+    assert unexplained == []
+    assert {o.problem.key: o.status for o in outcomes} == {
+        p.key: "found" if any(e.rule in active for e in p.expect) else "coming" for p in STORY
+    }
+    assert sum(len(o.findings) for o in outcomes) == len(found)
+
+
+@pytest.mark.db
+def test_the_flow_problems_are_planted_once(database: str) -> None:
+    """Problems e to h, which flow invariants report, hold in the rows whether or not the lock
+    declares flows yet: one organization, job or event each."""
+    build_seed_database(database)
+    checks = {
+        "e: quota_used is not the sum of quota_usage": """
+            SELECT count(*) FROM organizations o
+            WHERE o.quota_used <> (SELECT coalesce(sum(u.usage_amount), 0)
+                                   FROM quota_usage u WHERE u.org_id = o.id)""",
+        "f: running for over an hour": """
+            SELECT count(*) FROM jobs
+            WHERE status = 'running' AND created_at < now() - interval '1 hour'""",
+        "g: unprocessed for over 15 minutes": """
+            SELECT count(*) FROM webhook_events
+            WHERE NOT processed AND created_at < now() - interval '15 minutes'""",
+        "h: completed without a quota_usage row": """
+            SELECT count(*) FROM jobs j
+            WHERE j.status = 'completed' AND j.completed_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM quota_usage u WHERE u.job_id = j.id)""",
+        "h, the variant not planted: completed without completed_at": """
+            SELECT count(*) FROM jobs WHERE status = 'completed' AND completed_at IS NULL""",
+    }
+    counts = {name: query(database, sql)[0][0] for name, sql in checks.items()}
+    assert counts == {name: 0 if "not planted" in name else 1 for name in checks}
+
+
+def test_check_story_tells_found_missing_and_coming() -> None:
+    everything = [
+        (e.rule, e.table, e.column, e.count, e.constraint) for p in STORY for e in p.expect
+    ]
+    active = {e.rule for p in STORY for e in p.expect}
+    outcomes, unexplained = check_story(everything, active)
+    assert {o.status for o in outcomes} == {"found"}
+    assert unexplained == []
+
+    outcomes, unexplained = check_story(
+        [*everything[1:], ("extra-table", "t", None, None, None)], active
+    )
+    assert outcomes[0].status == "MISSING"
+    assert outcomes[0].missing == [STORY[0].expect[0]]
+    assert unexplained == [("extra-table", "t", None, None, None)]
+
+    outcomes, unexplained = check_story(everything, set())
+    assert {o.status for o in outcomes} == {"coming"}
+    assert len(unexplained) == len(everything)  # nothing is claimed for a rule not active
 
 
 @pytest.mark.db
 def test_demo_tells_the_story() -> None:
-    result = run_cli("demo")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    out = result.stdout
-    assert "No findings: the lock and" in out
-    for rule in (
-        "column-type-mismatch",
-        "missing-foreign-key",
-        "fk-type-mismatch",
-        "nullability-mismatch",
-        "missing-index",
-        "enum-mismatch",
-        "extra-table",
-    ):
-        assert rule in out, rule
-    assert out.index("No findings") < out.index("fk-type-mismatch")
+    result = run_cli("demo", "--keep")
+    kept = re.search(r"kept\s+in\s+(\S+):", result.stdout)
+    try:
+        assert result.exit_code == 0, result.stdout + result.stderr
+        out = result.stdout
+        for problem in STORY:
+            assert problem.title in out, problem.title
+        for rule in ("miswired-reference", "fk-orphans", "mock-data", "duplicate-table"):
+            assert rule in out, rule
+        assert "MISSING" not in out
+        assert "`schemalock fix` writes the migration" in out
+        assert out.index("2. verify") < out.index("SL302") < out.index("3. What it found")
+        assert kept is not None
+        assert {p.name for p in Path(kept[1]).iterdir()} >= {LOCK_NAME, "demo.sql"}
+    finally:
+        if kept is not None:
+            shutil.rmtree(kept[1], ignore_errors=True)

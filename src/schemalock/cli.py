@@ -140,12 +140,37 @@ def verify(
         ),
     ] = None,
     statement_timeout: TimeoutOption = 30.0,
+    api_base: Annotated[
+        str | None,
+        typer.Option(
+            "--api-base",
+            show_default=False,
+            help="Also GET each endpoint the lock declares under this http(s) URL; JSON without"
+            ' "source": "real_database" is mock-data.',
+        ),
+    ] = None,
+    api_header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--api-header",
+            show_default=False,
+            help="'Name: value' header for --api-base requests (repeat); values never shown.",
+        ),
+    ] = None,
+    api_timeout: Annotated[
+        float, typer.Option("--api-timeout", min=0.1, help="Seconds each API request may take.")
+    ] = 10.0,
 ) -> None:
     """Compare the lock with the live database and report every difference."""
-    from schemalock import db
+    from schemalock import apiprobe, db
     from schemalock import verify as verifying
+    from schemalock.errors import UsageError
     from schemalock.lock import load_lock
 
+    if api_header and api_base is None:
+        raise UsageError("--api-header needs --api-base")
+    # Validated before the lock is read or the database is asked anything.
+    api = None if api_base is None else apiprobe.settings(api_base, api_header or (), api_timeout)
     loaded = load_lock(lock)
     url = db.resolve_url(database_url)
     with _progress() as on_query:
@@ -159,6 +184,7 @@ def verify(
             env=env,
             sample_percent=sample,
             on_query=on_query,
+            api=api,
         )
     _finish(report, output_format, output, fail_on)
 
@@ -267,9 +293,11 @@ def schema(output: OutputOption = None) -> None:
 
 @app.command()
 def demo(
-    keep: Annotated[bool, typer.Option(help="Keep the demo's lock file.")] = False,
+    keep: Annotated[
+        bool, typer.Option(help="Keep a copy of the seed lock and the seed database's SQL.")
+    ] = False,
 ) -> None:
-    """Run the whole story on an embedded PostgreSQL: build, snapshot, drift, verify."""
+    """The seed database's story on an embedded PostgreSQL: build it, verify it, explain."""
     from schemalock.demo import run_demo
 
     raise typer.Exit(run_demo(keep=keep))

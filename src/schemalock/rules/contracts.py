@@ -70,7 +70,7 @@ class FlowViolation(Rule):
         if counted is None or not counted[0]:
             return None
         count, samples = counted
-        rows = f"rows of {q(*table.key)}" if table else "rows"
+        rows = ("row" if count == 1 else "rows") + (f" of {q(*table.key)}" if table else "")
         return self.finding(
             f"{label} ({invariant.kind}) fails for {about(context, count)} {rows}: "
             f"expected {plan.demand}",

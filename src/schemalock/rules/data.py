@@ -47,7 +47,9 @@ class MockData(Rule):
     under a Turkish collation an `İ` is not folded) decides which values the regular
     expressions read at all. A few redacted samples, with the detectors
     they match, come from a query that stops at its limit. `mock_data: false` on a table or
-    column switches the detectors off there.
+    column switches the detectors off there. With `verify --api-base URL`, every endpoint the
+    lock lists is asked too: JSON without `"source": "real_database"` is this finding (the
+    seed document's first checkpoint).
 
     ## Why it matters
     Mock rows in production are the fallbacks and fixtures that were supposed to be gone: the
