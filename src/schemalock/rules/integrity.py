@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemalock.findings import Category, Finding, Severity
-from schemalock.model import ForeignKey, Table
+from schemalock.model import ForeignKey, Index, Table
 from schemalock.probe import OrphanCount
 from schemalock.rules.base import Context, Rule, about, cols, q
 from schemalock.rules.keys import describe_fk, match_foreign_keys
@@ -140,6 +140,22 @@ class FkOrphans(Rule):
                 )
 
 
+def _leading_columns(index: Index) -> tuple[str, ...]:
+    """The columns a valid, complete btree index can look rows up by: its plain-column keys up
+    to the first expression, whatever their ordering or opclass."""
+    from schemalock.expressions import indexed_column
+
+    if not index.valid or index.where is not None or index.method != "btree":
+        return ()
+    columns = []
+    for key in index.keys:
+        column = indexed_column(key)
+        if column is None:
+            break
+        columns.append(column)
+    return tuple(columns)
+
+
 def _supports(key: tuple[str, ...], columns: tuple[str, ...]) -> bool:
     """Whether an index on `key` serves lookups on `columns`: they lead it, in any order."""
     return len(key) >= len(columns) and set(key[: len(columns)]) == set(columns)
@@ -171,12 +187,10 @@ class FkMissingIndex(Rule):
     severity, category, fixable = Severity.WARNING, Category.INTEGRITY, True
 
     def check(self, context: Context) -> Iterator[Finding]:
-        from schemalock.rules.indexes import key_columns
-
         for lock, live in context.matched_tables():
             keys = [u.columns for u in live.uniques]
             keys += [live.primary_key.columns] if live.primary_key else []
-            keys += [k for k in map(key_columns, live.indexes) if k is not None]
+            keys += [_leading_columns(index) for index in live.indexes]
             for fk in lock.foreign_keys:
                 if not any(_supports(key, fk.columns) for key in keys):
                     yield self.finding(
