@@ -22,6 +22,10 @@ class ColumnPair:
     renamed: bool = False
 
 
+# Tables a migration tool keeps for itself: never extra, though a lock may still describe them.
+BOOKKEEPING = frozenset({"alembic_version"})
+
+
 def ignored(schema: str, name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(name, p) or fnmatchcase(f"{schema}.{name}", p) for p in patterns)
 
@@ -41,7 +45,7 @@ def pair_tables(lock: Database, live: Database, ignore: tuple[str, ...] = ()) ->
             pairs.append(TablePair(table, found))
             claimed.add(key)
     for key, table in live.tables.items():
-        if key not in claimed and not ignored(*key, ignore):
+        if key not in claimed and not ignored(*key, ignore) and key[1] not in BOOKKEEPING:
             pairs.append(TablePair(None, table))
     return pairs
 

@@ -43,7 +43,8 @@ class ExtraTable(Rule):
 
     ## What it checks
     Every table in the schemas the lock covers is listed under `tables:` or matched by
-    `database.ignore`. Partitions count as their parent, not as tables of their own.
+    `database.ignore`. Partitions count as their parent, not as tables of their own, and
+    Alembic's `alembic_version` is bookkeeping, never extra.
 
     ## Why it matters
     An unlisted table is unreviewed schema: a forgotten experiment, a legacy copy still
