@@ -124,7 +124,7 @@ def populated(database: str) -> str:
 def test_orphans_exact_counts_and_semantics(populated: str, tmp_path: Path) -> None:
     report = _report(populated, tmp_path)
     orphans = {
-        (f["table"], f["message"].split(" rows")[0]): f for f in _by_rule(report, "fk-orphans")
+        (f["table"], f["message"].split(" row")[0]): f for f in _by_rule(report, "fk-orphans")
     }
     runs_orphans = orphans[("Job Runs", "1")]
     assert runs_orphans["count"] == 1  # the undashed uuid; braces and NULL are fine

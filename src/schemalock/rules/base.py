@@ -133,6 +133,11 @@ def about(context: Context, count: int) -> str:
     return f"about {count}" if context.probe is not None and context.probe.estimates else str(count)
 
 
+def rows(context: Context, count: int) -> str:
+    """ "1 row", "12 rows", or "about 12 rows" under --sample."""
+    return f"{about(context, count)} {'row' if count == 1 else 'rows'}"
+
+
 def cols(columns: tuple[str, ...] | list[str]) -> str:
     """A column list as messages show it: `(org_id, "Period Start")`."""
     return "(" + ", ".join(names.quote(column) for column in columns) + ")"

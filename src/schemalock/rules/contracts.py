@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from schemalock import flows, userexpr
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Invariant, Table
-from schemalock.rules.base import Context, Rule, about, q
+from schemalock.rules.base import Context, Rule, q, rows
 
 
 class FlowViolation(Rule):
@@ -70,9 +70,9 @@ class FlowViolation(Rule):
         if counted is None or not counted[0]:
             return None
         count, samples = counted
-        rows = ("row" if count == 1 else "rows") + (f" of {q(*table.key)}" if table else "")
+        where = f" of {q(*table.key)}" if table else ""
         return self.finding(
-            f"{label} ({invariant.kind}) fails for {about(context, count)} {rows}: "
+            f"{label} ({invariant.kind}) fails for {rows(context, count)}{where}: "
             f"expected {plan.demand}",
             table=table,
             constraint=invariant.name,

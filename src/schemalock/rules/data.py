@@ -8,7 +8,7 @@ from typing import Any
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats, redact
-from schemalock.rules.base import Context, Rule, about, q
+from schemalock.rules.base import Context, Rule, about, q, rows
 
 
 def _checked(context: Context, measure: str) -> Iterator[tuple[Table, Table, Column, ColumnStats]]:
@@ -81,7 +81,7 @@ class MockData(Rule):
                 kinds, samples = detail if detail else ((), ())
                 wanted = lock.column(name)
                 yield self.finding(
-                    f"{about(context, stats.mock)} rows of {q(*lock.key, name)} look like mock data"
+                    f"{rows(context, stats.mock)} of {q(*lock.key, name)} look like mock data"
                     + (f" (samples show: {', '.join(kinds)})" if kinds else ""),
                     table=lock,
                     column=name,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats, is_text
-from schemalock.rules.base import Context, Rule, about, q
+from schemalock.rules.base import Context, Rule, about, q, rows
 from schemalock.rules.indexes import unique_key
 from schemalock.rules.integrity import orphan_count, proven, relations
 
@@ -199,7 +199,7 @@ class MiswiredReference(Rule):
                 matched = context.probe.matching(self.name, live, child, parent, other_column)
                 if matched:
                     yield self.finding(
-                        f"{about(context, matched)} rows of {q(*live.key, child.name)} hold "
+                        f"{rows(context, matched)} of {q(*live.key, child.name)} hold "
                         f"{q(*parent.key, other)} values where {q(*parent.key, fk.ref_columns[0])} "
                         f"belongs: map them through {q(*parent.key)} "
                         f"(UPDATE ... SET {q(child.name)} = p.{q(fk.ref_columns[0])} FROM "

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import ForeignKey, Index, Table
 from schemalock.probe import OrphanCount
-from schemalock.rules.base import Context, Rule, about, cols, q
+from schemalock.rules.base import Context, Rule, cols, q, rows
 from schemalock.rules.keys import describe_fk, match_foreign_keys
 
 
@@ -117,7 +117,7 @@ class FkOrphans(Rule):
             target = f"{q(*parent.key)}{cols(fk.ref_columns)}"
             if counted.orphans:
                 yield self.finding(
-                    f"{about(context, counted.orphans)} rows of {where} reference no {target} "
+                    f"{rows(context, counted.orphans)} of {where} reference no {target} "
                     f"(compared {counted.compared_as})",
                     table=lock,
                     column=column,
@@ -130,7 +130,7 @@ class FkOrphans(Rule):
                 parent_column = parent.column(fk.ref_columns[0])
                 kind = parent_column.type if parent_column else "of the parent's type"
                 yield self.finding(
-                    f"{about(context, counted.invalid)} rows of {where} hold values that are not "
+                    f"{rows(context, counted.invalid)} of {where} hold values that are not "
                     f"{kind} at all, so they can reference no {target}",
                     table=lock,
                     column=column,
