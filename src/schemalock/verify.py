@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from schemalock import apiprobe, db, engine, introspect
+from schemalock import db, engine, introspect
 from schemalock.errors import Inconclusive, UsageError
 from schemalock.findings import InconclusiveCheck, Report
 from schemalock.model import Environment, Lock
 from schemalock.probe import Probe
 from schemalock.rules.base import Target
 from schemalock.rules.data import MockData
+
+if TYPE_CHECKING:
+    from schemalock import apiprobe  # http.client and ssl: imported only when asked for
 
 
 def verify(
@@ -70,6 +74,8 @@ def _probe_api(
     api: apiprobe.ApiSettings,
     on_request: Callable[[str], None] | None,
 ) -> None:
+    from schemalock import apiprobe
+
     found = apiprobe.probe(lock, api, on_request)
     report.findings = sorted(report.findings + found.findings, key=lambda f: f.sort_key)
     report.inconclusive += found.inconclusive
