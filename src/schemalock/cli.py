@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -27,6 +27,8 @@ from schemalock.errors import (
 
 if TYPE_CHECKING:
     from schemalock.findings import Report
+    from schemalock.model import Lock
+    from schemalock.render.markdown import Verification
 
 app = typer.Typer(
     name="schemalock",
@@ -162,7 +164,7 @@ def verify(
     ] = 10.0,
 ) -> None:
     """Compare the lock with the live database and report every difference."""
-    from schemalock import apiprobe, db
+    from schemalock import db
     from schemalock import verify as verifying
     from schemalock.errors import UsageError
     from schemalock.lock import load_lock
@@ -170,7 +172,11 @@ def verify(
     if api_header and api_base is None:
         raise UsageError("--api-header needs --api-base")
     # Validated before the lock is read or the database is asked anything.
-    api = None if api_base is None else apiprobe.settings(api_base, api_header or (), api_timeout)
+    api = None
+    if api_base is not None:
+        from schemalock import apiprobe
+
+        api = apiprobe.settings(api_base, api_header or (), api_timeout)
     loaded = load_lock(lock)
     url = db.resolve_url(database_url)
     with _progress() as on_query:
@@ -301,6 +307,114 @@ def demo(
     from schemalock.demo import run_demo
 
     raise typer.Exit(run_demo(keep=keep))
+
+
+@app.command()
+def docs(
+    lock: LockOption = "schema_lock.yaml",
+    live: Annotated[
+        bool,
+        typer.Option("--live", help="Also verify the live database and add a checklist."),
+    ] = False,
+    database_url: UrlOption = None,
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.error,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    no_data: Annotated[
+        bool, typer.Option("--no-data", help="With --live: structure only, no row checks.")
+    ] = False,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", show_default=False, help="With --live: apply environments.NAME's policy."
+        ),
+    ] = None,
+    statement_timeout: TimeoutOption = 30.0,
+) -> None:
+    """Write the lock as Markdown; with --live, verify the database and add a checklist."""
+    from schemalock.errors import UsageError
+    from schemalock.lock import load_lock
+    from schemalock.render import markdown
+
+    verify_options: tuple[tuple[str, object], ...] = (
+        ("--database-url", database_url),
+        ("--env", env),
+        ("--no-data", no_data),
+        ("--select", select),
+        ("--ignore", ignore),
+    )
+    misplaced = [name for name, value in verify_options if value]
+    if misplaced and not live:
+        raise UsageError(f"{misplaced[0]} needs --live")
+    loaded = load_lock(lock)
+    if not live:
+        _write(markdown.render(loaded), output)
+        _wrote(output)
+        raise typer.Exit(EXIT_CLEAN)
+    verification = _docs_verify(
+        loaded,
+        database_url,
+        fail_on,
+        select or (),
+        ignore or (),
+        not no_data,
+        env,
+        statement_timeout,
+    )
+    _write(markdown.render(loaded, verification), output)
+    if output:  # the document went to a file: the terminal (a CI log) gets verify's text
+        _print_text(verification.report)
+        _wrote(output)
+    report = verification.report
+    if report.failed(verification.fail_on):
+        raise typer.Exit(EXIT_FINDINGS)
+    raise typer.Exit(EXIT_INCONCLUSIVE if report.inconclusive else EXIT_CLEAN)
+
+
+def _docs_verify(
+    loaded: Lock,
+    database_url: str | None,
+    fail_on: FailOn,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    data: bool,
+    env: str | None,
+    statement_timeout: float,
+) -> Verification:
+    """verify, as `schemalock verify` runs it, and what the checklist needs to know of the run."""
+    from datetime import UTC, datetime
+
+    from schemalock import db, engine
+    from schemalock import verify as verifying
+    from schemalock.findings import Severity
+    from schemalock.render.markdown import Verification
+
+    url = db.resolve_url(database_url)
+    with _progress() as on_query:
+        report = verifying.verify(
+            loaded,
+            url,
+            db.Timeouts(int(statement_timeout * 1000)),
+            select,
+            ignore,
+            data=data,
+            env=env,
+            on_query=on_query,
+        )
+    ran = engine.select_rules(select, ignore, data=data)
+    return Verification(
+        report=report,
+        rules=frozenset(rule.code for rule in ran),
+        fail_on=Severity(fail_on.value),
+        environment=env,
+        checked_at=datetime.now(UTC).replace(microsecond=0),
+    )
+
+
+def _wrote(output: str | None) -> None:
+    if output:
+        print(f"wrote {output}", file=sys.stderr)
 
 
 def _write(text: str, output: str | None) -> None:
