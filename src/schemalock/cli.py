@@ -195,6 +195,86 @@ def verify(
     _finish(report, output_format, output, fail_on)
 
 
+class OrphanPolicy(StrEnum):
+    fail = "fail"
+    quarantine = "quarantine"
+    delete = "delete"
+    set_null = "set-null"
+
+
+@app.command()
+def fix(
+    lock: LockOption = "schema_lock.yaml",
+    database_url: UrlOption = None,
+    migrations: Annotated[
+        str,
+        typer.Option(
+            "--migrations",
+            "-m",
+            help="Alembic script location; created (a fresh environment) if missing or empty.",
+        ),
+    ] = "migrations",
+    orphans: Annotated[
+        OrphanPolicy,
+        typer.Option(
+            "--orphans",
+            help="Rows that block a foreign key: fail (add it NOT VALID, validate later), "
+            "quarantine (move them to schemalock_quarantine), delete, or set-null.",
+        ),
+    ] = OrphanPolicy.fail,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply", help="Also apply it (alembic upgrade head), behind the safety guards."
+        ),
+    ] = False,
+    lock_timeout: Annotated[
+        str, typer.Option("--lock-timeout", help="lock_timeout of every step.")
+    ] = "5s",
+    step_timeout: Annotated[
+        str, typer.Option("--step-timeout", help="statement_timeout of every step.")
+    ] = "60s",
+    long_timeout: Annotated[
+        str,
+        typer.Option("--long-timeout", help="statement_timeout of index builds and VALIDATE."),
+    ] = "1h",
+    statement_timeout: TimeoutOption = 30.0,
+) -> None:
+    """Write the Alembic revision that repairs the drift verify finds, safely."""
+    from pathlib import Path
+
+    from schemalock import db
+    from schemalock.fix.command import fix as fixing
+    from schemalock.fix.planner import Orphans
+    from schemalock.fix.revision import Timeouts
+    from schemalock.lock import load_lock
+
+    outcome = fixing(
+        load_lock(lock),
+        db.resolve_url(database_url),
+        Path(migrations),
+        db.Timeouts(int(statement_timeout * 1000)),
+        orphans=Orphans(orphans.value),
+        apply=apply,
+        step_timeouts=Timeouts(lock_timeout, step_timeout, long_timeout),
+    )
+    plan = outcome.plan
+    if outcome.revision is None:
+        print("nothing to repair: the structure matches the lock")
+    else:
+        print(f"wrote {outcome.revision}")
+        for step in plan.ordered():
+            print(f"  - {step.title}")
+        print("hazards:" if plan.hazards else "hazards: none")
+        for hazard in plan.hazards:
+            print(f"  - {hazard}")
+        if outcome.applied:
+            print("applied (alembic upgrade head)")
+    for note in plan.notes:
+        print(f"left for a person: {note}")
+    raise typer.Exit(EXIT_CLEAN)
+
+
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None] | None]:
     """A spinner on stderr naming the row check running, only when stderr is a terminal (never

@@ -4,7 +4,9 @@
 2. build the seed database (`seed/demo.sql`): the tables its "Database Schema Lock" document
    describes, realistic rows, and the problems the document leaves open;
 3. `verify` it against the seed lock (`seed/schema_lock.yaml`) and show the report;
-4. tell what the findings mean, problem by problem, and what comes next.
+4. tell what the findings mean, problem by problem;
+5. `fix --orphans quarantine --apply`: write the Alembic revision that repairs the structure
+   and apply it; `verify` again, which ends with no structure or integrity error.
 
 `STORY` is the one table of what verify must find: the demo's exit code and tests/test_demo.py
 both read it.  An expectation of a rule that cannot report on the lock (not registered, or the
@@ -30,7 +32,7 @@ from rich.text import Text
 
 from schemalock import db
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS
-from schemalock.findings import Finding, Report
+from schemalock.findings import Category, Finding, Report, Severity
 from schemalock.lock import load_lock
 from schemalock.model import Lock
 from schemalock.pgserver import embedded_server
@@ -261,11 +263,13 @@ def run_demo(keep: bool = False) -> int:
         console.print(Heading("schemalock demo"))
         console.print("Starting an embedded PostgreSQL (nothing to install)...")
         with embedded_server(str(workdir / "pgdata")) as (admin_url, _):
-            lock, report = _tell_build_and_verify(console, _create_database(admin_url, "neondb"))
-        outcomes, unexplained = check_story(
-            [observed(f) for f in report.findings], active_rules(lock)
-        )
-        _tell_findings(console, outcomes, unexplained)
+            url = _create_database(admin_url, "neondb")
+            lock, report = _tell_build_and_verify(console, url)
+            outcomes, unexplained = check_story(
+                [observed(f) for f in report.findings], active_rules(lock)
+            )
+            _tell_findings(console, outcomes, unexplained)
+            repaired = _tell_fix(console, lock, url, workdir / "migrations")
         _tell_next(console)
         if keep:
             _keep_seed(workdir, console)
@@ -273,7 +277,60 @@ def run_demo(keep: bool = False) -> int:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
     held = not report.inconclusive and not any(o.missing for o in outcomes)
-    return EXIT_CLEAN if held else EXIT_FINDINGS
+    return EXIT_CLEAN if held and not remaining_errors(repaired) else EXIT_FINDINGS
+
+
+def remaining_errors(report: Report) -> list[Finding]:
+    """What the repaired database still gets wrong: structure and integrity errors (the demo
+    ends green when there are none; mock rows and flows are for people)."""
+    return [
+        f
+        for f in report.findings
+        if f.severity is Severity.ERROR and f.category in (Category.STRUCTURE, Category.INTEGRITY)
+    ] + [f for f in report.findings if f.rule == "query-contract-failed"]
+
+
+def _tell_fix(console: Console, lock: Lock, url: str, migrations: Path) -> Report:
+    from schemalock.fix.command import fix
+    from schemalock.fix.planner import Orphans
+
+    console.print(Heading("4. fix: the migration that repairs the structure"))
+    _say(console, f"$ schemalock fix --migrations {migrations.name} --orphans quarantine --apply\n")
+    outcome = fix(lock, url, migrations, db.Timeouts(), orphans=Orphans.QUARANTINE, apply=True)
+    plan = outcome.plan
+    assert outcome.revision is not None
+    _say(
+        console,
+        f"Wrote {outcome.revision.relative_to(migrations.parent)}, an ordinary Alembic "
+        "revision a DBA reviews like any other, and applied it. Its steps:",
+    )
+    for step in plan.ordered():
+        _say(console, f"  - {step.title}")
+    _say(console, "Hazards it declares (each step runs under lock_timeout):")
+    for hazard in plan.hazards:
+        _say(console, f"  - {hazard}")
+    for note in plan.notes:
+        _say(console, f"Left for a person: {note}")
+    _say(
+        console,
+        "The orphan usage rows were moved to schemalock_quarantine as JSON, not deleted: "
+        "`--orphans quarantine` asked for exactly that.\n",
+    )
+    console.print(Heading("5. verify again"))
+    report = verify(lock, url, db.Timeouts())
+    text.render(report, console)
+    left = remaining_errors(report)
+    if left:
+        _say(console, "Still wrong: " + "; ".join(f.message for f in left))
+    else:
+        _say(
+            console,
+            "Structure and integrity are clean, and the stats query contract passes: jobs.org_id "
+            "is a uuid referencing organizations, every relation has a validated foreign key. "
+            "What remains is data for people to decide: the mock rows, the legacy orgs table, "
+            "and the flows (quota drift, the stuck job, the unprocessed webhook).",
+        )
+    return report
 
 
 def _tell_build_and_verify(console: Console, url: str) -> tuple[Lock, Report]:
@@ -340,15 +397,16 @@ def _describe(finding: Observed) -> str:
 
 
 def _tell_next(console: Console) -> None:
-    console.print(Heading("4. What comes next"))
+    console.print(Heading("6. What comes next"))
     _say(
         console,
-        "In CI, this verify exits 1 and fails the pull request until the database and the lock "
-        "agree. `schemalock fix` writes the migration that repairs the structure (the jobs.org_id "
-        "conversion, the missing foreign keys): coming in the fix issue. Rows are for people to "
-        "decide: schemalock never deletes data. Meanwhile `schemalock explain RULE` (try "
-        "`schemalock explain miswired-reference`) says what each finding means and how to repair "
-        "it by hand.",
+        "In CI, verify exits 1 and fails the pull request until the database and the lock "
+        "agree; on production, `schemalock fix` writes the revision and `alembic upgrade head` "
+        "(or `fix --apply`) applies it behind the guards: no pooler, no replica, one run at a "
+        "time, and a fingerprint that refuses a schema changed since planning. Rows are for "
+        "people to decide: schemalock never deletes data unless told exactly that. `schemalock "
+        "explain RULE` (try `schemalock explain miswired-reference`) says what each finding "
+        "means.",
     )
 
 

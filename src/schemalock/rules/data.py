@@ -81,7 +81,8 @@ class MockData(Rule):
                 kinds, samples = detail if detail else ((), ())
                 wanted = lock.column(name)
                 yield self.finding(
-                    f"{rows(context, stats.mock)} of {q(*lock.key, name)} look like mock data"
+                    f"{rows(context, stats.mock)} of {q(*lock.key, name)} "
+                    f"{'looks' if stats.mock == 1 else 'look'} like mock data"
                     + (f" (samples show: {', '.join(kinds)})" if kinds else ""),
                     table=lock,
                     column=name,

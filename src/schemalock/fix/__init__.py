@@ -1,0 +1,1 @@
+"""`schemalock fix`: plan, prove and write the Alembic revision that repairs drift."""

@@ -1,0 +1,183 @@
+"""The Alembic environment generated revisions land in.
+
+A missing or empty folder gets a fresh environment from `templates/` (alembic.ini, env.py with
+the guards, script.py.mako, versions/); an existing Alembic environment is used as it is;
+anything else is refused rather than written into.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from schemalock.db import normalize_url
+from schemalock.errors import UsageError
+from schemalock.fix import guards
+
+if TYPE_CHECKING:
+    import psycopg
+    from alembic.config import Config
+
+SCRIPT_FILES = ("env.py", "script.py.mako")  # what makes a folder an Alembic script location
+_SKIPPED = {"__pycache__"}
+
+
+def ensure(directory: Path) -> Path:
+    """The script location revisions go to: `directory`, created from the templates if it is
+    missing or empty, or the existing environment there (a script location, or a folder whose
+    alembic.ini points at one), left as it is."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is a file; name a folder for the migrations environment")
+    if not directory.exists() or not any(directory.iterdir()):
+        _copy(resources.files("schemalock.fix").joinpath("templates"), directory)
+        return directory
+    location = script_location(directory)
+    if location is None:
+        raise UsageError(
+            f"{directory} is neither empty nor an Alembic environment (no env.py and "
+            "script.py.mako, no alembic.ini): name an empty folder or an existing environment"
+        )
+    return location
+
+
+def _copy(source: Traversable, target: Path) -> None:
+    """Copy the templates (package data: possibly inside a zip, so no shutil)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        if entry.name in _SKIPPED or entry.name.endswith(".pyc"):
+            continue
+        if entry.is_dir():
+            _copy(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
+    if target.name != "versions":
+        (target / "versions").mkdir(exist_ok=True)  # in case packaging dropped .gitkeep
+
+
+def script_location(directory: Path) -> Path | None:
+    """`directory` if it is a script location; the one its alembic.ini names (relative paths
+    read from the ini's folder); None if neither.  UsageError for an ini naming no script
+    location."""
+    if _is_script_location(directory):
+        return directory
+    ini = directory / "alembic.ini"
+    if not ini.is_file():
+        return None
+    named = _from_ini(ini)
+    if named is None or not _is_script_location(named):
+        raise UsageError(
+            f"{ini} names script_location {named or '(none)'}, which is not an Alembic "
+            "environment (no env.py and script.py.mako)"
+        )
+    return named
+
+
+def _is_script_location(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in SCRIPT_FILES)
+
+
+def _from_ini(ini: Path) -> Path | None:
+    from alembic.config import Config
+
+    try:
+        value = Config(str(ini)).get_main_option("script_location")
+    except Exception as error:  # configparser: duplicate keys, bad interpolation, ...
+        raise UsageError(f"{ini}: cannot be read ({str(error).splitlines()[0]})") from None
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else ini.parent / path
+
+
+def _ini_for(directory: Path, location: Path) -> Path | None:
+    """The alembic.ini configuring `location`: in `directory`, beside the scripts (ours), or
+    in the folder above them (where `alembic init` puts it)."""
+    for ini in (
+        directory / "alembic.ini",
+        location / "alembic.ini",
+        location.parent / "alembic.ini",
+    ):
+        named = _from_ini(ini) if ini.is_file() else None
+        if named is not None and named.resolve() == location.resolve():
+            return ini
+    return None
+
+
+def config(directory: Path, url: str | None = None) -> Config:
+    """An Alembic Config for the environment at `directory` (a script location, or a folder
+    whose alembic.ini names one), for `alembic.command.upgrade(config, "head")` and
+    `upgrade(..., sql=True)`.  The URL reaches our env.py as `attributes["database_url"]` and
+    environments of your own as `sqlalchemy.url` (in memory only: no file is written).  Made
+    inside `guards.advisory_lock()`, it names the session holding the lock, so our env.py
+    proceeds instead of refusing."""
+    from alembic.config import Config
+
+    location = script_location(directory) or directory
+    ini = _ini_for(directory, location)
+    result = Config(str(ini)) if ini else Config()
+    result.set_main_option("script_location", str(location.resolve()))
+    if url is not None:
+        url = normalize_url(url)
+        result.attributes["database_url"] = url
+        # configparser interpolates %: a percent-encoded password must be doubled.
+        result.set_main_option("sqlalchemy.url", _sqlalchemy_url(url).replace("%", "%%"))
+    result.attributes["lock_holder_pid"] = guards.lock_holder()
+    return result
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """A libpq connection string (URL or key=value) as a postgresql+psycopg:// URL: every
+    parameter but user, password and database goes to psycopg as it is (host may be a socket
+    folder or a list)."""
+    from psycopg.conninfo import conninfo_to_dict
+    from sqlalchemy.engine import URL
+
+    params = {key: str(value) for key, value in conninfo_to_dict(url).items()}
+    return URL.create(
+        "postgresql+psycopg",
+        username=params.pop("user", None),
+        password=params.pop("password", None),
+        database=params.pop("dbname", None),
+        query=params,
+    ).render_as_string(hide_password=False)
+
+
+def head(directory: Path) -> str | None:
+    """The head revision of the environment's script directory; None without revisions;
+    UsageError naming them if there are several."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        heads = ScriptDirectory.from_config(config(directory)).get_heads()
+    except CommandError as error:
+        raise UsageError(f"{directory}: {error}") from None
+    if len(heads) > 1:
+        raise UsageError(
+            f"{directory} has {len(heads)} heads ({', '.join(sorted(heads))}): merge them "
+            "first (alembic merge heads)"
+        )
+    return heads[0] if heads else None
+
+
+def applied(
+    connection: psycopg.Connection[Any], version_table: str = "alembic_version"
+) -> str | None:
+    """The revision the database is at (revisions joined by ", " if it has several heads);
+    None if the version table does not exist or is empty.  Read-only; the transaction is left
+    as found."""
+    from psycopg import sql
+
+    table = sql.Identifier(version_table)
+    with guards.as_found(connection):
+        exists = connection.execute(
+            "SELECT pg_catalog.to_regclass(%s) IS NOT NULL", (table.as_string(connection),)
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        rows = connection.execute(
+            sql.SQL("SELECT version_num FROM {} ORDER BY 1").format(table)
+        ).fetchall()
+    return ", ".join(str(row[0]) for row in rows) or None

@@ -1,0 +1,805 @@
+"""From verify's findings to a plan of Alembic operations that repairs the structure safely.
+
+Each fixable finding names a table; the planner pairs that table's lock and live definitions
+again and plans every difference of that kind, in phases that keep locks short:
+
+1. renames, new tables, new columns, data mapping and type changes (one transaction);
+2. indexes, unique and primary-key indexes: `CREATE INDEX CONCURRENTLY` in an autocommit block;
+3. orphan rows moved aside (or deleted or nulled) when `--orphans` says so;
+   constraints: unique/primary key adopting those indexes, foreign keys and checks `NOT VALID`;
+4. `VALIDATE CONSTRAINT` (SHARE UPDATE EXCLUSIVE: reads and writes go on);
+5. `SET NOT NULL` proven by a validated `CHECK (col IS NOT NULL)`, which is then dropped.
+
+Nothing is dropped but what the plan itself replaces (an invalid index, a constraint being
+redefined); extra tables, columns, indexes and constraints are reported and left alone.  Rows
+are never deleted or nulled unless `--orphans delete|set-null` asks for exactly that.  A step
+the data forbids (values that would not convert, NULLs, duplicates) refuses the whole plan.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from alembic.operations import MigrateOperation, ops
+
+from schemalock import expressions
+from schemalock.diff import pair_columns
+from schemalock.findings import Finding
+from schemalock.fix import operations as fo
+from schemalock.fix.proofs import Blocker, Prover
+from schemalock.fix.sqltypes import sqlalchemy_type
+from schemalock.model import (
+    OWNED_SEQUENCE,
+    CheckConstraint,
+    Column,
+    Database,
+    Enum,
+    ForeignKey,
+    Index,
+    Lock,
+    Table,
+    UniqueConstraint,
+)
+from schemalock.names import qualified, quote
+
+# Binary-coercible changes rewrite nothing (sql-altertable): everything else does.
+_NO_REWRITE = (("character varying", "text"), ("character varying", "character varying"))
+
+
+class Phase(enum.IntEnum):
+    STRUCTURE = 1
+    CONCURRENT = 2
+    DATA = 3  # before the constraints, so a downgrade drops them before putting rows back
+    CONSTRAINTS = 4
+    VALIDATE = 5
+    NOT_NULL = 6
+
+
+class Orphans(enum.StrEnum):
+    FAIL = "fail"
+    QUARANTINE = "quarantine"
+    DELETE = "delete"
+    SET_NULL = "set-null"
+
+
+@dataclass
+class Step:
+    phase: Phase
+    title: str
+    ops: list[MigrateOperation]
+    hazards: list[str] = field(default_factory=list)
+    long: bool = False  # a scan or a build: a long statement_timeout, the same short lock_timeout
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # reported, left alone or left for later
+    refusals: list[str] = field(default_factory=list)  # the data forbids the plan
+
+    @property
+    def hazards(self) -> list[str]:
+        seen = dict.fromkeys(f"{h} ({s.title})" for s in self.steps for h in s.hazards)
+        return list(seen)
+
+    def ordered(self) -> list[Step]:
+        return sorted(self.steps, key=lambda step: step.phase)
+
+
+LEFT_ALONE = {
+    "extra-table": "extra tables are reported and left alone (drop them by hand if you must)",
+    "extra-column": "extra columns are reported and left alone: dropping one loses data",
+    "extra-index": "extra indexes are reported and left alone",
+    "extra-constraint": "extra constraints are reported and left alone",
+    "partition-mismatch": "a partitioning change means rebuilding the table: plan it by hand",
+    "domain-mismatch": "domain changes validate every column using them: plan them by hand",
+    "foreign-key-mismatch": "a redefined foreign key: drop and re-add it by hand, NOT VALID",
+    "primary-key-mismatch": "a different primary key: change it by hand",
+}
+
+
+@dataclass
+class Planner:
+    lock: Lock
+    live: Database
+    prover: Prover
+    orphans: Orphans = Orphans.FAIL
+    orphan_counts: Callable[[Table, ForeignKey], int] | None = None
+    plan: Plan = field(default_factory=Plan)
+    _done: set[tuple[object, tuple[str, str]]] = field(default_factory=set)
+
+    def build(self, findings: Iterable[Finding]) -> Plan:
+        for finding in findings:
+            self._finding(finding)
+        return self.plan
+
+    def _finding(self, finding: Finding) -> None:
+        if finding.rule in LEFT_ALONE:
+            where = qualified(finding.schema, finding.table) if finding.table else "the database"
+            self._note(f"{where}: {LEFT_ALONE[finding.rule]}")
+            return
+        handler = _HANDLERS.get(finding.rule)
+        if handler is None:
+            return
+        if finding.table is None:
+            handler(self, None, finding)
+            return
+        key = (finding.schema or "public", finding.table)
+        if (handler, key) in self._done:  # one pass plans every difference of its kind
+            return
+        self._done.add((handler, key))
+        handler(self, key, finding)
+
+    def _note(self, text: str) -> None:
+        if text not in self.plan.notes:
+            self.plan.notes.append(text)
+
+    def _add(self, phase: Phase, title: str, *operations: MigrateOperation, **kw: Any) -> None:
+        if "hazards" not in kw:
+            kw["hazards"] = list(dict.fromkeys(filter(None, map(_lock_hazard, operations))))
+        self.plan.steps.append(Step(phase, title, list(operations), **kw))
+
+    def _refuse(self, what: str, blocker: Blocker, why: str) -> None:
+        keys = ", ".join(blocker.keys)
+        self.plan.refusals.append(f"{what}: {blocker.count} rows {why} (keys: {keys})")
+
+    def _tables(self, key: tuple[str, str]) -> tuple[Table, Table | None]:
+        lock = self.lock.database.tables[key]
+        live = self.live.tables.get(key)
+        if live is None and lock.renamed_from:
+            live = self.live.tables.get((lock.schema, lock.renamed_from))
+        return lock, live
+
+    # -- tables and columns -------------------------------------------------------------
+
+    def missing_table(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        table = self.lock.database.tables[key]
+        columns = [_sa_column(column, table) for column in table.columns]
+        elements: list[Any] = []
+        if table.primary_key:
+            import sqlalchemy as sa
+
+            name = table.primary_key.name or f"{table.name}_pkey"
+            elements.append(sa.PrimaryKeyConstraint(*table.primary_key.columns, name=name))
+        create = ops.CreateTableOp(table.name, columns + elements, schema=table.schema)
+        self._add(Phase.STRUCTURE, f"create {qualified(*key)}", create)
+        # A new, empty table: its constraints and indexes cost nothing to add validated.
+        for unique in table.uniques:
+            self._add(Phase.STRUCTURE, "unique on a new table", _unique_op(table, unique))
+        for check in table.checks:
+            self._add(Phase.STRUCTURE, "check on a new table", _check_op(table, check, False))
+        for index in table.indexes:
+            self._add(Phase.STRUCTURE, "index on a new table", _index_op(table, index, False))
+        for fk in table.foreign_keys:
+            self._add(Phase.CONSTRAINTS, "foreign key of a new table", _fk_op(table, fk, False))
+
+    def renamed_table(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        table = self.lock.database.tables[key]
+        assert table.renamed_from is not None
+        rename = ops.RenameTableOp(table.renamed_from, table.name, schema=table.schema)
+        self._add(Phase.STRUCTURE, f"rename {table.renamed_from} to {table.name}", rename)
+
+    def renamed_column(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for pair in pair_columns(lock, live):
+            if pair.renamed and pair.lock and pair.live:
+                rename = ops.AlterColumnOp(
+                    live.name, pair.live.name, schema=key[0], modify_name=pair.lock.name
+                )
+                self._add(Phase.STRUCTURE, f"rename column {pair.live.name}", rename)
+
+    def missing_column(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for column in lock.columns:
+            if live.column(column.name) is None and column.renamed_from is None:
+                self._add_column(lock, column)
+
+    def _add_column(self, table: Table, column: Column) -> None:
+        where = qualified(table.schema, table.name, column.name)
+        if column.default == OWNED_SEQUENCE or column.identity or column.generated:
+            self._note(f"{where}: serial, identity and generated columns are added by hand")
+            return
+        constant = column.default is None or _constant(column.default)
+        # A constant default is kept in the catalog (PG 11+): no rewrite, so NOT NULL can come
+        # with it. A volatile one would rewrite the table: add it for new rows only.
+        added = _sa_column(column, table, default=constant, not_null=constant)
+        self._add(
+            Phase.STRUCTURE,
+            f"add column {where}",
+            ops.AddColumnOp(table.name, added, schema=table.schema),
+        )
+        if not constant:
+            self._set_default(table, column, f"default of {where} (new rows only)")
+            if not column.nullable:
+                self._note(
+                    f"{where}: NOT NULL needs existing rows backfilled first (its default "
+                    f"{column.default} is volatile and only fills new rows)"
+                )
+
+    def column_type(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for pair in pair_columns(lock, live):
+            if pair.lock and pair.live and pair.lock.type != pair.live.type:
+                self._convert(lock, live, pair.lock, pair.live)
+
+    def _convert(self, lock: Table, live: Table, wanted: Column, found: Column) -> None:
+        where = qualified(live.schema, live.name, found.name)
+        mapping = self._mapping(lock, live, wanted, found)
+        mapped = None
+        if mapping is not None:
+            parent, stored = mapping
+            mapped = (
+                f"EXISTS (SELECT 1 FROM {qualified(parent.schema, parent.name)} AS p "
+                f"WHERE p.{quote(stored)}::text = c.{quote(found.name)})"
+            )
+        blocker = self.prover.unconvertible(live, found.name, wanted.type, mapped)
+        if blocker.count:
+            self._refuse(f"{where} to {wanted.type}", blocker, "hold values that do not convert")
+            return
+        operations: list[MigrateOperation] = []
+        if mapping is not None:
+            parent, stored = mapping
+            fk = _reference(lock, wanted.name)
+            assert fk is not None
+            operations.append(
+                fo.MapThroughParent(
+                    live.schema,
+                    live.name,
+                    found.name,
+                    parent.schema,
+                    parent.name,
+                    fk.ref_columns[0],
+                    stored,
+                )
+            )
+        if found.default is not None:
+            operations.append(_alter_default(live, found.name, None, found.default))
+        operations.append(
+            fo.ConvertColumnType(live.schema, live.name, found.name, wanted.type, found.type)
+        )
+        if wanted.default is not None and wanted.default != OWNED_SEQUENCE:
+            operations.append(_alter_default(live, found.name, wanted.default, None))
+        rewrite = (_base(found.type), _base(wanted.type)) not in _NO_REWRITE
+        hazards = ["ACCESS EXCLUSIVE lock and a full rewrite of the table"] if rewrite else []
+        if mapping is not None:
+            hazards.append("data-dependent step: values mapped through the parent table")
+        self._add(
+            Phase.STRUCTURE,
+            f"convert {where} to {wanted.type}",
+            *operations,
+            hazards=hazards,
+            long=rewrite,
+        )
+
+    def _mapping(
+        self, lock: Table, live: Table, wanted: Column, found: Column
+    ) -> tuple[Table, str] | None:
+        """(parent, column) when the column holds another unique column of its parent: the
+        values miswired-reference reports, which a data step maps before the conversion."""
+        from schemalock.rules.identifiers import _other_unique_columns
+
+        fk = _reference(lock, wanted.name)
+        if fk is None or len(fk.columns) != 1:
+            return None
+        parent = self.live.tables.get((fk.ref_schema, fk.ref_table))
+        if parent is None:
+            return None
+        for other in _other_unique_columns(parent, fk.ref_columns[0]):
+            stored = f"c.{quote(found.name)}"
+            matched = self.prover.rows(
+                live,
+                f"EXISTS (SELECT 1 FROM {qualified(parent.schema, parent.name)} AS p "
+                f"WHERE p.{quote(other)}::text = {stored}::text)",
+            )
+            if matched.count:
+                return parent, other
+        return None
+
+    def default(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for pair in pair_columns(lock, live):
+            wanted, found = pair.lock, pair.live
+            if wanted is None or found is None or wanted.type != found.type:
+                continue  # a type change sets its default itself
+            if (
+                expressions.same(wanted.default, found.default)
+                and wanted.identity == found.identity
+            ):
+                continue
+            where = qualified(live.schema, live.name, found.name)
+            if OWNED_SEQUENCE in (wanted.default, found.default) or wanted.identity:
+                self._note(f"{where}: serial and identity defaults are restored by hand")
+                continue
+            self._set_default(live, wanted, f"default of {where}", found.default)
+
+    def _set_default(
+        self, table: Table, column: Column, title: str, previous: str | None = None
+    ) -> None:
+        change = _alter_default(table, column.name, column.default, previous)
+        self._add(Phase.STRUCTURE, title, change)
+
+    def nullability(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for pair in pair_columns(lock, live):
+            wanted, found = pair.lock, pair.live
+            if wanted is None or found is None or wanted.nullable == found.nullable:
+                continue
+            if wanted.nullable:
+                drop = ops.AlterColumnOp(
+                    live.name, found.name, schema=live.schema, modify_nullable=True
+                )
+                self._add(Phase.STRUCTURE, f"drop NOT NULL of {found.name}", drop)
+            else:
+                self._set_not_null(live, found.name)
+
+    def _set_not_null(self, table: Table, column: str) -> None:
+        where = qualified(table.schema, table.name, column)
+        nulls = self.prover.rows(table, f"c.{quote(column)} IS NULL")
+        if nulls.count:
+            self._refuse(f"NOT NULL on {where}", nulls, "are NULL")
+            return
+        check = _short_name(f"{table.name}_{column}_not_null")
+        condition = f"{quote(column)} IS NOT NULL"
+        self._add(
+            Phase.CONSTRAINTS,
+            f"CHECK ({condition}) NOT VALID on {table.name}",
+            ops.CreateCheckConstraintOp(
+                check, table.name, condition, schema=table.schema, postgresql_not_valid=True
+            ),
+        )
+        self._validate(table, check, f"{check}, proving {column} has no NULL")
+        self._add(
+            Phase.NOT_NULL,
+            f"SET NOT NULL on {where}, proven by {check}",
+            ops.AlterColumnOp(table.name, column, schema=table.schema, modify_nullable=False),
+            ops.DropConstraintOp(check, table.name, type_="check", schema=table.schema),
+        )
+
+    def _validate(self, table: Table, name: str, title: str) -> None:
+        self._add(
+            Phase.VALIDATE,
+            f"validate {title}",
+            fo.ValidateConstraint(table.schema, table.name, name),
+            hazards=[f"scan of {qualified(table.schema, table.name)} (SHARE UPDATE EXCLUSIVE)"],
+            long=True,
+        )
+
+    # -- indexes and constraints --------------------------------------------------------
+
+    def missing_index(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        from schemalock.rules.indexes import same_index
+
+        taken = {index.name for index in live.indexes}
+        for index in lock.indexes:
+            if not any(same_index(index, found) for found in live.indexes):
+                # A live index of another definition may hold the name: it stays (an extra
+                # index is reported, never dropped), and this one takes a free name.
+                name = _free_name(index.name, taken)
+                taken.add(name)
+                self._concurrent_index(live, replace(index, name=name))
+
+    def _concurrent_index(self, table: Table, index: Index) -> None:
+        if index.unique:
+            blocker = self._duplicates(table, index)
+            if blocker is not None:
+                return
+        if table.partition_by:
+            self._add(
+                Phase.STRUCTURE,
+                f"index {index.name} on partitioned {table.name}",
+                _index_op(table, index, False),
+                hazards=[
+                    f"SHARE lock on every partition of {qualified(table.schema, table.name)} "
+                    "for the build: CONCURRENTLY is not supported on a partitioned table"
+                ],
+                long=True,
+            )
+            return
+        self._add(
+            Phase.CONCURRENT,
+            f"index {index.name} on {table.name}",
+            fo.AutocommitBlock([_index_op(table, index, True)]),
+            hazards=[f"index build on {qualified(table.schema, table.name)} (concurrent)"],
+            long=True,
+        )
+
+    def _duplicates(self, table: Table, index: Index) -> Blocker | None:
+        from schemalock.expressions import indexed_column
+
+        columns = tuple(indexed_column(k) for k in index.keys)
+        if None in columns or index.where:
+            return None  # an expression or partial key: the concurrent build is the proof
+        blocker = self.prover.duplicates(
+            table, tuple(c for c in columns if c), not index.nulls_not_distinct
+        )
+        if blocker.count:
+            self._refuse(f"unique {index.name} on {table.name}", blocker, "duplicate a key")
+            return blocker
+        return None
+
+    def invalid_index(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        live = self.live.tables.get(key)
+        if live is None:
+            return
+        for index in live.indexes:
+            if index.valid:
+                continue
+            drop = ops.DropIndexOp(
+                index.name,
+                table_name=live.name,
+                schema=live.schema,
+                postgresql_concurrently=True,
+                if_exists=True,
+            )
+            self._add(
+                Phase.CONCURRENT,
+                f"rebuild invalid index {index.name}",
+                fo.AutocommitBlock([drop, _index_op(live, index, True)]),
+                hazards=[f"index build on {qualified(live.schema, live.name)} (concurrent)"],
+                long=True,
+            )
+
+    def missing_unique(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for unique in lock.uniques:
+            if unique in live.uniques:
+                continue
+            name = unique.name or _short_name(f"{live.name}_{'_'.join(unique.columns)}_key")
+            index = Index(
+                name=name,
+                keys=tuple(quote(c) for c in unique.columns),
+                unique=True,
+                nulls_not_distinct=unique.nulls_not_distinct,
+            )
+            if self._duplicates(live, index) is not None:
+                continue
+            self._add(
+                Phase.CONCURRENT,
+                f"unique index {name} on {live.name}",
+                fo.AutocommitBlock([_index_op(live, index, True)]),
+                hazards=[f"index build on {qualified(live.schema, live.name)} (concurrent)"],
+                long=True,
+            )
+            adopt = fo.AddConstraintUsingIndex(live.schema, live.name, name, name, "UNIQUE")
+            self._add(Phase.CONSTRAINTS, f"unique constraint {name} using its index", adopt)
+
+    def check(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for check in lock.checks:
+            if any(expressions.same(check.expression, c.expression) for c in live.checks):
+                continue
+            name = check.name or _short_name(f"{live.name}_check")
+            if any(c.name == name for c in live.checks):
+                drop = ops.DropConstraintOp(name, live.name, type_="check", schema=live.schema)
+                self._add(Phase.CONSTRAINTS, f"drop check {name} to redefine it", drop)
+            named = CheckConstraint(name=name, expression=check.expression)
+            self._add(Phase.CONSTRAINTS, f"check {name} NOT VALID", _check_op(live, named, True))
+            self._validate(live, name, f"check {name}")
+
+    def missing_foreign_key(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        present = {(fk.columns, fk.target) for fk in live.foreign_keys}
+        for fk in lock.foreign_keys:
+            if (fk.columns, fk.target) not in present:
+                self._foreign_key(live, fk)
+
+    def _foreign_key(self, table: Table, fk: ForeignKey) -> None:
+        name = fk.name or _short_name(f"{table.name}_{'_'.join(fk.columns)}_fkey")
+        named = ForeignKey(**{**_fields(fk), "name": name})
+        self._add(Phase.CONSTRAINTS, f"foreign key {name} NOT VALID", _fk_op(table, named, True))
+        self._validate_foreign_key(table, named)
+
+    def fk_not_validated(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        live = self.live.tables.get(key)
+        for fk in live.foreign_keys if live else ():
+            if not fk.validated and live is not None:
+                self._validate_foreign_key(live, fk)
+
+    def _validate_foreign_key(self, table: Table, fk: ForeignKey) -> None:
+        assert fk.name is not None
+        orphans = self._orphans_after_plan(table, fk)
+        where = f"{qualified(table.schema, table.name)} ({', '.join(fk.columns)})"
+        if orphans and self.orphans is Orphans.FAIL:
+            self._note(
+                f"{where}: {orphans} orphan rows; the foreign key {fk.name} is added NOT VALID, "
+                "so new rows are checked, and VALIDATE waits until the orphans are resolved "
+                "(`--orphans quarantine` moves them aside, losing nothing)"
+            )
+            return
+        if orphans:
+            target = qualified(table.schema, table.name)
+            self._add(
+                Phase.DATA,
+                f"{self.orphans} {orphans} orphans of {fk.name}",
+                *self._orphan_ops(table, fk),
+                hazards=[f"data-dependent step: writes the orphan rows of {target}"],
+            )
+        self._validate(table, fk.name, f"foreign key {fk.name}")
+
+    def _orphans_after_plan(self, table: Table, fk: ForeignKey) -> int:
+        """Orphans the VALIDATE would meet: values a data step maps through the parent first
+        are not orphans."""
+        lock = self.lock.database.tables.get(table.key)
+        wanted = lock.column(fk.columns[0]) if lock and len(fk.columns) == 1 else None
+        found = table.column(fk.columns[0])
+        if lock is None or wanted is None or found is None or wanted.type == found.type:
+            return self.orphan_counts(table, fk) if self.orphan_counts else 0
+        mapping = self._mapping(lock, table, wanted, found)
+        value = f"c.{quote(found.name)}"
+        parent = qualified(fk.ref_schema, fk.ref_table)
+        key = quote(fk.ref_columns[0])
+        converted = (
+            f"CASE WHEN {self.prover.valid(value, wanted.type)} THEN {value}::{wanted.type} END"
+        )
+        condition = (
+            f"{value} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {parent} AS p WHERE p.{key} = ({converted}))"
+        )
+        if mapping is not None:
+            condition += (
+                f" AND NOT EXISTS (SELECT 1 FROM {parent} AS p "
+                f"WHERE p.{quote(mapping[1])}::text = {value})"
+            )
+        return self.prover.rows(table, condition).count
+
+    def _orphan_ops(self, table: Table, fk: ForeignKey) -> list[MigrateOperation]:
+        condition = _orphan_condition(fk)
+        reason = f"orphans of {fk.name}"
+        if self.orphans is Orphans.QUARANTINE:
+            return [
+                fo.Sql(fo.QUARANTINE_TABLE),
+                fo.Quarantine(table.schema, table.name, condition, reason),
+            ]
+        target = qualified(table.schema, table.name)
+        lost = f"the {self.orphans} orphans of {target} cannot be restored"
+        if self.orphans is Orphans.DELETE:
+            return [fo.Sql(f"DELETE FROM {target} AS c WHERE {condition}", lost=lost)]
+        required = [c for c in fk.columns if not (table.column(c) or Column(c, "")).nullable]
+        if required:
+            self.plan.refusals.append(
+                f"--orphans set-null: {target} ({', '.join(required)}) is NOT NULL"
+            )
+        nulls = ", ".join(f"{quote(c)} = NULL" for c in fk.columns)
+        return [fo.Sql(f"UPDATE {target} AS c SET {nulls} WHERE {condition}", lost=lost)]
+
+    def enum(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        for wanted in self.lock.database.enums.values():
+            found = self.live.enums.get(wanted.key)
+            if found is None:
+                self._note(f"enum {qualified(*wanted.key)}: create it by hand")
+            elif wanted.labels != found.labels:
+                self._enum_labels(wanted, found)
+
+    def _enum_labels(self, wanted: Enum, found: Enum) -> None:
+        missing = [label for label in wanted.labels if label not in found.labels]
+        if any(label not in wanted.labels for label in found.labels):
+            self._note(f"enum {qualified(*wanted.key)}: labels cannot be removed; left as is")
+        statements: list[MigrateOperation] = []
+        for label in missing:
+            # In the lock's order: each label's predecessor exists by the time it is added.
+            position = wanted.labels.index(label)
+            if position:
+                anchor = f" AFTER {fo.literal(wanted.labels[position - 1])}"
+            else:
+                anchor = f" BEFORE {fo.literal(found.labels[0])}" if found.labels else ""
+            statements.append(
+                fo.Sql(
+                    f"ALTER TYPE {qualified(*wanted.key)} ADD VALUE IF NOT EXISTS "
+                    f"{fo.literal(label)}{anchor}"
+                )
+            )
+        if statements:
+            title = f"enum {wanted.name} labels"
+            self._add(Phase.CONCURRENT, title, fo.AutocommitBlock(statements))
+
+
+_HANDLERS: dict[str, Callable[[Planner, tuple[str, str] | None, Finding], None]] = {
+    "missing-table": Planner.missing_table,
+    "renamed-table": Planner.renamed_table,
+    "renamed-column": Planner.renamed_column,
+    "missing-column": Planner.missing_column,
+    "column-type-mismatch": Planner.column_type,
+    "fk-type-mismatch": Planner.column_type,
+    "default-mismatch": Planner.default,
+    "nullability-mismatch": Planner.nullability,
+    "missing-index": Planner.missing_index,
+    "invalid-index": Planner.invalid_index,
+    "missing-unique": Planner.missing_unique,
+    "check-mismatch": Planner.check,
+    "missing-foreign-key": Planner.missing_foreign_key,
+    "fk-not-validated": Planner.fk_not_validated,
+    "enum-mismatch": Planner.enum,
+}
+FIXED_RULES = frozenset(_HANDLERS)
+
+
+# -- building blocks ------------------------------------------------------------------------
+
+
+def _lock_hazard(op: MigrateOperation) -> str | None:
+    """The lock a catalog-only step takes, briefly and under lock_timeout."""
+    if isinstance(op, ops.CreateTableOp | fo.Comment | fo.Nothing):
+        return None
+    if isinstance(op, ops.CreateForeignKeyOp):
+        tables = f"{op.source_table} and {op.referent_table}"
+        return f"brief SHARE ROW EXCLUSIVE lock on {tables}"
+    table = getattr(op, "table_name", None) or getattr(op, "table", None)
+    return f"brief ACCESS EXCLUSIVE lock on {table} (catalog only)" if table else None
+
+
+def _fields(fk: ForeignKey) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(fk, f.name) for f in fields(fk)}
+
+
+def _reference(table: Table, column: str) -> ForeignKey | None:
+    return next((fk for fk in table.foreign_keys if fk.columns == (column,)), None)
+
+
+def _base(type_name: str) -> str:
+    return type_name.split("(")[0]
+
+
+def _short_name(name: str) -> str:
+    return name[:63]
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, number = name, 1
+    while candidate in taken:
+        suffix = f"_{number}"
+        candidate, number = name[: 63 - len(suffix)] + suffix, number + 1
+    return candidate
+
+
+def _constant(default: str) -> bool:
+    """Whether a default is the same for every row (a literal, a cast of one, `now()`):
+    PostgreSQL 11+ then adds the column without rewriting the table."""
+    canonical = expressions.canonical(default)
+    return '"FuncCall"' not in canonical or canonical.count('"FuncCall"') == canonical.count(
+        '"funcname": ["now"]'
+    )
+
+
+def _sa_column(column: Column, table: Table, default: bool = True, not_null: bool = True) -> Any:
+    import sqlalchemy as sa
+
+    server_default = None
+    if default and column.default is not None:
+        server_default = sa.text(column.default)
+    return sa.Column(
+        column.name,
+        sqlalchemy_type(column.type, table.schema),
+        nullable=column.nullable or not not_null,
+        server_default=server_default,
+    )
+
+
+def _alter_default(
+    table: Table, column: str, default: str | None, previous: str | None
+) -> MigrateOperation:
+    """SET or DROP DEFAULT; `previous` lets the downgrade put the old default back."""
+
+    return ops.AlterColumnOp(
+        table.name,
+        column,
+        schema=table.schema,
+        modify_server_default=_server_default(default),
+        existing_server_default=_server_default(previous),
+    )
+
+
+def _server_default(expression: str | None) -> Any:
+    """As Alembic renders it: `sa.text(...)` (a bare TextClause renders unquoted)."""
+    import sqlalchemy as sa
+
+    return None if expression is None else sa.DefaultClause(sa.text(expression))
+
+
+def _index_op(table: Table, index: Index, concurrently: bool) -> MigrateOperation:
+    import sqlalchemy as sa
+
+    keys = [sa.text(key) for key in index.keys]
+    options: dict[str, Any] = {}
+    if concurrently:
+        options["postgresql_concurrently"] = True
+    if index.method != "btree":
+        options["postgresql_using"] = index.method
+    if index.where:
+        options["postgresql_where"] = sa.text(index.where)
+    if index.include:
+        options["postgresql_include"] = list(index.include)
+    if index.nulls_not_distinct:
+        options["postgresql_nulls_not_distinct"] = True
+    return ops.CreateIndexOp(
+        index.name,
+        table.name,
+        keys,
+        schema=table.schema,
+        unique=index.unique,
+        if_not_exists=concurrently or None,
+        **options,
+    )
+
+
+def _unique_op(table: Table, unique: UniqueConstraint) -> MigrateOperation:
+    name = unique.name or _short_name(f"{table.name}_{'_'.join(unique.columns)}_key")
+    return ops.CreateUniqueConstraintOp(name, table.name, list(unique.columns), schema=table.schema)
+
+
+def _check_op(table: Table, check: CheckConstraint, not_valid: bool) -> MigrateOperation:
+    name = check.name or _short_name(f"{table.name}_check")
+    options = {"postgresql_not_valid": True} if not_valid else {}
+    return ops.CreateCheckConstraintOp(
+        name, table.name, check.expression, schema=table.schema, **options
+    )
+
+
+def _fk_op(table: Table, fk: ForeignKey, not_valid: bool) -> MigrateOperation:
+    name = fk.name or _short_name(f"{table.name}_{'_'.join(fk.columns)}_fkey")
+    options: dict[str, Any] = {"postgresql_not_valid": True} if not_valid else {}
+    return ops.CreateForeignKeyOp(
+        name,
+        table.name,
+        fk.ref_table,
+        list(fk.columns),
+        list(fk.ref_columns),
+        source_schema=table.schema,
+        referent_schema=fk.ref_schema,
+        ondelete=_action(fk.on_delete),
+        onupdate=_action(fk.on_update),
+        deferrable=fk.deferrable or None,
+        initially="DEFERRED" if fk.initially_deferred else None,
+        match="FULL" if fk.match == "full" else None,
+        **options,
+    )
+
+
+def _action(action: str) -> str | None:
+    return None if action == "no action" else action.upper()
+
+
+def _orphan_condition(fk: ForeignKey) -> str:
+    """Rows (alias `c`) whose whole key is set and has no parent row (MATCH SIMPLE)."""
+    set_ = " AND ".join(f"c.{quote(c)} IS NOT NULL" for c in fk.columns)
+    match = " AND ".join(
+        f"p.{quote(p)} = c.{quote(c)}" for c, p in zip(fk.columns, fk.ref_columns, strict=True)
+    )
+    parent = qualified(fk.ref_schema, fk.ref_table)
+    return f"{set_} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {match})"
