@@ -172,3 +172,138 @@ def _op_calls(path: Path) -> list[str]:
         and isinstance(node.func.value, ast.Name)
         and node.func.value.id == "op"
     ]
+
+
+COMBINED = """
+CREATE TABLE teams (id int PRIMARY KEY, slug varchar(40) NOT NULL UNIQUE, plan text DEFAULT 'free',
+    CONSTRAINT slug_lower CHECK (slug = lower(slug)));
+CREATE TABLE "Member List" ("Id" int PRIMARY KEY, team_id int REFERENCES teams (id),
+    "e-mail" text NOT NULL, joined timestamptz NOT NULL DEFAULT now());
+CREATE INDEX member_team ON "Member List" (team_id);
+CREATE INDEX member_mail ON "Member List" (lower("e-mail"));
+INSERT INTO teams SELECT g, 'team-' || g, 'pro' FROM generate_series(1, 40) g;
+INSERT INTO "Member List" SELECT g, 1 + g % 40, 'm' || g || '@acme.io', '2026-01-01'::timestamptz
+    + g * interval '1 hour' FROM generate_series(1, 500) g;
+"""
+COMBINED_DRIFT = """
+DROP INDEX member_team; DROP INDEX member_mail;
+ALTER TABLE "Member List" DROP CONSTRAINT "Member List_team_id_fkey";
+ALTER TABLE teams DROP CONSTRAINT teams_slug_key, DROP CONSTRAINT slug_lower,
+    ALTER COLUMN slug TYPE text, ALTER COLUMN plan SET DEFAULT 'trial';
+ALTER TABLE "Member List" ALTER COLUMN "e-mail" DROP NOT NULL;
+"""
+CHECKSUMS = """
+SELECT 'teams', count(*), md5(string_agg(t::text, ',' ORDER BY id)) FROM teams t
+UNION ALL
+SELECT 'members', count(*), md5(string_agg(m::text, ',' ORDER BY "Id")) FROM "Member List" m
+"""
+
+
+def test_combined_drift_keeps_every_row_and_downgrades(database: str, tmp_path: Path) -> None:
+    execute(database, COMBINED)
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, COMBINED_DRIFT)
+    before = query(database, CHECKSUMS)
+    migrations = tmp_path / "migrations"
+    result = _fix(database, lock, migrations, "--apply")
+    assert result.exit_code == 0, result.stderr
+    assert _verify(database, lock) == []
+    assert query(database, CHECKSUMS) == before  # nothing written to any row
+    [revision] = _revisions(migrations)
+    allowed = {"execute", "get_context", "create_index", "create_foreign_key", "alter_column",
+               "create_check_constraint", "drop_constraint"}  # fmt: skip
+    assert set(_op_calls(revision)) <= allowed
+    assert "drop_table" not in revision.read_text()
+    assert "drop_column" not in revision.read_text()
+
+    from alembic import command
+
+    from schemalock.fix import environment
+
+    command.downgrade(environment.config(migrations, database), "-1")
+    assert query(database, CHECKSUMS) == before
+    assert {f["rule"] for f in _verify(database, lock)} >= {"missing-index", "missing-unique"}
+    command.upgrade(environment.config(migrations, database), "head")
+    assert _verify(database, lock) == []
+
+
+def test_offline_sql_renders_and_passes_squawk(database: str, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    from alembic import command
+
+    from schemalock.fix import environment
+
+    execute(database, COMBINED)
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, COMBINED_DRIFT)
+    migrations = tmp_path / "migrations"
+    assert _fix(database, lock, migrations).exit_code == 0
+    offline = StringIO()
+    with redirect_stdout(offline):
+        command.upgrade(environment.config(migrations), "head", sql=True)
+    sql = offline.getvalue()
+    assert "CREATE INDEX CONCURRENTLY" in sql
+    assert "NOT VALID" in sql
+    assert "VALIDATE CONSTRAINT" in sql
+    squawk = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
+    path = tmp_path / "upgrade.sql"
+    path.write_text(sql, encoding="utf-8")
+    done = subprocess.run(
+        [squawk, "--reporter", "json", "--pg-version", "14", str(path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    violations = json.loads(done.stdout or "[]")
+    lines = sql.splitlines()
+    # VALIDATE runs outside the migration's transaction on purpose (its own lock, not the one
+    # ADD CONSTRAINT took), and re-running it is harmless: squawk cannot know that.
+    violations = [
+        v
+        for v in violations
+        if not (
+            v["rule_name"] == "prefer-robust-stmts"
+            and "VALIDATE CONSTRAINT" in lines[v["line"]]  # squawk counts lines from 0
+        )
+    ]
+    rules = sorted({v["rule_name"] for v in violations})
+    # What we emit on purpose: the type change back to the lock's varchar(40) is a declared
+    # rewrite (changing-column-type; prefer-text-field, which alembic_version's own varchar
+    # also draws), and the proof CHECK of SET NOT NULL is dropped once NOT NULL holds.
+    expected = {"changing-column-type", "prefer-text-field", "ban-drop-constraint"}
+    assert set(rules) <= expected, violations
+    assert "constraint-missing-not-valid" not in rules  # VALIDATE never shares a transaction
+
+
+def test_hostile_names_stay_names(database: str, tmp_path: Path) -> None:
+    """Quotes, spaces, unicode, reserved words and an injection attempt in names round-trip
+    through a revision and run as names, never as SQL."""
+    execute(
+        database,
+        """
+        CREATE TABLE victims (id int PRIMARY KEY);
+        CREATE TABLE "evil'); DROP TABLE victims; --" (
+            "select" int PRIMARY KEY, "naïve ""quoted"" col" text, ":bind me" text);
+        CREATE INDEX "idx'; DROP TABLE victims; --" ON "evil'); DROP TABLE victims; --"
+            ("naïve ""quoted"" col");
+        """,
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(
+        database,
+        """DROP INDEX "idx'; DROP TABLE victims; --";
+        ALTER TABLE "evil'); DROP TABLE victims; --" ALTER COLUMN ":bind me" SET NOT NULL""",
+    )
+    migrations = tmp_path / "migrations"
+    result = _fix(database, lock, migrations, "--apply")
+    assert result.exit_code == 0, result.stderr
+    assert _verify(database, lock) == []
+    assert query(database, "SELECT to_regclass('victims') IS NOT NULL") == [(True,)]
+    for path in _revisions(migrations):
+        py_compile.compile(str(path), doraise=True)

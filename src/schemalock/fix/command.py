@@ -101,6 +101,7 @@ def _orphan_counter(probe: Probe, live: object) -> Callable[[Table, ForeignKey],
         if parent is None:
             return 0
         counted = probe.orphans("fix", table, fk, parent)
+        probe.close()  # the prover's read-only transactions share this connection
         if counted is None:
             return 0  # the probe recorded why; fix reports it as inconclusive
         return counted.orphans + counted.invalid

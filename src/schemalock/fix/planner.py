@@ -7,7 +7,8 @@ again and plans every difference of that kind, in phases that keep locks short:
 2. indexes, unique and primary-key indexes: `CREATE INDEX CONCURRENTLY` in an autocommit block;
 3. orphan rows moved aside (or deleted or nulled) when `--orphans` says so;
    constraints: unique/primary key adopting those indexes, foreign keys and checks `NOT VALID`;
-4. `VALIDATE CONSTRAINT` (SHARE UPDATE EXCLUSIVE: reads and writes go on);
+4. `VALIDATE CONSTRAINT` in autocommit (SHARE UPDATE EXCLUSIVE: reads and writes go on, and
+   the lock `ADD CONSTRAINT` took was released by the commit before it);
 5. `SET NOT NULL` proven by a validated `CHECK (col IS NOT NULL)`, which is then dropped.
 
 Nothing is dropped but what the plan itself replaces (an invalid index, a constraint being
@@ -346,7 +347,11 @@ class Planner:
                 continue
             if wanted.nullable:
                 drop = ops.AlterColumnOp(
-                    live.name, found.name, schema=live.schema, modify_nullable=True
+                    live.name,
+                    found.name,
+                    schema=live.schema,
+                    modify_nullable=True,
+                    existing_nullable=False,
                 )
                 self._add(Phase.STRUCTURE, f"drop NOT NULL of {found.name}", drop)
             else:
@@ -358,7 +363,8 @@ class Planner:
         if nulls.count:
             self._refuse(f"NOT NULL on {where}", nulls, "are NULL")
             return
-        check = _short_name(f"{table.name}_{column}_not_null")
+        # Not `<table>_<column>_not_null`: PostgreSQL 18 names its own NOT NULL constraints so.
+        check = _short_name(f"{table.name}_{column}_not_null_proof")
         condition = f"{quote(column)} IS NOT NULL"
         self._add(
             Phase.CONSTRAINTS,
@@ -371,15 +377,23 @@ class Planner:
         self._add(
             Phase.NOT_NULL,
             f"SET NOT NULL on {where}, proven by {check}",
-            ops.AlterColumnOp(table.name, column, schema=table.schema, modify_nullable=False),
+            ops.AlterColumnOp(
+                table.name,
+                column,
+                schema=table.schema,
+                modify_nullable=False,
+                existing_nullable=True,
+            ),
             ops.DropConstraintOp(check, table.name, type_="check", schema=table.schema),
         )
 
     def _validate(self, table: Table, name: str, title: str) -> None:
+        # Its own transaction: validated in the one that added it NOT VALID, the constraint's
+        # stronger lock would be held for the whole scan.
         self._add(
             Phase.VALIDATE,
             f"validate {title}",
-            fo.ValidateConstraint(table.schema, table.name, name),
+            fo.AutocommitBlock([fo.ValidateConstraint(table.schema, table.name, name)]),
             hazards=[f"scan of {qualified(table.schema, table.name)} (SHARE UPDATE EXCLUSIVE)"],
             long=True,
         )

@@ -45,9 +45,24 @@ def upgrade_ops(plan: Plan, guard_sql: str, timeouts: Timeouts) -> list[MigrateO
 def downgrade_ops(plan: Plan) -> list[MigrateOperation]:
     """The steps undone in reverse order; a step that cannot be undone stops the downgrade
     before anything runs, saying why."""
+    # A constraint the plan adds and drops again (the proof of SET NOT NULL) is gone already.
+    transient = {
+        op.constraint_name
+        for s in plan.steps
+        for op in s.ops
+        if isinstance(op, ops.DropConstraintOp)
+    }
+    # An index a constraint adopted goes with the constraint.
+    adopted = {
+        op.index for s in plan.steps for op in s.ops if isinstance(op, fo.AddConstraintUsingIndex)
+    }
     undone: list[MigrateOperation] = []
     for step in reversed(plan.ordered()):
         for op in reversed(step.ops):
+            if isinstance(op, ops.CreateCheckConstraintOp) and op.constraint_name in transient:
+                continue
+            if _builds(op, adopted):
+                continue
             undone.append(_reverse(op))
     lost = [op for op in undone if isinstance(op, fo.Irreversible)]
     if lost:
@@ -55,9 +70,22 @@ def downgrade_ops(plan: Plan) -> list[MigrateOperation]:
     return [op for op in undone if not isinstance(op, fo.Nothing)] or [fo.Nothing()]
 
 
+def _builds(op: MigrateOperation, indexes: set[str]) -> bool:
+    """Whether `op` (or the autocommit block it is) only builds indexes among `indexes`."""
+    inner = op.ops if isinstance(op, fo.AutocommitBlock) else [op]
+    return bool(inner) and all(
+        isinstance(o, ops.CreateIndexOp) and o.index_name in indexes for o in inner
+    )
+
+
 def _reverse(op: MigrateOperation) -> MigrateOperation:
     if isinstance(op, ops.DropConstraintOp):
         return fo.Nothing()  # only ever a helper check the plan added itself
+    if isinstance(op, fo.AutocommitBlock):
+        inner = [_reverse(o) for o in reversed(op.ops)]
+        kept = [o for o in inner if not isinstance(o, fo.Nothing)]
+        lost = [o for o in inner if isinstance(o, fo.Irreversible)]
+        return lost[0] if lost else fo.AutocommitBlock(kept) if kept else fo.Nothing()
     try:
         return op.reverse()
     except (NotImplementedError, ValueError) as error:
