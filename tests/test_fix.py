@@ -307,3 +307,23 @@ def test_hostile_names_stay_names(database: str, tmp_path: Path) -> None:
     assert query(database, "SELECT to_regclass('victims') IS NOT NULL") == [(True,)]
     for path in _revisions(migrations):
         py_compile.compile(str(path), doraise=True)
+
+
+def test_a_schema_changed_since_planning_is_refused(database: str, tmp_path: Path) -> None:
+    from schemalock.errors import EXIT_REFUSED, Refused
+    from schemalock.fix.command import run_upgrade
+
+    execute(database, COMBINED)
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, "DROP INDEX member_team")
+    migrations = tmp_path / "migrations"
+    assert _fix(database, lock, migrations).exit_code == 0  # planned, not applied
+    execute(database, "ALTER TABLE teams ADD COLUMN motto text")  # someone else's change
+    with pytest.raises(Refused, match="schema changed since this revision was planned") as err:
+        run_upgrade(migrations, database)
+    assert err.value.exit_code == EXIT_REFUSED
+    assert query(database, "SELECT to_regclass('alembic_version') IS NULL") == [(True,)]
+    again = _fix(database, lock, migrations)
+    assert again.exit_code == 5  # the written revision is not applied: apply or remove it first
+    assert "is not applied to this database" in again.stderr
