@@ -65,3 +65,25 @@ def test_unparsable_text_compares_exactly() -> None:
     assert parse_error("a > 0; DROP TABLE t") is not None
     assert parse_error("lower(email") is not None
     assert parse_error("a > 0") is None
+
+
+def test_quote_reads_pglast_keywords_without_importing_pglast() -> None:
+    """names.quote loads pglast's keyword lists on their own (the parser costs ~50 ms to
+    import); they must be exactly the package's."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from schemalock import names; "
+        "print(names.quote('user'), names.quote('select'), names.quote('ok'), "
+        "'pglast' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ['"user"', '"select"', "ok", "False"]
+
+    from pglast import keywords
+
+    from schemalock import names
+
+    every = keywords.RESERVED_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
+    assert names._keywords() == frozenset(every | keywords.COL_NAME_KEYWORDS)

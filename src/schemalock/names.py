@@ -8,8 +8,10 @@ column; a part that itself contains a dot or a double quote is written in double
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
+from typing import Any
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")  # what PostgreSQL's quote_ident leaves bare
 
@@ -80,11 +82,33 @@ def lock_name(*parts: str) -> str:
 
 @cache
 def _keywords() -> frozenset[str]:
-    from pglast import keywords
-
+    keywords = _pglast_keywords()
     return frozenset(
         keywords.RESERVED_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS | keywords.COL_NAME_KEYWORDS
     )
+
+
+def _pglast_keywords() -> Any:
+    """pglast's keyword lists (extracted from PostgreSQL's kwlist.h), without importing the
+    package: its parser costs ~50 ms to load, and quoting a name in a message needs only these
+    sets.  `find_spec` of a top-level package locates it without running it."""
+    import importlib.util
+    import sys
+
+    if "pglast" in sys.modules:
+        from pglast import keywords
+
+        return keywords
+    package = importlib.util.find_spec("pglast")
+    assert package is not None
+    assert package.submodule_search_locations
+    path = os.path.join(next(iter(package.submodule_search_locations)), "keywords.py")
+    spec = importlib.util.spec_from_file_location("schemalock._pglast_keywords", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def quote(name: str) -> str:

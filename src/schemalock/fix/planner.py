@@ -291,7 +291,7 @@ class Planner:
     ) -> tuple[Table, str] | None:
         """(parent, column) when the column holds another unique column of its parent: the
         values miswired-reference reports, which a data step maps before the conversion."""
-        from schemalock.rules.identifiers import _other_unique_columns
+        from schemalock.rules.identifiers import other_unique_columns
 
         fk = _reference(lock, wanted.name)
         if fk is None or len(fk.columns) != 1:
@@ -299,7 +299,7 @@ class Planner:
         parent = self.live.tables.get((fk.ref_schema, fk.ref_table))
         if parent is None:
             return None
-        for other in _other_unique_columns(parent, fk.ref_columns[0]):
+        for other in other_unique_columns(parent, fk.ref_columns[0]):
             stored = f"c.{quote(found.name)}"
             matched = self.prover.rows(
                 live,
@@ -433,10 +433,14 @@ class Planner:
                 long=True,
             )
             return
+        self._build(table, f"index {index.name} on {table.name}", _index_op(table, index, True))
+
+    def _build(self, table: Table, title: str, *operations: MigrateOperation) -> None:
+        """Index builds CONCURRENTLY: outside a transaction, so in an autocommit block."""
         self._add(
             Phase.CONCURRENT,
-            f"index {index.name} on {table.name}",
-            fo.AutocommitBlock([_index_op(table, index, True)]),
+            title,
+            fo.AutocommitBlock(list(operations)),
             hazards=[f"index build on {qualified(table.schema, table.name)} (concurrent)"],
             long=True,
         )
@@ -470,13 +474,8 @@ class Planner:
                 postgresql_concurrently=True,
                 if_exists=True,
             )
-            self._add(
-                Phase.CONCURRENT,
-                f"rebuild invalid index {index.name}",
-                fo.AutocommitBlock([drop, _index_op(live, index, True)]),
-                hazards=[f"index build on {qualified(live.schema, live.name)} (concurrent)"],
-                long=True,
-            )
+            rebuild = _index_op(live, index, True)
+            self._build(live, f"rebuild invalid index {index.name}", drop, rebuild)
 
     def missing_unique(self, key: tuple[str, str] | None, finding: Finding) -> None:
         assert key is not None
@@ -495,13 +494,7 @@ class Planner:
             )
             if self._duplicates(live, index) is not None:
                 continue
-            self._add(
-                Phase.CONCURRENT,
-                f"unique index {name} on {live.name}",
-                fo.AutocommitBlock([_index_op(live, index, True)]),
-                hazards=[f"index build on {qualified(live.schema, live.name)} (concurrent)"],
-                long=True,
-            )
+            self._build(live, f"unique index {name} on {live.name}", _index_op(live, index, True))
             adopt = fo.AddConstraintUsingIndex(live.schema, live.name, name, name, "UNIQUE")
             self._add(Phase.CONSTRAINTS, f"unique constraint {name} using its index", adopt)
 

@@ -193,7 +193,7 @@ class MiswiredReference(Rule):
             child = live.column(fk.columns[0])
             if counted is None or child is None or not counted.orphans + counted.invalid:
                 continue
-            for other in _other_unique_columns(parent, fk.ref_columns[0]):
+            for other in other_unique_columns(parent, fk.ref_columns[0]):
                 other_column = parent.column(other)
                 assert other_column is not None
                 matched = context.probe.matching(self.name, live, child, parent, other_column)
@@ -214,7 +214,9 @@ class MiswiredReference(Rule):
                     )
 
 
-def _other_unique_columns(parent: Table, referenced: str) -> list[str]:
+def other_unique_columns(parent: Table, referenced: str) -> list[str]:
+    """The parent's other single-column unique keys of a text type: what a miswired reference
+    may hold instead of `referenced` (Clerk ids instead of uuids)."""
     single = [u.columns[0] for u in parent.uniques if len(u.columns) == 1]
     single += [
         key[0][0] for key in map(unique_key, parent.indexes) if key is not None and len(key[0]) == 1
