@@ -57,6 +57,7 @@ class Phase(enum.IntEnum):
     CONSTRAINTS = 4
     VALIDATE = 5
     NOT_NULL = 6
+    KEYS = 7  # a primary key adopting its index, once its columns are NOT NULL
 
 
 class Orphans(enum.StrEnum):
@@ -97,8 +98,6 @@ LEFT_ALONE = {
     "extra-constraint": "extra constraints are reported and left alone",
     "partition-mismatch": "a partitioning change means rebuilding the table: plan it by hand",
     "domain-mismatch": "domain changes validate every column using them: plan them by hand",
-    "foreign-key-mismatch": "a redefined foreign key: drop and re-add it by hand, NOT VALID",
-    "primary-key-mismatch": "a different primary key: change it by hand",
 }
 
 
@@ -325,10 +324,32 @@ class Planner:
             ):
                 continue
             where = qualified(live.schema, live.name, found.name)
+            if wanted.identity and not found.identity and found.default is None:
+                self._identity(live, wanted)
+                continue
             if OWNED_SEQUENCE in (wanted.default, found.default) or wanted.identity:
                 self._note(f"{where}: serial and identity defaults are restored by hand")
                 continue
             self._set_default(live, wanted, f"default of {where}", found.default)
+
+    def _identity(self, table: Table, column: Column) -> None:
+        """ADD GENERATED ... AS IDENTITY, its sequence moved past the largest value in use."""
+        target, name = qualified(table.schema, table.name), quote(column.name)
+        kind = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
+        restart = (
+            f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({fo.literal(target)}, "
+            f"{fo.literal(column.name)}), coalesce(max({name}), 0) + 1, false) FROM {target}"
+        )
+        self._add(
+            Phase.STRUCTURE,
+            f"identity of {target}.{name}",
+            fo.Sql(
+                f"ALTER TABLE {target} ALTER COLUMN {name} ADD GENERATED {kind} AS IDENTITY",
+                undo=f"ALTER TABLE {target} ALTER COLUMN {name} DROP IDENTITY IF EXISTS",
+            ),
+            fo.Sql(restart),
+            hazards=[f"brief ACCESS EXCLUSIVE lock on {table.name}, then a scan for max({name})"],
+        )
 
     def _set_default(
         self, table: Table, column: Column, title: str, previous: str | None = None
@@ -476,6 +497,60 @@ class Planner:
             )
             rebuild = _index_op(live, index, True)
             self._build(live, f"rebuild invalid index {index.name}", drop, rebuild)
+
+    def primary_key(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None or lock.primary_key is None:
+            return
+        where = qualified(live.schema, live.name)
+        if live.primary_key is not None:
+            self._note(f"{where}: a different primary key: change it by hand")
+            return
+        columns = lock.primary_key.columns
+        name = lock.primary_key.name or _short_name(f"{live.name}_pkey")
+        index = Index(name=name, keys=tuple(quote(c) for c in columns), unique=True)
+        if self._duplicates(live, index) is not None:
+            return
+        for column in columns:
+            found = live.column(column)
+            if found is not None and found.nullable:
+                self._set_not_null(live, column)
+        self._build(live, f"unique index {name} for the primary key", _index_op(live, index, True))
+        adopt = fo.AddConstraintUsingIndex(live.schema, live.name, name, name, "PRIMARY KEY")
+        self._add(Phase.KEYS, f"primary key {name} using its index", adopt)
+
+    def foreign_key_definition(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        """A foreign key whose actions, match or deferral differ: dropped and added again NOT
+        VALID in one transaction (no moment without it), then validated."""
+        assert key is not None
+        lock, live = self._tables(key)
+        if live is None:
+            return
+        for wanted in lock.foreign_keys:
+            found = next(
+                (
+                    f
+                    for f in live.foreign_keys
+                    if (f.columns, f.target) == (wanted.columns, wanted.target)
+                ),
+                None,
+            )
+            if found is None or found == wanted or found.name is None:
+                continue
+            target = qualified(live.schema, live.name)
+            drop = fo.Sql(
+                f"ALTER TABLE {target} DROP CONSTRAINT {quote(found.name)}",
+                lost=f"the former definition of {found.name} on {target}: re-create it by hand",
+            )
+            named = ForeignKey(**{**_fields(wanted), "name": found.name})
+            self._add(
+                Phase.CONSTRAINTS,
+                f"redefine foreign key {found.name}",
+                drop,
+                _fk_op(live, named, True),
+            )
+            self._validate_foreign_key(live, named)
 
     def missing_unique(self, key: tuple[str, str] | None, finding: Finding) -> None:
         assert key is not None
@@ -647,6 +722,8 @@ _HANDLERS: dict[str, Callable[[Planner, tuple[str, str] | None, Finding], None]]
     "missing-index": Planner.missing_index,
     "invalid-index": Planner.invalid_index,
     "missing-unique": Planner.missing_unique,
+    "primary-key-mismatch": Planner.primary_key,
+    "foreign-key-mismatch": Planner.foreign_key_definition,
     "check-mismatch": Planner.check,
     "missing-foreign-key": Planner.missing_foreign_key,
     "fk-not-validated": Planner.fk_not_validated,
