@@ -369,3 +369,28 @@ def test_set_null_on_a_not_null_reference_is_refused(database: str, tmp_path: Pa
     assert result.exit_code == 5
     assert "is NOT NULL" in result.stderr
     assert query(database, "SELECT count(*) FROM child") == [(3,)]
+
+
+def test_foreign_key_of_a_partitioned_table(database: str, tmp_path: Path) -> None:
+    """NOT VALID where the server allows it (18+); before, validated in one step, declared."""
+    execute(
+        database,
+        """
+        CREATE TABLE orgs (id int PRIMARY KEY);
+        CREATE TABLE events (org_id int REFERENCES orgs (id), at date NOT NULL)
+            PARTITION BY RANGE (at);
+        CREATE TABLE events_2026 PARTITION OF events
+            FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+        INSERT INTO orgs VALUES (1); INSERT INTO events VALUES (1, '2026-05-01');
+        """,
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, "ALTER TABLE events DROP CONSTRAINT events_org_id_fkey")
+    migrations = tmp_path / "migrations"
+    result = _fix(database, lock, migrations, "--apply")
+    assert result.exit_code == 0, result.stderr
+    assert _verify(database, lock) == []
+    [version] = query(database, "SELECT current_setting('server_version_num')::int")
+    text = _revisions(migrations)[0].read_text()
+    assert ("postgresql_not_valid=True" in text) == (int(str(version[0])) >= 180000)

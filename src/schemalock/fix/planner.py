@@ -602,8 +602,35 @@ class Planner:
     def _foreign_key(self, table: Table, fk: ForeignKey) -> None:
         name = fk.name or _short_name(f"{table.name}_{'_'.join(fk.columns)}_fkey")
         named = ForeignKey(**{**_fields(fk), "name": name})
+        if table.partition_by and self.prover.connection.info.server_version < 180000:
+            self._partitioned_foreign_key(table, named)
+            return
         self._add(Phase.CONSTRAINTS, f"foreign key {name} NOT VALID", _fk_op(table, named, True))
         self._validate_foreign_key(table, named)
+
+    def _partitioned_foreign_key(self, table: Table, fk: ForeignKey) -> None:
+        """Before PostgreSQL 18 a partitioned table's foreign key cannot be NOT VALID: it is
+        added validated, scanning every partition under SHARE ROW EXCLUSIVE; orphans stop it."""
+        assert fk.name is not None
+        target = qualified(table.schema, table.name)
+        orphans = self._orphans_after_plan(table, fk)
+        if orphans:
+            self._note(
+                f"{target} ({', '.join(fk.columns)}): {orphans} orphan rows, and a foreign key "
+                "of a partitioned table cannot be added NOT VALID before PostgreSQL 18: resolve "
+                "them, then run fix again"
+            )
+            return
+        self._add(
+            Phase.CONSTRAINTS,
+            f"foreign key {fk.name} (validated: partitioned table)",
+            _fk_op(table, fk, False),
+            hazards=[
+                f"scan of every partition of {target} under SHARE ROW EXCLUSIVE (writes wait): "
+                "NOT VALID is not allowed on a partitioned table before PostgreSQL 18"
+            ],
+            long=True,
+        )
 
     def fk_not_validated(self, key: tuple[str, str] | None, finding: Finding) -> None:
         assert key is not None
