@@ -394,3 +394,14 @@ def test_foreign_key_of_a_partitioned_table(database: str, tmp_path: Path) -> No
     [version] = query(database, "SELECT current_setting('server_version_num')::int")
     text = _revisions(migrations)[0].read_text()
     assert ("postgresql_not_valid=True" in text) == (int(str(version[0])) >= 180000)
+
+
+def test_apply_through_a_pooler_is_refused_before_connecting(tmp_path: Path) -> None:
+    lock = tmp_path / "schema_lock.yaml"
+    lock.write_text("version: 1\ntables: {}\n", encoding="utf-8")
+    url = "postgresql://app:s3cretpw@ep-cool-123456-pooler.us-east-2.aws.neon.tech/neondb"
+    result = _fix(url, lock, tmp_path / "migrations", "--apply")
+    assert result.exit_code == 5
+    assert "connection pooler" in result.stderr
+    assert "s3cretpw" not in result.stdout + result.stderr
+    assert not (tmp_path / "migrations").exists()  # nothing written before the database answers

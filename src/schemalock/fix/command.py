@@ -43,11 +43,13 @@ def fix(
     step_timeouts: Timeouts = DEFAULT_TIMEOUTS,
     say: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
-    directory = environment.ensure(migrations)
+    if apply:
+        guards.refuse_pooler(url)  # before anything connects, as env.py does
     report = verify(lock, url, timeouts, data=False)
     if report.inconclusive:
         first = report.inconclusive[0]
         raise Inconclusive(first.rule, f"verify could not finish: {first.reason}")
+    directory = environment.ensure(migrations)  # once the database answered
     connection = db.connect(url, "fix")
     try:
         _refuse_pending(directory, connection)
