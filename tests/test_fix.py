@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import py_compile
+import re
 from pathlib import Path
 from typing import Any
 
@@ -405,3 +406,30 @@ def test_apply_through_a_pooler_is_refused_before_connecting(tmp_path: Path) -> 
     assert "connection pooler" in result.stderr
     assert "s3cretpw" not in result.stdout + result.stderr
     assert not (tmp_path / "migrations").exists()  # nothing written before the database answers
+
+
+def test_a_revision_lands_on_the_existing_head(database: str, tmp_path: Path) -> None:
+    """Users have their own history: fix writes on top of its head, once the database is at it."""
+    from alembic import command
+
+    from schemalock.fix import environment
+
+    migrations = environment.ensure(tmp_path / "migrations")
+    (migrations / "versions" / "0001_teams.py").write_text(
+        '"""teams"""\nfrom alembic import op\n\nrevision = "0001"\ndown_revision = None\n'
+        "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n"
+        '    op.execute("CREATE TABLE teams (id int PRIMARY KEY, name text)")\n'
+        '    op.execute("CREATE INDEX teams_name ON teams (name)")\n\n\n'
+        'def downgrade():\n    op.execute("DROP TABLE teams")\n',
+        encoding="utf-8",
+    )
+    command.upgrade(environment.config(migrations, database), "head")
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, "DROP INDEX teams_name")
+    result = _fix(database, lock, migrations, "--apply")
+    assert result.exit_code == 0, result.stderr
+    [written] = [p for p in _revisions(migrations) if p.name != "0001_teams.py"]
+    assert "Revises: 0001" in written.read_text()
+    assert re.search(r"^down_revision\b.* = '0001'$", written.read_text(), re.MULTILINE)
+    assert _verify(database, lock) == []
