@@ -146,6 +146,12 @@ class Planner:
         keys = ", ".join(blocker.keys)
         self.plan.refusals.append(f"{what}: {blocker.count} rows {why} (keys: {keys})")
 
+    def _pair(self, key: tuple[str, str] | None) -> tuple[Table, Table] | None:
+        """The lock's and the live definition of a table a finding names, if both exist."""
+        assert key is not None
+        lock, live = self._tables(key)
+        return (lock, live) if live is not None else None
+
     def _tables(self, key: tuple[str, str]) -> tuple[Table, Table | None]:
         lock = self.lock.database.tables[key]
         live = self.live.tables.get(key)
@@ -185,22 +191,20 @@ class Planner:
         self._add(Phase.STRUCTURE, f"rename {table.renamed_from} to {table.name}", rename)
 
     def renamed_column(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for pair in pair_columns(lock, live):
             if pair.renamed and pair.lock and pair.live:
                 rename = ops.AlterColumnOp(
-                    live.name, pair.live.name, schema=key[0], modify_name=pair.lock.name
+                    live.name, pair.live.name, schema=live.schema, modify_name=pair.lock.name
                 )
                 self._add(Phase.STRUCTURE, f"rename column {pair.live.name}", rename)
 
     def missing_column(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for column in lock.columns:
             if live.column(column.name) is None and column.renamed_from is None:
                 self._add_column(lock, column)
@@ -228,10 +232,9 @@ class Planner:
                 )
 
     def column_type(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for pair in pair_columns(lock, live):
             if pair.lock and pair.live and pair.lock.type != pair.live.type:
                 self._convert(lock, live, pair.lock, pair.live)
@@ -310,10 +313,9 @@ class Planner:
         return None
 
     def default(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for pair in pair_columns(lock, live):
             wanted, found = pair.lock, pair.live
             if wanted is None or found is None or wanted.type != found.type:
@@ -358,10 +360,9 @@ class Planner:
         self._add(Phase.STRUCTURE, title, change)
 
     def nullability(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for pair in pair_columns(lock, live):
             wanted, found = pair.lock, pair.live
             if wanted is None or found is None or wanted.nullable == found.nullable:
@@ -422,10 +423,9 @@ class Planner:
     # -- indexes and constraints --------------------------------------------------------
 
     def missing_index(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         from schemalock.rules.indexes import same_index
 
         taken = {index.name for index in live.indexes}
@@ -523,10 +523,9 @@ class Planner:
     def foreign_key_definition(self, key: tuple[str, str] | None, finding: Finding) -> None:
         """A foreign key whose actions, match or deferral differ: dropped and added again NOT
         VALID in one transaction (no moment without it), then validated."""
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for wanted in lock.foreign_keys:
             found = next(
                 (
@@ -553,10 +552,9 @@ class Planner:
             self._validate_foreign_key(live, named)
 
     def missing_unique(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for unique in lock.uniques:
             if unique in live.uniques:
                 continue
@@ -574,10 +572,9 @@ class Planner:
             self._add(Phase.CONSTRAINTS, f"unique constraint {name} using its index", adopt)
 
     def check(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         for check in lock.checks:
             if any(expressions.same(check.expression, c.expression) for c in live.checks):
                 continue
@@ -590,10 +587,9 @@ class Planner:
             self._validate(live, name, f"check {name}")
 
     def missing_foreign_key(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        lock, live = self._tables(key)
-        if live is None:
+        if (tables := self._pair(key)) is None:
             return
+        lock, live = tables
         present = {(fk.columns, fk.target) for fk in live.foreign_keys}
         for fk in lock.foreign_keys:
             if (fk.columns, fk.target) not in present:
