@@ -433,3 +433,21 @@ def test_a_revision_lands_on_the_existing_head(database: str, tmp_path: Path) ->
     assert "Revises: 0001" in written.read_text()
     assert re.search(r"^down_revision\b.* = '0001'$", written.read_text(), re.MULTILINE)
     assert _verify(database, lock) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "coercible"),
+    [
+        ("character varying(50)", "text", True),
+        ("character varying(50)", "character varying(100)", True),
+        ("character varying(100)", "character varying(50)", False),  # shorter: checked
+        ("character varying", "character varying(10)", False),
+        ("text", "uuid", False),
+    ],
+)
+def test_a_type_change_is_declared_a_rewrite_unless_binary_coercible(
+    old: str, new: str, coercible: bool
+) -> None:
+    from schemalock.fix.planner import _binary_coercible
+
+    assert _binary_coercible(old, new) is coercible

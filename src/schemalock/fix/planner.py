@@ -47,7 +47,6 @@ from schemalock.model import (
 from schemalock.names import qualified, quote
 
 # Binary-coercible changes rewrite nothing (sql-altertable): everything else does.
-_NO_REWRITE = (("character varying", "text"), ("character varying", "character varying"))
 
 
 class Phase(enum.IntEnum):
@@ -276,8 +275,12 @@ class Planner:
         )
         if wanted.default is not None and wanted.default != OWNED_SEQUENCE:
             operations.append(_alter_default(live, found.name, wanted.default, None))
-        rewrite = (_base(found.type), _base(wanted.type)) not in _NO_REWRITE
-        hazards = ["ACCESS EXCLUSIVE lock and a full rewrite of the table"] if rewrite else []
+        rewrite = not _binary_coercible(found.type, wanted.type)
+        hazards = [
+            "ACCESS EXCLUSIVE lock and a full rewrite of the table"
+            if rewrite
+            else f"brief ACCESS EXCLUSIVE lock on {live.name} (no rewrite: binary-coercible)"
+        ]
         if mapping is not None:
             hazards.append("data-dependent step: values mapped through the parent table")
         self._add(
@@ -779,8 +782,25 @@ def _reference(table: Table, column: str) -> ForeignKey | None:
     return next((fk for fk in table.foreign_keys if fk.columns == (column,)), None)
 
 
-def _base(type_name: str) -> str:
-    return type_name.split("(")[0]
+def _binary_coercible(old: str, new: str) -> bool:
+    """Whether PostgreSQL changes the type without rewriting or scanning the table: varchar to
+    text, or to a varchar at least as long (sql-altertable); anything else rewrites."""
+    if not old.startswith("character varying"):
+        return False
+    if new == "text" or new == "character varying":
+        return True
+    old_length, new_length = _length(old), _length(new)
+    return (
+        new.startswith("character varying(")
+        and old_length is not None
+        and new_length is not None
+        and new_length >= old_length
+    )
+
+
+def _length(type_name: str) -> int | None:
+    inside = type_name.partition("(")[2].rstrip(")")
+    return int(inside) if inside.isdigit() else None
 
 
 def _short_name(name: str) -> str:
