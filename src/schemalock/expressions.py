@@ -72,20 +72,79 @@ def canonical(text: str, kind: str = "expr") -> str:
     return json.dumps(_normalize(tree, loose=kind == "expr"), sort_keys=True)
 
 
+# What the statement around a fragment may hold besides the fragment itself: anything else
+# (a FROM, a WHERE, INCLUDE, a second statement) means the text escaped its slot.
+_SELECT_DEFAULTS = {"@", "targetList", "groupDistinct", "limitOption", "op", "all"}
+_INDEX_KEYS = {"@", "idxname", "relation", "accessMethod", "indexParams"}
+_TABLE_KEYS = {"@", "relation", "partspec", "oncommit", "if_not_exists"}
+
+
+def is_constant(default: str) -> bool:
+    """Whether a default is the same for every row of one statement (a literal, a cast of one,
+    `now()`): PostgreSQL 11+ then adds a column with it without rewriting the table."""
+    tree = canonical(default)
+    return '"FuncCall"' not in tree or tree.count('"FuncCall"') == tree.count('"funcname": ["now"]')
+
+
 def _parse(text: str, kind: str) -> Any:
+    """The parse tree of `text` as exactly one fragment of its kind: an expression (`expr`), an
+    index key (`index_elem`) or a partition key (`partition`).  The text is parsed inside the
+    statement that would hold it, and refused unless that statement is the only one and holds
+    nothing but the fragment, so `0; DROP TABLE t` or `a) WHERE (true` never pass as one."""
     from pglast import parse_sql
 
-    statement: Any
+    statements: Any = parse_sql(_TEMPLATES[kind].format(text))
+    if len(statements) != 1:
+        raise ValueError(f"not a single {_KINDS[kind]}: it holds {len(statements)} statements")
+    statement = statements[0].stmt
+    tree = statement(skip_none=True)
     if kind == "index_elem":
-        statement = parse_sql(f"CREATE INDEX x ON t ({text})")[0].stmt
+        _only(tree, _INDEX_KEYS, kind, lambda: len(statement.indexParams) == 1)
         return statement.indexParams[0](skip_none=True)
     if kind == "partition":
-        statement = parse_sql(f"CREATE TABLE t () PARTITION BY {text}")[0].stmt
+        _only(tree, _TABLE_KEYS, kind, lambda: "tableElts" not in tree)
         return statement.partspec(skip_none=True)
-    statements: Any = parse_sql(f"SELECT {text}")
-    if len(statements) != 1 or len(statements[0].stmt.targetList) != 1:
-        raise ValueError("not a single expression")
-    return statements[0].stmt.targetList[0].val(skip_none=True)
+    _only(
+        tree,
+        _SELECT_DEFAULTS,
+        kind,
+        lambda: len(statement.targetList) == 1 and statement.targetList[0].name is None,
+    )
+    return statement.targetList[0].val(skip_none=True)
+
+
+_TEMPLATES = {
+    "expr": "SELECT {}",
+    "index_elem": "CREATE INDEX x ON t ({})",
+    "partition": "CREATE TABLE t () PARTITION BY {}",
+}
+_KINDS = {"expr": "expression", "index_elem": "index key", "partition": "partition key"}
+
+
+def _only(tree: dict[str, Any], allowed: set[str], kind: str, shape: Any) -> None:
+    extra = sorted(
+        key for key, value in tree.items() if key not in allowed and value not in (False, 0)
+    )
+    if tree.get("@") not in ("SelectStmt", "IndexStmt", "CreateStmt") or extra or not shape():
+        raise ValueError(f"not a single {_KINDS[kind]}")
+
+
+def as_sql(text: str, kind: str = "expr") -> str:
+    """`text` as PostgreSQL's parser read it, printed back: what a migration may safely splice
+    into a statement (no comment, no second statement, nothing outside the fragment's slot).
+    Raises ValueError (or pglast's ParseError) for text that is not one fragment of `kind`."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    _parse(text, kind)  # the strict checks
+    statement: Any = parse_sql(_TEMPLATES[kind].format(text))[0].stmt
+    if kind == "index_elem":
+        node = statement.indexParams[0]
+    elif kind == "partition":
+        node = statement.partspec
+    else:
+        node = statement.targetList[0].val
+    return str(RawStream()(node))
 
 
 def _normalize(node: Any, loose: bool = False) -> Any:
@@ -232,6 +291,22 @@ def parse_error(text: str, kind: str = "expr") -> str | None:
     except Exception as error:  # pglast.parser.ParseError, or not a single expression
         return str(error).splitlines()[0] if str(error) else type(error).__name__
     return None
+
+
+def key_value(key: str) -> str:
+    """SQL of the value an index key indexes, ordering, NULLS placement, collation and opclass
+    aside (`lower(email) DESC` is `lower(email)`): what a unique index compares."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    _parse(key, "index_elem")  # the strict checks
+    statement: Any = parse_sql(_TEMPLATES["index_elem"].format(key))[0].stmt
+    element = statement.indexParams[0]
+    if element.name is not None:
+        from schemalock.names import quote
+
+        return quote(element.name)
+    return f"({RawStream()(element.expr)})"
 
 
 def indexed_column(key: str) -> str | None:
