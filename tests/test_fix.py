@@ -139,7 +139,7 @@ def test_text_to_uuid_is_proven_first_and_refused_with_the_keys(
     migrations = tmp_path / "migrations"
     refused = _fix(database, lock, migrations)
     assert refused.exit_code == 5
-    assert "1 rows hold values that do not convert (keys: 4)" in refused.stderr
+    assert "org_id to uuid: values that do not convert: 1 row (keys: 4)" in refused.stderr
     assert not (migrations / "versions").exists() or _revisions(migrations) == []
     execute(database, "UPDATE jobs SET org_id = NULL WHERE id = 4")
     result = _fix(database, lock, migrations, "--apply")

@@ -238,6 +238,14 @@ def fix(
         str,
         typer.Option("--long-timeout", help="statement_timeout of index builds and VALIDATE."),
     ] = "1h",
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Plan again a revision schemalock wrote that was never applied (its apply "
+            "failed, say), removing its file.",
+        ),
+    ] = False,
     statement_timeout: TimeoutOption = 30.0,
 ) -> None:
     """Write the Alembic revision that repairs the drift verify finds, safely."""
@@ -257,12 +265,15 @@ def fix(
         orphans=Orphans(orphans.value),
         apply=apply,
         step_timeouts=Timeouts(lock_timeout, step_timeout, long_timeout),
+        replace=replace,
+        say=print,
     )
     plan = outcome.plan
-    if outcome.revision is None:
+    if outcome.revision is None and plan.notes:
+        print("nothing to repair: what still differs is for a person to decide")
+    elif outcome.revision is None:
         print("nothing to repair: the structure matches the lock")
     else:
-        print(f"wrote {outcome.revision}")
         for step in plan.ordered():
             print(f"  - {step.title}")
         print("hazards:" if plan.hazards else "hazards: none")

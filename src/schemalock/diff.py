@@ -26,6 +26,12 @@ class ColumnPair:
 BOOKKEEPING = frozenset({"alembic_version"})
 
 
+def bookkeeping(table: Table) -> bool:
+    """Alembic's version table, under its default name or the `version_table` an environment
+    chose: one column, `version_num`."""
+    return table.name in BOOKKEEPING or [c.name for c in table.columns] == ["version_num"]
+
+
 def ignored(schema: str, name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(name, p) or fnmatchcase(f"{schema}.{name}", p) for p in patterns)
 
@@ -45,7 +51,7 @@ def pair_tables(lock: Database, live: Database, ignore: tuple[str, ...] = ()) ->
             pairs.append(TablePair(table, found))
             claimed.add(key)
     for key, table in live.tables.items():
-        if key not in claimed and not ignored(*key, ignore) and key[1] not in BOOKKEEPING:
+        if key not in claimed and not ignored(*key, ignore) and not bookkeeping(table):
             pairs.append(TablePair(None, table))
     return pairs
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schemalock import db, introspect
-from schemalock.errors import Inconclusive, Refused
+from schemalock.errors import Inconclusive, LockFileError, Refused
 from schemalock.findings import Finding, Report
 from schemalock.fix import environment, guards
 from schemalock.fix.planner import FIXED_RULES, Orphans, Plan, Planner
@@ -41,8 +41,14 @@ def fix(
     orphans: Orphans = Orphans.FAIL,
     apply: bool = False,
     step_timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    replace: bool = False,
     say: Callable[[str], None] = lambda _: None,
 ) -> Outcome:
+    """Plan, prove and write the revision; with `apply`, run it.  `replace`: an unapplied
+    revision schemalock wrote earlier (its apply failed, say) is planned again from the
+    database as it is now, and its file removed."""
+    _refuse_lock_errors(lock)
+    step_timeouts.check()
     if apply:
         guards.refuse_pooler(url)  # before anything connects, as env.py does
     report = verify(lock, url, timeouts, data=False)
@@ -52,7 +58,10 @@ def fix(
     directory = environment.ensure(migrations)  # once the database answered
     connection = db.connect(url, "fix")
     try:
-        _refuse_pending(directory, connection)
+        if apply:  # refused now, before a revision is written that could not be applied
+            guards.refuse_unsafe_target(url, connection)
+            guards.refuse_busy(connection)
+        stale = _pending(directory, connection, replace)
         schemas = list(lock.database.schemas)
         with db.read_only(connection, timeouts) as conn:
             live = introspect.introspect(conn, schemas)
@@ -75,9 +84,12 @@ def fix(
             + "\n  ".join(plan.refusals)
         )
     outcome = Outcome(plan, report)
+    if stale is not None:
+        stale.unlink()
+        say(f"removed {stale}: it was never applied, and is planned again here")
     if not plan.steps:
         return outcome
-    summary = f"schemalock fix: repair {len(plan.steps)} step(s) of drift from {lock.path}"
+    summary = f"{environment.SCHEMALOCK_MARK}{len(plan.steps)} step(s) of drift from {lock.path}"
     guard_sql = guards.fingerprint_check_sql(schemas, fingerprint)
     outcome.revision = write(directory, plan, summary, guard_sql, step_timeouts)
     say(f"wrote {outcome.revision}")
@@ -85,6 +97,20 @@ def fix(
         run_upgrade(directory, url)
         outcome.applied = True
     return outcome
+
+
+def _refuse_lock_errors(lock: Lock) -> None:
+    """A lock `lint` finds errors in never drives a migration: its SQL could be anything."""
+    from schemalock.findings import Severity
+    from schemalock.verify import lint
+
+    errors = [f for f in lint(lock).findings if f.severity is Severity.ERROR]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more: `schemalock lint` lists them)" if errors[1:] else ""
+        raise LockFileError(
+            str(lock.path), first.lock_line, None, f"{first.message} [{first.rule}]{more}"
+        )
 
 
 def _structural(finding: Finding) -> bool:
@@ -111,16 +137,26 @@ def _orphan_counter(probe: Probe, live: object) -> Callable[[Table, ForeignKey],
     return count
 
 
-def _refuse_pending(directory: Path, connection: psycopg.Connection[Any]) -> None:
-    """A revision written but not applied would be planned again: apply it first."""
+def _pending(directory: Path, connection: psycopg.Connection[Any], replace: bool) -> Path | None:
+    """A revision written but not applied would be planned again: refused, unless `replace`
+    asks to plan it again and it is one schemalock wrote (its file, to remove)."""
     head = environment.head(directory)
     at = environment.applied(connection)
-    if head is not None and head != at:
-        raise Refused(
-            f"revision {head} in {directory} is not applied to this database (it is at "
-            f"{at or 'no revision'}): apply it (`alembic upgrade head`) or remove it, then "
-            "run fix again"
-        )
+    if head is None or head in (at or "").split(", "):
+        return None
+    path = environment.revision_path(directory, head)
+    ours = path is not None and environment.written_by_schemalock(path)
+    if replace and ours:
+        return path
+    advice = (
+        "`fix --replace` plans it again from the database as it is now"
+        if ours
+        else "it is not one schemalock wrote, so --replace leaves it alone"
+    )
+    raise Refused(
+        f"revision {head} in {directory} is not applied to this database (it is at "
+        f"{at or 'no revision'}): apply it (`alembic upgrade head`) or remove it; {advice}"
+    )
 
 
 def run_upgrade(directory: Path, url: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from schemalock.db import normalize_url
 from schemalock.errors import UsageError
@@ -162,22 +162,48 @@ def head(directory: Path) -> str | None:
     return heads[0] if heads else None
 
 
-def applied(
-    connection: psycopg.Connection[Any], version_table: str = "alembic_version"
-) -> str | None:
+def revision_path(directory: Path, revision: str) -> Path | None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config(directory)).get_revision(revision)
+    return Path(script.path) if script is not None else None
+
+
+# The first words of every revision `fix` writes (its docstring): what `--replace` may remove.
+SCHEMALOCK_MARK: Final = "schemalock fix: repair "
+
+
+def written_by_schemalock(path: Path) -> bool:
+    """Whether `path` is a revision `fix` wrote: its docstring opens with our summary and
+    lists the hazards."""
+    text = path.read_text(encoding="utf-8")
+    return f'"""{SCHEMALOCK_MARK}' in text and "\nHazards:\n" in text
+
+
+def applied(connection: psycopg.Connection[Any]) -> str | None:
     """The revision the database is at (revisions joined by ", " if it has several heads);
-    None if the version table does not exist or is empty.  Read-only; the transaction is left
-    as found."""
+    None if no version table exists or it is empty.  Any version table counts: Alembic's
+    `alembic_version`, or an environment's own `version_table` (found by its shape, one
+    column `version_num`).  Read-only; the transaction is left as found."""
     from psycopg import sql
 
-    table = sql.Identifier(version_table)
     with guards.as_found(connection):
-        exists = connection.execute(
-            "SELECT pg_catalog.to_regclass(%s) IS NOT NULL", (table.as_string(connection),)
-        ).fetchone()
-        if not exists or not exists[0]:
-            return None
-        rows = connection.execute(
-            sql.SQL("SELECT version_num FROM {} ORDER BY 1").format(table)
-        ).fetchall()
-    return ", ".join(str(row[0]) for row in rows) or None
+        tables = connection.execute(_VERSION_TABLES_SQL).fetchall()
+        found: set[str] = set()
+        for schema, name in tables:
+            table = sql.Identifier(str(schema), str(name))
+            rows = connection.execute(
+                sql.SQL("SELECT version_num::text FROM {}").format(table)
+            ).fetchall()
+            found.update(str(row[0]) for row in rows)
+    return ", ".join(sorted(found)) or None
+
+
+_VERSION_TABLES_SQL: Final = """
+SELECT n.nspname, c.relname FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+  AND ARRAY(SELECT a.attname FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = c.oid
+              AND a.attnum > 0 AND NOT a.attisdropped) = ARRAY['version_num']::pg_catalog.name[]
+ORDER BY 1, 2"""

@@ -63,7 +63,8 @@ CHANGED_MESSAGE: Final = "schemalock: the schema changed since this revision was
 
 # One line per object of the covered schemas (tables, columns, constraints, indexes, enums,
 # domains), hashed in a stable order.  Partitions follow their parent and extension-owned
-# objects their extension, so neither counts; nor does Alembic's own version table.  No `%`,
+# objects their extension, so neither counts; nor does Alembic's version table (by its default
+# name, or by its shape, one column `version_num`: an environment may name its own).  No `%`,
 # no braces but the placeholder, no `:name`: the text must survive psycopg, str.format and
 # sqlalchemy.text() alike.
 _FINGERPRINT_SQL = r"""
@@ -73,6 +74,9 @@ WITH rel AS (
     FROM pg_catalog.pg_class AS c
     JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'alembic_version'
+      AND ARRAY(SELECT a.attname FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+          <> ARRAY['version_num']::pg_catalog.name[]
       AND n.nspname::pg_catalog.text = ANY ({schemas})
       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
       AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend AS e
@@ -244,6 +248,13 @@ def refuse_unsafe_target(url: str, connection: psycopg.Connection[Any]) -> None:
     refusal = _value(connection, SERVER_REFUSAL_SQL)
     if refusal:
         raise Refused(redact(f"refusing to migrate: {refusal}", url))
+
+
+def refuse_busy(connection: psycopg.Connection[Any]) -> None:
+    """Refused if another session holds the migrations lock now (a run in progress)."""
+    holder = _value(connection, LOCK_HOLDER_SQL)
+    if holder is not None:
+        raise Refused(_held_message(holder))
 
 
 @contextmanager

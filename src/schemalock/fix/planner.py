@@ -141,9 +141,14 @@ class Planner:
             kw["hazards"] = list(dict.fromkeys(filter(None, map(_lock_hazard, operations))))
         self.plan.steps.append(Step(phase, title, list(operations), **kw))
 
-    def _refuse(self, what: str, blocker: Blocker, why: str) -> None:
-        keys = ", ".join(blocker.keys)
-        self.plan.refusals.append(f"{what}: {blocker.count} rows {why} (keys: {keys})")
+    def _refuse(self, what: str, blocker: Blocker, why: str | None = None) -> None:
+        """The data forbids a step: what, why, how many rows and the keys of a few."""
+        found = f"{what}: {why or blocker.why}"
+        if blocker.count is not None:
+            found += f": {_rows(blocker.count)}"
+        if blocker.keys:
+            found += f" (keys: {', '.join(blocker.keys)})"
+        self.plan.refusals.append(found)
 
     def _pair(self, key: tuple[str, str] | None) -> tuple[Table, Table] | None:
         """The lock's and the live definition of a table a finding names, if both exist."""
@@ -163,6 +168,10 @@ class Planner:
     def missing_table(self, key: tuple[str, str] | None, finding: Finding) -> None:
         assert key is not None
         table = self.lock.database.tables[key]
+        if any(column.generated_storage == "virtual" for column in table.columns):
+            # SQLAlchemy's DDL compiler knows only stored generated columns.
+            self._note(f"{qualified(*key)}: a virtual generated column: create the table by hand")
+            return
         columns = [_sa_column(column, table) for column in table.columns]
         elements: list[Any] = []
         if table.primary_key:
@@ -171,7 +180,10 @@ class Planner:
             name = table.primary_key.name or f"{table.name}_pkey"
             elements.append(sa.PrimaryKeyConstraint(*table.primary_key.columns, name=name))
         create = ops.CreateTableOp(table.name, columns + elements, schema=table.schema)
-        self._add(Phase.STRUCTURE, f"create {qualified(*key)}", create)
+        serials = [
+            self._owned_sequence(table, c) for c in table.columns if c.default == OWNED_SEQUENCE
+        ]
+        self._add(Phase.STRUCTURE, f"create {qualified(*key)}", create, *serials)
         # A new, empty table: its constraints and indexes cost nothing to add validated.
         for unique in table.uniques:
             self._add(Phase.STRUCTURE, "unique on a new table", _unique_op(table, unique))
@@ -181,6 +193,18 @@ class Planner:
             self._add(Phase.STRUCTURE, "index on a new table", _index_op(table, index, False))
         for fk in table.foreign_keys:
             self._add(Phase.CONSTRAINTS, "foreign key of a new table", _fk_op(table, fk, False))
+
+    def _owned_sequence(self, table: Table, column: Column) -> MigrateOperation:
+        """What `serial` does: a sequence the column owns, and its nextval() as the default
+        (dropped with the table, so the downgrade has nothing of its own to undo)."""
+        target = qualified(table.schema, table.name)
+        sequence = qualified(table.schema, _short_name(f"{table.name}_{column.name}_seq"))
+        name = quote(column.name)
+        return fo.Sql(
+            f"CREATE SEQUENCE {sequence} AS {column.type} OWNED BY {target}.{name}; "
+            f"ALTER TABLE {target} ALTER COLUMN {name} SET DEFAULT "
+            f"pg_catalog.nextval({fo.literal(sequence)}::pg_catalog.regclass)"
+        )
 
     def renamed_table(self, key: tuple[str, str] | None, finding: Finding) -> None:
         assert key is not None
@@ -206,29 +230,63 @@ class Planner:
         lock, live = tables
         for column in lock.columns:
             if live.column(column.name) is None and column.renamed_from is None:
-                self._add_column(lock, column)
+                self._add_column(lock, live, column)
 
-    def _add_column(self, table: Table, column: Column) -> None:
-        where = qualified(table.schema, table.name, column.name)
+    def _add_column(self, lock: Table, live: Table, column: Column) -> None:
+        where = qualified(live.schema, live.name, column.name)
+        add = f"add column {where}"
         if column.default == OWNED_SEQUENCE or column.identity or column.generated:
-            self._note(f"{where}: serial, identity and generated columns are added by hand")
+            self._add_filled_column(live, column, add)
             return
-        constant = column.default is None or _constant(column.default)
-        # A constant default is kept in the catalog (PG 11+): no rewrite, so NOT NULL can come
-        # with it. A volatile one would rewrite the table: add it for new rows only.
-        added = _sa_column(column, table, default=constant, not_null=constant)
+        if column.default is None and not column.nullable and self.prover.has_rows(live):
+            self.plan.refusals.append(
+                f"{where}: NOT NULL without a default cannot be added to a table that has rows: "
+                "give it a default in the lock, or make it nullable, backfill, then NOT NULL"
+            )
+            return
+        if column.default is None or expressions.is_constant(column.default):
+            # A constant default is kept in the catalog (PG 11+): no rewrite, so NOT NULL can
+            # come with it.
+            added = ops.AddColumnOp(live.name, _sa_column(column, lock), schema=live.schema)
+            self._add(Phase.STRUCTURE, add, added)
+            return
+        # A volatile default would rewrite the table under ACCESS EXCLUSIVE: the column comes
+        # empty, the default fills new rows, one UPDATE fills the existing ones, and NOT NULL
+        # follows the usual proof.
+        empty = _sa_column(column, lock, default=False, not_null=False)
+        self._add(Phase.STRUCTURE, add, ops.AddColumnOp(live.name, empty, schema=live.schema))
+        self._set_default(live, column, f"default of {where} (new rows)")
+        target, name = qualified(live.schema, live.name), quote(column.name)
+        fill = f"UPDATE {target} SET {name} = {_sql(column.default)} WHERE {name} IS NULL"
         self._add(
-            Phase.STRUCTURE,
-            f"add column {where}",
-            ops.AddColumnOp(table.name, added, schema=table.schema),
+            Phase.DATA,
+            f"fill {where} in existing rows",
+            fo.AutocommitBlock([fo.Sql(fill)]),  # not under the ADD COLUMN's ACCESS EXCLUSIVE
+            hazards=[
+                f"data-dependent step: writes every existing row of {target} (its new column "
+                "only), in one transaction of its own: row locks while it runs"
+            ],
+            long=True,
         )
-        if not constant:
-            self._set_default(table, column, f"default of {where} (new rows only)")
-            if not column.nullable:
-                self._note(
-                    f"{where}: NOT NULL needs existing rows backfilled first (its default "
-                    f"{column.default} is volatile and only fills new rows)"
-                )
+        if not column.nullable:
+            self._not_null_steps(live, column.name)
+
+    def _add_filled_column(self, table: Table, column: Column, title: str) -> None:
+        """Serial, identity and generated columns get a value in every existing row: the table
+        is rewritten under ACCESS EXCLUSIVE, declared."""
+        target = qualified(table.schema, table.name)
+        hazards = [f"ACCESS EXCLUSIVE lock and a full rewrite of {target} (every row filled)"]
+        if column.default == OWNED_SEQUENCE:
+            serial = _SERIALS.get(column.type)
+            if serial is None:
+                self._note(f"{target}.{quote(column.name)}: a {column.type} serial: add it by hand")
+                return
+            added: MigrateOperation = fo.AddSerialColumn(
+                table.schema, table.name, column.name, serial
+            )
+        else:
+            added = ops.AddColumnOp(table.name, _sa_column(column, table), schema=table.schema)
+        self._add(Phase.STRUCTURE, title, added, hazards=hazards, long=True)
 
     def column_type(self, key: tuple[str, str] | None, finding: Finding) -> None:
         if (tables := self._pair(key)) is None:
@@ -240,6 +298,13 @@ class Planner:
 
     def _convert(self, lock: Table, live: Table, wanted: Column, found: Column) -> None:
         where = qualified(live.schema, live.name, found.name)
+        views = self.prover.dependent_views(live, found.name)
+        if views:
+            self.plan.refusals.append(
+                f"{where} to {wanted.type}: read by {', '.join(views)}, and PostgreSQL cannot "
+                "change the type of a column a view uses: drop the views, apply, re-create them"
+            )
+            return
         mapping = self._mapping(lock, live, wanted, found)
         mapped = None
         if mapping is not None:
@@ -248,9 +313,10 @@ class Planner:
                 f"EXISTS (SELECT 1 FROM {qualified(parent.schema, parent.name)} AS p "
                 f"WHERE p.{quote(stored)}::text = c.{quote(found.name)})"
             )
-        blocker = self.prover.unconvertible(live, found.name, wanted.type, mapped)
-        if blocker.count:
-            self._refuse(f"{where} to {wanted.type}", blocker, "hold values that do not convert")
+        blockers = self.prover.conversion(live, found.name, found.type, wanted.type, mapped)
+        for blocker in blockers:
+            self._refuse(f"{where} to {wanted.type}", blocker)
+        if blockers:
             return
         operations: list[MigrateOperation] = []
         if mapping is not None:
@@ -386,8 +452,14 @@ class Planner:
         where = qualified(table.schema, table.name, column)
         nulls = self.prover.rows(table, f"c.{quote(column)} IS NULL")
         if nulls.count:
-            self._refuse(f"NOT NULL on {where}", nulls, "are NULL")
+            self._refuse(f"NOT NULL on {where}", nulls, "NULL values")
             return
+        self._not_null_steps(table, column)
+
+    def _not_null_steps(self, table: Table, column: str) -> None:
+        """SET NOT NULL without its scan under ACCESS EXCLUSIVE: a CHECK (col IS NOT NULL) added
+        NOT VALID, validated in its own transaction, proves it; then it is dropped."""
+        where = qualified(table.schema, table.name, column)
         # Not `<table>_<column>_not_null`: PostgreSQL 18 names its own NOT NULL constraints so.
         check = _short_name(f"{table.name}_{column}_not_null_proof")
         condition = f"{quote(column)} IS NOT NULL"
@@ -470,16 +542,17 @@ class Planner:
         )
 
     def _duplicates(self, table: Table, index: Index) -> Blocker | None:
-        from schemalock.expressions import indexed_column
-
-        columns = tuple(indexed_column(k) for k in index.keys)
-        if None in columns or index.where:
-            return None  # an expression or partial key: the concurrent build is the proof
-        blocker = self.prover.duplicates(
-            table, tuple(c for c in columns if c), not index.nulls_not_distinct
-        )
+        """Keys a unique index would find twice (columns or expressions, within a partial
+        index's rows): a concurrent build would fail on them and leave an INVALID index."""
+        keys = tuple(expressions.key_value(key) for key in index.keys)
+        where = _sql(index.where) if index.where else None
+        blocker = self.prover.duplicates(table, keys, not index.nulls_not_distinct, where)
         if blocker.count:
-            self._refuse(f"unique {index.name} on {table.name}", blocker, "duplicate a key")
+            self._refuse(
+                f"unique {index.name} on {table.name}",
+                Blocker(None, blocker.keys),
+                f"{blocker.count} keys held by more than one row",
+            )
             return blocker
         return None
 
@@ -489,7 +562,7 @@ class Planner:
         if live is None:
             return
         for index in live.indexes:
-            if index.valid:
+            if index.valid or (index.unique and self._duplicates(live, index) is not None):
                 continue
             drop = ops.DropIndexOp(
                 index.name,
@@ -575,18 +648,41 @@ class Planner:
             self._add(Phase.CONSTRAINTS, f"unique constraint {name} using its index", adopt)
 
     def check(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        """A missing or redefined check: added NOT VALID (new rows are checked at once), then
+        validated in its own transaction, unless existing rows break it: then VALIDATE waits
+        for them to be corrected, as it does for orphans."""
         if (tables := self._pair(key)) is None:
             return
         lock, live = tables
+        target = qualified(live.schema, live.name)
         for check in lock.checks:
             if any(expressions.same(check.expression, c.expression) for c in live.checks):
                 continue
             name = check.name or _short_name(f"{live.name}_check")
-            if any(c.name == name for c in live.checks):
-                drop = ops.DropConstraintOp(name, live.name, type_="check", schema=live.schema)
-                self._add(Phase.CONSTRAINTS, f"drop check {name} to redefine it", drop)
+            steps: list[MigrateOperation] = []
+            former = next((c for c in live.checks if c.name == name), None)
+            if former is not None:
+                steps.append(
+                    fo.Sql(
+                        f"ALTER TABLE {target} DROP CONSTRAINT {quote(name)}",
+                        # Back NOT VALID: the rows it held for are unchanged, new ones checked.
+                        undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(name)} "
+                        f"CHECK ({former.expression}) NOT VALID",
+                    )
+                )
             named = CheckConstraint(name=name, expression=check.expression)
-            self._add(Phase.CONSTRAINTS, f"check {name} NOT VALID", _check_op(live, named, True))
+            steps.append(_check_op(live, named, True))
+            title = f"{'redefine' if former else 'add'} check {name} NOT VALID"
+            self._add(Phase.CONSTRAINTS, title, *steps)
+            breaking = self.prover.rows(live, f"NOT ({_sql(check.expression)})")
+            if breaking.count:
+                keys = f" (keys: {', '.join(breaking.keys)})" if breaking.keys else ""
+                self._note(
+                    f"{target}: {_rows(breaking.count)} break check {name}{keys}; it is added "
+                    "NOT VALID, so new rows are checked; once they are corrected, run "
+                    f"ALTER TABLE {target} VALIDATE CONSTRAINT {quote(name)}"
+                )
+                continue
             self._validate(live, name, f"check {name}")
 
     def missing_foreign_key(self, key: tuple[str, str] | None, finding: Finding) -> None:
@@ -671,9 +767,10 @@ class Planner:
         value = f"c.{quote(found.name)}"
         parent = qualified(fk.ref_schema, fk.ref_table)
         key = quote(fk.ref_columns[0])
-        converted = (
-            f"CASE WHEN {self.prover.valid(value, wanted.type)} THEN {value}::{wanted.type} END"
-        )
+        # Where no predicate can tell, the conversion's own proof has shown every value
+        # converts (or the plan is refused anyway).
+        valid = self.prover.valid(value, wanted.type, found.type) or "true"
+        converted = f"CASE WHEN {valid} THEN {value}::{wanted.type} END"
         condition = (
             f"{value} IS NOT NULL AND NOT EXISTS "
             f"(SELECT 1 FROM {parent} AS p WHERE p.{key} = ({converted}))"
@@ -683,20 +780,21 @@ class Planner:
                 f" AND NOT EXISTS (SELECT 1 FROM {parent} AS p "
                 f"WHERE p.{quote(mapping[1])}::text = {value})"
             )
-        return self.prover.rows(table, condition).count
+        return self.prover.rows(table, condition).count or 0
 
     def _orphan_ops(self, table: Table, fk: ForeignKey) -> list[MigrateOperation]:
         condition = _orphan_condition(fk)
         reason = f"orphans of {fk.name}"
-        if self.orphans is Orphans.QUARANTINE:
-            return [
-                fo.Sql(fo.QUARANTINE_TABLE),
-                fo.Quarantine(table.schema, table.name, condition, reason),
-            ]
         target = qualified(table.schema, table.name)
-        lost = f"the {self.orphans} orphans of {target} cannot be restored"
-        if self.orphans is Orphans.DELETE:
-            return [fo.Sql(f"DELETE FROM {target} AS c WHERE {condition}", lost=lost)]
+        if self.orphans in (Orphans.QUARANTINE, Orphans.DELETE):
+            guard = self._unreferenced(table, condition)
+            if self.orphans is Orphans.QUARANTINE:
+                kept = tuple(c.name for c in table.columns if not c.generated)
+                quarantine = fo.Quarantine(table.schema, table.name, condition, reason, kept)
+                return [*guard, fo.Sql(fo.QUARANTINE_TABLE), quarantine]
+            lost = f"the deleted orphans of {target} cannot be restored"
+            return [*guard, fo.Sql(f"DELETE FROM {target} AS c WHERE {condition}", lost=lost)]
+        lost = f"the nulled orphan references of {target} cannot be restored"
         required = [c for c in fk.columns if not (table.column(c) or Column(c, "")).nullable]
         if required:
             self.plan.refusals.append(
@@ -705,6 +803,36 @@ class Planner:
         nulls = ", ".join(f"{quote(c)} = NULL" for c in fk.columns)
         return [fo.Sql(f"UPDATE {target} AS c SET {nulls} WHERE {condition}", lost=lost)]
 
+    def _unreferenced(self, table: Table, rows: str) -> list[MigrateOperation]:
+        """Orphan rows leave their table only if no other row points at them: a foreign key's
+        ON DELETE would cascade (losing rows nobody asked about), null, or stop the step.
+        Proven now, and checked again by the revision when it runs."""
+        target = qualified(table.schema, table.name)
+        for source, blocker in self.prover.referenced(table, rows):
+            self._refuse(
+                f"--orphans {self.orphans} on {target}",
+                blocker,
+                f"orphan rows {source} points at (moving them would cascade to its rows, null "
+                "them, or fail)",
+            )
+        references = [
+            "EXISTS (SELECT 1 FROM "
+            + qualified(schema, relation)
+            + " AS r WHERE "
+            + " AND ".join(f"r.{quote(s)} = c.{quote(t)}" for s, t in zip(cols, refs, strict=True))
+            + ")"
+            for (schema, relation), _, cols, refs in self.prover.references_to(table)
+        ]
+        if not references:
+            return []
+        pointed_at = " OR ".join(references)
+        return [
+            fo.Guard(
+                f"EXISTS (SELECT 1 FROM {target} AS c WHERE ({rows}) AND ({pointed_at}))",
+                f"rows of other tables point at orphan rows of {target}: nothing was moved",
+            )
+        ]
+
     def enum(self, key: tuple[str, str] | None, finding: Finding) -> None:
         for wanted in self.lock.database.enums.values():
             found = self.live.enums.get(wanted.key)
@@ -712,11 +840,20 @@ class Planner:
                 self._note(f"enum {qualified(*wanted.key)}: create it by hand")
             elif wanted.labels != found.labels:
                 self._enum_labels(wanted, found)
+        for extra in self.live.enums.keys() - self.lock.database.enums.keys():
+            self._note(f"enum {qualified(*extra)}: extra enums are reported and left alone")
 
     def _enum_labels(self, wanted: Enum, found: Enum) -> None:
+        where = f"enum {qualified(*wanted.key)}"
         missing = [label for label in wanted.labels if label not in found.labels]
         if any(label not in wanted.labels for label in found.labels):
-            self._note(f"enum {qualified(*wanted.key)}: labels cannot be removed; left as is")
+            self._note(f"{where}: labels cannot be removed; left as is")
+        shared = [label for label in wanted.labels if label in found.labels]
+        if shared != [label for label in found.labels if label in wanted.labels]:
+            self._note(
+                f"{where}: its labels are in another order, and PostgreSQL cannot reorder an "
+                "enum's labels: re-create the type by hand"
+            )
         statements: list[MigrateOperation] = []
         for label in missing:
             # In the lock's order: each label's predecessor exists by the time it is added.
@@ -728,7 +865,9 @@ class Planner:
             statements.append(
                 fo.Sql(
                     f"ALTER TYPE {qualified(*wanted.key)} ADD VALUE IF NOT EXISTS "
-                    f"{fo.literal(label)}{anchor}"
+                    f"{fo.literal(label)}{anchor}",
+                    kept=f"label {label!r} stays in {qualified(*wanted.key)}: PostgreSQL "
+                    "cannot remove an enum label",
                 )
             )
         if statements:
@@ -803,6 +942,13 @@ def _length(type_name: str) -> int | None:
     return int(inside) if inside.isdigit() else None
 
 
+_SERIALS = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
 def _short_name(name: str) -> str:
     return name[:63]
 
@@ -815,39 +961,46 @@ def _free_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _constant(default: str) -> bool:
-    """Whether a default is the same for every row (a literal, a cast of one, `now()`):
-    PostgreSQL 11+ then adds the column without rewriting the table."""
-    canonical = expressions.canonical(default)
-    return '"FuncCall"' not in canonical or canonical.count('"FuncCall"') == canonical.count(
-        '"funcname": ["now"]'
-    )
+def _sql(text: str, kind: str = "expr") -> str:
+    """SQL from the lock as PostgreSQL's parser read it: one expression (or index key) and
+    nothing else, no comment, whatever the file said (`fix` also refuses a lock lint rejects)."""
+    return expressions.as_sql(text, kind)
 
 
 def _sa_column(column: Column, table: Table, default: bool = True, not_null: bool = True) -> Any:
+    """The lock's column for `add_column` and `create_table`: never SQLAlchemy's implicit
+    SERIAL (a serial column's sequence is made by the planner itself), identity and stored
+    generated columns as Alembic spells them."""
     import sqlalchemy as sa
 
     server_default = None
-    if default and column.default is not None:
-        server_default = sa.text(column.default)
+    if default and column.default is not None and column.default != OWNED_SEQUENCE:
+        server_default = sa.text(_sql(column.default))
+    extra: list[Any] = []
+    if column.identity:
+        extra.append(sa.Identity(always=column.identity == "always"))
+    if column.generated:
+        extra.append(sa.Computed(_sql(column.generated), persisted=True))
     return sa.Column(
         column.name,
         sqlalchemy_type(column.type, table.schema),
+        *extra,
         nullable=column.nullable or not not_null,
         server_default=server_default,
+        autoincrement=False,
     )
 
 
 def _alter_default(
     table: Table, column: str, default: str | None, previous: str | None
 ) -> MigrateOperation:
-    """SET or DROP DEFAULT; `previous` lets the downgrade put the old default back."""
-
+    """SET or DROP DEFAULT (`default` from the lock); `previous` (the live one) lets the
+    downgrade put the old default back."""
     return ops.AlterColumnOp(
         table.name,
         column,
         schema=table.schema,
-        modify_server_default=_server_default(default),
+        modify_server_default=_server_default(None if default is None else _sql(default)),
         existing_server_default=_server_default(previous),
     )
 
@@ -862,14 +1015,14 @@ def _server_default(expression: str | None) -> Any:
 def _index_op(table: Table, index: Index, concurrently: bool) -> MigrateOperation:
     import sqlalchemy as sa
 
-    keys = [sa.text(key) for key in index.keys]
+    keys = [sa.text(_sql(key, "index_elem")) for key in index.keys]
     options: dict[str, Any] = {}
     if concurrently:
         options["postgresql_concurrently"] = True
     if index.method != "btree":
         options["postgresql_using"] = index.method
     if index.where:
-        options["postgresql_where"] = sa.text(index.where)
+        options["postgresql_where"] = sa.text(_sql(index.where))
     if index.include:
         options["postgresql_include"] = list(index.include)
     if index.nulls_not_distinct:
@@ -894,7 +1047,7 @@ def _check_op(table: Table, check: CheckConstraint, not_valid: bool) -> MigrateO
     name = check.name or _short_name(f"{table.name}_check")
     options = {"postgresql_not_valid": True} if not_valid else {}
     return ops.CreateCheckConstraintOp(
-        name, table.name, check.expression, schema=table.schema, **options
+        name, table.name, _sql(check.expression), schema=table.schema, **options
     )
 
 

@@ -1,10 +1,12 @@
 """What the data allows, asked before a plan is written: read-only queries that count the rows a
-step would trip over (values that do not convert, NULLs, duplicates, orphans, rows a check
-rejects) and name a few of them.  A step the data forbids is refused, never attempted."""
+step would trip over (values that do not convert or would lose information, NULLs, duplicates,
+orphans, rows a check rejects, rows a cascade would take along) and name a few of them.  A step
+the data forbids is refused, never attempted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from schemalock import db
@@ -15,14 +17,31 @@ if TYPE_CHECKING:
     import psycopg
 
 SAMPLES = 5
+_TEXTUAL = ("text", "character varying", "character", "bpchar", "citext", "name")
+# Types without a default equality: a round trip is compared on their text.
+_NO_EQUALITY = ("json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle")
+_INTEGERS = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+_NUMBERS = (*_INTEGERS, "numeric", "real", "double precision")
+# Integer input before PostgreSQL 16 (no underscores, no 0x/0o/0b prefixes).
+_INTEGER_INPUT = r"^\s*[-+]?[0-9]+\s*$"
+_TYPMOD = re.compile(r"\([0-9, ]+\)")
 
 
 @dataclass(frozen=True)
 class Blocker:
-    """Rows that stop a step: how many, and the keys of a few."""
+    """Rows that stop a step: how many (None: PostgreSQL could not count them without failing),
+    the keys of a few, and what is wrong with them."""
 
-    count: int
+    count: int | None
     keys: tuple[str, ...]
+    why: str = ""
+
+    def __bool__(self) -> bool:
+        return self.count is None or self.count > 0
 
 
 @dataclass
@@ -32,48 +51,183 @@ class Prover:
 
     def rows(self, table: Table, condition: str) -> Blocker:
         """Rows of `table` (alias `c`) where `condition` holds."""
-        key = _key(table)
-        source = f"{qualified(table.schema, table.name)} AS c"
-        with db.read_only(self.connection, self.timeouts) as conn:
-            count = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}").fetchone()
-            keys = conn.execute(
-                f"SELECT {key} FROM {source} WHERE {condition} LIMIT {SAMPLES}"
-            ).fetchall()
-        total = int(str(count[0])) if count else 0
-        return Blocker(total, tuple(str(k[0]) for k in keys))
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            return _blocker(conn, table, condition)
 
-    def unconvertible(
-        self, table: Table, column: str, to_type: str, mapped: str | None = None
-    ) -> Blocker:
-        """Rows whose value would not convert to `to_type` (PostgreSQL decides: upper-case and
-        braced UUIDs convert); `mapped` is a condition true for values a data step maps first."""
+    def has_rows(self, table: Table) -> bool:
+        source = qualified(table.schema, table.name)
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {source})").fetchone()
+        return bool(row and row[0])
+
+    def conversion(
+        self, table: Table, column: str, from_type: str, to_type: str, mapped: str | None = None
+    ) -> list[Blocker]:
+        """Rows that stop `ALTER COLUMN ... TYPE to_type USING column::to_type`: values that do
+        not convert (PostgreSQL decides: upper-case and braced UUIDs convert), and values that
+        convert with a loss (a varchar cut short, a numeric or a timestamp rounded, a float
+        made an integer).  `mapped` is a condition true for values a data step maps first."""
+        from psycopg import errors
+
         value = f"c.{quote(column)}"
-        valid = self.valid(value, to_type)
-        condition = f"{value} IS NOT NULL AND NOT ({valid})"
-        if mapped:
-            condition += f" AND NOT ({mapped})"
-        return self.rows(table, condition)
+        skip = f"{value} IS NULL" + (f" OR ({mapped})" if mapped else "")
+        valid = self.valid(value, to_type, from_type)
+        lossy = _lossy(value, from_type, to_type)
+        found: list[Blocker] = []
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            try:
+                if valid is not None:
+                    invalid = _blocker(conn, table, f"NOT ({skip}) AND NOT ({valid})")
+                    found.append(replace(invalid, why="values that do not convert"))
+                converted = f"CASE WHEN {valid or 'true'} THEN {lossy} ELSE false END"
+                lost = _blocker(conn, table, f"NOT ({skip}) AND {converted}")
+                found.append(
+                    replace(lost, why="values the conversion would change (cut short or rounded)")
+                )
+            except errors.DataException as error:  # a cast failed where no predicate could tell
+                reason = str(error).splitlines()[0]
+                why = f"values that do not convert (PostgreSQL, at the first: {reason})"
+                return [Blocker(None, (), why)]
+        return [blocker for blocker in found if blocker]
 
-    def valid(self, value: str, to_type: str) -> str:
+    def valid(self, value: str, to_type: str, from_type: str = "text") -> str | None:
+        """SQL true where `value` converts to `to_type` without an error, or None where only
+        converting can tell (a cast from a non-text type, other types before PostgreSQL 16)."""
+        base = _base(to_type)
+        if not _textual(from_type):
+            if from_type in _NUMBERS and base in _INTEGERS:
+                low, high = _INTEGERS[base]
+                return f"round({value}::numeric) BETWEEN {low} AND {high}"
+            return None
         if self.connection.info.server_version >= 160000:
             return f"pg_catalog.pg_input_is_valid({value}::text, {_literal(to_type)})"
-        if to_type == "uuid":
+        if base == "uuid":
             from schemalock.probe import UUID_INPUT
 
             return f"({value}::text ~ {_literal(UUID_INPUT)})"
-        return "true"  # before 16, the conversion itself is the proof: it fails atomically
+        if base in _INTEGERS:
+            low, high = _INTEGERS[base]
+            return (
+                f"CASE WHEN {value}::text ~ {_literal(_INTEGER_INPUT)} "
+                f"THEN btrim({value}::text)::numeric BETWEEN {low} AND {high} ELSE false END"
+            )
+        return None
 
-    def duplicates(self, table: Table, columns: tuple[str, ...], nulls_distinct: bool) -> Blocker:
-        listed = ", ".join(f"c.{quote(c)}" for c in columns)
-        not_null = " AND ".join(f"c.{quote(c)} IS NOT NULL" for c in columns)
-        where = f"WHERE {not_null}" if nulls_distinct else ""
+    def duplicates(
+        self,
+        table: Table,
+        keys: tuple[str, ...],
+        nulls_distinct: bool,
+        where: str | None = None,
+    ) -> Blocker:
+        """Groups of rows equal on `keys` (SQL over alias `c`: columns or expressions) that a
+        unique index would refuse; `where` limits them to a partial index's rows."""
+        listed = ", ".join(keys)
+        conditions = [f"({k}) IS NOT NULL" for k in keys] if nulls_distinct else []
+        if where:
+            conditions.append(f"({where})")
+        filtered = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         query = (
             f"SELECT concat_ws(', ', {listed}) FROM {qualified(table.schema, table.name)} AS c "
-            f"{where} GROUP BY {listed} HAVING count(*) > 1"
+            f"{filtered} GROUP BY {listed} HAVING count(*) > 1"
         )
-        with db.read_only(self.connection, self.timeouts) as conn:
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
             found = conn.execute(query).fetchall()
         return Blocker(len(found), tuple(str(row[0]) for row in found[:SAMPLES]))
+
+    def dependent_views(self, table: Table, column: str) -> list[str]:
+        """Views and materialized views reading `column`: PostgreSQL refuses to change the
+        type of a column a view uses."""
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT v.oid::pg_catalog.regclass::text"
+                " FROM pg_catalog.pg_depend AS d"
+                " JOIN pg_catalog.pg_rewrite AS r ON r.oid = d.objid"
+                " JOIN pg_catalog.pg_class AS v ON v.oid = r.ev_class"
+                " JOIN pg_catalog.pg_attribute AS a"
+                "   ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+                " WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+                "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+                "   AND d.refobjid = pg_catalog.to_regclass(%s) AND a.attname = %s"
+                "   AND v.oid <> d.refobjid ORDER BY 1",
+                [qualified(table.schema, table.name), column],
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def referenced(self, table: Table, rows: str) -> list[tuple[str, Blocker]]:
+        """Rows of `table` matching `rows` (SQL over alias `c`) that a foreign key of some table
+        points at, per foreign key: moving or deleting them would cascade, null or fail."""
+        found: list[tuple[str, Blocker]] = []
+        for (schema, relation), name, columns, targets in self.references_to(table):
+            match = " AND ".join(
+                f"r.{quote(s)} = c.{quote(t)}" for s, t in zip(columns, targets, strict=True)
+            )
+            blocker = self.rows(
+                table,
+                f"({rows}) AND EXISTS (SELECT 1 FROM {qualified(schema, relation)} AS r "
+                f"WHERE {match})",
+            )
+            if blocker:
+                found.append((f"{qualified(schema, relation)} ({quote(name)})", blocker))
+        return found
+
+    def references_to(
+        self, table: Table
+    ) -> list[tuple[tuple[str, str], str, list[str], list[str]]]:
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            rows = conn.execute(
+                "SELECT n.nspname, s.relname, k.conname,"
+                " ARRAY(SELECT a.attname FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY"
+                "   AS u(n, i) JOIN pg_catalog.pg_attribute AS a"
+                "   ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)::text[],"
+                " ARRAY(SELECT a.attname FROM pg_catalog.unnest(k.confkey) WITH ORDINALITY"
+                "   AS u(n, i) JOIN pg_catalog.pg_attribute AS a"
+                "   ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i)::text[]"
+                " FROM pg_catalog.pg_constraint AS k"
+                " JOIN pg_catalog.pg_class AS s ON s.oid = k.conrelid"
+                " JOIN pg_catalog.pg_namespace AS n ON n.oid = s.relnamespace"
+                " WHERE k.contype = 'f' AND k.conparentid = 0"
+                "   AND k.confrelid = pg_catalog.to_regclass(%s) ORDER BY 1, 2",
+                [qualified(table.schema, table.name)],
+            ).fetchall()
+        return [((str(r[0]), str(r[1])), str(r[2]), _names(r[3]), _names(r[4])) for r in rows]
+
+
+def _names(value: object) -> list[str]:
+    assert isinstance(value, list)
+    return [str(name) for name in value]
+
+
+def _blocker(conn: psycopg.Connection[Any], table: Table, condition: str) -> Blocker:
+    source = f"{qualified(table.schema, table.name)} AS c"
+    count = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}").fetchone()
+    keys = conn.execute(
+        f"SELECT {_key(table)} FROM {source} WHERE {condition} LIMIT {SAMPLES}"
+    ).fetchall()
+    return Blocker(int(str(count[0])) if count else 0, tuple(str(k[0]) for k in keys))
+
+
+def _lossy(value: str, from_type: str, to_type: str) -> str:
+    """SQL true where a value that converts comes out different: text read as a type with a
+    modifier is compared with the same text read without it (`'12.3456'::numeric(10,2)` with
+    `::numeric`), anything else goes there and back and is compared with itself."""
+    if _textual(from_type):
+        base = _TYPMOD.sub("", to_type)
+        if base == to_type:
+            return "false"  # a parse, not a loss: 'ABC...' and 'abc...' are one uuid
+        return f"({value}::{to_type} IS DISTINCT FROM {value}::{base})"
+    there_and_back = f"({value}::{to_type})::{from_type}"
+    if _base(from_type) in _NO_EQUALITY:
+        return f"({there_and_back}::text IS DISTINCT FROM {value}::text)"
+    return f"({there_and_back} IS DISTINCT FROM {value})"
+
+
+def _base(type_name: str) -> str:
+    return _TYPMOD.sub("", type_name).strip()
+
+
+def _textual(type_name: str) -> bool:
+    return _base(type_name) in _TEXTUAL or type_name.endswith(".citext")
 
 
 def _key(table: Table) -> str:

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.autogenerate import render_python_code
 from alembic.operations import MigrateOperation, ops
 
+from schemalock.errors import UsageError
+from schemalock.expressions import is_constant
 from schemalock.fix import operations as fo
 from schemalock.fix.planner import Plan
+from schemalock.names import qualified, quote
 
 IMPORTS = "from sqlalchemy.dialects import postgresql"
 
@@ -24,13 +28,46 @@ class Timeouts:
     statement: str = "60s"
     long: str = "1h"  # index builds, VALIDATE, rewrites: longer, under the same lock_timeout
 
+    def check(self) -> None:
+        """UsageError unless each is a positive duration PostgreSQL reads and the lock timeout
+        is the smallest: a lock timeout of 0 waits forever, one above the statement timeout
+        never fires."""
+        lock, statement, long = (
+            _milliseconds(option, value)
+            for option, value in (
+                ("--lock-timeout", self.lock),
+                ("--step-timeout", self.statement),
+                ("--long-timeout", self.long),
+            )
+        )
+        if not lock < statement <= long:
+            raise UsageError(
+                f"--lock-timeout {self.lock} must be smaller than --step-timeout "
+                f"{self.statement}, and that no larger than --long-timeout {self.long}"
+            )
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
+_UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def _milliseconds(option: str, value: str) -> float:
+    """A PostgreSQL duration setting in milliseconds (no unit: milliseconds, as for
+    lock_timeout); UsageError for anything else or zero (zero switches the timeout off)."""
+    match = _DURATION.match(value)
+    if match is None:
+        raise UsageError(f"{option} {value!r}: not a duration (e.g. 500ms, 5s, 2min, 1h)")
+    milliseconds = float(match[1]) * _UNIT_MS[match[2] or "ms"]
+    if milliseconds <= 0:
+        raise UsageError(f"{option} {value}: must be more than 0 (0 switches the timeout off)")
+    return milliseconds
+
 
 def upgrade_ops(plan: Plan, guard_sql: str, timeouts: Timeouts) -> list[MigrateOperation]:
     steps: list[MigrateOperation] = [
         fo.Comment("Refuse to run on a schema other than the one this plan was made for."),
         fo.Sql(guard_sql),
-        fo.Sql(f"SET lock_timeout = {fo.literal(timeouts.lock)}"),
-        fo.Sql(f"SET statement_timeout = {fo.literal(timeouts.statement)}"),
+        *_timeouts(timeouts.lock, timeouts.statement),
     ]
     for step in plan.ordered():
         steps.append(fo.Comment(step.title))
@@ -42,9 +79,18 @@ def upgrade_ops(plan: Plan, guard_sql: str, timeouts: Timeouts) -> list[MigrateO
     return steps
 
 
-def downgrade_ops(plan: Plan) -> list[MigrateOperation]:
-    """The steps undone in reverse order; a step that cannot be undone stops the downgrade
-    before anything runs, saying why."""
+def _timeouts(lock: str, statement: str) -> list[MigrateOperation]:
+    return [
+        fo.Sql(f"SET lock_timeout = {fo.literal(lock)}"),
+        fo.Sql(f"SET statement_timeout = {fo.literal(statement)}"),
+    ]
+
+
+def downgrade_ops(plan: Plan, timeouts: Timeouts) -> list[MigrateOperation]:
+    """The steps undone in reverse order, under the same lock_timeout (and the long statement
+    timeout throughout).  A step that cannot be undone stops the downgrade before anything
+    runs, saying why; so do the checks that refuse to drop a table or a column holding data,
+    all of them run before the first step."""
     # A constraint the plan adds and drops again (the proof of SET NOT NULL) is gone already.
     transient = {
         op.constraint_name
@@ -57,17 +103,64 @@ def downgrade_ops(plan: Plan) -> list[MigrateOperation]:
         op.index for s in plan.steps for op in s.ops if isinstance(op, fo.AddConstraintUsingIndex)
     }
     undone: list[MigrateOperation] = []
+    checks: list[MigrateOperation] = []
     for step in reversed(plan.ordered()):
         for op in reversed(step.ops):
             if isinstance(op, ops.CreateCheckConstraintOp) and op.constraint_name in transient:
                 continue
             if _builds(op, adopted):
                 continue
+            checks += _drop_guards(op)
             undone.append(_reverse(op))
     lost = [op for op in undone if isinstance(op, fo.Irreversible)]
     if lost:
         return [fo.Irreversible("; ".join(op.reason for op in lost))]
-    return [op for op in undone if not isinstance(op, fo.Nothing)] or [fo.Nothing()]
+    kept = [op for op in undone if not isinstance(op, fo.Nothing)]
+    if not kept:
+        return [fo.Nothing()]
+    return [*_timeouts(timeouts.lock, timeouts.long), *checks, *kept]
+
+
+def downgrade_drops(plan: Plan) -> list[str]:
+    """What the downgrade would drop, for the revision's docstring."""
+    return [
+        guard.what
+        for step in plan.steps
+        for operation in step.ops
+        for guard in _drop_guards(operation)
+    ]
+
+
+def _drop_guards(op: MigrateOperation) -> list[fo.Guard]:
+    """Checks that refuse the downgrade of `op` while it would drop data written since: a
+    created table with rows, an added column with values other than its default."""
+    if isinstance(op, ops.CreateTableOp):
+        table = qualified(op.schema or "public", op.table_name)
+        return [_dropping(f"EXISTS (SELECT 1 FROM {table})", f"table {table}")]
+    if isinstance(op, ops.AddColumnOp):
+        if op.column.computed is not None:
+            return []  # computed from the other columns: nothing of its own is lost
+        table = qualified(op.schema or "public", op.table_name)
+        name = quote(op.column.name)
+        written = f"{name} IS NOT NULL"
+        default = op.column.server_default
+        if op.column.identity is not None:
+            written = "true"  # numbered by the database: every value is one of its own
+        elif default is not None:
+            text = str(getattr(default, "arg", default))
+            written = f"{name} IS DISTINCT FROM ({text})" if is_constant(text) else "true"
+        return [_dropping(f"EXISTS (SELECT 1 FROM {table} WHERE {written})", f"{table}.{name}")]
+    if isinstance(op, fo.AddSerialColumn):
+        table = qualified(op.schema, op.table)
+        return [_dropping(f"EXISTS (SELECT 1 FROM {table})", f"{table}.{quote(op.column)}")]
+    return []
+
+
+def _dropping(condition: str, what: str) -> fo.Guard:
+    message = (
+        f"the downgrade stops before changing anything: it would drop {what}, which holds data"
+    )
+    return fo.Guard(condition, message, what)
 
 
 def _builds(op: MigrateOperation, indexes: set[str]) -> bool:
@@ -81,11 +174,20 @@ def _builds(op: MigrateOperation, indexes: set[str]) -> bool:
 def _reverse(op: MigrateOperation) -> MigrateOperation:
     if isinstance(op, ops.DropConstraintOp):
         return fo.Nothing()  # only ever a helper check the plan added itself
+    if isinstance(op, ops.DropIndexOp):
+        return fo.Nothing()  # only ever an INVALID index, which served no query
+    if isinstance(op, ops.RenameTableOp):
+        return ops.RenameTableOp(op.new_table_name, op.table_name, schema=op.schema)
     if isinstance(op, fo.AutocommitBlock):
         inner = [_reverse(o) for o in reversed(op.ops)]
         kept = [o for o in inner if not isinstance(o, fo.Nothing)]
         lost = [o for o in inner if isinstance(o, fo.Irreversible)]
-        return lost[0] if lost else fo.AutocommitBlock(kept) if kept else fo.Nothing()
+        if lost:
+            return lost[0]
+        if all(isinstance(o, fo.Comment) for o in kept):  # a block of comments is no block
+            text = "\n".join(o.text for o in kept if isinstance(o, fo.Comment))
+            return fo.Comment(text) if text else fo.Nothing()
+        return fo.AutocommitBlock(kept)
     try:
         return op.reverse()
     except (NotImplementedError, ValueError) as error:
@@ -98,9 +200,14 @@ def render(operations: list[MigrateOperation], downgrade: bool = False) -> str:
 
 
 def message(plan: Plan, summary: str) -> str:
-    """The revision's docstring: the summary, then every hazard of the plan."""
+    """The revision's docstring: the summary, every hazard of the plan, and what its
+    downgrade would drop."""
     hazards = plan.hazards or ["none: only brief catalog locks, each under lock_timeout"]
     lines = [summary, "", "Hazards:", *(f"- {h}" for h in hazards)]
+    drops = downgrade_drops(plan)
+    if drops:
+        lines += ["", "Downgrade (refused while any of these holds data):"]
+        lines += [f"- {d}" for d in drops]
     if plan.notes:
         lines += ["", "Left for a person:", *(f"- {n}" for n in plan.notes)]
     return "\n".join(lines)
@@ -118,7 +225,7 @@ def write(directory: Path, plan: Plan, summary: str, guard_sql: str, timeouts: T
             head=heads[0] if heads else "base",
             refresh=True,
             upgrades=render(upgrade_ops(plan, guard_sql, timeouts)),
-            downgrades=render(downgrade_ops(plan), downgrade=True),
+            downgrades=render(downgrade_ops(plan, timeouts), downgrade=True),
             imports="" if IMPORTS in _template(directory) else IMPORTS,
         )
     assert created is not None

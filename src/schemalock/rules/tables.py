@@ -44,7 +44,8 @@ class ExtraTable(Rule):
     ## What it checks
     Every table in the schemas the lock covers is listed under `tables:` or matched by
     `database.ignore`. Partitions count as their parent, not as tables of their own, and
-    Alembic's `alembic_version` is bookkeeping, never extra.
+    Alembic's version table (`alembic_version`, or any table whose one column is
+    `version_num`: an environment's own `version_table`) is bookkeeping, never extra.
 
     ## Why it matters
     An unlisted table is unreviewed schema: a forgotten experiment, a legacy copy still
