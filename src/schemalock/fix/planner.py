@@ -987,7 +987,8 @@ def _sa_column(column: Column, table: Table, default: bool = True, not_null: boo
         *extra,
         nullable=column.nullable or not not_null,
         server_default=server_default,
-        autoincrement=False,
+        # SQLAlchemy would make an integer primary key SERIAL; an identity says what it is.
+        autoincrement="auto" if column.identity else False,
     )
 
 

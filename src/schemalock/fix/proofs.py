@@ -72,14 +72,14 @@ class Prover:
         value = f"c.{quote(column)}"
         skip = f"{value} IS NULL" + (f" OR ({mapped})" if mapped else "")
         valid = self.valid(value, to_type, from_type)
-        lossy = _lossy(value, from_type, to_type)
+        lossy_values = lossy(value, from_type, to_type)
         found: list[Blocker] = []
         with db.read_only(self.connection, self.timeouts, "fix") as conn:
             try:
                 if valid is not None:
                     invalid = _blocker(conn, table, f"NOT ({skip}) AND NOT ({valid})")
                     found.append(replace(invalid, why="values that do not convert"))
-                converted = f"CASE WHEN {valid or 'true'} THEN {lossy} ELSE false END"
+                converted = f"CASE WHEN {valid or 'true'} THEN {lossy_values} ELSE false END"
                 lost = _blocker(conn, table, f"NOT ({skip}) AND {converted}")
                 found.append(
                     replace(lost, why="values the conversion would change (cut short or rounded)")
@@ -207,7 +207,7 @@ def _blocker(conn: psycopg.Connection[Any], table: Table, condition: str) -> Blo
     return Blocker(int(str(count[0])) if count else 0, tuple(str(k[0]) for k in keys))
 
 
-def _lossy(value: str, from_type: str, to_type: str) -> str:
+def lossy(value: str, from_type: str, to_type: str) -> str:
     """SQL true where a value that converts comes out different: text read as a type with a
     modifier is compared with the same text read without it (`'12.3456'::numeric(10,2)` with
     `::numeric`), anything else goes there and back and is compared with itself."""

@@ -17,6 +17,7 @@ from schemalock.errors import UsageError
 from schemalock.expressions import is_constant
 from schemalock.fix import operations as fo
 from schemalock.fix.planner import Plan
+from schemalock.fix.proofs import lossy
 from schemalock.names import qualified, quote
 
 IMPORTS = "from sqlalchemy.dialects import postgresql"
@@ -121,8 +122,8 @@ def downgrade_ops(plan: Plan, timeouts: Timeouts) -> list[MigrateOperation]:
     return [*_timeouts(timeouts.lock, timeouts.long), *checks, *kept]
 
 
-def downgrade_drops(plan: Plan) -> list[str]:
-    """What the downgrade would drop, for the revision's docstring."""
+def downgrade_checks(plan: Plan) -> list[str]:
+    """What the downgrade checks before it runs, for the revision's docstring."""
     return [
         guard.what
         for step in plan.steps
@@ -150,6 +151,19 @@ def _drop_guards(op: MigrateOperation) -> list[fo.Guard]:
             text = str(getattr(default, "arg", default))
             written = f"{name} IS DISTINCT FROM ({text})" if is_constant(text) else "true"
         return [_dropping(f"EXISTS (SELECT 1 FROM {table} WHERE {written})", f"{table}.{name}")]
+    if isinstance(op, fo.ConvertColumnType):
+        table = qualified(op.schema, op.table)
+        value = f"c.{quote(op.column)}"
+        changed = lossy(value, op.to_type, op.from_type)
+        return [
+            fo.Guard(
+                f"EXISTS (SELECT 1 FROM {table} AS c WHERE {value} IS NOT NULL AND {changed})",
+                f"the downgrade stops before changing anything: converting "
+                f"{table}.{quote(op.column)} back to {op.from_type} would change values "
+                "(cut short or rounded)",
+                f"{table}.{quote(op.column)} converted back to {op.from_type}",
+            )
+        ]
     if isinstance(op, fo.AddSerialColumn):
         table = qualified(op.schema, op.table)
         return [_dropping(f"EXISTS (SELECT 1 FROM {table})", f"{table}.{quote(op.column)}")]
@@ -204,10 +218,13 @@ def message(plan: Plan, summary: str) -> str:
     downgrade would drop."""
     hazards = plan.hazards or ["none: only brief catalog locks, each under lock_timeout"]
     lines = [summary, "", "Hazards:", *(f"- {h}" for h in hazards)]
-    drops = downgrade_drops(plan)
-    if drops:
-        lines += ["", "Downgrade (refused while any of these holds data):"]
-        lines += [f"- {d}" for d in drops]
+    undo = downgrade_ops(plan, Timeouts())
+    checks = downgrade_checks(plan)
+    if len(undo) == 1 and isinstance(undo[0], fo.Irreversible):
+        lines += ["", f"Downgrade: not possible: {undo[0].reason}"]
+    elif checks:
+        lines += ["", "The downgrade refuses to run while it would lose data here:"]
+        lines += [f"- {check}" for check in checks]
     if plan.notes:
         lines += ["", "Left for a person:", *(f"- {n}" for n in plan.notes)]
     return "\n".join(lines)
