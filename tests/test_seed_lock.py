@@ -130,6 +130,19 @@ def test_every_documented_table_and_column() -> None:
     assert database.tables[("public", "organizations")].critical
 
 
+def test_every_column_carries_its_wiring_and_critical_marks() -> None:
+    """The document's text for each column is its comment, and its **CRITICAL** marks stay."""
+    database = load_lock(LOCK).database
+    columns = [(t.name, c) for t in database.tables.values() for c in t.columns]
+    assert [(table, c.name) for table, c in columns if not c.comment] == []
+    critical = {(table, c.name) for table, c in columns if c.critical}
+    assert critical == {
+        ("organizations", "clerk_org_id"),
+        ("organizations", "quota_used"),
+        ("organizations", "quota_limit"),
+    }
+
+
 def test_matches_the_committed_json_schema() -> None:
     schema = json.loads((ROOT / "schema_lock.schema.json").read_text(encoding="utf-8"))
     with open(LOCK, encoding="utf-8") as handle:
@@ -140,21 +153,22 @@ def test_the_five_flows_and_the_failing_query() -> None:
     lock = load_lock(LOCK)
     paths = {flow.name: flow.path for flow in lock.flows}
     assert paths == {  # the document's five flows, their paths as it writes them
-        "user_authentication": "Clerk Auth -> organizations.clerk_org_id -> Default Quota "
-        "Assignment -> API Access",
-        "job_processing": "API Request -> jobs.org_id -> Inngest Trigger -> Apify Execution -> "
-        "Status Updates -> Quota Consumption",
-        "quota_management": "Job Completion -> quota_usage.usage_amount -> "
-        "organizations.quota_used -> Real-time Limits",
-        "subscription_billing": "Dodo Webhook -> subscriptions.status -> "
-        "organizations.quota_limit -> Plan Enforcement",
-        "analytics": "usage.total_usage -> Dashboard Statistics -> Business Intelligence",
+        "user_authentication": "Clerk Auth → organizations.clerk_org_id → Default Quota "
+        "Assignment → API Access",
+        "job_processing": "API Request → jobs.org_id → Inngest Trigger → Apify Execution → "
+        "Status Updates → Quota Consumption",
+        "quota_management": "Job Completion → quota_usage.usage_amount → "
+        "organizations.quota_used → Real-time Limits",
+        "subscription_billing": "Dodo Webhook → subscriptions.status → "
+        "organizations.quota_limit → Plan Enforcement",
+        "analytics": "usage.total_usage → Dashboard Statistics → Business Intelligence",
     }
     kinds = {(i.name, i.kind) for flow in lock.flows for i in flow.invariants}
     assert {("quota_used_is_the_sum_of_usage", "reconcile"), ("rollups_match_usage", "reconcile"),
             ("completed_jobs_are_accounted", "implies"), ("no_job_stuck_running", "freshness"),
             ("webhooks_processed_promptly", "freshness"), ("active_plan_sets_the_quota", "implies"),
-            ("one_active_subscription", "sql")} <= kinds  # fmt: skip
+            ("one_active_subscription", "sql"), ("dodo_events_match_subscriptions", "implies"),
+            ("unsubscribed_organizations_get_the_free_quota", "implies")} <= kinds  # fmt: skip
     [stats] = [query for query in lock.queries if query.endpoint == "/api/analyses/stats"]
     assert stats.sql == "SELECT type, COUNT(*) as count FROM jobs WHERE org_id = $1 GROUP BY type"
     assert stats.params == ("uuid",)

@@ -32,6 +32,7 @@ class Column:
     values: tuple[str, ...] | None = field(default=None, compare=False)
     renamed_from: str | None = field(default=None, compare=False)
     mock_data: bool = field(default=True, compare=False)
+    critical: bool = field(default=False, compare=False)
     line: int | None = field(default=None, compare=False)
 
 

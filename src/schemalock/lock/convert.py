@@ -265,6 +265,7 @@ class _Converter:
             values=tuple(_value_text(v) for v in spec.values) if spec.values is not None else None,
             renamed_from=spec.renamed_from,
             mock_data=spec.mock_data,
+            critical=spec.critical,
             line=self.line(path),
         )
 

@@ -85,6 +85,10 @@ class ColumnSpec(_Strict):
         default=None, description="Accepted values."
     )
     comment: str | None = None
+    critical: bool = Field(
+        default=False,
+        description="A column the product cannot run without (documentation, as in `docs`).",
+    )
     renamed_from: str | None = Field(
         default=None, description="Former name: a rename is reported as one finding."
     )

@@ -483,7 +483,9 @@ def _accepts(column: Column) -> str:
 
 
 def _column_comment(column: Column) -> str:
-    parts = [_prose(column.comment)] if column.comment else []
+    parts = ["🔒 **critical**"] if column.critical else []
+    if column.comment:
+        parts.append(_prose(column.comment))
     if column.renamed_from:
         parts.append(f"renamed from {_code(column.renamed_from)}")
     if not column.mock_data:
