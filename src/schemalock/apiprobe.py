@@ -79,6 +79,11 @@ class _Unchecked(Exception):
     """An endpoint whose answer cannot be judged; the message is the inconclusive reason."""
 
 
+class _NotARead(Exception):
+    """An endpoint the lock writes with another method than GET (`POST /api/webhooks/dodo`):
+    it answers requests the application makes, not reads of data, so it is not requested."""
+
+
 class _Unreachable(_Unchecked):
     """The API itself did not answer: the endpoints after this one are not requested."""
 
@@ -162,6 +167,8 @@ def probe(
             result.inconclusive.append(_inconclusive(endpoint, str(error)))
         except _Unchecked as error:
             result.inconclusive.append(_inconclusive(endpoint, str(error)))
+        except _NotARead:
+            continue  # a webhook receiver, say: it serves no data to judge
         else:
             result.findings.extend(_judge(endpoint, body, api))
     return result
@@ -187,7 +194,7 @@ def _request_path(written: str) -> str:
     """The path to GET, or `_Unchecked` when the endpoint cannot be requested blindly."""
     method = _METHOD.match(written)
     if method and method.group(1).upper() != "GET":
-        raise _Unchecked(f"a {method.group(1).upper()} endpoint; only GET is requested")
+        raise _NotARead()
     path = method.group(2) if method else written
     if not path.startswith("/"):
         raise _Unchecked("not a path starting with /; not requested")
