@@ -123,6 +123,11 @@ def test_demo_tells_the_story() -> None:
         assert "Structure and integrity are clean" in repair
         after = repair[repair.index("5. verify again") :]
         assert not {"SL105", "SL109", "SL201", "SL503"} & set(re.findall(r"SL\d{3}", after))
+        # What the quarantine changed in the flows is told, from the findings themselves.
+        told = " ".join(after.split())
+        assert "rollups_match_usage now fails for 3 rows of usage (it was 0)" in told
+        assert "quota_used_is_the_sum_of_usage now fails for 2 rows of organizations" in told
+        assert "INFO  [alembic" not in result.stdout + result.stderr  # Alembic's log stays off
         assert kept is not None
         assert {p.name for p in Path(kept[1]).iterdir()} >= {LOCK_NAME, "demo.sql"}
     finally:

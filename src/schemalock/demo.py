@@ -269,7 +269,7 @@ def run_demo(keep: bool = False) -> int:
                 [observed(f) for f in report.findings], active_rules(lock)
             )
             _tell_findings(console, outcomes, unexplained)
-            repaired = _tell_fix(console, lock, url, workdir / "migrations")
+            repaired = _tell_fix(console, lock, url, workdir / "migrations", report)
         _tell_next(console)
         if keep:
             _keep_seed(workdir, console)
@@ -290,13 +290,21 @@ def remaining_errors(report: Report) -> list[Finding]:
     ] + [f for f in report.findings if f.rule == "query-contract-failed"]
 
 
-def _tell_fix(console: Console, lock: Lock, url: str, migrations: Path) -> Report:
+def _tell_fix(
+    console: Console, lock: Lock, url: str, migrations: Path, before: Report
+) -> Report:
     from schemalock.fix.command import fix
     from schemalock.fix.planner import Orphans
 
     console.print(Heading("4. fix: the migration that repairs the structure"))
-    _say(console, f"$ schemalock fix --migrations {migrations.name} --orphans quarantine --apply\n")
-    outcome = fix(lock, url, migrations, db.Timeouts(), orphans=Orphans.QUARANTINE, apply=True)
+    _say(
+        console,
+        f"$ schemalock fix --lock {LOCK_NAME} --database-url '{url}' --migrations "
+        f"{migrations.name} --orphans quarantine --apply\n",
+    )
+    outcome = fix(
+        lock, url, migrations, db.Timeouts(), orphans=Orphans.QUARANTINE, apply=True, log=False
+    )
     plan = outcome.plan
     assert outcome.revision is not None
     _say(
@@ -322,15 +330,49 @@ def _tell_fix(console: Console, lock: Lock, url: str, migrations: Path) -> Repor
     left = remaining_errors(report)
     if left:
         _say(console, "Still wrong: " + "; ".join(f.message for f in left))
-    else:
-        _say(
-            console,
-            "Structure and integrity are clean, and the stats query contract passes: jobs.org_id "
-            "is a uuid referencing organizations, every relation has a validated foreign key. "
-            "What remains is data for people to decide: the mock rows, the legacy orgs table, "
-            "and the flows (quota drift, the stuck job, the unprocessed webhook).",
-        )
+        return report
+    _say(
+        console,
+        "Structure and integrity are clean, and the stats query contract passes: jobs.org_id "
+        "is a uuid referencing organizations, every relation has a validated foreign key.",
+    )
+    for line in after_the_repair(before, report):
+        _say(console, line)
     return report
+
+
+def after_the_repair(before: Report, after: Report) -> list[str]:
+    """What the second report says, told from its findings: the data left for people, and
+    what moving the orphan rows aside changed in the flows (the sums they fed)."""
+
+    def counts(report: Report) -> dict[tuple[str, str | None, str | None], int]:
+        return {(f.rule, f.table, f.constraint): f.count or 0 for f in report.findings}
+
+    was = counts(before)
+    changed = [
+        f"{f.constraint} now fails for {f.count} rows of {f.table} (it was "
+        f"{was.get((f.rule, f.table, f.constraint), 0)})"
+        for f in after.findings
+        if f.rule == "flow-violation"
+        and was.get((f.rule, f.table, f.constraint), 0) != (f.count or 0)
+    ]
+    lines = []
+    if changed:
+        lines.append(
+            "Moving the orphan usage rows aside changed what the flows add up: "
+            + "; ".join(changed)
+            + ". Those rows had been counted in quota_used and in the rollups: whether their "
+            "charges stand is for people to decide (put them back from schemalock_quarantine, "
+            "or correct the totals)."
+        )
+    data = sorted({f.rule for f in after.findings if f.category.value in ("data", "contracts")})
+    quarantined = any(f.table == "schemalock_quarantine" for f in after.findings)
+    lines.append(
+        f"What remains is data for people to decide ({', '.join(data)})"
+        + (", and schemalock_quarantine holds the moved rows until they do" if quarantined else "")
+        + ": schemalock never deletes rows unless told exactly that."
+    )
+    return lines
 
 
 def _tell_build_and_verify(console: Console, url: str) -> tuple[Lock, Report]:
@@ -354,7 +396,7 @@ def _tell_build_and_verify(console: Console, url: str) -> tuple[Lock, Report]:
     )
     console.print(Heading("2. verify: the lock against the database"))
     with seed_file(LOCK_NAME) as lock_path:
-        _say(console, f"$ schemalock verify --lock {lock_path}\n")
+        _say(console, f"$ schemalock verify --lock {LOCK_NAME} --database-url '{url}'\n")
         # Loaded from its real place (the lock names files relative to itself), shown by name.
         lock = dataclasses.replace(load_lock(str(lock_path)), path=LOCK_NAME)
         report = verify(lock, url, db.Timeouts())

@@ -43,6 +43,7 @@ def fix(
     step_timeouts: Timeouts = DEFAULT_TIMEOUTS,
     replace: bool = False,
     say: Callable[[str], None] = lambda _: None,
+    log: bool = True,
 ) -> Outcome:
     """Plan, prove and write the revision; with `apply`, run it.  `replace`: an unapplied
     revision schemalock wrote earlier (its apply failed, say) is planned again from the
@@ -94,7 +95,7 @@ def fix(
     outcome.revision = write(directory, plan, summary, guard_sql, step_timeouts)
     say(f"wrote {outcome.revision}")
     if apply:
-        run_upgrade(directory, url)
+        run_upgrade(directory, url, log)
         outcome.applied = True
     return outcome
 
@@ -159,7 +160,7 @@ def _pending(directory: Path, connection: psycopg.Connection[Any], replace: bool
     )
 
 
-def run_upgrade(directory: Path, url: str) -> None:
+def run_upgrade(directory: Path, url: str, log: bool = True) -> None:
     """`alembic upgrade head` behind the guards: no pooler, no replica, one run at a time, and
     the revision's own fingerprint check refuses a schema that changed since planning."""
     connection = db.connect(url, "fix")
@@ -167,16 +168,16 @@ def run_upgrade(directory: Path, url: str) -> None:
         guards.refuse_unsafe_target(url, connection)
         # Held here, around any env.py; ours sees this session holds it and goes on.
         with guards.advisory_lock(connection):
-            _upgrade(directory, url)
+            _upgrade(directory, url, log)
     finally:
         connection.close()
 
 
-def _upgrade(directory: Path, url: str) -> None:
+def _upgrade(directory: Path, url: str, log: bool) -> None:
     from alembic import command
 
     try:
-        command.upgrade(environment.config(directory, url), "head")
+        command.upgrade(environment.config(directory, url, log), "head")
     except Exception as error:  # the server's refusal, through SQLAlchemy
         if "schema changed since this revision was planned" in str(error):
             raise Refused(

@@ -105,13 +105,14 @@ def _ini_for(directory: Path, location: Path) -> Path | None:
     return None
 
 
-def config(directory: Path, url: str | None = None) -> Config:
+def config(directory: Path, url: str | None = None, log: bool = True) -> Config:
     """An Alembic Config for the environment at `directory` (a script location, or a folder
     whose alembic.ini names one), for `alembic.command.upgrade(config, "head")` and
     `upgrade(..., sql=True)`.  The URL reaches our env.py as `attributes["database_url"]` and
     environments of your own as `sqlalchemy.url` (in memory only: no file is written).  Made
     inside `guards.advisory_lock()`, it names the session holding the lock, so our env.py
-    proceeds instead of refusing."""
+    proceeds instead of refusing.  `log` False keeps the ini file's logging off (our env.py
+    reads `attributes["configure_logger"]`, Alembic's cookbook name)."""
     from alembic.config import Config
 
     location = script_location(directory) or directory
@@ -124,6 +125,7 @@ def config(directory: Path, url: str | None = None) -> Config:
         # configparser interpolates %: a percent-encoded password must be doubled.
         result.set_main_option("sqlalchemy.url", _sqlalchemy_url(url).replace("%", "%%"))
     result.attributes["lock_holder_pid"] = guards.lock_holder()
+    result.attributes["configure_logger"] = log
     return result
 
 

@@ -61,7 +61,9 @@ SELECT CASE
 END"""
 
 config = context.config
-if config.config_file_name is not None:
+# Alembic's cookbook switch: a caller that keeps its own output (schemalock demo) turns the
+# ini file's logging off.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
