@@ -4,7 +4,12 @@
 Tables are aliased by their own names, so expressions say `jobs.status` whatever the schema.
 User expressions arrive through `schemalock.userexpr`, as the parser's rendering of an accepted
 tree; they are embedded as arguments of `sql.SQL.format`, never as its template, so braces in a
-JSON literal stay literal.
+JSON literal stay literal.  The SQL written here qualifies its functions and operators by
+pg_catalog as userexpr does: the columns it compares are the user's, of any type, and an
+operator of the same name in `public` could fit that type better than pg_catalog's.
+
+A plan names the lock columns and enums it relies on: `verify` refuses to run it when the
+database lacks one, since `alias.column` on a missing column calls a function of that name.
 """
 
 from __future__ import annotations
@@ -36,10 +41,13 @@ _INTERVAL = re.compile(
 
 @dataclass(frozen=True)
 class Plan:
-    """How to find an invariant's violations, and what it demands in words."""
+    """How to find an invariant's violations, what it demands in words, and the lock columns
+    and enums its SQL names."""
 
     query: sql.Composable
     demand: str
+    columns: frozenset[userexpr.Origin] = frozenset()
+    enums: frozenset[tuple[str, str]] = frozenset()
 
 
 def plan(invariant: Invariant, database: Database) -> Plan:
@@ -68,6 +76,10 @@ def _column(table: Table, name: str) -> str:
     return name
 
 
+def _named(table: Table, *columns: str) -> frozenset[userexpr.Origin]:
+    return frozenset((table.schema, table.name, column) for column in columns)
+
+
 def _source(table: Table) -> sql.Composable:
     from psycopg import sql
 
@@ -82,11 +94,21 @@ def _ref(table: Table, column: str) -> sql.Composable:
     return sql.Identifier(table.name, column)
 
 
+def _op(left: sql.Composable, operator: str, right: sql.Composable) -> sql.Composable:
+    from psycopg import sql
+
+    return sql.SQL("{} OPERATOR(pg_catalog.{}) {}").format(left, sql.SQL(operator), right)
+
+
+def _key_columns(table: Table) -> tuple[str, ...]:
+    return table.primary_key.columns if table.primary_key else ()
+
+
 def _row_key(table: Table) -> sql.Composable:
     """The text that names a row in samples: its primary key, else its ctid."""
     from psycopg import sql
 
-    columns = table.primary_key.columns if table.primary_key else ()
+    columns = _key_columns(table)
     if not columns:
         return sql.SQL("{}::pg_catalog.text").format(sql.Identifier(table.name, "ctid"))
     return sql.SQL("pg_catalog.concat_ws(', ', {})").format(
@@ -103,24 +125,29 @@ def _reconcile(check: Reconcile, database: Database) -> Plan:
         (_column(source, mine), _column(table, theirs or _single_key(table)))
         for mine, theirs in check.by
     ]
-    joins = [sql.SQL("{} = {}").format(_ref(source, a), _ref(table, b)) for a, b in pairs]
+    joins = [_op(_ref(source, a), "=", _ref(table, b)) for a, b in pairs]
     scope = {table.name: table, source.name: source}
+    where = userexpr.Accepted("")
     if check.where:
         where = userexpr.expression(check.where, database, scope, subqueries=True)
-        joins.append(sql.SQL("({})").format(sql.SQL(where)))
+        joins.append(sql.SQL("({})").format(sql.SQL(where.sql)))
     if check.measure is None:
-        aggregate: sql.Composable = sql.SQL("count(*)")
+        aggregate: sql.Composable = sql.SQL("pg_catalog.count(*)")
         what = f"the number of {source.name} rows"
     else:
         measure = _ref(source, _column(source, check.measure))
-        aggregate = sql.SQL("COALESCE(sum({}), 0)").format(measure)
+        aggregate = sql.SQL("COALESCE(pg_catalog.sum({}), 0)").format(measure)
         what = f"sum({source.name}.{check.measure})"
-    total = _ref(table, check.column)
+    total, computed = _ref(table, check.column), sql.SQL("schemalock_sum.v")
+    # `total IS DISTINCT FROM computed`, through pg_catalog's `=` (see the module docstring).
+    differs = sql.SQL("({}) IS NOT TRUE AND pg_catalog.num_nulls({}, {}) <> 2").format(
+        _op(total, "=", computed), total, computed
+    )
     query = sql.SQL(
         "SELECT {key} || ': ' || COALESCE({total}::pg_catalog.text, 'NULL') || ' <> '"
         " || schemalock_sum.v::pg_catalog.text AS k"
         " FROM {table} CROSS JOIN LATERAL (SELECT {aggregate} AS v FROM {source} WHERE {joins})"
-        " AS schemalock_sum WHERE {total} IS DISTINCT FROM schemalock_sum.v"
+        " AS schemalock_sum WHERE {differs}"
     ).format(
         key=_row_key(table),
         total=total,
@@ -128,14 +155,22 @@ def _reconcile(check: Reconcile, database: Database) -> Plan:
         aggregate=aggregate,
         source=_source(source),
         joins=sql.SQL(" AND ").join(joins),
+        differs=differs,
     )
     link = " AND ".join(f"{source.name}.{a} = {table.name}.{b}" for a, b in pairs)
     condition = f" AND {check.where}" if check.where else ""
-    return Plan(query, f"{table.name}.{check.column} = {what} WHERE {link}{condition}")
+    named = _named(table, check.column, *(b for _, b in pairs), *_key_columns(table))
+    named |= _named(source, *(a for a, _ in pairs), *filter(None, [check.measure]))
+    return Plan(
+        query,
+        f"{table.name}.{check.column} = {what} WHERE {link}{condition}",
+        named | where.columns,
+        where.enums,
+    )
 
 
 def _single_key(table: Table) -> str:
-    columns = table.primary_key.columns if table.primary_key else ()
+    columns = _key_columns(table)
     if len(columns) != 1:
         raise userexpr.Rejected(
             f"by: {names.qualified(*table.key)} has no single-column primary key; "
@@ -153,8 +188,18 @@ def _implies(check: Implies, database: Database) -> Plan:
     then = userexpr.expression(check.then, database, scope, subqueries=True)
     query = sql.SQL(
         "SELECT {key} AS k FROM {table} WHERE ({when}) AND NOT COALESCE(({then}), false)"
-    ).format(key=_row_key(table), table=_source(table), when=sql.SQL(when), then=sql.SQL(then))
-    return Plan(query, f"rows of {table.name} where {check.when} satisfy {check.then}")
+    ).format(
+        key=_row_key(table),
+        table=_source(table),
+        when=sql.SQL(when.sql),
+        then=sql.SQL(then.sql),
+    )
+    return Plan(
+        query,
+        f"rows of {table.name} where {check.when} satisfy {check.then}",
+        _named(table, *_key_columns(table)) | when.columns | then.columns,
+        when.enums | then.enums,
+    )
 
 
 def _freshness(check: Freshness, database: Database) -> Plan:
@@ -164,22 +209,31 @@ def _freshness(check: Freshness, database: Database) -> Plan:
     column = _ref(table, _column(table, check.column))
     if not _INTERVAL.match(check.within):
         raise userexpr.Rejected(f"within: {check.within!r} is not an interval like '2 hours'")
-    where = sql.SQL("true")
+    where = userexpr.Accepted("true")
     if check.where:
-        accepted = userexpr.expression(check.where, database, {table.name: table})
-        where = sql.SQL(accepted)
+        where = userexpr.expression(check.where, database, {table.name: table})
+    deadline = _op(
+        sql.SQL("pg_catalog.now()"),
+        "-",
+        sql.SQL("{}::pg_catalog.interval").format(sql.Literal(check.within)),
+    )
     query = sql.SQL(
         "SELECT {key} || ': ' || {column}::pg_catalog.text AS k FROM {table}"
-        " WHERE ({where}) AND {column} < pg_catalog.now() - {within}::pg_catalog.interval"
+        " WHERE ({where}) AND {late}"
     ).format(
         key=_row_key(table),
         column=column,
         table=_source(table),
-        where=where,
-        within=sql.Literal(check.within),
+        where=sql.SQL(where.sql),
+        late=_op(column, "<", sql.SQL("({})").format(deadline)),
     )
     scope = f" where {check.where}" if check.where else ""
-    return Plan(query, f"rows of {table.name}{scope} have {check.column} within {check.within}")
+    return Plan(
+        query,
+        f"rows of {table.name}{scope} have {check.column} within {check.within}",
+        _named(table, check.column, *_key_columns(table)) | where.columns,
+        where.enums,
+    )
 
 
 def _custom(check: CustomCheck, database: Database) -> Plan:
@@ -188,5 +242,5 @@ def _custom(check: CustomCheck, database: Database) -> Plan:
     accepted = userexpr.select(check.sql, database)
     query = sql.SQL(
         "SELECT schemalock_row::pg_catalog.text AS k FROM ({}) AS schemalock_row"
-    ).format(sql.SQL(accepted))
-    return Plan(query, f"{check.path} returns no rows")
+    ).format(sql.SQL(accepted.sql))
+    return Plan(query, f"{check.path} returns no rows", accepted.columns, accepted.enums)

@@ -25,8 +25,11 @@ class FlowViolation(Rule):
       than 2 hours, no webhook unprocessed after 15 minutes);
     - `sql`: a `.sql` file (e.g. under `checks/`) holding one SELECT of the violating rows.
     Expressions are parsed by PostgreSQL's parser and allowed only as one boolean expression
-    over the lock's tables, with an allow-list of side-effect-free functions; a refused or
-    failing invariant is inconclusive (exit 4), never a pass.
+    over the lock's tables, with allow-lists of side-effect-free functions, operators and
+    types; names resolve scope by scope as PostgreSQL resolves them, and what runs names every
+    table, function, operator and type qualified. An invariant naming a lock column the
+    database lacks is refused (`alias.column` would call a function of that name). A refused
+    or failing invariant is inconclusive (exit 4), never a pass.
 
     ## Why it matters
     A schema can be exactly as locked while the data flowing through it is wrong: quotas that
@@ -63,6 +66,7 @@ class FlowViolation(Rule):
         table = _table(context, invariant)
         try:
             plan = flows.plan(invariant, context.lock.database)
+            _named_objects_exist(context, plan)
         except userexpr.Rejected as refusal:
             context.probe.refuse(self.name, table, f"refused: {refusal}", label)
             return None
@@ -86,6 +90,26 @@ class FlowViolation(Rule):
 def _table(context: Context, invariant: Invariant) -> Table | None:
     key = invariant.table
     return context.lock.database.tables.get(key) if key else None
+
+
+def _named_objects_exist(context: Context, plan: flows.Plan) -> None:
+    """Refuse a plan naming a lock column or enum the database lacks: PostgreSQL would read
+    `alias.column` on a missing column as a call of a function `column` on the row, and a
+    type of the enum's name that is a domain runs its CHECK constraints."""
+    live = context.live
+    if live is None:
+        return
+    for schema, name, column in sorted(plan.columns):
+        table = live.tables.get((schema, name))
+        if table is None or table.column(column) is None:
+            raise userexpr.Rejected(
+                f"column {q(schema, name, column)} is in the lock but not in the database"
+            )
+    for schema, name in sorted(plan.enums):
+        if (schema, name) not in live.enums:
+            raise userexpr.Rejected(
+                f"enum {q(schema, name)} is in the lock but not in the database"
+            )
 
 
 class QueryContractFailed(Rule):
