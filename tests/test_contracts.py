@@ -515,3 +515,49 @@ def test_an_unaliased_subquery_is_checked_not_a_crash(seeded: str, tmp_path: Pat
 def _server_version(url: str) -> int:
     with psycopg.connect(url) as connection:
         return connection.info.server_version
+
+
+def test_query_contract_parameter_count_and_table(seeded: str, tmp_path: Path) -> None:
+    """The server fills in an undeclared parameter's type and accepts a declared one the SQL
+    does not use: the contract compares the SQL's highest $n with `params`.  A failed contract
+    is listed under the first lock table its SQL reads."""
+    lock = LOCK.split("queries:")[0] + (
+        "queries:\n"
+        "  undeclared:\n"
+        "    sql: SELECT j.id FROM jobs j WHERE j.id = $1::int + $2::int\n"
+        "    params: [integer]\n"
+        "  unused:\n"
+        "    sql: SELECT 1\n"
+        "    params: [integer, text]\n"
+        "  exact:\n"
+        "    sql: SELECT $1::int + $2::int\n"
+        "    params: [integer, integer]\n"
+        "  mismatch:\n"
+        "    sql: UPDATE organizations SET quota_used = $2 WHERE id = $1::text\n"
+        "    params: [uuid, integer]\n"
+    )
+    report = _report(seeded, tmp_path, lock, "--select", "query-contract-failed")
+    found = {f["constraint"]: f for f in report["findings"]}
+    assert set(found) == {"undeclared", "unused", "mismatch"}
+    assert found["undeclared"]["message"] == (
+        "query undeclared does not match its params: the SQL uses $2 as its last parameter"
+        " but params declares 1 (integer)"
+    )
+    assert found["undeclared"]["table"] == "jobs"
+    assert "uses no parameters but params declares 2" in found["unused"]["message"]
+    assert found["unused"]["table"] is None
+    assert "fails on the live schema" in found["mismatch"]["message"]
+    assert (found["mismatch"]["schema"], found["mismatch"]["table"]) == ("public", "organizations")
+    assert report["exit_code"] == 1
+
+
+def test_a_failed_contract_is_listed_under_its_table(seeded: str, tmp_path: Path) -> None:
+    lock = write(tmp_path / "schema_lock.yaml", LOCK)
+    result = run_cli(
+        "verify", "--lock", lock, "--database-url", seeded, "--select", "query-contract-failed"
+    )
+    heading, line = result.stdout.splitlines()[:2]
+    assert heading == "public.jobs"
+    assert "SL503 query stats (/api/stats) fails on the live schema" in line
+    stats_line = LOCK.splitlines().index("  stats:") + 1
+    assert f"[query-contract-failed {lock}:{stats_line}]" in line

@@ -812,3 +812,45 @@ def _one_select(text: str) -> dict[str, Any]:
         raise Rejected("more than one statement")
     tree: dict[str, Any] = statements[0].stmt(skip_none=True)
     return tree
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a query contract's SQL says about itself, from the parse tree."""
+
+    parameters: int  # its highest $n: the parameters the server counts beyond those declared
+    table: Table | None  # the first lock table it reads or writes
+
+
+def contract(text: str, database: Database) -> Contract | None:
+    """The parameters and first lock table of a query contract's SQL; None when it does not
+    parse (the server says why when it is prepared)."""
+    try:
+        statements = _parse(text)
+    except Rejected:
+        return None
+    trees = [s.stmt(skip_none=True) for s in statements]
+    numbers = [n["number"] for n in _nodes(trees) if n.get("@") == "ParamRef" and "number" in n]
+    ctes = {n["ctename"] for n in _nodes(trees) if n.get("@") == "CommonTableExpr"}
+    table = None
+    for node in _nodes(trees, first=("relation", "fromClause", "larg")):
+        if node.get("@") != "RangeVar" or (
+            node.get("schemaname") is None and node["relname"] in ctes
+        ):
+            continue
+        table = database.tables.get((node.get("schemaname") or DEFAULT_SCHEMA, node["relname"]))
+        if table is not None:
+            break
+    return Contract(max(numbers, default=0), table)
+
+
+def _nodes(tree: Any, first: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Every node of `tree`, depth first, the children under `first` keys before the others."""
+    if isinstance(tree, list | tuple):
+        for item in tree:
+            yield from _nodes(item, first)
+    elif isinstance(tree, dict) and "#" not in tree:
+        yield tree
+        keys = [k for k in first if k in tree] + [k for k in tree if k not in first]
+        for key in keys:
+            yield from _nodes(tree[key], first)

@@ -119,8 +119,11 @@ class QueryContractFailed(Rule):
     Every entry under `queries:`: its SQL, with the parameter types the application sends
     (`params: [uuid]`), is prepared against the live database inside the read-only
     transaction: parsed and analyzed by the server, never executed, in the unnamed prepared
-    statement, so nothing stays in the session. The server's refusal is the finding. A lock
-    or a timeout while preparing is inconclusive, not a failure.
+    statement, so nothing stays in the session. The server's refusal is the finding, and so is
+    SQL whose parameters (`$1` to its highest `$n`) are not as many as `params` declares: the
+    server would infer an undeclared one's type and accept an unused one. A lock or a timeout
+    while preparing is inconclusive, not a failure. The finding is listed under the first lock
+    table the query reads or writes.
 
     ## Why it matters
     The seed database's statistics endpoint failed in production with `SELECT type, COUNT(*)
@@ -145,12 +148,27 @@ class QueryContractFailed(Rule):
         for query in context.lock.queries:
             endpoint = f" ({query.endpoint})" if query.endpoint else ""
             label = f"query {query.name}{endpoint}"
+            facts = userexpr.contract(query.sql, context.lock.database)
             error = context.probe.prepare(self.name, label, query.sql, query.params)
+            message = f"{label} fails on the live schema: {error}"
+            if error is None and facts is not None:
+                error = _parameter_mismatch(facts.parameters, query.params)
+                message = f"{label} does not match its params: {error}"
             if error is not None:
                 yield self.finding(
-                    f"{label} fails on the live schema: {error}",
+                    message,
+                    table=facts.table if facts else None,
                     constraint=query.name,
                     line=query.line,
                     actual=error,
                     expected=list(query.params),
                 )
+
+
+def _parameter_mismatch(used: int, declared: tuple[str, ...]) -> str | None:
+    """The server fills in the type of a parameter beyond those declared, and accepts a declared
+    one the SQL never uses: either way the application sends a different number of values."""
+    if used == len(declared):
+        return None
+    uses = f"uses ${used} as its last parameter" if used else "uses no parameters"
+    return f"the SQL {uses} but params declares {len(declared)} ({', '.join(declared) or 'none'})"
