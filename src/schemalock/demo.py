@@ -290,9 +290,7 @@ def remaining_errors(report: Report) -> list[Finding]:
     ] + [f for f in report.findings if f.rule == "query-contract-failed"]
 
 
-def _tell_fix(
-    console: Console, lock: Lock, url: str, migrations: Path, before: Report
-) -> Report:
+def _tell_fix(console: Console, lock: Lock, url: str, migrations: Path, before: Report) -> Report:
     from schemalock.fix.command import fix
     from schemalock.fix.planner import Orphans
 
