@@ -43,6 +43,7 @@ class Finding:
     samples: tuple[str, ...] = ()
     lock_line: int | None = None
     fixable: bool = False
+    estimated: bool = False  # `count` is an estimate from a sample of the table (--sample)
 
     @property
     def sort_key(self) -> tuple[Any, ...]:

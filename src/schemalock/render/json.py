@@ -28,6 +28,7 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "samples": list(finding.samples),
         "lock_line": finding.lock_line,
         "fixable": finding.fixable,
+        "estimated": finding.estimated,
     }
 
 
