@@ -1,9 +1,15 @@
 """Detectors of mock and test data, as PostgreSQL regular expressions (ARE, matched with `~*`).
 
-Precision matters as much as recall: a marker must be a whole word (`\\m...\\M`), so "Hammock",
-"Testament", "Protest", "Fakenham" and "attestation" are real data; an email must be at the
-domain, not merely contain its name; inside JSON only keys that say "mock" or "test" count, so
-UUIDs and hashes in documents never do.  Each detector applies to one kind of column.
+Precision matters as much as recall.  A marker word must be a whole word (`\\m...\\M`), so
+"Hammock", "Testament", "Protest", "Fakenham" and "attestation" are real data; and mock, fake
+and dummy are also surnames and words of real phrases ("Tom Mock", "Mock Trial Coach", "Crash
+Test Dummy Engineer", "Fake Fur Designer"), so they count only as the whole value or right
+before a data noun ("mock data", "fake user", "Acme Mock Org", "test customer"), always
+separated by spaces, which keeps them out of email addresses (`tom.mock@outlook.com`).  An
+email must be at a reserved domain (or a subdomain of one), not merely contain its name; a UUID
+in a text column counts only as the whole value; inside JSON only keys that say "mock" or
+"test" count, so UUIDs and hashes in documents never do.  Each detector applies to one kind of
+column.
 """
 
 from __future__ import annotations
@@ -22,16 +28,26 @@ class Detector:
     # most values out before the regex runs, and PostgreSQL's regex engine costs several times
     # a substring search per value (bench/RESULTS.md).
     clues: tuple[str, ...] = ()
+    # The octet length every match has, for a detector of whole values without a literal in
+    # common (fixture UUIDs): a length test is the cheaper gate then.
+    length: int | None = None
+    # A simpler regex every match also matches, run between the clues and the pattern: a
+    # long alternation costs PostgreSQL's regex engine several times a short one per value,
+    # and most values the clues let through ("Hammock", "Fakenham") fail the short one.
+    gate: str | None = None
 
 
 @dataclass(frozen=True)
 class Part:
-    """One term of "any detector of a kind matches": the regex, and the clues that must be
-    present first (`caseless`: they have no letters, so a plain `strpos` decides)."""
+    """One term of "any detector of a kind matches": the regex, and what must hold first: the
+    clues (`caseless`: they have no letters, so a plain `strpos` decides) or the length, then
+    the gate regex if any."""
 
     pattern: str
     clues: tuple[str, ...]
     caseless: bool
+    length: int | None = None
+    gate: str | None = None
 
 
 _THROWAWAY_DOMAINS = (
@@ -39,37 +55,69 @@ _THROWAWAY_DOMAINS = (
     r"|yopmail\.(com|fr)|10minutemail\.com|tempmail\.(com|net)|trashmail\.(com|net)"
     r"|sharklasers\.com|fakeinbox\.com"
 )
+# A throwaway domain or any subdomain of one, or a name under a top-level domain RFC 2606
+# reserves for tests and examples.
+_RESERVED_DOMAIN = (
+    rf"(([[:alnum:]-]+\.)*({_THROWAWAY_DOMAINS})"
+    r"|([[:alnum:]-]+\.)+(test|example|invalid|localhost))"
+)
+
+
+def _repeated(width: int) -> str:
+    return "(" + "|".join(digit * width for digit in _HEX) + ")"
+
 
 _FIXTURE_UUIDS = "|".join(
-    [f"{d * 8}-{d * 4}-{d * 4}-{d * 4}-{d * 12}" for d in _HEX]
-    + ["123e4567-e89b-12d3-a456-426614174000", "12345678-1234-(1234|5678)-[0-9a-f-]{17}"]
+    [
+        # Every group one repeated digit: nil, all-ones, 11111111-2222-3333-4444-555555555555.
+        "-".join(_repeated(width) for width in (8, 4, 4, 4, 12)),
+        # The nil UUID with a small counter at its end: ...-000000000001, ...-000000000002.
+        "00000000-0000-0000-0000-00000000[0-9a-f]{4}",
+        # The documentation example, and obvious sequences.
+        "123e4567-e89b-12d3-a456-426614174000",
+        "12345678-1234-(1234|5678)-[0-9a-f-]{17}",
+    ]
+)
+
+# What mock, fake, dummy and test describe when they mark test data: records, not things.
+_DATA_NOUNS = (
+    "data|user|account|customer|client|org|organi[sz]ation|company|companies|tenant"
+    "|workspace|member|person|people|profile|employee|contact|patient|student|record|entry"
+    "|entries|row|value|name|email|address|phone|order|payment|invoice|subscription"
+    "|transaction|product|item|project|store|shop|merchant|vendor|supplier"
 )
 
 DETECTORS = (
     Detector(
         "reserved-email",
         "text",
-        rf"@({_THROWAWAY_DOMAINS})([^[:alnum:].-]|\.?$)",
+        rf"@{_RESERVED_DOMAIN}([^[:alnum:].-]|\.?$)",
         clues=("@",),
     ),
     Detector(
         "mock-word",
         "text",
-        r"\m(mock|fake|dummy|lorem ipsum|test user)\M",
-        clues=("mock", "fake", "dummy", "lorem ipsum", "test user"),
+        # Spaces only between the words (`test +`): an email's local part never holds one, and
+        # the clue `test ` stays exact, so "Testament" and "Protest" never reach the regex.
+        r"^[[:space:]]*(mock|fake|dummy)([[:space:]]*[0-9]+)?[[:space:]]*$"
+        rf"|\m(mock|fake|dummy|test) +({_DATA_NOUNS})s?\M"
+        r"|\mlorem ipsum\M",
+        clues=("mock", "fake", "dummy", "test ", "lorem ipsum"),
+        gate=r"\m(mock|fake|dummy|test)([^[:alpha:]]|$)|\mlorem ipsum",
     ),
     Detector("placeholder-person", "text", r"\m(john|jane) doe\M", clues=("john doe", "jane doe")),
+    Detector("fixture-uuid", "text", rf"^({_FIXTURE_UUIDS})$", length=36),
     Detector(
         "json-marker",
         "json",
-        r'"(source|env|environment)": *"(mock|fake|test)"'
-        r'|"(mock|is_mock|is_test|fake|test)": *true',
+        r'"(source|env|environment)"[[:space:]]*:[[:space:]]*"(mock|fake|test)"'
+        r'|"(mock|is_mock|is_test|fake|test)"[[:space:]]*:[[:space:]]*true',
         clues=("mock", "fake", "test"),
     ),
     Detector(
         "json-email",
         "json",
-        rf"@({_THROWAWAY_DOMAINS})[^[:alnum:].-]",
+        rf"@{_RESERVED_DOMAIN}[^[:alnum:].-]",
         clues=("@",),
     ),
     Detector(
@@ -79,17 +127,25 @@ DETECTORS = (
     ),
 )
 
+TEXT_TYPES = ("text", "character varying", "character", "bpchar", "citext")
+
+
+def is_texty(type_name: str) -> bool:
+    """A column type that holds text: the built-in string types and the citext extension's
+    type, in whatever schema it was installed (`extensions.citext` on some hosts)."""
+    base = type_name.split("(")[0]
+    return base in TEXT_TYPES or base.rpartition(".")[2] == "citext"
+
 
 def kind_of(type_name: str) -> str | None:
     """Which detectors read a column of this type."""
-    base = type_name.split("(")[0].removesuffix("[]")
     if type_name.endswith("[]"):
         return None
-    if base in ("text", "character varying", "character", "bpchar", "citext"):
+    if is_texty(type_name):
         return "text"
-    if base in ("json", "jsonb"):
+    if type_name in ("json", "jsonb"):
         return "json"
-    if base == "uuid":
+    if type_name == "uuid":
         return "uuid"
     return None
 
@@ -101,14 +157,21 @@ def detectors_for(kind: str) -> tuple[Detector, ...]:
 def condition_parts(kind: str) -> list[Part]:
     """The terms of "any detector of `kind` matches", to OR together: detectors whose clues
     have letters merged into one regex behind one case-folded substring test (one pass per
-    value), the others each behind its own."""
+    value), the others each behind its own clues or length."""
     detectors = detectors_for(kind)
     folded = [d for d in detectors if d.clues and not _caseless(d.clues)]
-    parts = [Part(d.pattern, d.clues, _caseless(d.clues)) for d in detectors if d not in folded]
+    parts = [
+        Part(d.pattern, d.clues, _caseless(d.clues), d.length, d.gate)
+        for d in detectors
+        if d not in folded
+    ]
     if folded:
         merged = "|".join(f"(?:{d.pattern})" for d in folded)
         clues = tuple(dict.fromkeys(c for d in folded for c in d.clues))
-        parts.insert(0, Part(merged, clues, caseless=False))
+        gate = None
+        if any(d.gate for d in folded):  # a detector without one is its own gate
+            gate = "|".join(f"(?:{d.gate or d.pattern})" for d in folded)
+        parts.insert(0, Part(merged, clues, caseless=False, gate=gate))
     return parts
 
 
