@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from conftest import as_role, execute, lock_held, query, run_cli, write
 from schemalock import db, introspect
@@ -544,3 +545,47 @@ def test_orphan_samples_skip_values_that_do_not_convert(database: str, tmp_path:
         "AAAAAAAA-0000-4000-8000-000000000002",
     ]
     assert "not uuid at all" in by_count[40]["message"]
+
+
+def _has_tcp(url: str) -> bool:
+    host = str(conninfo_to_dict(url).get("host") or "")
+    return bool(host) and not host.startswith("/")
+
+
+# -- environment policy ------------------------------------------------------------------------
+
+
+def test_policy_judges_the_host_pghost_connected_to(populated: str, tmp_path: Path) -> None:
+    """A URL without a host connects where PGHOST says: that host is judged, not `local`."""
+    params = conninfo_to_dict(populated)
+    host = str(params.pop("host"))
+    shown = "local" if host.startswith("/") else host
+    hostless = make_conninfo("", **params)
+    lock = LOCK.replace("  staging: {}", f"  here: {{require_host: [{json.dumps(shown)}]}}")
+    lock_path = write(tmp_path / "schema_lock.yaml", lock)
+    for env, expect in (("here", 0), ("production", 1)):
+        result = run_cli(
+            "verify", "--lock", lock_path, "--database-url", hostless, "--env", env,
+            "--select", "database-policy", "--format", "json",
+            env={"PGHOST": host},
+        )  # fmt: skip
+        assert result.exit_code == expect, result.stdout
+        findings = json.loads(result.stdout)["findings"]
+        assert [f["actual"] for f in findings] == ([] if expect == 0 else [shown])
+
+
+def test_policy_sees_through_hostaddr(populated: str, tmp_path: Path) -> None:
+    """A production host name whose hostaddr sends the connection to a loopback address."""
+    if not _has_tcp(populated):
+        pytest.skip("the server listens on a Unix socket only: no hostaddr to give")
+    params = conninfo_to_dict(populated)
+    address = str(params["host"])
+    if address == "localhost":
+        address = "127.0.0.1"
+    url = make_conninfo("", **{**params, "host": "db.neon.tech", "hostaddr": address})
+    report = _report(url, tmp_path, "--env", "production", "--select", "database-policy")
+    [finding] = report["findings"]
+    assert finding["actual"] == address
+    assert "hostaddr" in finding["message"]
+    assert "loopback" in finding["message"]
+    assert report["exit_code"] == 1

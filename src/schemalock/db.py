@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +130,34 @@ def host_of(url: str) -> str:
     return "local" if not first or first.startswith("/") else first
 
 
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where a connection actually went: the host libpq connected to (the URL's, PGHOST's or a
+    default; `local` for a Unix socket), and the IP address when `hostaddr` (or PGHOSTADDR)
+    sent it there whatever the host name says."""
+
+    host: str
+    hostaddr: str | None = None
+
+
+# Connections whose connection string or environment gave a hostaddr.  libpq reports the
+# address it connected to as `hostaddr` either way, so only the connect call can tell.
+_HOSTADDR_GIVEN: weakref.WeakSet[psycopg.Connection[tuple[object, ...]]] = weakref.WeakSet()
+
+
+def server_address(connection: psycopg.Connection[tuple[object, ...]]) -> ServerAddress:
+    host = connection.info.host
+    shown = "local" if not host or host.startswith("/") else host
+    address = connection.info.hostaddr if connection in _HOSTADDR_GIVEN else None
+    return ServerAddress(shown, address or None)
+
+
+def _hostaddr_given(url: str) -> bool:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return bool(conninfo_to_dict(url).get("hostaddr") or os.environ.get("PGHOSTADDR"))
+
+
 def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[object, ...]]:
     import psycopg
     from psycopg import conninfo
@@ -151,6 +180,8 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
             raise UsageError(f"invalid database URL ({message}); password redacted") from None
         raise ConnectionFailed(f"cannot connect: {message}") from None
     connection.read_only = True
+    if _hostaddr_given(url):
+        _HOSTADDR_GIVEN.add(connection)
     return connection
 
 

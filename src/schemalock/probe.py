@@ -114,6 +114,11 @@ class Probe:
     def estimates(self) -> bool:
         return self.sample_percent is not None
 
+    @property
+    def server(self) -> db.ServerAddress:
+        """Where the connection actually went, for policies."""
+        return db.server_address(self.connection)
+
     # -- running ---------------------------------------------------------------------------
 
     def _rows(
