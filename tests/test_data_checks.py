@@ -589,3 +589,77 @@ def test_policy_sees_through_hostaddr(populated: str, tmp_path: Path) -> None:
     assert "hostaddr" in finding["message"]
     assert "loopback" in finding["message"]
     assert report["exit_code"] == 1
+
+
+# -- duplicate-table ---------------------------------------------------------------------------
+
+
+def test_duplicate_null_keys_are_only_in_the_legacy_table(database: str, tmp_path: Path) -> None:
+    """A legacy row whose key is NULL cannot be shown present in the canonical table, even
+    when the canonical table has a NULL key too."""
+    execute(
+        database,
+        """
+        CREATE TABLE organizations (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            clerk_org_id text UNIQUE, name text, plan text);
+        CREATE TABLE orgs (clerk_org_id text, name text, plan text);
+        INSERT INTO organizations (clerk_org_id, name, plan) VALUES
+            ('org_1', 'One', 'free'), (NULL, 'Nameless', 'free');
+        INSERT INTO orgs VALUES ('org_1', 'One', 'free'), (NULL, 'Nameless', 'free');
+    """,
+    )
+    lock = tmp_path / "lock.yaml"
+    text = snapshot(database, lock).replace(
+        "  orgs:\n", "  orgs:\n    duplicate_of: organizations\n"
+    )
+    report = _report(database, tmp_path, "--select", "duplicate-table", lock_text=text)
+    [finding] = report["findings"]
+    assert finding["count"] == 1
+    assert (
+        "1 of 2 rows also in public.organizations (matched on clerk_org_id)" in finding["message"]
+    )
+
+
+def test_duplicate_detection_needs_related_names_and_reads_markers(
+    database: str, tmp_path: Path
+) -> None:
+    execute(
+        database,
+        """
+        -- A backup with one column more: the backup is the copy, whatever the column count.
+        CREATE TABLE customers (id integer PRIMARY KEY, email text UNIQUE, full_name text,
+            country text, signup_source text);
+        CREATE TABLE customers_backup AS SELECT *, now() AS backed_up_at FROM customers;
+        INSERT INTO customers SELECT g, 'c' || g || '@mail.io', 'C ' || g, 'PT', 'ads'
+            FROM generate_series(1, 100) g;
+        INSERT INTO customers_backup SELECT *, now() FROM customers WHERE id <= 90;
+        INSERT INTO customers_backup VALUES (500, 'gone@mail.io', 'Gone', 'PT', 'ads', now());
+        -- The same columns, matched on a surrogate id: not copies of each other.
+        CREATE TABLE billing_addresses (id integer PRIMARY KEY, customer_id integer,
+            street text, city text, postal_code text, country text);
+        CREATE TABLE shipping_addresses (id integer PRIMARY KEY, customer_id integer,
+            street text, city text, postal_code text, country text, instructions text);
+        INSERT INTO billing_addresses SELECT g, g, 'Rua ' || g, 'Porto', '4000', 'PT'
+            FROM generate_series(1, 10) g;
+        INSERT INTO shipping_addresses SELECT g, g, 'Dock ' || g, 'Leeds', 'LS1', 'GB', NULL
+            FROM generate_series(1, 10) g;
+        -- An abbreviation, not declared: found.
+        CREATE TABLE organizations (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            clerk_org_id text NOT NULL UNIQUE, name text, plan text, quota_used integer);
+        CREATE TABLE orgs (id uuid, clerk_org_id text, name text, plan text);
+        INSERT INTO organizations (clerk_org_id, name, plan) VALUES ('org_1', 'One', 'free');
+        INSERT INTO orgs VALUES (gen_random_uuid(), 'org_1', 'One', 'free'),
+            (gen_random_uuid(), 'org_2', 'Two', 'pro');
+    """,
+    )
+    lock = tmp_path / "lock.yaml"
+    text = snapshot(database, lock)
+    report = _report(database, tmp_path, "--select", "duplicate-table", lock_text=text)
+    found = {f["table"]: f for f in report["findings"]}
+    assert set(found) == {"customers_backup", "orgs"}
+    backup = found["customers_backup"]
+    assert backup["expected"] == "public.customers"
+    assert backup["count"] == 1
+    assert "90 of 91 rows also in public.customers (matched on email)" in backup["message"]
+    assert found["orgs"]["count"] == 1
+    assert "(declared)" not in found["orgs"]["message"]

@@ -432,15 +432,31 @@ class Probe:
         return tuple(kinds), values
 
     def overlap(
-        self, rule: str, legacy: Table, canonical: Table, key: tuple[str, ...]
+        self, rule: str, legacy: Table, canonical: Table, key: tuple[str, ...], whole_row: bool
     ) -> tuple[int, int] | None:
-        """(rows of `legacy`, rows of `legacy` with no row of `canonical` equal on `key`)."""
+        """(rows of `legacy`, rows of `legacy` with no row of `canonical` equal on `key`).
+
+        On a unique key, `=`: a legacy row whose key is NULL cannot be shown present in the
+        canonical table, so it counts as only in `legacy`.  On whole rows (`whole_row`: `key`
+        is every shared column), two rows are the same when their text forms are, NULLs and
+        all: a copied row with an empty column is still a copy, and text compares by hash
+        where IS NOT DISTINCT FROM would probe every canonical row per legacy row."""
         from psycopg import sql
 
-        equal = sql.SQL(" AND ").join(
-            sql.SQL("k.{c} IS NOT DISTINCT FROM l.{c}").format(c=sql.Identifier(column))
-            for column in key
-        )
+        def side(alias: str) -> sql.Composable:
+            return sql.SQL("ROW({})::pg_catalog.text").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(column))
+                    for column in key
+                )
+            )
+
+        if whole_row:
+            equal: sql.Composable = sql.SQL("{} = {}").format(side("k"), side("l"))
+        else:
+            equal = sql.SQL(" AND ").join(
+                sql.SQL("k.{c} = l.{c}").format(c=sql.Identifier(column)) for column in key
+            )
         rows = self._rows(
             rule,
             legacy,
@@ -452,7 +468,7 @@ class Probe:
                 canonical=sql.Identifier(canonical.schema, canonical.name),
                 equal=equal,
             ),
-            [],
+            None,
         )
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
 

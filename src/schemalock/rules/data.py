@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -188,10 +189,18 @@ class DuplicateTable(Rule):
 
     ## What it checks
     Pairs of a legacy table and its canonical one: declared in the lock (`duplicate_of:`) or
-    found in the database (a table sharing at least 80% of its distinctive columns, by name
-    and type, with another; columns most tables have, like `id`, do not count). For each pair:
-    the columns shared, how many legacy rows the canonical table also holds (matched on a
-    unique key both have, else on every shared column), and above all how many it does not.
+    found in the database. Found takes two things: names that relate (one contains the other,
+    one is an abbreviation of the other as `orgs` of `organizations`, or one carries a legacy
+    marker: backup, bak, old, legacy, copy, archive, tmp, temp, or a numeric or date suffix) and
+    at least three distinctive columns shared, by name and type, at least 80% of those of the
+    table with fewer (columns most tables have, like `id` or `created_at`, do not count). The
+    marked name is the legacy side; else the one with fewer columns. For each pair: the columns
+    shared, how many legacy rows the canonical table also holds, and above all how many it does
+    not. Rows are matched on a natural unique key of the canonical table the legacy one has too,
+    with `=`, so a legacy row whose key is NULL counts as only in the legacy table; a generated
+    key (an `id`, serial, identity or defaulted column) proves nothing across two tables, so
+    without a natural key whole rows are compared on every shared column (NULLs equal there: a
+    copied row with an empty column is still a copy).
 
     ## Why it matters
     Two tables for one thing split reads and writes between them; dropping the legacy one
@@ -217,17 +226,23 @@ class DuplicateTable(Rule):
             return
         for legacy, canonical, declared in _duplicate_pairs(context):
             shared = _shared_columns(legacy, canonical)
-            key = _matching_key(canonical, shared) or tuple(shared)
-            counted = probe.overlap(self.name, legacy, canonical, key) if key else None
+            key = _matching_key(canonical, shared)
+            columns = key or tuple(shared)
+            counted = (
+                probe.overlap(self.name, legacy, canonical, columns, whole_row=key is None)
+                if columns
+                else None
+            )
             lock_table = context.lock.database.tables.get(legacy.key)
             share = f"{len(shared)} of {len(legacy.columns)} columns shared"
             if counted is None:
                 rows = ""
             else:
                 total, only = counted
+                matched = ", ".join(key) if key else "every shared column"
                 rows = (
                     f"; {total - only} of {total} rows also in {q(*canonical.key)} "
-                    f"(matched on {', '.join(key)}); {only} rows only in "
+                    f"(matched on {matched}); {only} rows only in "
                     f"{q(*legacy.key)}, which dropping it would lose"
                 )
             yield self.finding(
@@ -260,8 +275,29 @@ def _duplicate_pairs(context: Context) -> list[tuple[Table, Table, bool]]:
     return pairs
 
 
+# Columns so many tables have that sharing them says nothing about two tables.
+_GENERIC_COLUMNS = frozenset(
+    {
+        "id",
+        "uuid",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "modified_at",
+        "inserted_at",
+        "created",
+        "updated",
+        "modified",
+        "created_by",
+        "updated_by",
+        "version",
+    }
+)
+
+
 def _look_alikes(tables: list[Table]) -> list[tuple[Table, Table]]:
-    """Tables sharing at least 80% of their distinctive columns (name and type) with another,
+    """(legacy, canonical) pairs of tables whose names relate and which share at least three
+    distinctive columns (name and type), and at least 80% of those of the table with fewer:
     found through an index of columns, not by comparing every pair."""
     from collections import Counter, defaultdict
 
@@ -270,35 +306,90 @@ def _look_alikes(tables: list[Table]) -> list[tuple[Table, Table]]:
         for column in table.columns:
             holders[(column.name, column.type)].append(table)
     common = max(3, len(tables) // 10)  # in this many tables, a column says nothing
+    distinctive = {
+        table.key: [
+            (c.name, c.type)
+            for c in table.columns
+            if c.name.lower() not in _GENERIC_COLUMNS and len(holders[(c.name, c.type)]) <= common
+        ]
+        for table in tables
+    }
     by_key = {table.key: table for table in tables}
     found = []
     for table in tables:
-        distinctive = [
-            (c.name, c.type) for c in table.columns if len(holders[(c.name, c.type)]) <= common
-        ]
-        if len(distinctive) < 3:
-            continue
         shared = Counter(
-            other.key for key in distinctive for other in holders[key] if other is not table
+            other.key
+            for key in distinctive[table.key]
+            for other in holders[key]
+            if other is not table
         )
         for other_key, count in shared.items():
             other = by_key[other_key]
-            if count >= 0.8 * len(distinctive) and _reads_as_copy(table, other):
+            fewest = min(len(distinctive[table.key]), len(distinctive[other_key]))
+            if (
+                count >= 3
+                and count >= 0.8 * fewest
+                and _names_relate(table.name, other.name)
+                and _reads_as_copy(table, other)
+            ):
                 found.append((table, other))
     return found
 
 
-_COPY_MARKERS = ("old", "legacy", "backup", "bak", "copy", "tmp", "archive")
+_LEGACY_MARKERS = frozenset(
+    {"backup", "backups", "bak", "old", "legacy", "copy", "archive", "archived", "tmp", "temp"}
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _words(name: str) -> list[str]:
+    """A table name's words, lower case: `customers_backup_2024`, `CustomersOld`."""
+    return [word.lower() for word in _WORD.findall(name)]
+
+
+def _legacy_marked(name: str) -> bool:
+    """Named like a copy: a marker word, or a numeric or date suffix (`orders_2023`,
+    `users_20240101`; a version like `orders_v2` is the newer table, not a copy)."""
+    words = _words(name)
+    if any(word in _LEGACY_MARKERS for word in words):
+        return True
+    return len(words) >= 2 and words[-1].isdigit() and words[-2] != "v"
+
+
+def _stem(name: str) -> str:
+    """The name without its legacy markers and numeric suffixes, singular, in one word."""
+    words = [w for w in _words(name) if w not in _LEGACY_MARKERS]
+    while len(words) > 1 and words[-1].isdigit():
+        words.pop()
+    stem = "".join(words)
+    return stem[:-1] if stem.endswith("s") and len(stem) > 3 else stem
+
+
+def _names_relate(legacy: str, canonical: str) -> bool:
+    """Whether two names may name one thing: one carries a legacy marker, one contains the
+    other (after markers), or one abbreviates the other (`orgs`, `organizations`)."""
+    if _legacy_marked(legacy) or _legacy_marked(canonical):
+        return True
+    short, long = sorted((_stem(legacy), _stem(canonical)), key=len)
+    return len(short) >= 3 and (short in long or _abbreviates(short, long))
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """`org` of `organization`, `acct` of `account`: same first letter, letters in order."""
+    if short[0] != long[0]:
+        return False
+    rest = iter(long[1:])
+    return all(letter in rest for letter in short[1:])
 
 
 def _reads_as_copy(table: Table, other: Table) -> bool:
-    """Whether `table` is the legacy side of the pair: the smaller one; with as many columns,
-    the one named like a copy, else the longer name (each pair is reported once)."""
-    if len(table.columns) != len(other.columns):
-        return len(table.columns) < len(other.columns)
-    marked = [any(m in t.name.lower() for m in _COPY_MARKERS) for t in (table, other)]
+    """Whether `table` is the legacy side of the pair: the one named like a copy; else the
+    smaller one; with as many columns, the longer name (each pair is reported once)."""
+    marked = [_legacy_marked(t.name) for t in (table, other)]
     if marked[0] != marked[1]:
         return marked[0]
+    if len(table.columns) != len(other.columns):
+        return len(table.columns) < len(other.columns)
     return (len(table.name), table.key) > (len(other.name), other.key)
 
 
@@ -311,11 +402,21 @@ def _shared_columns(legacy: Table, canonical: Table) -> list[str]:
 
 
 def _matching_key(canonical: Table, shared: list[str]) -> tuple[str, ...] | None:
-    """A unique key of the canonical table whose columns the legacy table has too; natural
-    keys first, since a legacy copy's ids often come from another sequence."""
+    """A natural unique key of the canonical table whose columns the legacy table has too;
+    None when there is none, and rows are compared whole."""
     keys = [u.columns for u in canonical.uniques]
     keys += [canonical.primary_key.columns] if canonical.primary_key else []
     for key in keys:
-        if all(column in shared for column in key):
+        if all(column in shared for column in key) and not _generated(canonical, key):
             return key
     return None
+
+
+def _generated(table: Table, key: tuple[str, ...]) -> bool:
+    """A one-column key of generated values (an `id`, a serial, an identity, a default such
+    as gen_random_uuid()): a copy's rows may hold other ones, and equal ones in two tables
+    prove nothing (`billing_addresses` 5 is not `shipping_addresses` 5)."""
+    column = table.column(key[0]) if len(key) == 1 else None
+    return column is not None and (
+        column.name.lower() == "id" or column.identity is not None or column.default is not None
+    )
