@@ -70,7 +70,8 @@ def test_fix_converges(database: str, tmp_path: Path, case: str) -> None:
         py_compile.compile(str(path), doraise=True)
     again = _fix(database, lock, migrations)
     assert again.exit_code == 0, again.stderr
-    assert "nothing to repair" in again.stdout
+    said = "nothing to repair" if case not in LEFT_ALONE else "no revision written"
+    assert again.stdout.startswith(said), again.stdout
     assert _revisions(migrations) == written
 
 

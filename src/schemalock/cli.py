@@ -270,7 +270,7 @@ def fix(
     )
     plan = outcome.plan
     if outcome.revision is None and plan.notes:
-        print("nothing to repair: what still differs is for a person to decide")
+        print("no revision written: what still differs is for a person to decide")
     elif outcome.revision is None:
         print("nothing to repair: the structure matches the lock")
     else:

@@ -101,8 +101,8 @@ STORY: tuple[Problem, ...] = (
             Expect("fk-orphans", "jobs", "org_id", 13),
             Expect("miswired-reference", "jobs", "org_id", 13),
             # The document's failing stats query, and the jobs list, which fails the same way.
-            Expect("query-contract-failed", constraint="analyses_stats"),
-            Expect("query-contract-failed", constraint="jobs_list"),
+            Expect("query-contract-failed", "jobs", constraint="analyses_stats"),
+            Expect("query-contract-failed", "jobs", constraint="jobs_list"),
         ),
     ),
     Problem(

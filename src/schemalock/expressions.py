@@ -30,6 +30,7 @@ _NOISE = frozenset(
         "pct_type",
         "stmt_location",
         "stmt_len",
+        "funcformat",  # `TRIM(BOTH FROM x)` is `btrim(x)` written the SQL-standard way
     }
 )
 _COMPARISONS = {

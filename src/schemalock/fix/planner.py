@@ -57,6 +57,10 @@ class Phase(enum.IntEnum):
     VALIDATE = 5
     NOT_NULL = 6
     KEYS = 7  # a primary key adopting its index, once its columns are NOT NULL
+    # Foreign keys last: they may lean on a unique or primary key this plan adds, so their
+    # downgrade drops them before it.
+    FOREIGN_KEYS = 8
+    VALIDATE_FOREIGN_KEYS = 9
 
 
 class Orphans(enum.StrEnum):
@@ -109,6 +113,7 @@ class Planner:
     orphan_counts: Callable[[Table, ForeignKey], int] | None = None
     plan: Plan = field(default_factory=Plan)
     _done: set[tuple[object, tuple[str, str]]] = field(default_factory=set)
+    _not_null: set[tuple[str, str, str]] = field(default_factory=set)  # proofs planned once
 
     def build(self, findings: Iterable[Finding]) -> Plan:
         for finding in findings:
@@ -192,7 +197,7 @@ class Planner:
         for index in table.indexes:
             self._add(Phase.STRUCTURE, "index on a new table", _index_op(table, index, False))
         for fk in table.foreign_keys:
-            self._add(Phase.CONSTRAINTS, "foreign key of a new table", _fk_op(table, fk, False))
+            self._add(Phase.FOREIGN_KEYS, "foreign key of a new table", _fk_op(table, fk, False))
 
     def _owned_sequence(self, table: Table, column: Column) -> MigrateOperation:
         """What `serial` does: a sequence the column owns, and its nextval() as the default
@@ -239,9 +244,11 @@ class Planner:
             self._add_filled_column(live, column, add)
             return
         if column.default is None and not column.nullable and self.prover.has_rows(live):
-            self.plan.refusals.append(
-                f"{where}: NOT NULL without a default cannot be added to a table that has rows: "
-                "give it a default in the lock, or make it nullable, backfill, then NOT NULL"
+            self._refuse(
+                f"{where}: NOT NULL without a default",
+                self.prover.rows(live, "true"),
+                "rows it would leave NULL (give it a default in the lock, or make it nullable, "
+                "fill it, then NOT NULL)",
             )
             return
         if column.default is None or expressions.is_constant(column.default):
@@ -459,6 +466,9 @@ class Planner:
     def _not_null_steps(self, table: Table, column: str) -> None:
         """SET NOT NULL without its scan under ACCESS EXCLUSIVE: a CHECK (col IS NOT NULL) added
         NOT VALID, validated in its own transaction, proves it; then it is dropped."""
+        if (table.schema, table.name, column) in self._not_null:
+            return  # a primary key and the nullability finding both ask for it
+        self._not_null.add((table.schema, table.name, column))
         where = qualified(table.schema, table.name, column)
         # Not `<table>_<column>_not_null`: PostgreSQL 18 names its own NOT NULL constraints so.
         check = _short_name(f"{table.name}_{column}_not_null_proof")
@@ -484,11 +494,11 @@ class Planner:
             ops.DropConstraintOp(check, table.name, type_="check", schema=table.schema),
         )
 
-    def _validate(self, table: Table, name: str, title: str) -> None:
+    def _validate(self, table: Table, name: str, title: str, phase: Phase = Phase.VALIDATE) -> None:
         # Its own transaction: validated in the one that added it NOT VALID, the constraint's
         # stronger lock would be held for the whole scan.
         self._add(
-            Phase.VALIDATE,
+            phase,
             f"validate {title}",
             fo.AutocommitBlock([fo.ValidateConstraint(table.schema, table.name, name)]),
             hazards=[f"scan of {qualified(table.schema, table.name)} (SHARE UPDATE EXCLUSIVE)"],
@@ -571,7 +581,7 @@ class Planner:
                 postgresql_concurrently=True,
                 if_exists=True,
             )
-            rebuild = _index_op(live, index, True)
+            rebuild = _index_op(live, index, True, from_lock=False)
             self._build(live, f"rebuild invalid index {index.name}", drop, rebuild)
 
     def primary_key(self, key: tuple[str, str] | None, finding: Finding) -> None:
@@ -616,11 +626,13 @@ class Planner:
             target = qualified(live.schema, live.name)
             drop = fo.Sql(
                 f"ALTER TABLE {target} DROP CONSTRAINT {quote(found.name)}",
-                lost=f"the former definition of {found.name} on {target}: re-create it by hand",
+                # Back NOT VALID: the rows it held for are unchanged, new ones checked.
+                undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(found.name)} "
+                f"{_references_sql(found)} NOT VALID",
             )
             named = ForeignKey(**{**_fields(wanted), "name": found.name})
             self._add(
-                Phase.CONSTRAINTS,
+                Phase.FOREIGN_KEYS,
                 f"redefine foreign key {found.name}",
                 drop,
                 _fk_op(live, named, True),
@@ -700,7 +712,7 @@ class Planner:
         if table.partition_by and self.prover.connection.info.server_version < 180000:
             self._partitioned_foreign_key(table, named)
             return
-        self._add(Phase.CONSTRAINTS, f"foreign key {name} NOT VALID", _fk_op(table, named, True))
+        self._add(Phase.FOREIGN_KEYS, f"foreign key {name} NOT VALID", _fk_op(table, named, True))
         self._validate_foreign_key(table, named)
 
     def _partitioned_foreign_key(self, table: Table, fk: ForeignKey) -> None:
@@ -717,7 +729,7 @@ class Planner:
             )
             return
         self._add(
-            Phase.CONSTRAINTS,
+            Phase.FOREIGN_KEYS,
             f"foreign key {fk.name} (validated: partitioned table)",
             _fk_op(table, fk, False),
             hazards=[
@@ -753,7 +765,7 @@ class Planner:
                 *self._orphan_ops(table, fk),
                 hazards=[f"data-dependent step: writes the orphan rows of {target}"],
             )
-        self._validate(table, fk.name, f"foreign key {fk.name}")
+        self._validate(table, fk.name, f"foreign key {fk.name}", Phase.VALIDATE_FOREIGN_KEYS)
 
     def _orphans_after_plan(self, table: Table, fk: ForeignKey) -> int:
         """Orphans the VALIDATE would meet: values a data step maps through the parent first
@@ -1013,17 +1025,24 @@ def _server_default(expression: str | None) -> Any:
     return None if expression is None else sa.DefaultClause(sa.text(expression))
 
 
-def _index_op(table: Table, index: Index, concurrently: bool) -> MigrateOperation:
+def _index_op(
+    table: Table, index: Index, concurrently: bool, from_lock: bool = True
+) -> MigrateOperation:
+    """CREATE INDEX for `index`; `from_lock` False: its SQL is the catalog's own (an invalid
+    index rebuilt as it was), spliced as PostgreSQL printed it."""
     import sqlalchemy as sa
 
-    keys = [sa.text(_sql(key, "index_elem")) for key in index.keys]
+    def sql(text: str, kind: str = "expr") -> str:
+        return _sql(text, kind) if from_lock else text
+
+    keys = [sa.text(sql(key, "index_elem")) for key in index.keys]
     options: dict[str, Any] = {}
     if concurrently:
         options["postgresql_concurrently"] = True
     if index.method != "btree":
         options["postgresql_using"] = index.method
     if index.where:
-        options["postgresql_where"] = sa.text(_sql(index.where))
+        options["postgresql_where"] = sa.text(sql(index.where))
     if index.include:
         options["postgresql_include"] = list(index.include)
     if index.nulls_not_distinct:
@@ -1070,6 +1089,19 @@ def _fk_op(table: Table, fk: ForeignKey, not_valid: bool) -> MigrateOperation:
         match="FULL" if fk.match == "full" else None,
         **options,
     )
+
+
+def _references_sql(fk: ForeignKey) -> str:
+    """`FOREIGN KEY (...) REFERENCES ...` with its actions, as PostgreSQL reads it back."""
+    listed = ", ".join(quote(c) for c in fk.columns)
+    targets = ", ".join(quote(c) for c in fk.ref_columns)
+    text = f"FOREIGN KEY ({listed}) REFERENCES {qualified(fk.ref_schema, fk.ref_table)} ({targets})"
+    if fk.match == "full":
+        text += " MATCH FULL"
+    text += f" ON UPDATE {fk.on_update.upper()} ON DELETE {fk.on_delete.upper()}"
+    if fk.deferrable:
+        text += " DEFERRABLE INITIALLY " + ("DEFERRED" if fk.initially_deferred else "IMMEDIATE")
+    return text
 
 
 def _action(action: str) -> str | None:

@@ -192,6 +192,11 @@ def _reverse(op: MigrateOperation) -> MigrateOperation:
         return fo.Nothing()  # only ever an INVALID index, which served no query
     if isinstance(op, ops.RenameTableOp):
         return ops.RenameTableOp(op.new_table_name, op.table_name, schema=op.schema)
+    if isinstance(op, ops.AlterColumnOp) and op.modify_name:
+        # Alembic's own reverse() of a rename keeps the new name.
+        return ops.AlterColumnOp(
+            op.table_name, op.modify_name, schema=op.schema, modify_name=op.column_name
+        )
     if isinstance(op, fo.AutocommitBlock):
         inner = [_reverse(o) for o in reversed(op.ops)]
         kept = [o for o in inner if not isinstance(o, fo.Nothing)]
