@@ -10,16 +10,17 @@ PostgreSQL itself) and returns the numbers and a few samples.  Identifiers reach
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from schemalock import db
 from schemalock.errors import Inconclusive
 from schemalock.findings import InconclusiveCheck
-from schemalock.mockdata import condition_parts, detectors_for, kind_of
+from schemalock.mockdata import condition_parts, detectors_for, is_texty, kind_of
 from schemalock.model import Column, ForeignKey, Table
 
 if TYPE_CHECKING:
@@ -32,12 +33,22 @@ SAMPLE_LIMIT = 5
 # lock_not_available (lock_timeout).
 _NOT_ABOUT_THE_QUERY = ("08", "53", "57", "58", "55P03")
 BATCH_CHECKS, BATCH_SECONDS = 100, 2.0
-TEXT_TYPES = ("text", "character varying", "character", "bpchar")
 
 # PostgreSQL's uuid input, for servers without pg_input_is_valid (before 16): hex digits in any
 # case, hyphens optional after any group of four, optionally in braces.
 UUID_INPUT = r"^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7})$"
 UNDASHED_HEX = r"^[0-9A-Fa-f]{32}$"
+
+# PostgreSQL's integer input before 16 (pg_strtoint16/32/64): C-locale white space around an
+# optional sign and decimal digits; 16 added 0x/0o/0b prefixes and underscores, and has
+# pg_input_is_valid.  The range is checked apart (integer_input_valid), on at most 19 digits.
+_C_SPACE = r"[ \t\n\r\v\f]"
+INTEGER_INPUT = rf"^{_C_SPACE}*[+-]?[0-9]+{_C_SPACE}*$"
+INTEGER_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
 
 
 def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, list[Any]]:
@@ -50,7 +61,15 @@ def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, li
     params: list[Any] = []
     for part in condition_parts(kind):
         regex = sql.SQL("{} ~* %s").format(value)
-        if not part.clues:
+        if part.gate is not None:
+            regex = sql.SQL("{} ~* %s AND {}").format(value, regex)
+        if part.length is not None:
+            pieces.append(
+                sql.SQL("(pg_catalog.octet_length({}) = {} AND {})").format(
+                    value, sql.Literal(part.length), regex
+                )
+            )
+        elif not part.clues:
             pieces.append(regex)
         elif part.caseless:
             found = sql.SQL(" OR ").join(
@@ -64,7 +83,7 @@ def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, li
                 sql.SQL("({} LIKE ANY (%s::pg_catalog.text[]) AND {})").format(folded, regex)
             )
             params.append([f"%{_like_escaped(clue)}%" for clue in part.clues])
-        params.append(part.pattern)
+        params += [part.gate, part.pattern] if part.gate is not None else [part.pattern]
     return sql.SQL("({})").format(sql.SQL(" OR ").join(pieces)), params
 
 
@@ -73,7 +92,76 @@ def _like_escaped(literal: str) -> str:
 
 
 def is_text(type_name: str) -> bool:
-    return type_name.split("(")[0] in TEXT_TYPES
+    return is_texty(type_name)
+
+
+def comparison(child_type: str, parent_type: str) -> str | None:
+    """How a child value can be compared with a parent column's: "same" (PostgreSQL's own
+    equality), "uuid" or "integer" (text read as the parent's type where PostgreSQL reads it
+    so, the rest counted apart), "text" (both as text), or None: not at all."""
+    from schemalock.rules.keys import compatible
+
+    if compatible(child_type, parent_type):
+        return "same"
+    if is_text(child_type) and (parent_type == "uuid" or parent_type in INTEGER_RANGES):
+        return "uuid" if parent_type == "uuid" else "integer"
+    if is_text(parent_type):
+        return "text"
+    return None
+
+
+_CAST_TO = {
+    "uuid": "pg_catalog.uuid",
+    "smallint": "pg_catalog.int2",
+    "integer": "pg_catalog.int4",
+    "bigint": "pg_catalog.int8",
+}
+
+
+def integer_input_valid(text: sql.Composable, type_name: str) -> sql.Composable:
+    """SQL true when PostgreSQL before 16 reads `text` as a `type_name` (smallint, integer or
+    bigint): the shape of INTEGER_INPUT, then the range, compared as numeric on the digits
+    without leading zeros (at most 19 of them, so no numeric grows large).  CASE, not AND:
+    the numeric cast must only ever see what the shape test let through."""
+    from psycopg import sql
+
+    low, high = INTEGER_RANGES[type_name]
+    digits = sql.SQL("pg_catalog.ltrim(pg_catalog.substring({}, '[0-9]+'), '0')").format(text)
+    return sql.SQL(
+        "(CASE WHEN NOT ({t} ~ {shape}) THEN false"
+        " WHEN pg_catalog.length({d}) > 19 THEN false"
+        " ELSE ((CASE WHEN {t} ~ '-' THEN '-' ELSE '' END)"
+        " || COALESCE(NULLIF({d}, ''), '0'))::pg_catalog.numeric"
+        " BETWEEN {low}::pg_catalog.numeric AND {high}::pg_catalog.numeric END)"
+    ).format(
+        t=text,
+        shape=sql.Literal(INTEGER_INPUT),
+        d=digits,
+        low=sql.Literal(str(low)),
+        high=sql.Literal(str(high)),
+    )
+
+
+def array_literal(values: Iterable[str]) -> str:
+    """`values` as the text of a PostgreSQL array, every element quoted: bound as a parameter
+    of unknown type, the server reads it as an array of whatever type it is compared with."""
+    quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _percent_escaped(query: sql.Composed, context: psycopg.Connection[Any]) -> sql.Composed:
+    """`query` with every `%` of its identifiers and literals doubled: with parameters, psycopg
+    reads the whole text for placeholders, and a table named `Rates %b` holds no `%b`."""
+    from psycopg import sql
+
+    def escaped(part: sql.Composable) -> sql.Composable:
+        if isinstance(part, sql.Composed):
+            return _percent_escaped(part, context)
+        if isinstance(part, sql.Identifier | sql.Literal):
+            return sql.SQL(part.as_string(context).replace("%", "%%"))
+        return part
+
+    return sql.Composed([escaped(part) for part in query])
 
 
 @dataclass(frozen=True)
@@ -82,6 +170,7 @@ class OrphanCount:
     invalid: int  # child values that cannot even be read as the parent's type
     samples: tuple[str, ...] = ()
     compared_as: str = ""  # how child and parent values were compared, for the message
+    invalid_samples: tuple[str, ...] = ()  # a few of the values that do not convert
 
 
 @dataclass(frozen=True)
@@ -95,6 +184,10 @@ class ColumnStats:
 
 
 ALL_MEASURES = frozenset({"uuid", "pattern", "values", "mock"})
+# The rule an invalid `values:` entry concerns: it is found before the shared per-table scan,
+# which then leaves that column's values out rather than fail for every rule of the table.
+VALUES_RULE = "accepted-values-violation"
+T = TypeVar("T")
 
 
 @dataclass
@@ -105,14 +198,27 @@ class Probe:
     measures: frozenset[str] = ALL_MEASURES  # what the per-table scan computes
     on_query: Callable[[str], None] | None = None  # told before each query, e.g. for progress
     inconclusive: list[InconclusiveCheck] = field(default_factory=list)
-    _profiles: dict[tuple[str, str], dict[str, ColumnStats] | None] = field(default_factory=dict)
-    _orphans: dict[tuple[object, ...], OrphanCount | None] = field(default_factory=dict)
+    _profiles: dict[object, dict[str, ColumnStats] | None] = field(default_factory=dict)
+    _orphans: dict[object, OrphanCount | None] = field(default_factory=dict)
+    _failures: dict[object, str] = field(default_factory=dict)  # shared answer -> why it failed
+    _refusals: int = 0  # how many refusals were met, listed or already listed
+    _last_refusal: str = ""
+    # One seed for every sampled query of the run, so each reads the same blocks of a table:
+    # a count of UUIDs and the count of those matching a key describe the same rows.
+    _seed: int = field(default_factory=lambda: random.randrange(2**31))
     _batch_started: float | None = None
     _batched: int = 0
 
     @property
     def estimates(self) -> bool:
         return self.sample_percent is not None
+
+    def scaled(self, count: int) -> int:
+        """A count of sampled rows as an estimate for the whole table (`--sample PERCENT`
+        reads that share of it); an exact count as it is."""
+        if self.sample_percent is None:
+            return count
+        return int(count * 100 / self.sample_percent + 0.5)
 
     @property
     def server(self) -> db.ServerAddress:
@@ -127,21 +233,18 @@ class Probe:
         table: Table | None,
         query: sql.Composed,
         params: list[Any] | None,
-        nestloop: bool = True,
         label: str | None = None,
     ) -> list[tuple[Any, ...]] | None:
         """The rows of one check's query, or None when it could not finish (recorded as
-        inconclusive, about `table`).  `params` None: the query has no placeholders, so a `%`
-        in user SQL stays a `%`."""
+        inconclusive, about `table`).  `params` empty or None: the query has no placeholders,
+        so a `%` in an identifier or in user SQL stays a `%`."""
         if self.on_query is not None:
             shown = label or (f"{table.schema}.{table.name}" if table else "")
             self.on_query(f"{rule}: {shown}")
         try:
             with db.inconclusive_errors(rule, self.timeouts):
-                if not nestloop:
-                    return self._rows_with_limit(query, params)
                 self._batch()
-                rows = self.connection.execute(query, params).fetchall()
+                rows = self._execute(query, params)
                 self._batched += 1
                 return rows
         except Inconclusive as error:
@@ -149,19 +252,48 @@ class Probe:
             self.refuse(rule, table, error.reason, label)
             return None
 
+    def _execute(self, query: sql.Composed, params: list[Any] | None) -> list[tuple[Any, ...]]:
+        """Without parameters psycopg reads no placeholders, so the text goes as composed;
+        with them, every `%` that is not a placeholder is doubled first."""
+        if not params:
+            return self.connection.execute(query).fetchall()
+        return self.connection.execute(_percent_escaped(query, self.connection), params).fetchall()
+
     def refuse(self, rule: str, table: Table | None, reason: str, label: str | None = None) -> None:
         """Record a check that cannot give an answer: the run is inconclusive, never a pass.
-        `label` names the check where the table alone does not."""
+        `label` names the check where the table alone does not.  Listed once per rule, table
+        and reason, however many of the rule's questions met the same refusal."""
         if label:
             reason = f"{label}: {reason}"
-        self.inconclusive.append(
-            InconclusiveCheck(
-                rule=rule,
-                schema=table.schema if table else None,
-                table=table.name if table else None,
-                reason=reason,
-            )
+        self._refusals, self._last_refusal = self._refusals + 1, reason
+        entry = InconclusiveCheck(
+            rule=rule,
+            schema=table.schema if table else None,
+            table=table.name if table else None,
+            reason=reason,
         )
+        if entry not in self.inconclusive:
+            self.inconclusive.append(entry)
+
+    def _shared(
+        self,
+        cache: dict[object, T | None],
+        key: object,
+        rule: str,
+        table: Table,
+        compute: Callable[[], T | None],
+    ) -> T | None:
+        """`compute()`, asked once however many rules want it.  When it failed, each later
+        rule that wanted it is listed as inconclusive too: an answer of nothing from a cached
+        failure would read as a pass."""
+        if key not in cache:
+            refusals = self._refusals
+            cache[key] = compute()
+            if cache[key] is None and self._refusals > refusals:
+                self._failures[key] = self._last_refusal
+        elif cache[key] is None and key in self._failures:
+            self.refuse(rule, table, self._failures[key])
+        return cache[key]
 
     def _batch(self) -> None:
         """Checks share a read-only transaction, a few round trips fewer each, for at most
@@ -174,38 +306,29 @@ class Probe:
             db.begin_read_only(self.connection, self.timeouts)
             self._batch_started, self._batched = time.monotonic(), 0
 
-    def _rows_with_limit(
-        self, query: sql.Composed, params: list[Any] | None
-    ) -> list[tuple[Any, ...]]:
-        """A LIMIT over an anti-join, in a transaction of its own (its planner settings must
-        not outlive it): a nested loop would probe every row of a clean table, and a parallel
-        hash join in batches writes the whole table out before its first row; a serial hash
-        join stops at the limit."""
-        self.close()
-        try:
-            db.begin_read_only(self.connection, self.timeouts)
-            self.connection.execute(
-                "SELECT pg_catalog.set_config('enable_nestloop', 'off', true),"
-                " pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)"
-            )
-            return self.connection.execute(query, params).fetchall()
-        finally:
-            db.end_transaction(self.connection)
-
     def close(self) -> None:
         """End the current batch's transaction, if any."""
         if self._batch_started is not None:
             db.end_transaction(self.connection)
             self._batch_started = None
 
-    def _uuid_valid(self, value: sql.Composable) -> sql.Composable:
+    def _input_valid(self, text: sql.Composable, type_name: str) -> sql.Composable:
+        """SQL true when PostgreSQL reads the text `text` as a `type_name` (uuid or an integer
+        type): pg_input_is_valid from 16, an equivalent proven against real casts before."""
         from psycopg import sql
 
         if self.connection.info.server_version >= 160000:
-            return sql.SQL("pg_catalog.pg_input_is_valid({}::pg_catalog.text, 'uuid')").format(
-                value
+            return sql.SQL("pg_catalog.pg_input_is_valid({}, {})").format(
+                text, sql.Literal(type_name)
             )
-        return sql.SQL("({}::pg_catalog.text ~ {})").format(value, sql.Literal(UUID_INPUT))
+        if type_name == "uuid":
+            return sql.SQL("({} ~ {})").format(text, sql.Literal(UUID_INPUT))
+        return integer_input_valid(text, type_name)
+
+    def _uuid_valid(self, value: sql.Composable) -> sql.Composable:
+        from psycopg import sql
+
+        return self._input_valid(sql.SQL("{}::pg_catalog.text").format(value), "uuid")
 
     def _source(self, table: Table, alias: str) -> sql.Composable:
         from psycopg import sql
@@ -214,8 +337,8 @@ class Probe:
             sql.Identifier(table.schema, table.name), sql.Identifier(alias)
         )
         if self.sample_percent is not None:
-            source = sql.SQL("{} TABLESAMPLE SYSTEM ({})").format(
-                source, sql.Literal(self.sample_percent)
+            source = sql.SQL("{} TABLESAMPLE SYSTEM ({}) REPEATABLE ({})").format(
+                source, sql.Literal(self.sample_percent), sql.Literal(self._seed)
             )
         return source
 
@@ -224,10 +347,13 @@ class Probe:
     def orphans(self, rule: str, child: Table, fk: ForeignKey, parent: Table) -> OrphanCount | None:
         """Child rows whose whole key is non-NULL (MATCH SIMPLE) and has no parent row; asked
         once per relation however many rules want it."""
-        key = (child.key, fk.columns, fk.target)
-        if key not in self._orphans:
-            self._orphans[key] = self._count_orphans(rule, child, fk, parent)
-        return self._orphans[key]
+        return self._shared(
+            self._orphans,
+            (child.key, fk.columns, fk.target),
+            rule,
+            child,
+            lambda: self._count_orphans(rule, child, fk, parent),
+        )
 
     def _count_orphans(
         self, rule: str, child: Table, fk: ForeignKey, parent: Table
@@ -245,14 +371,8 @@ class Probe:
         for (child_column, parent_column), value in zip(pairs, c_col, strict=True):
             comparison = self._comparable(child_column, parent_column, value)
             if comparison is None:
-                self.inconclusive.append(
-                    InconclusiveCheck(
-                        rule=rule,
-                        schema=child.schema,
-                        table=child.name,
-                        reason=f"cannot compare {child_column.type} with {parent_column.type}",
-                    )
-                )
+                reason = f"cannot compare {child_column.type} with {parent_column.type}"
+                self.refuse(rule, child, reason)
                 return None
             converted.append(comparison[0])
             if comparison[1] is not None:
@@ -270,9 +390,11 @@ class Probe:
             matches=matches,
         )
         # One scan counts, classifies and samples: a value that does not convert compares as
-        # NULL, so it leaves the anti-join with the orphans, flagged; `row_number() OVER ()`
-        # streams, so only the first orphans are kept, never all of them.  No DISTINCT: it
-        # would finish the whole anti-join again; a few more than needed are deduplicated here.
+        # NULL, so it leaves the anti-join with the orphans, flagged.  Running counts over a
+        # ROWS frame stream (no ORDER BY, nothing sorted or held), so only the first orphans
+        # of each class are kept, never all of them; OFFSET 0 keeps the planner from copying
+        # the validity test into each use of `ok`.  No DISTINCT: it would finish the whole
+        # anti-join again; a few more than needed are deduplicated here.
         keys = sql.SQL("pg_catalog.concat_ws(', ', {})").format(
             sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(v) for v in c_col)
         )
@@ -281,9 +403,12 @@ class Probe:
             child,
             sql.SQL(
                 "SELECT count(*) FILTER (WHERE o.ok), count(*) FILTER (WHERE NOT o.ok),"
-                " pg_catalog.array_agg(o.k) FILTER (WHERE o.ok AND o.n <= {n})"
-                " FROM (SELECT {keys} AS k, {valid} AS ok, pg_catalog.row_number() OVER () AS n"
-                " FROM {src} WHERE {orphan}) o"
+                " pg_catalog.array_agg(o.k) FILTER (WHERE o.ok AND o.ok_seen <= {n}),"
+                " pg_catalog.array_agg(o.k) FILTER (WHERE NOT o.ok AND o.seen - o.ok_seen <= {n})"
+                " FROM (SELECT i.k, i.ok, pg_catalog.row_number() OVER w AS seen,"
+                " count(*) FILTER (WHERE i.ok) OVER w AS ok_seen"
+                " FROM (SELECT {keys} AS k, {valid} AS ok FROM {src} WHERE {orphan} OFFSET 0) i"
+                " WINDOW w AS (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) o"
             ).format(
                 n=sql.Literal(4 * SAMPLE_LIMIT),
                 keys=keys,
@@ -291,33 +416,18 @@ class Probe:
                 src=self._source(child, "c"),
                 orphan=orphan,
             ),
-            [],
+            None,
         )
         if rows is None:
             return None
-        orphans, invalid, samples = int(rows[0][0]), int(rows[0][1]), _distinct(rows[0][2] or ())
-        if orphans and not samples:  # the first rows out of the anti-join did not convert
-            both = sql.SQL("{} AND {}").format(valid, orphan)
-            samples = self._orphan_samples(rule, child, keys, both)
+        orphans, invalid, samples, invalid_samples = rows[0]
         return OrphanCount(
-            orphans=orphans, invalid=invalid, samples=samples, compared_as=", ".join(how)
+            orphans=self.scaled(int(orphans)),
+            invalid=self.scaled(int(invalid)),
+            samples=_distinct(samples or ()),
+            compared_as=", ".join(how),
+            invalid_samples=_distinct(invalid_samples or ()),
         )
-
-    def _orphan_samples(
-        self, rule: str, child: Table, keys: sql.Composable, orphan: sql.Composable
-    ) -> tuple[str, ...]:
-        from psycopg import sql
-
-        rows = self._rows(
-            rule,
-            child,
-            sql.SQL("SELECT {} FROM {} WHERE {} LIMIT {}").format(
-                keys, self._source(child, "c"), orphan, sql.Literal(4 * SAMPLE_LIMIT)
-            ),
-            [],
-            nestloop=False,
-        )
-        return _distinct(str(row[0]) for row in rows or [])
 
     def violations(
         self, rule: str, table: Table | None, label: str, query: sql.Composable
@@ -385,17 +495,21 @@ class Probe:
         condition for it to convert (None: always), and a description."""
         from psycopg import sql
 
-        from schemalock.rules.keys import compatible
-
-        if compatible(child.type, parent.type):
+        how = comparison(child.type, parent.type)
+        if how is None:
+            return None
+        if how == "same":
             return value, None, f"as {parent.type}"
-        if is_text(child.type) and parent.type == "uuid":
-            valid = self._uuid_valid(value)
-            cast = sql.SQL("(CASE WHEN {} THEN {}::pg_catalog.uuid END)").format(valid, value)
-            return cast, valid, "text read as uuid by PostgreSQL"
-        if is_text(parent.type):
-            return sql.SQL("{}::pg_catalog.text").format(value), None, "as text"
-        return None
+        # The text form, not the value: a char(n) value keeps its padding in a cast of its own,
+        # which no uuid or integer input accepts, while its text form drops it.
+        text = sql.SQL("{}::pg_catalog.text").format(value)
+        if how == "text":
+            return text, None, "as text"
+        valid = self._input_valid(text, parent.type)
+        cast = sql.SQL("(CASE WHEN {} THEN {}::{} END)").format(
+            valid, text, sql.SQL(_CAST_TO[parent.type])
+        )
+        return cast, valid, f"text read as {parent.type} by PostgreSQL"
 
     def mock_samples(
         self, rule: str, table: Table, column: Column
@@ -504,9 +618,9 @@ class Probe:
                 parent_value=parent_value,
                 child_value=child_value,
             ),
-            [],
+            None,
         )
-        return int(rows[0][0]) if rows else None
+        return self.scaled(int(rows[0][0])) if rows else None
 
     def uuid_holders(
         self, rule: str, table: Table, column: Column, keys: list[tuple[Table, Column]]
@@ -566,10 +680,27 @@ class Probe:
 
     def profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
         """Per-column statistics of one table in one scan: non-NULL values, how many read as
-        uuid, pattern and accepted-values violations.  Cached: every rule reads the same scan."""
-        if live.key not in self._profiles:
-            self._profiles[live.key] = self._profile(rule, live, lock)
-        return self._profiles[live.key]
+        uuid, pattern and accepted-values violations.  Cached: every rule reads the same scan,
+        and every rule that asks after it failed is told so."""
+        return self._shared(
+            self._profiles, live.key, rule, live, lambda: self._profile(rule, live, lock)
+        )
+
+    def _values_readable(self, live: Table, column: Column, values: tuple[str, ...]) -> bool:
+        """Whether the server reads every `values:` entry as the column's type: a query that
+        reads no row, so an entry like `abc` for a numeric column is reported (inconclusive,
+        the server's message) before it could fail the scan every rule of the table shares."""
+        from psycopg import sql
+
+        rows = self._rows(
+            VALUES_RULE,
+            live,
+            sql.SQL("SELECT (SELECT c.{col} FROM {table} c LIMIT 0) = ANY (%s)").format(
+                col=sql.Identifier(column.name), table=sql.Identifier(live.schema, live.name)
+            ),
+            [array_literal(values)],
+        )
+        return rows is not None
 
     def _profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
         from psycopg import sql
@@ -606,13 +737,15 @@ class Probe:
                 selects.append(sql.SQL("count(*) FILTER (WHERE {} !~ %s)").format(text_value))
                 params.append(wanted.pattern)
                 measures.append("pattern_violations")
-            if wanted is not None and wanted.values is not None and "values" in self.measures:
-                selects.append(
-                    sql.SQL(
-                        "count(*) FILTER (WHERE NOT ({} = ANY (%s::pg_catalog.text[])))"
-                    ).format(text_value)
-                )
-                params.append(list(wanted.values))
+            if (
+                wanted is not None
+                and wanted.values is not None
+                and "values" in self.measures
+                and self._values_readable(live, column, wanted.values)
+            ):
+                # In the column's own type: numeric 1.50 is the lock's 1.5, boolean t its true.
+                selects.append(sql.SQL("count(*) FILTER (WHERE NOT ({} = ANY (%s)))").format(value))
+                params.append(array_literal(wanted.values))
                 measures.append("value_violations")
             if measures:
                 if "non_null" not in measures:
@@ -633,7 +766,7 @@ class Probe:
             return None
         figures = iter(rows[0])
         return {
-            name: ColumnStats(**{m: int(next(figures)) for m in measures})
+            name: ColumnStats(**{m: self.scaled(int(next(figures))) for m in measures})
             for name, measures in plan
         }
 
@@ -645,8 +778,8 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
 _EMAIL = re.compile(r"([^\s@<>\"',;:()]+)@([^\s@]+)")
 
 
-def redact(value: str) -> str:
+def redact(value: str, limit: int = 40) -> str:
     """A data sample as reports show it: every email's local part masked (`t***@example.com`),
-    long text cut."""
+    text longer than `limit` cut."""
     value = _EMAIL.sub(lambda m: f"{m.group(1)[0]}***@{m.group(2)}", value)
-    return value if len(value) <= 40 else value[:37] + "..."
+    return value if len(value) <= limit else value[: limit - 3] + "..."

@@ -8,15 +8,17 @@ from typing import Any
 
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
-from schemalock.probe import ColumnStats, redact
+from schemalock.probe import ColumnStats, array_literal, redact
 from schemalock.rules.base import Context, Rule, about, q, rows
 
 
-def _checked(context: Context, measure: str) -> Iterator[tuple[Table, Table, Column, ColumnStats]]:
+def _checked(
+    context: Context, rule: str, measure: str
+) -> Iterator[tuple[Table, Table, Column, ColumnStats]]:
     """(lock table, live table, lock column, statistics) where `measure` found something."""
     assert context.probe is not None
     for lock, live in context.matched_tables():
-        profile = context.probe.profile(measure, live, lock) or {}
+        profile = context.probe.profile(rule, live, lock) or {}
         for column in lock.columns:
             stats = profile.get(column.name)
             if stats is not None and getattr(stats, measure):
@@ -37,20 +39,27 @@ class MockData(Rule):
     """Rows look like mock or test data.
 
     ## What it checks
-    Text, JSON and uuid columns of locked tables (listed in the lock or not), with built-in
-    detectors evaluated by PostgreSQL: emails at reserved or throwaway domains
-    (`example.com`, `test.com`, mailinator and the like), the words mock, fake, dummy, test
-    user and lorem ipsum as whole words, John and Jane Doe, JSON markers (`"source":
-    "mock"`, `"mock": true`, `"is_test": true`) and fixture UUIDs (nil, repeated digits,
-    documentation examples). Whole words only: "Hammock", "Testament", "Protest", "Fakenham"
-    and "attestation" are real data, and UUIDs or hashes inside JSON are not markers. One
-    scan per table gives exact counts per column; a case-folded substring test (ASCII letters;
-    under a Turkish collation an `İ` is not folded) decides which values the regular
-    expressions read at all. A few redacted samples, with the detectors
-    they match, come from a query that stops at its limit. `mock_data: false` on a table or
-    column switches the detectors off there. With `verify --api-base URL`, every endpoint the
-    lock lists is asked too: JSON without `"source": "real_database"` is this finding (the
-    seed document's first checkpoint).
+    Text (citext included), JSON and uuid columns of locked tables (listed in the lock or not),
+    with built-in detectors evaluated by PostgreSQL: emails at reserved or throwaway domains and
+    their subdomains (`example.com`, `test.example.com`, `test.com`, mailinator and the like) or
+    under the TLDs RFC 2606 reserves (`.test`, `.example`, `.invalid`, `.localhost`); the words
+    mock, fake and dummy as the whole value or right before a data noun ("mock data", "fake
+    user", "Acme Mock Org"), test before one ("test user", "test customer"), and lorem ipsum;
+    John and Jane Doe; JSON markers (`"source": "mock"`, `"mock": true`, `"is_test" : true`);
+    fixture UUIDs (nil and nil with a small counter, groups of one repeated digit such as
+    `11111111-2222-3333-4444-555555555555`, the documentation example
+    `123e4567-e89b-12d3-a456-426614174000`, obvious sequences) in uuid columns and as the whole
+    value of text columns. Whole words only, and never inside an email address: "Hammock",
+    "Testament", "Protest", "Fakenham" and "attestation" are real data, and so are the surnames
+    and phrases "Tom Mock", "Jo Dummy", "Mock Trial Coach", "Crash Test Dummy Engineer" and
+    `tom.mock@outlook.com`; UUIDs or hashes inside JSON are not markers. One scan per table
+    gives exact counts per column; a case-folded substring test (ASCII letters; under a Turkish
+    collation an `İ` is not folded), or for whole-value UUIDs a length test, decides which
+    values the regular expressions read at all. A few redacted samples, with the detectors they
+    match, come from a query that stops at its limit. `mock_data: false` on a table or column
+    switches the detectors off there. With `verify --api-base URL`, every endpoint the lock
+    lists is asked too: JSON without `"source": "real_database"` is this finding (the seed
+    document's first checkpoint).
 
     ## Why it matters
     Mock rows in production are the fallbacks and fixtures that were supposed to be gone: the
@@ -91,6 +100,7 @@ class MockData(Rule):
                     count=stats.mock,
                     samples=tuple(redact(s) for s in samples),
                     actual=list(kinds) or None,
+                    estimated=probe.estimates,
                 )
 
 
@@ -121,7 +131,7 @@ class PatternViolation(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
-        for lock, live, column, stats in _checked(context, "pattern_violations"):
+        for lock, live, column, stats in _checked(context, self.name, "pattern_violations"):
             samples = _samples(
                 context, self.name, live, column, "c.{}::pg_catalog.text !~ %s", [column.pattern]
             )
@@ -134,6 +144,7 @@ class PatternViolation(Rule):
                 count=stats.pattern_violations,
                 samples=samples,
                 expected=column.pattern,
+                estimated=context.probe.estimates,
             )
 
 
@@ -141,8 +152,12 @@ class AcceptedValuesViolation(Rule):
     """Values of a column are not among the column's `values:`.
 
     ## What it checks
-    Every non-NULL value of a column with `values:` is one of them (compared as text, the list
-    passed as a bound parameter). Reports the exact count and a few redacted samples.
+    Every non-NULL value of a column with `values:` is one of them, compared in the column's
+    own type (the list is a bound parameter the server reads as that type, so `1.50` of a
+    `numeric(6,2)` column is the lock's `1.5`, and a citext column compares without case). A
+    lock value the type cannot hold (`abc` for a numeric column) makes the check
+    inconclusive, with the server's message. Reports the exact count and a few redacted
+    samples.
 
     ## Why it matters
     A status or plan the code does not know falls through every branch: a job `cancelled`
@@ -163,14 +178,14 @@ class AcceptedValuesViolation(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
-        for lock, live, column, stats in _checked(context, "value_violations"):
+        for lock, live, column, stats in _checked(context, self.name, "value_violations"):
             samples = _samples(
                 context,
                 self.name,
                 live,
                 column,
-                "NOT (c.{}::pg_catalog.text = ANY (%s::pg_catalog.text[]))",
-                [list(column.values or ())],
+                "NOT (c.{} = ANY (%s))",
+                [array_literal(column.values or ())],
             )
             yield self.finding(
                 f"{about(context, stats.value_violations)} of {stats.non_null} values of "
@@ -181,6 +196,7 @@ class AcceptedValuesViolation(Rule):
                 count=stats.value_violations,
                 samples=samples,
                 expected=list(column.values or ()),
+                estimated=context.probe.estimates,
             )
 
 

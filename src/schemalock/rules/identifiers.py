@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
-from schemalock.probe import ColumnStats, is_text
+from schemalock.probe import ColumnStats, comparison, is_text
 from schemalock.rules.base import Context, Rule, about, q, rows
 from schemalock.rules.indexes import unique_key
 from schemalock.rules.integrity import orphan_count, proven, relations
@@ -14,10 +14,10 @@ from schemalock.rules.integrity import orphan_count, proven, relations
 MOSTLY = 0.9  # share of non-NULL values that makes a column "holding UUIDs"
 
 
-def _uuid_columns(context: Context) -> Iterator[tuple[Table, str, ColumnStats]]:
+def _uuid_columns(context: Context, rule: str) -> Iterator[tuple[Table, str, ColumnStats]]:
     assert context.probe is not None
     for lock, live in context.matched_tables():
-        profile = context.probe.profile("uuid-stored-as-text", live, lock)
+        profile = context.probe.profile(rule, live, lock)
         for name, stats in (profile or {}).items():
             if stats.non_null and stats.uuid >= MOSTLY * stats.non_null:
                 yield lock, name, stats
@@ -27,11 +27,11 @@ class UuidStoredAsText(Rule):
     """A text column holds UUIDs: it should be of type uuid.
 
     ## What it checks
-    Every text, varchar or char column of a locked table (whether the lock lists it or not)
-    whose non-NULL values are at least 90% UUIDs, as PostgreSQL itself reads them (upper case,
-    braces and missing hyphens accepted), reporting how many would not convert. When every
-    UUID is the key of another table (tried first: tables the column's name points at; then
-    any uuid primary key holding a few sample values), the finding names that relation.
+    Every text, varchar, char or citext column of a locked table (whether the lock lists it or
+    not) whose non-NULL values are at least 90% UUIDs, as PostgreSQL itself reads them (upper
+    case, braces and missing hyphens accepted), reporting how many would not convert. When every
+    UUID is the key of another table (tried first: tables the column's name points at; then any
+    uuid primary key holding a few sample values), the finding names that relation.
 
     ## Why it matters
     Comparing a text column with a uuid parameter fails (`operator does not exist: text =
@@ -53,7 +53,7 @@ class UuidStoredAsText(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
-        for lock, name, stats in _uuid_columns(context):
+        for lock, name, stats in _uuid_columns(context, self.name):
             if stats.undashed >= MOSTLY * stats.non_null:
                 continue  # 32-hex tokens: undashed-uuid-as-text's notice
             column = lock.column(name)
@@ -61,7 +61,8 @@ class UuidStoredAsText(Rule):
             suggestion = _suggested_parent(context, lock.key, name, stats.uuid)
             yield self.finding(
                 f"column {q(*lock.key, name)} is text but {about(context, stats.uuid)} of its "
-                f"{stats.non_null} values are UUIDs; {bad} would not convert to uuid"
+                f"{stats.non_null} values are UUIDs; {about(context, bad)} "
+                "would not convert to uuid"
                 + (
                     f"; every one matches {suggestion}: a reference the lock does not declare"
                     if suggestion
@@ -73,6 +74,7 @@ class UuidStoredAsText(Rule):
                 count=stats.uuid,
                 expected="uuid",
                 actual=column.type if column else None,
+                estimated=context.probe.estimates,
             )
 
 
@@ -144,16 +146,18 @@ class UndashedUuidAsText(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
-        for lock, name, stats in _uuid_columns(context):
+        for lock, name, stats in _uuid_columns(context, self.name):
             if stats.undashed >= MOSTLY * stats.non_null:
                 column = lock.column(name)
                 yield self.finding(
-                    f"column {q(*lock.key, name)}: {stats.undashed} of its {stats.non_null} "
-                    "values are 32-digit hex strings (UUIDs without hyphens, or hashes)",
+                    f"column {q(*lock.key, name)}: {about(context, stats.undashed)} of its "
+                    f"{stats.non_null} values are 32-digit hex strings (UUIDs "
+                    "without hyphens, or hashes)",
                     table=lock,
                     column=name,
                     line=column.line if column else lock.line,
                     count=stats.undashed,
+                    estimated=context.probe.estimates,
                 )
 
 
@@ -163,7 +167,11 @@ class MiswiredReference(Rule):
     ## What it checks
     For every relation of the lock that no validated foreign key proves and that has orphans,
     whether the child values match another unique column of the parent instead: the
-    application stored, say, Clerk organization ids where internal uuids belong.
+    application stored, say, Clerk organization ids where internal uuids belong. Every other
+    column of the parent that is unique on its own (primary key, unique constraint, or a
+    unique index without a predicate) and whose type can be compared with the child's is
+    tried: text ids, an integer `legacy_no` for an integer child, an `ext uuid` for a uuid
+    child. Under `--sample` the counts are estimates for the whole table.
 
     ## Why it matters
     Every join and filter through the reference finds nothing or fails on types; the seed
@@ -189,13 +197,15 @@ class MiswiredReference(Rule):
         for lock, live, fk, parent in relations(context):
             if len(fk.columns) != 1 or proven(context, lock, live, fk):
                 continue
-            counted = orphan_count(context, "fk-orphans", live, fk, parent)
+            counted = orphan_count(context, self.name, live, fk, parent)
             child = live.column(fk.columns[0])
             if counted is None or child is None or not counted.orphans + counted.invalid:
                 continue
-            for other in other_unique_columns(parent, fk.ref_columns[0]):
+            for other in unique_columns(parent, fk.ref_columns[0]):
                 other_column = parent.column(other)
                 assert other_column is not None
+                if comparison(child.type, other_column.type) is None:
+                    continue
                 matched = context.probe.matching(self.name, live, child, parent, other_column)
                 if matched:
                     yield self.finding(
@@ -211,19 +221,26 @@ class MiswiredReference(Rule):
                         count=matched,
                         expected=fk.ref_columns[0],
                         actual=other,
+                        estimated=context.probe.estimates,
                     )
 
 
-def other_unique_columns(parent: Table, referenced: str) -> list[str]:
-    """The parent's other single-column unique keys of a text type: what a miswired reference
-    may hold instead of `referenced` (Clerk ids instead of uuids)."""
+def unique_columns(parent: Table, referenced: str) -> list[str]:
+    """The parent's columns other than `referenced` that are unique on their own: a primary
+    key, a unique constraint or a unique index without predicate, of one column each."""
     single = [u.columns[0] for u in parent.uniques if len(u.columns) == 1]
     single += [
         key[0][0] for key in map(unique_key, parent.indexes) if key is not None and len(key[0]) == 1
     ]
     if parent.primary_key and len(parent.primary_key.columns) == 1:
         single.append(parent.primary_key.columns[0])
-    return sorted({c for c in single if c != referenced and _texty(parent, c)})
+    return sorted({c for c in single if c != referenced})
+
+
+def other_unique_columns(parent: Table, referenced: str) -> list[str]:
+    """The parent's other single-column unique keys of a text type: what a text reference may
+    hold instead of `referenced` (Clerk ids instead of uuids), which a conversion maps."""
+    return [c for c in unique_columns(parent, referenced) if _texty(parent, c)]
 
 
 def _texty(table: Table, name: str) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import ForeignKey, Index, Table
-from schemalock.probe import OrphanCount
+from schemalock.probe import OrphanCount, redact
 from schemalock.rules.base import Context, Rule, cols, q, rows
 from schemalock.rules.keys import describe_fk, match_foreign_keys
 
@@ -83,9 +83,12 @@ class FkOrphans(Rule):
     child rows whose key is entirely non-NULL and matches no parent row (MATCH SIMPLE: a key
     with a NULL part is not checked), with a few sample keys. It is an anti-join inside
     PostgreSQL (`NOT EXISTS`, never `NOT IN`). A `text` child of a `uuid` parent is compared
-    as uuid, PostgreSQL deciding what reads as one; values that do not are counted separately.
-    One scan of the child counts both and keeps the first sample keys; where a validated
-    foreign key exists, nothing is scanned.
+    as uuid, and a `text` child of an integer parent as that integer type, PostgreSQL deciding
+    what reads as one (`pg_input_is_valid` from 16, an equivalent proven against real casts
+    before); values that do not are counted separately, with samples of their own. A `char(n)`
+    child is read without its padding. One scan of the child counts both and keeps the first
+    sample keys (redacted like every sample); where a validated foreign key exists, nothing is
+    scanned. Under `--sample` the counts are estimates for the whole table.
 
     ## Why it matters
     Orphans are what a missing or unvalidated foreign key lets in: usage charged to jobs that
@@ -116,6 +119,10 @@ class FkOrphans(Rule):
             column = fk.columns[0] if len(fk.columns) == 1 else None
             where = f"{q(*live.key)}{cols(fk.columns)}"
             target = f"{q(*parent.key)}{cols(fk.ref_columns)}"
+            estimated = context.probe.estimates
+            # A key of several columns is as long as they are together: each gets the length
+            # a one-column sample has.
+            limit = 40 * len(fk.columns)
             if counted.orphans:
                 yield self.finding(
                     f"{rows(context, counted.orphans)} of {where} reference no {target} "
@@ -125,7 +132,8 @@ class FkOrphans(Rule):
                     constraint=fk.name,
                     line=fk.line,
                     count=counted.orphans,
-                    samples=counted.samples,
+                    samples=tuple(redact(s, limit) for s in counted.samples),
+                    estimated=estimated,
                 )
             if counted.invalid:
                 parent_column = parent.column(fk.ref_columns[0])
@@ -138,6 +146,8 @@ class FkOrphans(Rule):
                     constraint=fk.name,
                     line=fk.line,
                     count=counted.invalid,
+                    samples=tuple(redact(s, limit) for s in counted.invalid_samples),
+                    estimated=estimated,
                 )
 
 
