@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_data
+from bench_check import orphan_check_pairs
 from bench_ddl import SMALL_SAAS_SCHEMA, TableDDL, synthetic_schema
 from bench_report import (
     Commands,
@@ -282,6 +283,10 @@ def _bench_data(server: Server, server_major: int, runs_override: int | None) ->
     )  # fmt: skip
     time.sleep(bench_data.STATS_SETTLE_S)
     after_all = bench_data.scan_counters(url, bench_data.TABLES)
+    check_only = orphan_check_pairs(
+        url, DATA_LOCK, runs, WARMUPS,
+        lambda step: _progress(f"data, the orphan check alone vs NOT EXISTS, in-process: {step}"),
+    )  # fmt: skip
     # Structure only, for the split: exits 1 as the lock's child.parent_id has no FK (SL109).
     structure = series(
         [*verify, "--no-data"], runs, WARMUPS,
@@ -310,6 +315,7 @@ def _bench_data(server: Server, server_major: int, runs_override: int | None) ->
         warmups=WARMUPS,
         commands=commands,
         orphans=SeriesSummary.of(pairs),
+        orphan_check=check_only,
         orphans_found=found + f"  B1 counted {counted:,}.",
         structure_wall=Spread.of([run.wall_s for run in structure]),
         structure_peak_mib=Spread.of([run.peak_mib for run in structure]),
