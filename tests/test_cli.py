@@ -121,7 +121,9 @@ def test_json_report_contract(database: str, tmp_path: Path) -> None:
             "samples",
             "lock_line",
             "fixable",
+            "estimated",
         }
+        assert finding["estimated"] is False  # no --sample: every count is exact
         assert finding["category"] in {
             "lock",
             "structure",
