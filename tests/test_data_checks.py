@@ -483,7 +483,9 @@ def test_progress_only_on_a_terminal(populated: str, tmp_path: Path) -> None:
     finally:
         os.close(controller)
     assert shown.returncode == 1
-    assert b" queries" in written  # the spinner's counter (labels change faster than redraws)
+    assert b" queries" in written  # the bar's counter (labels change faster than redraws)
+    plain = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", written)  # colours and cursor moves
+    assert re.search(rb"\d+/\d+ rules", plain)  # the bar over the rules, e.g. 12/31
     assert b"fk-orphans" in shown.stdout  # the report itself still goes to stdout
 
 

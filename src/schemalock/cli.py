@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -179,7 +180,7 @@ def verify(
         api = apiprobe.settings(api_base, api_header or (), api_timeout)
     loaded = load_lock(lock)
     url = db.resolve_url(database_url)
-    with _progress() as on_query:
+    with _progress() as bar:
         report = verifying.verify(
             loaded,
             url,
@@ -189,8 +190,9 @@ def verify(
             data=not no_data,
             env=env,
             sample_percent=sample,
-            on_query=on_query,
+            on_query=bar.on_query,
             api=api,
+            on_rule=bar.on_rule,
         )
     _finish(report, output_format, output, fail_on)
 
@@ -286,24 +288,46 @@ def fix(
     raise typer.Exit(EXIT_CLEAN)
 
 
+@dataclass
+class _Bar:
+    """What verify tells the progress bar: each rule as it starts, each row query."""
+
+    on_query: Callable[[str], None] | None = None
+    on_rule: Callable[[int, int], None] | None = None
+
+
 @contextmanager
-def _progress() -> Iterator[Callable[[str], None] | None]:
-    """A spinner on stderr naming the row check running, only when stderr is a terminal (never
-    in CI logs or redirected output); it disappears when the run ends."""
+def _progress() -> Iterator[_Bar]:
+    """A progress bar on stderr over the rules, naming the row check running and counting the
+    queries, only when stderr is a terminal (never in CI logs or redirected output); it
+    disappears when the run ends."""
     if not sys.stderr.isatty():
-        yield None
+        yield _Bar()
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     columns = (
         SpinnerColumn(),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("rules"),
         TextColumn("{task.description}"),
-        TextColumn("[dim]{task.completed} queries"),
+        TextColumn("[dim]{task.fields[queries]} queries"),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("reading the catalog", total=None)
-        yield lambda label: progress.update(task, description=label, advance=1)
+        task = progress.add_task("reading the catalog", total=None, queries=0)
+        queries = 0
+
+        def on_query(label: str) -> None:
+            nonlocal queries
+            queries += 1
+            progress.update(task, description=label, queries=queries)
+
+        def on_rule(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield _Bar(on_query, on_rule)
 
 
 @app.command()
@@ -482,7 +506,7 @@ def _docs_verify(
     from schemalock.render.markdown import Verification
 
     url = db.resolve_url(database_url)
-    with _progress() as on_query:
+    with _progress() as bar:
         report = verifying.verify(
             loaded,
             url,
@@ -491,7 +515,8 @@ def _docs_verify(
             ignore,
             data=data,
             env=env,
-            on_query=on_query,
+            on_query=bar.on_query,
+            on_rule=bar.on_rule,
         )
     ran = engine.select_rules(select, ignore, data=data)
     return Verification(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from schemalock.errors import UsageError
 from schemalock.findings import Finding
@@ -53,7 +53,14 @@ def run(
     rules: Iterable[type[Rule]],
     probe: Probe | None = None,
     target: Target | None = None,
+    on_rule: Callable[[int, int], None] | None = None,
 ) -> list[Finding]:
+    """Every rule's findings, sorted; `on_rule(done, total)` hears before each rule runs."""
     context = Context(lock=lock, live=live, probe=probe, target=target)
-    findings = [finding for rule in rules for finding in rule().check(context)]
+    chosen = list(rules)
+    findings: list[Finding] = []
+    for done, rule in enumerate(chosen):
+        if on_rule is not None:
+            on_rule(done, len(chosen))
+        findings += rule().check(context)
     return sorted(findings, key=lambda f: f.sort_key)

@@ -29,9 +29,11 @@ def verify(
     sample_percent: float | None = None,
     on_query: Callable[[str], None] | None = None,
     api: apiprobe.ApiSettings | None = None,
+    on_rule: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Structure always; with `data`, row checks too (each bounded and read-only);
-    `on_query` hears of every row query before it runs. With `api`, the lock's endpoints are
+    `on_query` hears of every row query before it runs, `on_rule(done, total)` of every rule.
+    With `api`, the lock's endpoints are
     then asked whether they serve real data (`mock-data`, unless --select/--ignore drop it)."""
     started = time.monotonic()
     select, ignore = tuple(select), tuple(ignore)  # read twice: for the rules and the API probe
@@ -52,7 +54,9 @@ def verify(
         probe = Probe(connection, timeouts, sample_percent, wanted, on_query)
         target = Target(host=db.host_of(url), environment=environment)
         try:
-            report.findings = engine.run(lock, live, rules, probe=probe, target=target)
+            report.findings = engine.run(
+                lock, live, rules, probe=probe, target=target, on_rule=on_rule
+            )
         finally:
             probe.close()
         report.inconclusive += probe.inconclusive
