@@ -759,6 +759,7 @@ class Planner:
             return
         if orphans:
             target = qualified(table.schema, table.name)
+            self._refuse_miswired(table, fk)
             self._add(
                 Phase.DATA,
                 f"{self.orphans} {orphans} orphans of {fk.name}",
@@ -766,6 +767,35 @@ class Planner:
                 hazards=[f"data-dependent step: writes the orphan rows of {target}"],
             )
         self._validate(table, fk.name, f"foreign key {fk.name}", Phase.VALIDATE_FOREIGN_KEYS)
+
+    def _refuse_miswired(self, table: Table, fk: ForeignKey) -> None:
+        """Orphans holding another unique column of the parent (an integer `legacy_no` where
+        `id` belongs) are miswired, not orphans: moving, deleting or nulling them would lose
+        references a mapping repairs.  Refused, naming the column."""
+        from schemalock.rules.identifiers import unique_columns
+
+        parent = self.live.tables.get((fk.ref_schema, fk.ref_table))
+        lock = self.lock.database.tables.get(table.key)
+        wanted = lock.column(fk.columns[0]) if lock and len(fk.columns) == 1 else None
+        found = table.column(fk.columns[0])
+        if parent is None or wanted is None or found is None or wanted.type != found.type:
+            return  # a column being converted was mapped before its orphans were counted
+        value = f"c.{quote(fk.columns[0])}::text"
+        for other in unique_columns(parent, fk.ref_columns[0]):
+            held = self.prover.rows(
+                table,
+                f"{_orphan_condition(fk)} AND EXISTS (SELECT 1 FROM "
+                f"{qualified(parent.schema, parent.name)} AS p WHERE p.{quote(other)}::text = "
+                f"{value})",
+            )
+            if held:
+                self._refuse(
+                    f"--orphans {self.orphans} on {qualified(table.schema, table.name)}",
+                    held,
+                    f"orphans that hold {qualified(parent.schema, parent.name, other)}, where "
+                    f"{quote(fk.ref_columns[0])} belongs (miswired-reference: map them through "
+                    "the parent, then run fix again)",
+                )
 
     def _orphans_after_plan(self, table: Table, fk: ForeignKey) -> int:
         """Orphans the VALIDATE would meet: values a data step maps through the parent first
