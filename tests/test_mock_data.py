@@ -270,6 +270,8 @@ def test_samples_are_bound_and_redacted(database: str, tmp_path: Path) -> None:
     [finding] = _report(database, lock)["findings"]
     assert finding["samples"] == ["x'); DROP TABLE t; -***@example.com"]
     assert query(database, "SELECT count(*) FROM t") == [(1,)]  # the value stayed data
+    shown = run_cli("verify", "--lock", lock, "--database-url", database).stdout
+    assert "e.g. x'); DROP TABLE t; -***@example.com" in shown  # the text report shows them too
 
 
 CORPUS = {

@@ -33,6 +33,9 @@ def render(report: Report, console: Console) -> None:
             where = f"{report.lock_path}:{finding.lock_line}" if finding.lock_line else None
             line.append(f"  [{finding.rule}{f' {where}' if where else ''}]", style="dim")
             console.print(line, soft_wrap=True)
+            if finding.samples:  # already redacted by the rule that found them
+                shown = ", ".join(safe_text(sample) for sample in finding.samples)
+                console.print(Text(f"          e.g. {shown}", style="dim"), soft_wrap=True)
     for item in report.inconclusive:
         target = f" on {qualified(item.schema, item.table)}" if item.table else ""
         console.print(
