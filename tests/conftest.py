@@ -103,19 +103,32 @@ def query(
         return connection.execute(text, params or None).fetchall()
 
 
-@pytest.fixture
-def database(pg_server: Server) -> Iterator[str]:
-    """The URL of an empty database that exists for this test only."""
-    name = f"sl_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+@contextlib.contextmanager
+def scratch_database(
+    server: Server, prefix: str = "sl_test", template: str | None = None
+) -> Iterator[str]:
+    """A database of its own (a copy of `template`, if given), dropped afterwards; yields its
+    name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
+    with psycopg.connect(server.admin_url, autocommit=True) as admin:
+        admin.execute(create)
     try:
-        yield pg_server.url_for(name)
+        yield name
     finally:
-        with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
+        with psycopg.connect(server.admin_url, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture
+def database(pg_server: Server) -> Iterator[str]:
+    """The URL of an empty database that exists for this test only."""
+    with scratch_database(pg_server) as name:
+        yield pg_server.url_for(name)
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,8 @@ and so to a failure, once the gap is closed."""
 from __future__ import annotations
 
 import ast
-import json
 import py_compile
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +27,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from conftest import Server, execute, query, run_cli
+from conftest import Server, execute, query, scratch_database
 from test_drift import DRIFT
-from test_fix import LEFT_ALONE, STRUCTURAL, _fix, _op_calls, _revisions
+from test_fix import LEFT_ALONE, _fix, _op_calls, _revisions, _verify
 from test_roundtrip import RICH_SCHEMA, snapshot
 
 pytestmark = pytest.mark.db
@@ -165,14 +163,7 @@ def checksums(url: str) -> Checksums:
     return result
 
 
-def findings(url: str, lock: Path) -> list[dict[str, Any]]:
-    """verify's structural findings (fk-missing-index aside, as in test_fix)."""
-    result = run_cli(
-        "verify", "--lock", str(lock), "--database-url", url, "--format", "json", "--no-data",
-        "--fail-on", "info",
-    )  # fmt: skip
-    found: list[dict[str, Any]] = json.loads(result.stdout)["findings"]
-    return [f for f in found if f["category"] in STRUCTURAL and f["rule"] != "fk-missing-index"]
+findings = _verify  # verify's structural findings, fk-missing-index aside
 
 
 def drift_of(found: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -215,38 +206,18 @@ def edit(text: str, *replacements: tuple[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def rich_template(pg_server: Server) -> Iterator[str]:
-    name = f"sl_rich_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = pg_server.url_for(name)
-    try:
+    with scratch_database(pg_server, "sl_rich") as name:
+        url = pg_server.url_for(name)
         execute(url, RICH_SCHEMA)
         execute(url, DATA)
         yield name
-    finally:
-        with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture
 def rich(pg_server: Server, rich_template: str) -> Iterator[str]:
     """A database of its own holding rich_schema.sql and DATA."""
-    name = f"sl_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(rich_template)
-            )
-        )
-    try:
+    with scratch_database(pg_server, template=rich_template) as name:
         yield pg_server.url_for(name)
-    finally:
-        with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 # --- the cases ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from schemalock import expressions
 from schemalock.diff import pair_columns
 from schemalock.findings import Finding
 from schemalock.fix import operations as fo
-from schemalock.fix.proofs import Blocker, Prover
+from schemalock.fix.proofs import Blocker, Prover, points_at
 from schemalock.fix.sqltypes import sqlalchemy_type
 from schemalock.model import (
     OWNED_SEQUENCE,
@@ -857,14 +857,7 @@ class Planner:
                 f"orphan rows {source} points at (moving them would cascade to its rows, null "
                 "them, or fail)",
             )
-        references = [
-            "EXISTS (SELECT 1 FROM "
-            + qualified(schema, relation)
-            + " AS r WHERE "
-            + " AND ".join(f"r.{quote(s)} = c.{quote(t)}" for s, t in zip(cols, refs, strict=True))
-            + ")"
-            for (schema, relation), _, cols, refs in self.prover.references_to(table)
-        ]
+        references = [points_at(reference) for reference in self.prover.references_to(table)]
         if not references:
             return []
         pointed_at = " OR ".join(references)

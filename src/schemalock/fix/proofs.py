@@ -158,22 +158,16 @@ class Prover:
         """Rows of `table` matching `rows` (SQL over alias `c`) that a foreign key of some table
         points at, per foreign key: moving or deleting them would cascade, null or fail."""
         found: list[tuple[str, Blocker]] = []
-        for (schema, relation), name, columns, targets in self.references_to(table):
-            match = " AND ".join(
-                f"r.{quote(s)} = c.{quote(t)}" for s, t in zip(columns, targets, strict=True)
-            )
-            blocker = self.rows(
-                table,
-                f"({rows}) AND EXISTS (SELECT 1 FROM {qualified(schema, relation)} AS r "
-                f"WHERE {match})",
-            )
+        for reference in self.references_to(table):
+            (schema, relation), name, _, _ = reference
+            blocker = self.rows(table, f"({rows}) AND {points_at(reference)}")
             if blocker:
                 found.append((f"{qualified(schema, relation)} ({quote(name)})", blocker))
         return found
 
-    def references_to(
-        self, table: Table
-    ) -> list[tuple[tuple[str, str], str, list[str], list[str]]]:
+    def references_to(self, table: Table) -> list[Reference]:
+        """The foreign keys pointing at `table`, from the catalog: the live model covers only
+        the lock's schemas, and a reference from any schema would cascade just the same."""
         with db.read_only(self.connection, self.timeouts, "fix") as conn:
             rows = conn.execute(
                 "SELECT n.nspname, s.relname, k.conname,"
@@ -191,6 +185,18 @@ class Prover:
                 [qualified(table.schema, table.name)],
             ).fetchall()
         return [((str(r[0]), str(r[1])), str(r[2]), _names(r[3]), _names(r[4])) for r in rows]
+
+
+Reference = tuple[tuple[str, str], str, list[str], list[str]]  # (schema, table), name, from, to
+
+
+def points_at(reference: Reference) -> str:
+    """SQL true where a row of the referencing table (alias `r`) points at the row `c`."""
+    (schema, relation), _, columns, targets = reference
+    match = " AND ".join(
+        f"r.{quote(s)} = c.{quote(t)}" for s, t in zip(columns, targets, strict=True)
+    )
+    return f"EXISTS (SELECT 1 FROM {qualified(schema, relation)} AS r WHERE {match})"
 
 
 def _names(value: object) -> list[str]:
