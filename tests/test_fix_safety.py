@@ -179,6 +179,32 @@ def test_a_type_change_that_would_lose_information_is_refused(
     assert checksums(database) == before
 
 
+def test_a_conversion_no_predicate_covers_is_proven_by_converting(
+    database: str, tmp_path: Path
+) -> None:
+    """text to date: before PostgreSQL 16 no predicate says what reads as a date, so the proof
+    converts every value, read-only, and a failure refuses with the server's own words."""
+    lock = _prepare(
+        database,
+        tmp_path,
+        "CREATE TABLE conv (id int PRIMARY KEY, v date)",
+        drift="ALTER TABLE conv ALTER COLUMN v TYPE text;"
+        " INSERT INTO conv VALUES (1, '2026-01-02'), (2, 'soon')",
+    )
+    before = checksums(database)
+    migrations = tmp_path / "migrations"
+    result = _fix(database, lock, migrations, "--apply")
+    assert result.exit_code == 5, result.stdout + result.stderr
+    assert "public.conv.v to date: values that do not convert" in result.stderr
+    [version] = query(database, "SELECT current_setting('server_version_num')::int")
+    if int(str(version[0])) >= 160000:
+        assert "1 row (keys: 2)" in result.stderr, result.stderr
+    else:
+        assert '"soon"' in result.stderr, result.stderr  # PostgreSQL's message names it
+    assert _nothing_written(migrations)
+    assert checksums(database) == before
+
+
 @pytest.mark.parametrize("conversion", sorted(CONVERSIONS))
 def test_a_lossless_type_change_applies_and_converges(
     database: str, tmp_path: Path, conversion: str

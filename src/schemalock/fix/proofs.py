@@ -67,7 +67,7 @@ class Prover:
         not convert (PostgreSQL decides: upper-case and braced UUIDs convert), and values that
         convert with a loss (a varchar cut short, a numeric or a timestamp rounded, a float
         made an integer).  `mapped` is a condition true for values a data step maps first."""
-        from psycopg import errors
+        import psycopg
 
         value = f"c.{quote(column)}"
         skip = f"{value} IS NULL" + (f" OR ({mapped})" if mapped else "")
@@ -79,12 +79,14 @@ class Prover:
                 if valid is not None:
                     invalid = _blocker(conn, table, f"NOT ({skip}) AND NOT ({valid})")
                     found.append(replace(invalid, why="values that do not convert"))
+                if valid is None:  # only converting can tell: convert every value here
+                    lossy_values = f"(({value})::{to_type} IS NULL OR {lossy_values})"
                 converted = f"CASE WHEN {valid or 'true'} THEN {lossy_values} ELSE false END"
                 lost = _blocker(conn, table, f"NOT ({skip}) AND {converted}")
                 found.append(
                     replace(lost, why="values the conversion would change (cut short or rounded)")
                 )
-            except errors.DataException as error:  # a cast failed where no predicate could tell
+            except psycopg.DataError as error:  # a cast failed where no predicate could tell
                 reason = str(error).splitlines()[0]
                 why = f"values that do not convert (PostgreSQL, at the first: {reason})"
                 return [Blocker(None, (), why)]
