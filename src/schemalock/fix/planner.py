@@ -87,7 +87,7 @@ class Plan:
 
     @property
     def hazards(self) -> list[str]:
-        seen = dict.fromkeys(f"{h} ({s.title})" for s in self.steps for h in s.hazards)
+        seen = dict.fromkeys(f"{h} ({s.title})" for s in self.ordered() for h in s.hazards)
         return list(seen)
 
     def ordered(self) -> list[Step]:
