@@ -383,6 +383,9 @@ REFUSED = [
     ("expression", "status::regclass IS NOT NULL", "type regclass is not allowed"),
     ("expression", "status OPERATOR(public.=) 'x'", "operator public.= is not allowed"),
     ("check", "SELECT j.id FROM jobs j ORDER BY j.label USING =", "USING an operator"),
+    # a whole row reads every live column, the lock's or not
+    ("expression", "to_jsonb(jobs) IS NOT NULL", "names a whole row"),
+    ("check", "SELECT to_jsonb(j) FROM jobs j", "names a whole row"),
 ]
 
 
@@ -561,3 +564,35 @@ def test_a_failed_contract_is_listed_under_its_table(seeded: str, tmp_path: Path
     assert "SL503 query stats (/api/stats) fails on the live schema" in line
     stats_line = LOCK.splitlines().index("  stats:") + 1
     assert f"[query-contract-failed {lock}:{stats_line}]" in line
+
+
+CAST_TRAP = """
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+ALTER TABLE jobs ADD COLUMN mood mood;
+UPDATE jobs SET mood = 'happy';
+-- The owner of a type may give it a cast of its own: `::text` then runs the function.
+CREATE FUNCTION mood_text(mood) RETURNS text LANGUAGE sql AS $$ SELECT trace('cast')::text $$;
+CREATE CAST (mood AS text) WITH FUNCTION mood_text(mood) AS ASSIGNMENT;
+"""
+
+
+def test_a_user_defined_cast_is_never_run(trap: Trap, tmp_path: Path) -> None:
+    """A column whose type a cast function outside pg_catalog converts is read by no row check
+    and no flow invariant: both are inconclusive, naming the type, and the function never
+    runs (the control shows it would)."""
+    execute(trap.url, CAST_TRAP)
+    with psycopg.connect(trap.url) as connection:
+        connection.execute("SELECT mood::text FROM jobs").fetchall()
+    assert trap.fired() == ["cast"]
+    trap.clear()
+    lock = TRAP_LOCK.replace(
+        "      label: {type: varchar(20)}\n",
+        "      label: {type: varchar(20)}\n      mood: {type: mood, pattern: '^h'}\n",
+    ).replace("tables:\n", "enums:\n  mood: [happy, sad]\ntables:\n", 1)
+    lock = _one_invariant(tmp_path, "implies", "mood::text = 'happy'", lock)
+    report = _report(trap.url, tmp_path, lock, "--select", "flow-violation,pattern-violation")
+    reasons = sorted((i["rule"], i["reason"]) for i in report["inconclusive"])
+    assert [rule for rule, _ in reasons] == ["flow-violation", "pattern-violation"], reasons
+    assert all("a cast function outside pg_catalog" in reason for _, reason in reasons)
+    assert report["exit_code"] == 4
+    assert trap.fired() == []

@@ -850,11 +850,11 @@ def test_accepted_values_compare_in_the_column_type(database: str, tmp_path: Pat
         """
         CREATE TYPE mood AS ENUM ('happy', 'sad', 'meh');
         CREATE TABLE pv (id integer PRIMARY KEY, price numeric(6, 2), flag boolean, m mood,
-            status varchar(20), code char(4), amount numeric, note text);
+            status varchar(20), code char(4), amount numeric, note text, doc json);
         INSERT INTO pv VALUES
-            (1, 1.50, true, 'happy', 'pending', 'ab', 1, 'ok'),
-            (2, 2.00, true, 'sad', 'running', 'cd', 2, 'ok'),
-            (3, 3, false, 'meh', 'done', 'zz', 3, 'bad');
+            (1, 1.50, true, 'happy', 'pending', 'ab', 1, 'ok', '{"a": 1}'),
+            (2, 2.00, true, 'sad', 'running', 'cd', 2, 'ok', '{"a": 1}'),
+            (3, 3, false, 'meh', 'done', 'zz', 3, 'bad', '{"a": 2}');
     """,
     )
     lock = (
@@ -867,6 +867,7 @@ def test_accepted_values_compare_in_the_column_type(database: str, tmp_path: Pat
         "      code: {type: char(4), values: [ab, cd]}\n"
         "      amount: {type: numeric, values: ['1', abc]}\n"
         "      note: {type: text, pattern: '^ok$'}\n"
+        "      doc: {type: json, values: ['{\"a\": 1}']}\n"  # no json = json: compared as text
     )
     rules = "accepted-values-violation,pattern-violation"
     report = _report(database, tmp_path, "--select", rules, lock_text=lock)
@@ -877,6 +878,7 @@ def test_accepted_values_compare_in_the_column_type(database: str, tmp_path: Pat
         "status": (1, ["done"]),
         "code": (1, ["zz"]),
         "note": (1, ["bad"]),  # the table's other checks still ran
+        "doc": (1, ['{"a": 2}']),
     }
     [entry] = report["inconclusive"]
     assert (entry["rule"], entry["table"]) == ("accepted-values-violation", "pv")

@@ -162,6 +162,8 @@ class Database:
     enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
     domains: dict[tuple[str, str], Domain] = field(default_factory=dict)
     schemas: tuple[str, ...] = (DEFAULT_SCHEMA,)
+    # Live only: types a cast function outside pg_catalog converts (user code would run).
+    user_casts: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,7 @@ class Probe:
     sample_percent: float | None = None
     measures: frozenset[str] = ALL_MEASURES  # what the per-table scan computes
     on_query: Callable[[str], None] | None = None  # told before each query, e.g. for progress
+    user_casts: frozenset[str] = frozenset()  # types whose rows are not read (Database.user_casts)
     inconclusive: list[InconclusiveCheck] = field(default_factory=list)
     _profiles: dict[object, dict[str, ColumnStats] | None] = field(default_factory=dict)
     _orphans: dict[object, OrphanCount | None] = field(default_factory=dict)
@@ -692,11 +693,14 @@ class Probe:
         the server's message) before it could fail the scan every rule of the table shares."""
         from psycopg import sql
 
+        cast = sql.SQL("::pg_catalog.text" if no_equality(column.type) else "")
         rows = self._rows(
             VALUES_RULE,
             live,
-            sql.SQL("SELECT (SELECT c.{col} FROM {table} c LIMIT 0) = ANY (%s)").format(
-                col=sql.Identifier(column.name), table=sql.Identifier(live.schema, live.name)
+            sql.SQL("SELECT (SELECT c.{col}{cast} FROM {table} c LIMIT 0) = ANY (%s)").format(
+                col=sql.Identifier(column.name),
+                cast=cast,
+                table=sql.Identifier(live.schema, live.name),
             ),
             [array_literal(values)],
         )
@@ -711,6 +715,7 @@ class Probe:
         for column in live.columns:
             wanted = lock.column(column.name)
             measures = []
+            mark = len(selects), len(params)
             value = sql.SQL("c.{}").format(sql.Identifier(column.name))
             text_value = sql.SQL("{}::pg_catalog.text").format(value)
             if is_text(column.type) and "uuid" in self.measures:
@@ -743,10 +748,23 @@ class Probe:
                 and "values" in self.measures
                 and self._values_readable(live, column, wanted.values)
             ):
-                # In the column's own type: numeric 1.50 is the lock's 1.5, boolean t its true.
-                selects.append(sql.SQL("count(*) FILTER (WHERE NOT ({} = ANY (%s)))").format(value))
+                # In the column's own type: numeric 1.50 is the lock's 1.5, boolean t its true;
+                # as text where the type has no equality (json, xml, geometric types).
+                compared = text_value if no_equality(column.type) else value
+                selects.append(
+                    sql.SQL("count(*) FILTER (WHERE NOT ({} = ANY (%s)))").format(compared)
+                )
                 params.append(array_literal(wanted.values))
                 measures.append("value_violations")
+            if measures and column.type in self.user_casts:
+                del selects[mark[0] :], params[mark[1] :]
+                self.refuse(
+                    rule,
+                    live,
+                    f"column {column.name} is of type {column.type}, which a cast function "
+                    "outside pg_catalog converts: reading its rows would run that function",
+                )
+                continue
             if measures:
                 if "non_null" not in measures:
                     selects.append(sql.SQL("count({})").format(value))
@@ -769,6 +787,15 @@ class Probe:
             name: ColumnStats(**{m: self.scaled(int(next(figures))) for m in measures})
             for name, measures in plan
         }
+
+
+# Types without a default equality operator: compared on their text.
+_NO_EQUALITY = ("json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle")
+
+
+def no_equality(type_name: str) -> bool:
+    """Whether `type_name` has no default equality (json, xml, geometric types)."""
+    return type_name.removesuffix("[]") in _NO_EQUALITY
 
 
 def _distinct(values: Iterable[str]) -> tuple[str, ...]:

@@ -339,7 +339,10 @@ class _Walk:
                         self.columns.add(origin)
                     return
         if any(source.name == column for level in self.levels for source in level):
-            return  # a whole-row reference: the row as a value
+            raise Rejected(
+                f"{column} names a whole row, which reads every live column, the lock's or "
+                "not: name the columns"
+            )
         raise Rejected(f"column {column} is not in the lock (tables here: {self._names()})")
 
     def _names(self) -> str:
@@ -534,9 +537,6 @@ class _Walk:
         finally:
             self.levels.pop()
         return left + right
-
-    def _RangeVar(self, node: dict[str, Any]) -> Any:
-        raise Rejected("a table may only appear in a FROM clause")
 
 
 def _expand_in(node: dict[str, Any]) -> dict[str, Any]:

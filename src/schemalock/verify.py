@@ -51,7 +51,9 @@ def verify(
             live = introspect.introspect(conn, list(lock.database.schemas))
         wanted = frozenset().union(*(rule.measures for rule in rules))
         # Online, rules always get the probe; with --no-data no rule that reads rows runs.
-        probe = Probe(connection, timeouts, sample_percent, wanted, on_query)
+        probe = Probe(
+            connection, timeouts, sample_percent, wanted, on_query, user_casts=live.user_casts
+        )
         target = Target(host=db.host_of(url), environment=environment)
         try:
             report.findings = engine.run(

@@ -101,6 +101,7 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             (row[0], row[1]): _domain(*row) for row in _rows(connection, "domains", by_schema)
         },
         schemas=tuple(schemas),
+        user_casts=frozenset(live_type(row[0]) for row in _rows(connection, "user_casts", {})),
     )
 
 

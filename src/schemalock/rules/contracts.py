@@ -101,15 +101,30 @@ def _named_objects_exist(context: Context, plan: flows.Plan) -> None:
         return
     for schema, name, column in sorted(plan.columns):
         table = live.tables.get((schema, name))
-        if table is None or table.column(column) is None:
+        found = table.column(column) if table is not None else None
+        if found is None:
             raise userexpr.Rejected(
                 f"column {q(schema, name, column)} is in the lock but not in the database"
             )
+        if found.type in live.user_casts:
+            raise userexpr.Rejected(_user_cast(f"column {q(schema, name, column)}", found.type))
     for schema, name in sorted(plan.enums):
         if (schema, name) not in live.enums:
             raise userexpr.Rejected(
                 f"enum {q(schema, name)} is in the lock but not in the database"
             )
+        spelled = name if schema == "public" else q(schema, name)
+        if spelled in live.user_casts:
+            raise userexpr.Rejected(_user_cast(f"enum {q(schema, name)}", spelled))
+
+
+def _user_cast(what: str, type_name: str) -> str:
+    """Why an invariant touching a type a user-defined cast converts is not run: its casts,
+    implicit ones included, would call that function."""
+    return (
+        f"{what} is of type {type_name}, which a cast function outside pg_catalog converts: "
+        "running the invariant could call it"
+    )
 
 
 class QueryContractFailed(Rule):

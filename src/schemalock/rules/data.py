@@ -8,7 +8,7 @@ from typing import Any
 
 from schemalock.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
-from schemalock.probe import ColumnStats, array_literal, redact
+from schemalock.probe import ColumnStats, array_literal, no_equality, redact
 from schemalock.rules.base import Context, Rule, about, q, rows
 
 
@@ -184,7 +184,10 @@ class AcceptedValuesViolation(Rule):
                 self.name,
                 live,
                 column,
-                "NOT (c.{} = ANY (%s))",
+                # As the scan compared: as text where the type has no equality (json).
+                "NOT (c.{}::pg_catalog.text = ANY (%s))"
+                if no_equality(column.type)
+                else "NOT (c.{} = ANY (%s))",
                 [array_literal(column.values or ())],
             )
             yield self.finding(
