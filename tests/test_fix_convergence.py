@@ -374,6 +374,20 @@ CASES |= {
         ),
         ops=_ops("add_column"),
     ),
+    "NOT NULL column with now() as its default added to a table with rows": Case(
+        lock=(
+            (
+                "      processed: {type: boolean, nullable: false, default: 'false'}\n",
+                "      processed: {type: boolean, nullable: false, default: 'false'}\n"
+                "      seen_at: {type: timestamptz, nullable: false, default: now()}\n",
+            ),
+        ),
+        ops=_ops("add_column"),
+        after="SELECT count(DISTINCT seen_at) = 1 FROM webhook_events",  # one value: no rewrite
+        # now() is not a literal: the downgrade cannot tell the upgrade's value from rows
+        # written since, so it refuses while the table has rows.
+        downgrade_refused="it would drop public.webhook_events.seen_at, which holds data",
+    ),
     "NOT NULL column with a volatile default added to a table with rows": Case(
         lock=(
             (

@@ -141,6 +141,8 @@ CONVERSIONS = {
         ["'2026-03-01 10:00:00'", "'2026-03-01 23:59:59'"],
     ),
     "integer-to-smallint": ("smallint", "integer", "100000", ["7", "-32768"]),
+    "text-to-char(5)": ("character(5)", "text", "'abcdefg'", ["'abcde'", "'ab'"]),
+    "text-to-bit(3)": ("bit(3)", "text", "'1011'", ["'101'", "'010'"]),
     "text-to-integer": ("integer", "text", "'abc'", ["'42'", "'-7'"]),
     "text-to-uuid": (
         "uuid", "text", "'n/a'",
@@ -289,6 +291,59 @@ def test_quarantine_refuses_orphans_other_rows_cascade_from(database: str, tmp_p
     assert "receipts" in result.stderr, result.stderr
     assert re.search(r"\b2\b", result.stderr), result.stderr
     assert checksums(database) == before
+
+
+def test_the_revision_checks_again_what_quarantine_was_proven_against(
+    database: str, tmp_path: Path
+) -> None:
+    """No row pointed at an orphan when fix planned; one does by the time the revision runs:
+    its guard stops it (exit 5, refused, not an internal error) and nothing is moved."""
+    from schemalock.errors import EXIT_REFUSED, Refused
+    from schemalock.fix.command import run_upgrade
+
+    schema = ORPHANS.format(
+        key="int",
+        generated="",
+        columns="id, parent_id, price, qty",
+        rows="(1, 1, 2.50, 4), (2, 7, 1.00, 1)",
+    )
+    schema += (
+        "CREATE TABLE receipts (id int PRIMARY KEY,"
+        " child_id int REFERENCES child (id) ON DELETE CASCADE);"
+        " INSERT INTO receipts VALUES (10, 1);"
+    )
+    lock = _prepare(database, tmp_path, schema, lock=(REFERENCE,))
+    migrations = tmp_path / "migrations"
+    planned = _fix(database, lock, migrations, "--orphans", "quarantine")
+    assert planned.exit_code == 0, planned.stdout + planned.stderr
+    execute(database, "INSERT INTO receipts VALUES (11, 2)")  # now it points at orphan 2
+    before = checksums(database)
+    with pytest.raises(Refused, match="stopped itself: rows of other tables point at") as err:
+        run_upgrade(migrations, database)
+    assert err.value.exit_code == EXIT_REFUSED
+    assert checksums(database) == before
+
+
+def test_a_column_of_a_checked_domain_is_declared_a_rewrite(database: str, tmp_path: Path) -> None:
+    lock = _prepare(
+        database,
+        tmp_path,
+        "CREATE DOMAIN percent AS integer CHECK (VALUE BETWEEN 0 AND 100);"
+        " CREATE TABLE scores (id int PRIMARY KEY); INSERT INTO scores VALUES (1), (2);",
+        lock=(
+            (
+                "      id: {type: integer, primary_key: true}\n",
+                "      id: {type: integer, primary_key: true}\n"
+                "      share: {type: percent, nullable: false, default: 50}\n",
+            ),
+        ),
+    )
+    result = _fix(database, lock, tmp_path / "migrations", "--apply")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "full rewrite of public.scores (its type percent is a domain with checks)" in (
+        result.stdout
+    )
+    assert findings(database, lock) == []
 
 
 @pytest.mark.parametrize("policy", ["quarantine", "delete", "set-null"])

@@ -87,6 +87,12 @@ def is_constant(default: str) -> bool:
     return '"FuncCall"' not in tree or tree.count('"FuncCall"') == tree.count('"funcname": ["now"]')
 
 
+def is_literal(default: str) -> bool:
+    """Whether a default is a literal (or a cast of one): the same value now and later, unlike
+    `now()`, which `is_constant` accepts for one statement only."""
+    return '"FuncCall"' not in canonical(default)
+
+
 def _parse(text: str, kind: str) -> Any:
     """The parse tree of `text` as exactly one fragment of its kind: an expression (`expr`), an
     index key (`index_elem`) or a partition key (`partition`).  The text is parsed inside the

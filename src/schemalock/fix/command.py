@@ -184,4 +184,11 @@ def _upgrade(directory: Path, url: str, log: bool) -> None:
                 "the schema changed since this revision was planned: nothing was applied; run "
                 "`schemalock fix` again"
             ) from None
+        said = str(error).partition("schemalock: ")[2].splitlines()
+        if said:  # one of the revision's own guards: what it checks changed since planning
+            raise Refused(
+                f"the revision stopped itself: {said[0]}; its transaction was rolled back "
+                "(steps in autocommit blocks before it stay done): `schemalock fix --replace` "
+                "plans again from the database as it is now"
+            ) from None
         raise

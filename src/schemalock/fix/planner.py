@@ -253,8 +253,17 @@ class Planner:
             return
         if column.default is None or expressions.is_constant(column.default):
             # A constant default is kept in the catalog (PG 11+): no rewrite, so NOT NULL can
-            # come with it.
+            # come with it; unless the type is a domain with checks, which PostgreSQL checks
+            # on every row by rewriting the table.
             added = ops.AddColumnOp(live.name, _sa_column(column, lock), schema=live.schema)
+            if self._checked_domain(column.type) and self.prover.has_rows(live):
+                where_table = qualified(live.schema, live.name)
+                hazards = [
+                    f"ACCESS EXCLUSIVE lock and a full rewrite of {where_table} (its type "
+                    f"{column.type} is a domain with checks)"
+                ]
+                self._add(Phase.STRUCTURE, add, added, hazards=hazards, long=True)
+                return
             self._add(Phase.STRUCTURE, add, added)
             return
         # A volatile default would rewrite the table under ACCESS EXCLUSIVE: the column comes
@@ -278,10 +287,20 @@ class Planner:
         if not column.nullable:
             self._not_null_steps(live, column.name)
 
+    def _checked_domain(self, type_name: str) -> bool:
+        """Whether `type_name` is a live domain with CHECK constraints."""
+        return any(
+            domain.checks and type_name in (domain.name, qualified(*key))
+            for key, domain in self.live.domains.items()
+        )
+
     def _add_filled_column(self, table: Table, column: Column, title: str) -> None:
         """Serial, identity and generated columns get a value in every existing row: the table
         is rewritten under ACCESS EXCLUSIVE, declared."""
         target = qualified(table.schema, table.name)
+        if column.generated_storage == "virtual":  # SQLAlchemy's DDL knows stored ones only
+            self._note(f"{target}.{quote(column.name)}: a virtual generated column: add it by hand")
+            return
         hazards = [f"ACCESS EXCLUSIVE lock and a full rewrite of {target} (every row filled)"]
         if column.default == OWNED_SEQUENCE:
             serial = _SERIALS.get(column.type)

@@ -12,22 +12,14 @@ from typing import TYPE_CHECKING, Any
 from schemalock import db
 from schemalock.model import Table
 from schemalock.names import qualified, quote
+from schemalock.probe import INTEGER_RANGES, UUID_INPUT, integer_input_valid, no_equality
 
 if TYPE_CHECKING:
     import psycopg
 
 SAMPLES = 5
 _TEXTUAL = ("text", "character varying", "character", "bpchar", "citext", "name")
-# Types without a default equality: a round trip is compared on their text.
-_NO_EQUALITY = ("json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle")
-_INTEGERS = {
-    "smallint": (-(2**15), 2**15 - 1),
-    "integer": (-(2**31), 2**31 - 1),
-    "bigint": (-(2**63), 2**63 - 1),
-}
-_NUMBERS = (*_INTEGERS, "numeric", "real", "double precision")
-# Integer input before PostgreSQL 16 (no underscores, no 0x/0o/0b prefixes).
-_INTEGER_INPUT = r"^\s*[-+]?[0-9]+\s*$"
+_NUMBERS = (*INTEGER_RANGES, "numeric", "real", "double precision")
 _TYPMOD = re.compile(r"\([0-9, ]+\)")
 
 
@@ -96,23 +88,20 @@ class Prover:
         """SQL true where `value` converts to `to_type` without an error, or None where only
         converting can tell (a cast from a non-text type, other types before PostgreSQL 16)."""
         base = _base(to_type)
+        from psycopg import sql
+
         if not _textual(from_type):
-            if from_type in _NUMBERS and base in _INTEGERS:
-                low, high = _INTEGERS[base]
+            if from_type in _NUMBERS and base in INTEGER_RANGES:
+                low, high = INTEGER_RANGES[base]
                 return f"round({value}::numeric) BETWEEN {low} AND {high}"
             return None
         if self.connection.info.server_version >= 160000:
             return f"pg_catalog.pg_input_is_valid({value}::text, {_literal(to_type)})"
         if base == "uuid":
-            from schemalock.probe import UUID_INPUT
-
             return f"({value}::text ~ {_literal(UUID_INPUT)})"
-        if base in _INTEGERS:
-            low, high = _INTEGERS[base]
-            return (
-                f"CASE WHEN {value}::text ~ {_literal(_INTEGER_INPUT)} "
-                f"THEN btrim({value}::text)::numeric BETWEEN {low} AND {high} ELSE false END"
-            )
+        if base in INTEGER_RANGES:  # the probe's predicate, proven against real casts
+            text = sql.SQL(f"{value}::pg_catalog.text")
+            return integer_input_valid(text, base).as_string(self.connection)
         return None
 
     def duplicates(
@@ -223,9 +212,11 @@ def lossy(value: str, from_type: str, to_type: str) -> str:
         base = _TYPMOD.sub("", to_type)
         if base == to_type:
             return "false"  # a parse, not a loss: 'ABC...' and 'abc...' are one uuid
+        # Bare `character` and `bit` mean a length of 1: their unbounded forms are others.
+        base = {"character": "bpchar", "bit": "bit varying"}.get(base.strip(), base)
         return f"({value}::{to_type} IS DISTINCT FROM {value}::{base})"
     there_and_back = f"({value}::{to_type})::{from_type}"
-    if _base(from_type) in _NO_EQUALITY:
+    if no_equality(_base(from_type)):
         return f"({there_and_back}::text IS DISTINCT FROM {value}::text)"
     return f"({there_and_back} IS DISTINCT FROM {value})"
 

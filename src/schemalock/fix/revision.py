@@ -14,7 +14,7 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import MigrateOperation, ops
 
 from schemalock.errors import UsageError
-from schemalock.expressions import is_constant
+from schemalock.expressions import is_literal
 from schemalock.fix import operations as fo
 from schemalock.fix.planner import Plan
 from schemalock.fix.proofs import lossy
@@ -149,7 +149,9 @@ def _drop_guards(op: MigrateOperation) -> list[fo.Guard]:
             written = "true"  # numbered by the database: every value is one of its own
         elif default is not None:
             text = str(getattr(default, "arg", default))
-            written = f"{name} IS DISTINCT FROM ({text})" if is_constant(text) else "true"
+            # Only a literal can be told from data written since: `now()` at the downgrade is
+            # not the value the rows got at the upgrade.
+            written = f"{name} IS DISTINCT FROM ({text})" if is_literal(text) else "true"
         return [_dropping(f"EXISTS (SELECT 1 FROM {table} WHERE {written})", f"{table}.{name}")]
     if isinstance(op, fo.ConvertColumnType):
         table = qualified(op.schema, op.table)
