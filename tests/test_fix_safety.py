@@ -272,17 +272,21 @@ REFERENCE = (
 )
 
 
-def test_quarantine_refuses_orphans_other_rows_cascade_from(database: str, tmp_path: Path) -> None:
-    schema = ORPHANS.format(
-        key="int",
-        generated="",
-        columns="id, parent_id, price, qty",
-        rows="(1, 1, 2.50, 4), (2, 7, 1.00, 1), (3, 8, NULL, NULL)",
-    )
-    schema += (
+def _with_receipts(children: str, receipts: str) -> str:
+    """ORPHANS' child rows, and receipts pointing at them ON DELETE CASCADE."""
+    return ORPHANS.format(
+        key="int", generated="", columns="id, parent_id, price, qty", rows=children
+    ) + (
         "CREATE TABLE receipts (id int PRIMARY KEY,"
         " child_id int REFERENCES child (id) ON DELETE CASCADE);"
-        " INSERT INTO receipts VALUES (10, 1), (11, 2), (12, 2), (13, NULL);"
+        f" INSERT INTO receipts VALUES {receipts};"
+    )
+
+
+def test_quarantine_refuses_orphans_other_rows_cascade_from(database: str, tmp_path: Path) -> None:
+    schema = _with_receipts(
+        "(1, 1, 2.50, 4), (2, 7, 1.00, 1), (3, 8, NULL, NULL)",
+        "(10, 1), (11, 2), (12, 2), (13, NULL)",
     )
     lock = _prepare(database, tmp_path, schema, lock=(REFERENCE,))
     before = checksums(database)
@@ -301,17 +305,7 @@ def test_the_revision_checks_again_what_quarantine_was_proven_against(
     from schemalock.errors import EXIT_REFUSED, Refused
     from schemalock.fix.command import run_upgrade
 
-    schema = ORPHANS.format(
-        key="int",
-        generated="",
-        columns="id, parent_id, price, qty",
-        rows="(1, 1, 2.50, 4), (2, 7, 1.00, 1)",
-    )
-    schema += (
-        "CREATE TABLE receipts (id int PRIMARY KEY,"
-        " child_id int REFERENCES child (id) ON DELETE CASCADE);"
-        " INSERT INTO receipts VALUES (10, 1);"
-    )
+    schema = _with_receipts("(1, 1, 2.50, 4), (2, 7, 1.00, 1)", "(10, 1)")
     lock = _prepare(database, tmp_path, schema, lock=(REFERENCE,))
     migrations = tmp_path / "migrations"
     planned = _fix(database, lock, migrations, "--orphans", "quarantine")
