@@ -254,7 +254,7 @@ def test_a_unique_expression_index_over_duplicates_is_refused(
     )
     result = _fix(database, lock, tmp_path / "migrations", "--apply")
     assert result.exit_code == 5, result.stdout + result.stderr
-    assert re.search(r"\b[24] (rows|keys|values|duplicates)?", result.stderr), result.stderr
+    assert "2 keys held by more than one row" in result.stderr, result.stderr  # ann, bob
     assert query(database, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == [(0,)]
 
 

@@ -869,14 +869,15 @@ class Planner:
         ON DELETE would cascade (losing rows nobody asked about), null, or stop the step.
         Proven now, and checked again by the revision when it runs."""
         target = qualified(table.schema, table.name)
-        for source, blocker in self.prover.referenced(table, rows):
+        pointing = self.prover.references_to(table)  # one catalog read for proof and guard
+        for source, blocker in self.prover.referenced(table, rows, pointing):
             self._refuse(
                 f"--orphans {self.orphans} on {target}",
                 blocker,
                 f"orphan rows {source} points at (moving them would cascade to its rows, null "
                 "them, or fail)",
             )
-        references = [points_at(reference) for reference in self.prover.references_to(table)]
+        references = [points_at(reference) for reference in pointing]
         if not references:
             return []
         pointed_at = " OR ".join(references)

@@ -145,11 +145,14 @@ class Prover:
             ).fetchall()
         return [str(row[0]) for row in rows]
 
-    def referenced(self, table: Table, rows: str) -> list[tuple[str, Blocker]]:
-        """Rows of `table` matching `rows` (SQL over alias `c`) that a foreign key of some table
-        points at, per foreign key: moving or deleting them would cascade, null or fail."""
+    def referenced(
+        self, table: Table, rows: str, references: list[Reference]
+    ) -> list[tuple[str, Blocker]]:
+        """Rows of `table` matching `rows` (SQL over alias `c`) that one of `references` (the
+        foreign keys pointing at `table`) points at, per foreign key: moving or deleting them
+        would cascade, null or fail."""
         found: list[tuple[str, Blocker]] = []
-        for reference in self.references_to(table):
+        for reference in references:
             (schema, relation), name, _, _ = reference
             blocker = self.rows(table, f"({rows}) AND {points_at(reference)}")
             if blocker:
