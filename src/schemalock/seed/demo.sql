@@ -3,8 +3,35 @@
 -- each planted once and marked "PROBLEM" below.  `schemalock demo` builds it on an embedded
 -- PostgreSQL and verifies it against the lock; tests/test_demo.py counts every finding.
 --
--- Times are relative to now(), so the stuck job and the old webhook are always old, and the
--- fixed ids keep the demo's output the same from run to run.
+-- Time.  Every timestamp comes from one instant, the demo's clock: the setting
+-- schemalock.demo_now (`schemalock demo` leaves it unset, so this script reads now() once, at
+-- its start; tests set it to fixed instants).  Days are UTC days, whatever the client's zone.
+-- A row is placed in one of two ways, and never as "so many hours before now" across days:
+--   - pg_temp.ago(age): the live rows, whose age verify measures against the real clock (the
+--     job stuck running, the webhook nobody processed, the job just queued);
+--   - pg_temp.days_ago(days, time of day): everything that happened on an earlier day.  The
+--     nightly rollup groups usage by day, so a row placed at "now() - 5 days 23 hours" would
+--     share a day with its neighbour or not depending on the hour the script ran.
+-- The fixed ids keep the demo's output the same from run to run.  To build it as of another
+-- instant: PGOPTIONS='-c schemalock.demo_now=2025-06-15T12:00:00Z' psql -f demo.sql
+
+SET TimeZone = 'UTC';
+DO $$
+BEGIN
+    PERFORM set_config('schemalock.demo_now',
+                       coalesce(nullif(current_setting('schemalock.demo_now', true), ''),
+                                now()::text),
+                       false);
+END
+$$;
+CREATE FUNCTION pg_temp.demo_now() RETURNS timestamptz LANGUAGE sql STABLE
+    AS $$ SELECT current_setting('schemalock.demo_now')::timestamptz $$;
+CREATE FUNCTION pg_temp.ago(age interval) RETURNS timestamptz LANGUAGE sql STABLE
+    AS $$ SELECT pg_temp.demo_now() - age $$;
+-- Midnight of the demo's day, minus `days` (negative: a day to come), plus the time of day.
+CREATE FUNCTION pg_temp.days_ago(days integer, at interval DEFAULT '0') RETURNS timestamptz
+    LANGUAGE sql STABLE
+    AS $$ SELECT date_trunc('day', pg_temp.demo_now()) - make_interval(days => days) + at $$;
 
 -- == Structure ===============================================================================
 
@@ -148,11 +175,11 @@ CREATE INDEX billing_downgrade_cancellation_org_id_idx ON billing_downgrade_canc
 
 INSERT INTO _migrations (hash, created_at) VALUES
     ('5b1f0e8c4ad2d0a7c3e1b9f26d48a0c7e5f3b1d9a7c5e3f1b9d7a5c3e1f9b7d5',
-     (extract(epoch FROM now() - interval '180 days') * 1000)::bigint),
+     (extract(epoch FROM pg_temp.days_ago(180, '16:42')) * 1000)::bigint),
     ('9c2e4a6b8d0f1e3a5c7b9d1f3e5a7c9b1d3f5e7a9c1b3d5f7e9a1c3b5d7f9e1a',
-     (extract(epoch FROM now() - interval '120 days') * 1000)::bigint),
+     (extract(epoch FROM pg_temp.days_ago(120, '11:05')) * 1000)::bigint),
     ('e7a1c3b5d9f2e4a6c8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e9a2c4b6d8f0e1a3',
-     (extract(epoch FROM now() - interval '45 days') * 1000)::bigint);
+     (extract(epoch FROM pg_temp.days_ago(45, '09:31')) * 1000)::bigint);
 
 INSERT INTO plans (name, quota_limit, price, dodo_price_id, features) VALUES
     ('Free', 100, 0, NULL, '["search"]'),
@@ -165,171 +192,177 @@ INSERT INTO plans (name, quota_limit, price, dodo_price_id, features) VALUES
 -- organization when Clerk's webhook was late.
 -- PROBLEM e: Harbor & Pine's quota_used says 9 while its quota_usage rows add up to 6 (an
 -- Inngest step retried after the increment, before the usage row was written, three times).
+-- updated_at is set below, where the usage rows are.
 INSERT INTO organizations (id, clerk_org_id, name, quota_used, quota_limit, plan, created_at) VALUES
     ('473266ce-fbbf-494b-8431-975574d2e2d8', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
-     'Northwind Analytics', 6, 1000, 'pro', now() - interval '210 days'),
+     'Northwind Analytics', 6, 1000, 'pro', pg_temp.days_ago(210, '12:00')),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'org_2MOoikwg7pmuqDYiM3pSQKRqhu0',
-     'Brightline Media', 14, 10000, 'enterprise', now() - interval '160 days'),
+     'Brightline Media', 14, 10000, 'enterprise', pg_temp.days_ago(160, '12:00')),
     ('83b7f93e-224a-45aa-a572-a11c10e1875c', 'org_2Ui9hFQEEvyGPYuyovyuwAT8AJh',
-     'Kestrel Labs', 1, 100, 'free', now() - interval '95 days'),
+     'Kestrel Labs', 1, 100, 'free', pg_temp.days_ago(95, '12:00')),
     ('6ce09bb1-6a2d-41e1-976c-6bf33d943e30', 'org_2Pi7P9PR3EcYBPbtxRSBOX85GfT',
-     'Harbor & Pine Studio', 9, 1000, 'pro', now() - interval '40 days'),
+     'Harbor & Pine Studio', 9, 1000, 'pro', pg_temp.days_ago(40, '12:00')),
     ('ca58dadd-77f5-4f7e-bec0-6ce1b26b039c', 'org_2Z8w9Pjfdmc5zC8zj2ZRHq0rE5O',
-     'Acme Mock Org', 1, 100, 'free', now() - interval '12 days');
+     'Acme Mock Org', 1, 100, 'free', pg_temp.days_ago(12, '12:00'));
 
 -- The first three also live in orgs; Lumen Freight and Oakridge Dental Group only there.
 INSERT INTO orgs (id, clerk_org_id, name, plan, created_at) VALUES
     ('473266ce-fbbf-494b-8431-975574d2e2d8', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
-     'Northwind Analytics', 'pro', now() - interval '210 days'),
+     'Northwind Analytics', 'pro', pg_temp.days_ago(210, '12:00')),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'org_2MOoikwg7pmuqDYiM3pSQKRqhu0',
-     'Brightline Media', 'enterprise', now() - interval '160 days'),
+     'Brightline Media', 'enterprise', pg_temp.days_ago(160, '12:00')),
     ('83b7f93e-224a-45aa-a572-a11c10e1875c', 'org_2Ui9hFQEEvyGPYuyovyuwAT8AJh',
-     'Kestrel Labs', 'pro', now() - interval '95 days'),
+     'Kestrel Labs', 'pro', pg_temp.days_ago(95, '12:00')),
     ('1d84f777-3273-476d-8fb7-4319c2093d75', 'org_24ZRL7YTPQeaewQbHkkkNmXaHgs',
-     'Lumen Freight', 'pro', now() - interval '240 days'),
+     'Lumen Freight', 'pro', pg_temp.days_ago(240, '12:00')),
     ('65e3d4f0-07a3-4c6f-a310-0250a3ef9388', 'org_2m71l28RbVyc4M4kLC7YhnaU0AV',
-     'Oakridge Dental Group', 'free', now() - interval '230 days');
+     'Oakridge Dental Group', 'free', pg_temp.days_ago(230, '12:00'));
 
 -- PROBLEM (NOT VALID foreign key, part of b): subscriptions.org_id's foreign key was added
 -- NOT VALID by a two-step migration whose VALIDATE step never ran.  Nothing is orphaned
 -- today, but PostgreSQL never checked the rows written before it.
 INSERT INTO subscriptions (dodo_subscription_id, org_id, status, plan_id, current_period_start,
-                           current_period_end, cancel_at_period_end, created_at) VALUES
+                           current_period_end, cancel_at_period_end, created_at, updated_at)
+VALUES
     ('sub_OLDc1lPXLhfIZvmwYO4mcj', '473266ce-fbbf-494b-8431-975574d2e2d8', 'active', 'pro',
-     date_trunc('day', now()) - interval '12 days', date_trunc('day', now()) + interval '18 days',
-     false, now() - interval '200 days'),
+     pg_temp.days_ago(12), pg_temp.days_ago(-18), false,
+     pg_temp.days_ago(200, '12:00'), pg_temp.days_ago(12, '12:00')),
     ('sub_12UiH7ehn4EiGvvspIFoDf', '2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'active', 'enterprise',
-     date_trunc('day', now()) - interval '20 days', date_trunc('day', now()) + interval '345 days',
-     false, now() - interval '150 days'),
+     pg_temp.days_ago(20), pg_temp.days_ago(-345), false,
+     pg_temp.days_ago(150, '12:00'), pg_temp.days_ago(20, '12:00')),
     ('sub_YQJTfKDA1yG20JbO8xjgI6', '83b7f93e-224a-45aa-a572-a11c10e1875c', 'cancelled', 'pro',
-     date_trunc('day', now()) - interval '64 days', date_trunc('day', now()) - interval '34 days',
-     true, now() - interval '90 days'),
+     pg_temp.days_ago(64), pg_temp.days_ago(34), true,
+     pg_temp.days_ago(90, '12:00'), pg_temp.days_ago(40, '12:00')),
     ('sub_ln5heq7GOSGaeGLNILdYTa', '6ce09bb1-6a2d-41e1-976c-6bf33d943e30', 'active', 'pro',
-     date_trunc('day', now()) - interval '10 days', date_trunc('day', now()) + interval '20 days',
-     false, now() - interval '40 days');
+     pg_temp.days_ago(10), pg_temp.days_ago(-20), false,
+     pg_temp.days_ago(40, '12:00'), pg_temp.days_ago(10, '12:00'));
 ALTER TABLE subscriptions ADD CONSTRAINT subscriptions_org_id_fkey FOREIGN KEY (org_id)
     REFERENCES organizations (id) ON DELETE CASCADE NOT VALID;
 
 INSERT INTO billing_downgrade_cancellation (org_id, previous_plan, new_plan, effective_date,
                                             reason, created_at) VALUES
     ('83b7f93e-224a-45aa-a572-a11c10e1875c', 'pro', 'free',
-     date_trunc('day', now()) - interval '34 days', 'Project paused until next quarter',
-     now() - interval '40 days');
+     pg_temp.days_ago(34), 'Project paused until next quarter', pg_temp.days_ago(40, '12:00'));
 
 -- PROBLEM c (2 of 3): the mock organization's only billing record is flagged as test data.
 INSERT INTO billing_audit (org_id, transaction_type, amount, dodo_event_id, "timestamp",
                            metadata) VALUES
     ('473266ce-fbbf-494b-8431-975574d2e2d8', 'payment.succeeded', 29.00,
-     'evt_2Qh7LmX9pR4tVb8Nc3Kd', now() - interval '12 days',
+     'evt_2Qh7LmX9pR4tVb8Nc3Kd', pg_temp.days_ago(12, '12:00'),
      '{"subscription_id": "sub_OLDc1lPXLhfIZvmwYO4mcj", "invoice": "INV-2291"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'payment.succeeded', 299.00,
-     'evt_8Wn3Jk5Ys1Hq6Dr2Mf9T', now() - interval '20 days',
+     'evt_8Wn3Jk5Ys1Hq6Dr2Mf9T', pg_temp.days_ago(20, '12:00'),
      '{"subscription_id": "sub_12UiH7ehn4EiGvvspIFoDf", "invoice": "INV-2274"}'),
     ('83b7f93e-224a-45aa-a572-a11c10e1875c', 'subscription.cancelled', 0.00,
-     'evt_5Tc8Bv2Nx7Lp4Gh1Qz6R', now() - interval '40 days',
+     'evt_5Tc8Bv2Nx7Lp4Gh1Qz6R', pg_temp.days_ago(40, '12:00'),
      '{"subscription_id": "sub_YQJTfKDA1yG20JbO8xjgI6"}'),
     ('6ce09bb1-6a2d-41e1-976c-6bf33d943e30', 'payment.succeeded', 29.00,
-     'evt_1Kf6Dp9Rm3Wx8Vs5Hb2J', now() - interval '10 days',
+     'evt_1Kf6Dp9Rm3Wx8Vs5Hb2J', pg_temp.days_ago(10, '12:00'),
      '{"subscription_id": "sub_ln5heq7GOSGaeGLNILdYTa", "invoice": "INV-2303"}'),
     ('ca58dadd-77f5-4f7e-bec0-6ce1b26b039c', 'subscription.created', 0.00,
-     NULL, now() - interval '12 days', '{"is_test": true, "created_by": "signup-fallback"}');
+     NULL, pg_temp.days_ago(12, '12:00'), '{"is_test": true, "created_by": "signup-fallback"}');
 
--- Jobs: org_id holds Clerk ids (PROBLEM a), in every row.
+-- Jobs: org_id holds Clerk ids (PROBLEM a), in every row.  All but two ran on earlier days.
 -- PROBLEM f: Kestrel Labs' analysis has been `running` for six hours (Apify runs take
--- minutes): the Inngest function died before writing the outcome.
+-- minutes): the Inngest function died before writing the outcome.  Its search ended the day
+-- before, before 18:00, so the analysis always starts after it.
 -- PROBLEM h: Northwind's "standing desks" search completed but has no quota_usage row, so it
 -- was never charged (its completed_at is set; only the usage row is missing).
 INSERT INTO jobs (id, org_id, keyword, status, type, results_count, apify_run_id, created_at,
                   completed_at, metadata) VALUES
     ('5622afea-28ae-4148-880b-bbd98514af64', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
      'ergonomic office chairs', 'completed', 'search', 120, 'jJ8IT1fvxBNwLGEhH',
-     now() - interval '3 days 2 hours', now() - interval '3 days 1 hour 54 minutes',
+     pg_temp.days_ago(3, '10:00'), pg_temp.days_ago(3, '10:06'),
      '{"maxItems": 120, "country": "US"}'),
     ('84ffd72e-4702-43d9-9bb1-4780a8d7974e', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
      'ergonomic office chairs', 'completed', 'analysis', 1, 'mZvzAoVREkogYaLC2',
-     now() - interval '3 days 1 hour', now() - interval '3 days 48 minutes',
+     pg_temp.days_ago(3, '11:00'), pg_temp.days_ago(3, '11:12'),
      '{"sourceJob": "5622afea-28ae-4148-880b-bbd98514af64"}'),
     ('1f39f56a-4d87-4bf1-976e-e449d82d9022', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
      'standing desks', 'completed', 'search', 87, 'tCpNrUD29ZnLaShlj',
-     now() - interval '1 day 4 hours', now() - interval '1 day 3 hours 52 minutes',
+     pg_temp.days_ago(1, '08:00'), pg_temp.days_ago(1, '08:08'),
      '{"maxItems": 100, "country": "US"}'),
     ('86ef5926-d82e-425f-9fc5-70cfda43c98b', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
      'monitor arms', 'failed', 'search', 0, 'tJ3UE5xcvnAJkdlEI',
-     now() - interval '20 hours', NULL, '{"maxItems": 100, "error": "actor timed out"}'),
+     pg_temp.days_ago(1, '16:00'), NULL, '{"maxItems": 100, "error": "actor timed out"}'),
     ('a1f92643-8760-4f67-b015-592de7d65c93', 'org_2MOoikwg7pmuqDYiM3pSQKRqhu0',
      'podcast sponsorships', 'completed', 'search', 240, 'pftdT4SsyfPHXRC4E',
-     now() - interval '2 days 5 hours', now() - interval '2 days 4 hours 51 minutes',
+     pg_temp.days_ago(2, '07:00'), pg_temp.days_ago(2, '07:09'),
      '{"maxItems": 250, "country": "GB"}'),
     ('0b7e1c52-3f4a-4d8e-9a61-2c5d7e8f9a03', 'org_2MOoikwg7pmuqDYiM3pSQKRqhu0',
      'podcast sponsorships', 'completed', 'analysis', 1, 'UfVpKHok4p4FrgmV6',
-     now() - interval '2 days 4 hours', now() - interval '2 days 3 hours 40 minutes',
+     pg_temp.days_ago(2, '08:00'), pg_temp.days_ago(2, '08:20'),
      '{"sourceJob": "a1f92643-8760-4f67-b015-592de7d65c93"}'),
     ('c4d2a9e7-6b1f-4e35-8c07-9d3b5a1e2f64', 'org_2MOoikwg7pmuqDYiM3pSQKRqhu0',
      'newsletter advertising rates', 'completed', 'search', 64, 'npCpI09XTlJQ6cCIu',
-     now() - interval '9 hours', now() - interval '8 hours 55 minutes',
+     pg_temp.days_ago(1, '15:00'), pg_temp.days_ago(1, '15:05'),
      '{"maxItems": 100, "country": "GB"}'),
     ('e8f3b6a1-2d7c-4a90-b5e4-7f1c3d9a6b28', 'org_2MOoikwg7pmuqDYiM3pSQKRqhu0',
      'creator marketplaces', 'pending', 'search', 0, NULL,
-     now(), NULL, '{"maxItems": 100, "country": "GB"}'),
+     pg_temp.demo_now(), NULL, '{"maxItems": 100, "country": "GB"}'),
     ('3a9d5f17-8e2b-4c64-a7d1-6f0e4b8c2d95', 'org_2Ui9hFQEEvyGPYuyovyuwAT8AJh',
      'indoor climbing gyms', 'completed', 'search', 38, 'pWEMlsE2IPRMEeKyo',
-     now() - interval '1 day 6 hours', now() - interval '1 day 5 hours 57 minutes',
+     pg_temp.days_ago(1, '06:00'), pg_temp.days_ago(1, '06:03'),
      '{"maxItems": 50, "country": "DE"}'),
     ('7c1e4b9a-5d3f-4a28-9e6b-0f2d8c7a1b53', 'org_2Ui9hFQEEvyGPYuyovyuwAT8AJh',
      'indoor climbing gyms', 'running', 'analysis', 0, 'Zs3CXAjJrOfp7pFQg',
-     now() - interval '6 hours', NULL, '{"sourceJob": "3a9d5f17-8e2b-4c64-a7d1-6f0e4b8c2d95"}'),
+     pg_temp.ago('6 hours'), NULL, '{"sourceJob": "3a9d5f17-8e2b-4c64-a7d1-6f0e4b8c2d95"}'),
     ('b5a8d2e6-1c7f-4b39-8d04-6e9a3f5c7b12', 'org_2Pi7P9PR3EcYBPbtxRSBOX85GfT',
      'boutique hotels lisbon', 'completed', 'search', 95, '0j51a9Tuf8lJhdqab',
-     now() - interval '2 days', now() - interval '1 day 23 hours 52 minutes',
+     pg_temp.days_ago(2, '12:00'), pg_temp.days_ago(2, '12:08'),
      '{"maxItems": 100, "country": "PT"}'),
     ('f2c7e9b4-6a1d-4e83-b5f0-3d8a2c6e9b41', 'org_2Pi7P9PR3EcYBPbtxRSBOX85GfT',
      'boutique hotels lisbon', 'completed', 'analysis', 1, 'IylOGYkK9mmLyu6zu',
-     now() - interval '1 day 23 hours', now() - interval '1 day 22 hours 41 minutes',
+     pg_temp.days_ago(2, '13:00'), pg_temp.days_ago(2, '13:19'),
      '{"sourceJob": "b5a8d2e6-1c7f-4b39-8d04-6e9a3f5c7b12"}'),
     ('9e4b1d7a-3c8f-4a52-b6e9-1d5c7f3a8e20', 'org_2Z8w9Pjfdmc5zC8zj2ZRHq0rE5O',
      'coffee grinders', 'completed', 'search', 12, 'zKc6H5Ghy01updkrp',
-     now() - interval '11 days', now() - interval '10 days 23 hours 58 minutes',
+     pg_temp.days_ago(11, '12:00'), pg_temp.days_ago(11, '12:02'),
      '{"maxItems": 20, "country": "US"}');
 
--- A search costs 1 credit, an analysis 5.  One row per completed job (but PROBLEM h's).
--- PROBLEM b (2 of 2): Brightline's last three rows belong to jobs a cleanup script deleted;
--- without the foreign key nothing set their job_id to NULL.
+-- A search costs 1 credit, an analysis 5.  One row per completed job (but PROBLEM h's), at the
+-- job's completion.
+-- PROBLEM b (2 of 2): Brightline's three rows of five and six days ago belong to jobs a
+-- cleanup script deleted; without the foreign key nothing set their job_id to NULL.  Each is
+-- the only row of its day and type, so each has a rollup of its own.
 INSERT INTO quota_usage (org_id, job_id, usage_amount, usage_type, "timestamp", metadata) VALUES
     ('473266ce-fbbf-494b-8431-975574d2e2d8', '5622afea-28ae-4148-880b-bbd98514af64', 1, 'search',
-     now() - interval '3 days 1 hour 54 minutes', '{"apify_run_id": "jJ8IT1fvxBNwLGEhH"}'),
+     pg_temp.days_ago(3, '10:06'), '{"apify_run_id": "jJ8IT1fvxBNwLGEhH"}'),
     ('473266ce-fbbf-494b-8431-975574d2e2d8', '84ffd72e-4702-43d9-9bb1-4780a8d7974e', 5,
-     'analysis', now() - interval '3 days 48 minutes', '{"apify_run_id": "mZvzAoVREkogYaLC2"}'),
+     'analysis', pg_temp.days_ago(3, '11:12'), '{"apify_run_id": "mZvzAoVREkogYaLC2"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'a1f92643-8760-4f67-b015-592de7d65c93', 1, 'search',
-     now() - interval '2 days 4 hours 51 minutes', '{"apify_run_id": "pftdT4SsyfPHXRC4E"}'),
+     pg_temp.days_ago(2, '07:09'), '{"apify_run_id": "pftdT4SsyfPHXRC4E"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', '0b7e1c52-3f4a-4d8e-9a61-2c5d7e8f9a03', 5,
-     'analysis', now() - interval '2 days 3 hours 40 minutes',
-     '{"apify_run_id": "UfVpKHok4p4FrgmV6"}'),
+     'analysis', pg_temp.days_ago(2, '08:20'), '{"apify_run_id": "UfVpKHok4p4FrgmV6"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'c4d2a9e7-6b1f-4e35-8c07-9d3b5a1e2f64', 1, 'search',
-     now() - interval '8 hours 55 minutes', '{"apify_run_id": "npCpI09XTlJQ6cCIu"}'),
+     pg_temp.days_ago(1, '15:05'), '{"apify_run_id": "npCpI09XTlJQ6cCIu"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', 'd6a3f8c1-9b2e-4d75-a0c4-8e1f6b3d9a72', 1, 'search',
-     now() - interval '6 days', '{"apify_run_id": "BJtD4yXsfzVCSJ0lk"}'),
+     pg_temp.days_ago(6, '12:00'), '{"apify_run_id": "BJtD4yXsfzVCSJ0lk"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', '4f8c2e6a-7d1b-4390-9b5e-2a6d8f1c4e37', 5,
-     'analysis', now() - interval '5 days 23 hours', '{"apify_run_id": "aLXkLFG0UN0lTcxN3"}'),
+     'analysis', pg_temp.days_ago(6, '13:00'), '{"apify_run_id": "aLXkLFG0UN0lTcxN3"}'),
     ('2dfb1b21-5317-4c2f-b250-9e8949c639ca', '1b6e9d3f-4a8c-4e21-b7d5-9c3a1f8e6b04', 1, 'search',
-     now() - interval '5 days 4 hours', '{"apify_run_id": "Ht4Kq9Wz2Lm7Pb3Xv"}'),
+     pg_temp.days_ago(5, '08:00'), '{"apify_run_id": "Ht4Kq9Wz2Lm7Pb3Xv"}'),
     ('83b7f93e-224a-45aa-a572-a11c10e1875c', '3a9d5f17-8e2b-4c64-a7d1-6f0e4b8c2d95', 1, 'search',
-     now() - interval '1 day 5 hours 57 minutes', '{"apify_run_id": "pWEMlsE2IPRMEeKyo"}'),
+     pg_temp.days_ago(1, '06:03'), '{"apify_run_id": "pWEMlsE2IPRMEeKyo"}'),
     ('6ce09bb1-6a2d-41e1-976c-6bf33d943e30', 'b5a8d2e6-1c7f-4b39-8d04-6e9a3f5c7b12', 1, 'search',
-     now() - interval '1 day 23 hours 52 minutes', '{"apify_run_id": "0j51a9Tuf8lJhdqab"}'),
+     pg_temp.days_ago(2, '12:08'), '{"apify_run_id": "0j51a9Tuf8lJhdqab"}'),
     ('6ce09bb1-6a2d-41e1-976c-6bf33d943e30', 'f2c7e9b4-6a1d-4e83-b5f0-3d8a2c6e9b41', 5,
-     'analysis', now() - interval '1 day 22 hours 41 minutes',
-     '{"apify_run_id": "IylOGYkK9mmLyu6zu"}'),
+     'analysis', pg_temp.days_ago(2, '13:19'), '{"apify_run_id": "IylOGYkK9mmLyu6zu"}'),
     ('ca58dadd-77f5-4f7e-bec0-6ce1b26b039c', '9e4b1d7a-3c8f-4a52-b6e9-1d5c7f3a8e20', 1, 'search',
-     now() - interval '10 days 23 hours 58 minutes', '{"apify_run_id": "zKc6H5Ghy01updkrp"}');
+     pg_temp.days_ago(11, '12:02'), '{"apify_run_id": "zKc6H5Ghy01updkrp"}');
 
--- The nightly rollup, computed as the rollup job does: one row per organization, day and
--- usage type, for the days that are over.
+-- The quota increment touched each organization last when it charged it.
+UPDATE organizations SET updated_at = coalesce(
+    (SELECT max(u."timestamp") FROM quota_usage AS u WHERE u.org_id = organizations.id),
+    created_at);
+
+-- The nightly rollup, computed as the rollup job does at midnight: one row per organization,
+-- day and usage type, for the days that are over.
 INSERT INTO usage (org_id, period_start, period_end, total_usage, usage_type, created_at)
-SELECT org_id, day, day + interval '1 day', sum(usage_amount), usage_type,
-       day + interval '1 day 10 minutes'
+SELECT org_id, day, day + interval '1 day', sum(usage_amount), usage_type, day + interval '1 day'
 FROM (SELECT org_id, date_trunc('day', "timestamp") AS day, usage_amount, usage_type
       FROM quota_usage) AS usage_by_day
-WHERE day + interval '1 day' <= date_trunc('day', now())
+WHERE day < pg_temp.days_ago(0)
 GROUP BY org_id, day, usage_type;
 
 -- Every event was processed within seconds, but two.
@@ -341,26 +374,25 @@ INSERT INTO webhook_events (source, event_type, payload, processed, processed_at
 VALUES
     ('clerk', 'organization.created',
      '{"type": "organization.created", "data": {"id": "org_2DlGBLSM3LwAspsefjTLJ3cUptp", "name": "Northwind Analytics", "created_by": "user_2DlGC0Rk5Zp8XnVq3Wm1Ty7Hb4s"}}',
-     true, now() - interval '210 days' + interval '2 seconds', now() - interval '210 days'),
+     true, pg_temp.days_ago(210, '12:00:02'), pg_temp.days_ago(210, '12:00')),
     ('clerk', 'organization.created',
      '{"type": "organization.created", "data": {"id": "org_2Pi7P9PR3EcYBPbtxRSBOX85GfT", "name": "Harbor & Pine Studio", "created_by": "user_2Pi7QaT4Lm9Xc2Vb8Nw5Rz1Kd6f"}}',
-     true, now() - interval '40 days' + interval '1 second', now() - interval '40 days'),
+     true, pg_temp.days_ago(40, '12:00:01'), pg_temp.days_ago(40, '12:00')),
     ('clerk', 'organization.created',
      '{"type": "organization.created", "source": "mock", "data": {"id": "org_2Z8w9Pjfdmc5zC8zj2ZRHq0rE5O", "name": "Acme Mock Org", "created_by_email": "dev@example.com"}}',
-     true, now() - interval '12 days', now() - interval '12 days'),
+     true, pg_temp.days_ago(12, '12:00'), pg_temp.days_ago(12, '12:00')),
     ('dodo', 'subscription.active',
      '{"type": "subscription.active", "data": {"subscription_id": "sub_ln5heq7GOSGaeGLNILdYTa", "product_id": "pdt_Xv3kQ8nR2mTb7LpW9sYc4", "customer": {"email": "billing@harborpine.studio"}}}',
-     true, now() - interval '40 days' + interval '3 seconds', now() - interval '40 days'),
+     true, pg_temp.days_ago(40, '12:00:03'), pg_temp.days_ago(40, '12:00')),
     ('dodo', 'subscription.cancelled',
      '{"type": "subscription.cancelled", "data": {"subscription_id": "sub_YQJTfKDA1yG20JbO8xjgI6", "cancel_at_period_end": true}}',
-     true, now() - interval '40 days' + interval '2 seconds', now() - interval '40 days'),
+     true, pg_temp.days_ago(40, '12:00:02'), pg_temp.days_ago(40, '12:00')),
     ('dodo', 'payment.succeeded',
      '{"type": "payment.succeeded", "data": {"payment_id": "pay_2Qh7LmX9pR4tVb8Nc3Kd", "subscription_id": "sub_OLDc1lPXLhfIZvmwYO4mcj", "total_amount": 2900, "currency": "USD"}}',
-     true, now() - interval '12 days' + interval '1 second', now() - interval '12 days'),
+     true, pg_temp.days_ago(12, '12:00:01'), pg_temp.days_ago(12, '12:00')),
     ('inngest', 'job/completed',
      '{"name": "job/completed", "data": {"job_id": "c4d2a9e7-6b1f-4e35-8c07-9d3b5a1e2f64", "apify_run_id": "npCpI09XTlJQ6cCIu", "results_count": 64}}',
-     true, now() - interval '8 hours 55 minutes' + interval '1 second',
-     now() - interval '8 hours 55 minutes'),
+     true, pg_temp.days_ago(1, '15:05:01'), pg_temp.days_ago(1, '15:05')),
     ('dodo', 'payment.succeeded',
      '{"type": "payment.succeeded", "data": {"payment_id": "pay_7Rk2Xw5Nc9Ht3Lb6Vq1M", "subscription_id": "sub_ln5heq7GOSGaeGLNILdYTa", "total_amount": 2900, "currency": "USD"}}',
-     false, NULL, now() - interval '2 hours');
+     false, NULL, pg_temp.ago('2 hours'));
