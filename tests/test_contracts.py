@@ -200,18 +200,22 @@ def test_custom_check_file(seeded: str, tmp_path: Path) -> None:
         ("true); DROP TABLE jobs; --", "not valid SQL"),
     ],
 )
-def test_refused_expressions_are_inconclusive_and_never_run(
+def test_refused_expressions_make_the_lock_invalid_and_never_run(
     seeded: str, tmp_path: Path, expression: str, refusal: str
 ) -> None:
-    lock = LOCK.split("queries:")[0].replace("status = 'running'", json.dumps(expression))
-    report = _report(seeded, tmp_path, lock, "--select", "flow-violation")
-    [entry] = report["inconclusive"]
-    assert entry["rule"] == "flow-violation"
-    assert "nothing_stuck" in entry["reason"]
-    assert refusal in entry["reason"]
-    assert report["exit_code"] == 1  # the other invariants still ran and found their rows
-    lint = run_cli("lint", "--lock", str(tmp_path / "schema_lock.yaml"), "--format", "json")
+    """A refused invariant is an invalid lock (invalid-expression): verify refuses it before
+    it connects, as lint, fix and docs judge it."""
+    lock = write(
+        tmp_path / "schema_lock.yaml",
+        LOCK.split("queries:")[0].replace("status = 'running'", json.dumps(expression)),
+    )
+    result = run_cli("verify", "--lock", lock, "--database-url", seeded)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "invariant nothing_stuck is refused" in result.stderr
+    assert refusal in result.stderr
+    lint = run_cli("lint", "--lock", lock, "--format", "json")
     assert refusal in lint.stdout
+    assert lint.exit_code == 2
 
 
 def test_missing_check_file_is_a_load_error_with_its_line(tmp_path: Path) -> None:
@@ -393,18 +397,15 @@ REFUSED = [
 def test_refused_by_lint_and_verify_and_never_run(
     trap: Trap, tmp_path: Path, kind: str, text: str, refusal: str
 ) -> None:
-    report = _report(
-        trap.url, tmp_path, _one_invariant(tmp_path, kind, text), "--select", "flow-violation"
-    )
-    assert report["findings"] == []
-    [entry] = report["inconclusive"]
-    assert entry["reason"].startswith("flow f: bad: refused: ")
-    assert refusal in entry["reason"]
-    assert report["exit_code"] == 4
+    lock = write(tmp_path / "schema_lock.yaml", _one_invariant(tmp_path, kind, text))
+    verify = run_cli("verify", "--lock", lock, "--database-url", trap.url)
+    assert verify.exit_code == 2, verify.stdout + verify.stderr  # invalid: never connected
+    assert "flow f: invariant bad is refused: " in verify.stderr
+    assert refusal in verify.stderr
     lint = _lint(tmp_path)
     [finding] = [f for f in lint["findings"] if f["rule"] == "invalid-expression"]
     assert refusal in finding["message"]
-    assert lint["exit_code"] == 1
+    assert lint["exit_code"] == 2
     assert trap.fired() == []
 
 

@@ -152,7 +152,7 @@ def test_encoding(tmp_path: Path) -> None:
     assert load_lock(str(bom)).database.tables == {}
     broken = tmp_path / "broken.yaml"
     broken.write_bytes(b"version: 1\ntables:\n  caf\xe9: {}\n")
-    with pytest.raises(LockFileError, match=r"broken.yaml:3:1: invalid UTF-8 at byte 24"):
+    with pytest.raises(LockFileError, match=r"broken.yaml:3:6: invalid UTF-8 at byte 24"):
         load_lock(str(broken))
 
 

@@ -15,7 +15,7 @@ database lacks one, since `alias.column` on a missing column calls a function of
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from schemalock import names, userexpr
@@ -51,7 +51,36 @@ class Plan:
 
 
 def plan(invariant: Invariant, database: Database) -> Plan:
-    """The violation query of an invariant, or userexpr.Rejected saying why it cannot run."""
+    """The violation query of an invariant, or userexpr.Rejected saying why it cannot run.
+
+    Each invariant of a lock is planned once: every command checks the whole lock before it
+    connects, and the flow rule then finds its plans (or refusals) made, so nothing is parsed
+    while a transaction is open.  Only the plans of the last lock asked about are kept."""
+    if _memo.database is not database:
+        _memo.database, _memo.outcomes = database, {}
+    key = id(invariant)
+    known = _memo.outcomes.get(key)
+    if known is None or known[0] is not invariant:
+        try:
+            outcome: Plan | str = _plan(invariant, database)
+        except userexpr.Rejected as refusal:
+            outcome = str(refusal)
+        known = _memo.outcomes[key] = (invariant, outcome)
+    if isinstance(known[1], str):
+        raise userexpr.Rejected(known[1])
+    return known[1]
+
+
+@dataclass
+class _Memo:
+    database: Database | None = None
+    outcomes: dict[int, tuple[Invariant, Plan | str]] = field(default_factory=dict)
+
+
+_memo = _Memo()
+
+
+def _plan(invariant: Invariant, database: Database) -> Plan:
     check = invariant.check
     if isinstance(check, Reconcile):
         return _reconcile(check, database)

@@ -27,7 +27,9 @@ inside the READ ONLY transaction, under the run's timeouts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from schemalock.model import DEFAULT_SCHEMA, Database, Table
@@ -717,19 +719,32 @@ def _refusal(kind: Any) -> str:
     return f"{what} are not allowed in a lock expression"
 
 
-def _shape(node: Any) -> Any:
-    """A tree without positions, display hints and default values: what it means."""
-    if isinstance(node, dict):
-        if "#" in node:
-            return node["name"]
-        return {
-            key: _shape(value)
-            for key, value in node.items()
-            if key not in _NOISE and value not in (None, False, 0, "", ())
-        }
-    if isinstance(node, list | tuple):
-        return [_shape(item) for item in node]
-    return node
+def _same(left: Any, right: Any) -> bool:
+    """Whether two trees mean the same, positions, display hints and default values aside;
+    compared node by node, never copied (an expression may be hundreds of thousands of nodes)."""
+    left, right = _enum_name(left), _enum_name(right)
+    if isinstance(left, dict) or isinstance(right, dict):
+        if not (isinstance(left, dict) and isinstance(right, dict)):
+            return False
+        mine, theirs = _meaningful(left), _meaningful(right)
+        return mine.keys() == theirs.keys() and all(_same(mine[k], theirs[k]) for k in mine)
+    if isinstance(left, list | tuple) or isinstance(right, list | tuple):
+        if not (isinstance(left, list | tuple) and isinstance(right, list | tuple)):
+            return False
+        return len(left) == len(right) and all(map(_same, left, right))
+    return bool(left == right)
+
+
+def _enum_name(node: Any) -> Any:
+    return node["name"] if isinstance(node, dict) and "#" in node else node
+
+
+def _meaningful(node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in node.items()
+        if key not in _NOISE and value not in (None, False, 0, "", ())
+    }
 
 
 def _render(tree: dict[str, Any], reparse: Callable[[str], dict[str, Any]]) -> str:
@@ -738,14 +753,34 @@ def _render(tree: dict[str, Any], reparse: Callable[[str], dict[str, Any]]) -> s
     from pglast import ast
     from pglast.stream import RawStream
 
-    text = str(RawStream()(getattr(ast, tree["@"])(tree)))
+    node = getattr(ast, tree["@"])(tree)
+    text = str(RawStream()(node))
+    _forget_ancestors(node)
+    del node
     try:
-        same = _shape(reparse(text)) == _shape(tree)
+        same = _same(reparse(text), tree)
     except Rejected:
         same = False
     if not same:
         raise Rejected(f"could not render the expression faithfully (got {text}); rewrite it")
     return text
+
+
+def _forget_ancestors(root: Any) -> None:
+    """Printing links every node to its parent (pglast's `ancestors`): cycles that only the
+    garbage collector frees, which the command line switches off.  Unlinked, the printed tree
+    is freed as soon as it is dropped."""
+    from pglast import ast
+
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            item.ancestors = None
+            fields = getattr(type(item), "__slots__", ())
+            stack.extend(getattr(item, name, None) for name in fields)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def _parse(text: str) -> list[Any]:
@@ -780,6 +815,15 @@ def _one_expression(text: str) -> dict[str, Any]:
     return value
 
 
+# IN, BETWEEN, NULLIF, IS DISTINCT FROM and `CASE x WHEN` are written out with explicit
+# pg_catalog operators, which repeats their subject: once per IN item, and nested, the repeats
+# multiply (NULLIF(NULLIF(NULLIF(a, b), c), d) holds `a` eight times).  What runs may hold at
+# most MAX_EXPANSION times the nodes written (EXPANSION_FLOOR nodes, however small the text),
+# so that checking and rendering an expression stay linear in its length.
+MAX_EXPANSION = 16
+EXPANSION_FLOOR = 10_000
+
+
 def expression(
     text: str,
     database: Database,
@@ -788,22 +832,69 @@ def expression(
 ) -> Accepted:
     """The SQL to run for a boolean expression over `tables` (by the names the expression uses),
     or Rejected."""
-    sources = [_Source(name, _table_relation(table)) for name, table in tables.items()]
-    walk = _Walk(database, subqueries=subqueries, levels=[sources])
-    value = walk.node(_one_expression(text))
-    sql = _render(value, _one_expression)
+    with _bounded_depth():
+        sources = [_Source(name, _table_relation(table)) for name, table in tables.items()]
+        walk = _Walk(database, subqueries=subqueries, levels=[sources])
+        tree = _one_expression(text)
+        written = _size(tree, None)
+        value = walk.node(tree)
+        _within_expansion(value, written)
+        sql = _render(value, _one_expression)
     return Accepted(sql, frozenset(walk.columns), frozenset(walk.enums))
 
 
 def select(text: str, database: Database) -> Accepted:
     """The SQL to run for a custom check (one SELECT over the lock's tables), or Rejected."""
-    statements = _parse(text)
-    if len(statements) != 1 or type(statements[0].stmt).__name__ != "SelectStmt":
-        raise Rejected("a check holds exactly one SELECT statement")
-    walk = _Walk(database, custom=True)
-    tree = walk.node(statements[0].stmt(skip_none=True))
-    sql = _render(tree, _one_select)
+    with _bounded_depth():
+        statements = _parse(text)
+        if len(statements) != 1 or type(statements[0].stmt).__name__ != "SelectStmt":
+            raise Rejected("a check holds exactly one SELECT statement")
+        walk = _Walk(database, custom=True)
+        tree = statements[0].stmt(skip_none=True)
+        written = _size(tree, None)
+        tree = walk.node(tree)
+        _within_expansion(tree, written)
+        sql = _render(tree, _one_select)
     return Accepted(sql, frozenset(walk.columns), frozenset(walk.enums))
+
+
+@contextmanager
+def _bounded_depth() -> Iterator[None]:
+    """Python's recursion limit, met by an expression nested thousands of levels deep (`a + a +
+    ... + a`), is a refusal like any other, not a crash."""
+    try:
+        yield
+    except RecursionError:
+        raise Rejected(
+            "nested too deeply to check (split the expression, or use fewer chained operators)"
+        ) from None
+
+
+def _within_expansion(tree: Any, written: int) -> None:
+    expanded = _size(tree, {})
+    if expanded > max(EXPANSION_FLOOR, MAX_EXPANSION * written):
+        raise Rejected(
+            f"written out with explicit operators it would be {expanded:,} parse nodes for "
+            f"{written:,} written: IN, BETWEEN, NULLIF, IS DISTINCT FROM and CASE x WHEN repeat "
+            "their subject (use `x = ANY (ARRAY[...])` for a long list, and do not nest them)"
+        )
+
+
+def _size(node: Any, seen: dict[int, int] | None) -> int:
+    """Parse nodes in `node` as rendered, a node shared by several parents counted under each;
+    `seen` (None on a tree that shares nothing) computes each shared node once."""
+    if isinstance(node, list | tuple):
+        items: Any = node
+    elif isinstance(node, dict) and "#" not in node:
+        items = node.values()
+    else:
+        return 0
+    if seen is not None and id(node) in seen:
+        return seen[id(node)]
+    total = (1 if isinstance(node, dict) else 0) + sum(_size(item, seen) for item in items)
+    if seen is not None:
+        seen[id(node)] = total
+    return total
 
 
 def _one_select(text: str) -> dict[str, Any]:
@@ -825,23 +916,64 @@ class Contract:
 def contract(text: str, database: Database) -> Contract | None:
     """The parameters and first lock table of a query contract's SQL; None when it does not
     parse (the server says why when it is prepared)."""
-    try:
-        statements = _parse(text)
-    except Rejected:
+    facts = _query_facts(text)
+    if isinstance(facts, str):
         return None
-    trees = [s.stmt(skip_none=True) for s in statements]
-    numbers = [n["number"] for n in _nodes(trees) if n.get("@") == "ParamRef" and "number" in n]
-    ctes = {n["ctename"] for n in _nodes(trees) if n.get("@") == "CommonTableExpr"}
-    table = None
-    for node in _nodes(trees, first=("relation", "fromClause", "larg")):
-        if node.get("@") != "RangeVar" or (
-            node.get("schemaname") is None and node["relname"] in ctes
-        ):
-            continue
-        table = database.tables.get((node.get("schemaname") or DEFAULT_SCHEMA, node["relname"]))
+    for schema, name in facts.relations:
+        table = database.tables.get((schema or DEFAULT_SCHEMA, name))
         if table is not None:
-            break
-    return Contract(max(numbers, default=0), table)
+            return Contract(facts.parameters, table)
+    return Contract(facts.parameters, None)
+
+
+def query_error(text: str) -> str | None:
+    """Why a query contract's SQL is not one statement PostgreSQL's parser reads, or None."""
+    facts = _query_facts(text)
+    if isinstance(facts, str):
+        return facts
+    if facts.statements != 1:
+        return f"{facts.statements} statements; a contract holds one"
+    return None
+
+
+@dataclass(frozen=True)
+class _QueryFacts:
+    statements: int
+    parameters: int  # the highest $n
+    relations: tuple[tuple[str | None, str], ...]  # named in reading order, CTEs left out
+
+
+@cache
+def _query_facts(text: str) -> _QueryFacts | str:
+    """What a query contract's parse tree says (or why it does not parse), worked out once:
+    before `verify` connects, and again for free while it checks the contract."""
+    try:
+        with _bounded_depth():
+            trees = [s.stmt(skip_none=True) for s in _parse_sql(text)]
+            numbers = [
+                n["number"] for n in _nodes(trees) if n.get("@") == "ParamRef" and "number" in n
+            ]
+            ctes = {n["ctename"] for n in _nodes(trees) if n.get("@") == "CommonTableExpr"}
+            relations = tuple(
+                (node.get("schemaname"), node["relname"])
+                for node in _nodes(trees, first=("relation", "fromClause", "larg"))
+                if node.get("@") == "RangeVar"
+                and not (node.get("schemaname") is None and node["relname"] in ctes)
+            )
+    except Rejected as refusal:
+        return str(refusal)
+    return _QueryFacts(len(trees), max(numbers, default=0), relations)
+
+
+def _parse_sql(text: str) -> list[Any]:
+    """PostgreSQL's parse of `text`, its own error message as the refusal."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        return list(parse_sql(text))
+    except ParseError as error:
+        raise Rejected(str(error)) from None
 
 
 def _nodes(tree: Any, first: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:

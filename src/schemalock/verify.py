@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from schemalock import db, engine, introspect
 from schemalock.errors import Inconclusive, UsageError
-from schemalock.findings import InconclusiveCheck, Report
+from schemalock.findings import Category, InconclusiveCheck, Report
+from schemalock.lock import validity
 from schemalock.model import Environment, Lock
 from schemalock.probe import Probe
 from schemalock.rules.base import Target
@@ -39,6 +40,12 @@ def verify(
     select, ignore = tuple(select), tuple(ignore)  # read twice: for the rules and the API probe
     environment = _environment(lock, env)
     rules = engine.select_rules(select, ignore, data=data)
+    # An invalid lock is refused before connecting, and judging it parses all of it: no
+    # expression is parsed, nor invariant planned, while a transaction is open.  The rules
+    # about the lock alone have run then: their findings are taken, not found again.
+    validity.refuse_invalid(lock)
+    judged = {rule.code for rule in rules if rule.category is Category.LOCK}
+    rules = [rule for rule in rules if rule.code not in judged]
     connection = db.connect(url, "verify")
     report = Report(
         lock_path=lock.path,
@@ -47,8 +54,7 @@ def verify(
         server_version=connection.info.parameter_status("server_version"),
     )
     try:
-        with db.read_only(connection, timeouts) as conn:
-            live = introspect.introspect(conn, list(lock.database.schemas))
+        live = introspect.read_database(connection, timeouts, list(lock.database.schemas))
         wanted = frozenset().union(*(rule.measures for rule in rules))
         # Online, rules always get the probe; with --no-data no rule that reads rows runs.
         probe = Probe(
@@ -56,9 +62,9 @@ def verify(
         )
         target = Target(host=db.host_of(url), environment=environment)
         try:
-            report.findings = engine.run(
-                lock, live, rules, probe=probe, target=target, on_rule=on_rule
-            )
+            found = engine.run(lock, live, rules, probe=probe, target=target, on_rule=on_rule)
+            found += [f for f in validity.offline_findings(lock) if f.code in judged]
+            report.findings = sorted(found, key=lambda f: f.sort_key)
         finally:
             probe.close()
         report.inconclusive += probe.inconclusive
@@ -98,8 +104,11 @@ def _environment(lock: Lock, name: str | None) -> Environment | None:
 
 
 def lint(lock: Lock, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Report:
+    """The offline rules' findings, those of `select` and not `ignore`; each rule runs once,
+    however often the lock is judged (`validity` keeps the last lock's findings)."""
     started = time.monotonic()
-    findings = engine.run(lock, None, engine.select_rules(select, ignore, offline=True))
+    chosen = {rule.code for rule in engine.select_rules(select, ignore, offline=True)}
+    findings = [f for f in validity.offline_findings(lock) if f.code in chosen]
     return Report(
         findings=findings,
         lock_path=lock.path,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from schemalock.errors import LockFileError
-from schemalock.lock import yamlsafe
+from schemalock.lock import inputs, yamlsafe
 from schemalock.lock.contracts import to_contracts
 from schemalock.lock.convert import ConversionError, to_model
 from schemalock.model import Lock
@@ -25,6 +27,7 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
     """A lock from its text; `path` is only used in messages."""
     if digest is None:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    _refuse_control_characters(text, path)
     try:
         # Lines of tables, columns, constraints and indexes (depth 4) are all a successful load
         # needs; an error re-reads the file for its exact position (`_position`).
@@ -33,7 +36,7 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
     except yamlsafe.YamlError as error:
         raise LockFileError(path, error.line, error.column, str(error)) from None
     if data is None:
-        raise LockFileError(path, None, None, "lock file is empty")
+        raise LockFileError(path, 1, 1, "lock file is empty")
     if not isinstance(data, dict):
         raise LockFileError(path, 1, 1, "a lock file is a mapping with `version:` and `tables:`")
     _check_version(path, data, positions)
@@ -70,9 +73,15 @@ def _read(path: str) -> tuple[str, str]:
     if os.path.isdir(path):
         raise LockFileError(path, None, None, "is a directory, not a lock file")
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = inputs.read_limited(path)
+    except inputs.InputTooLarge as error:
+        raise LockFileError(path, None, None, str(error)) from None
     except FileNotFoundError:
+        if os.path.islink(path):
+            target = os.readlink(path)
+            raise LockFileError(
+                path, None, None, f"no such file: a symbolic link to {target}, which is missing"
+            ) from None
         raise LockFileError(
             path, None, None, "no such file (use --lock to name the lock file)"
         ) from None
@@ -81,9 +90,41 @@ def _read(path: str) -> tuple[str, str]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise LockFileError(path, line, None, f"invalid UTF-8 at byte {error.start}") from None
+        # utf-8-sig counts from after a byte order mark
+        offset = error.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
+        line, column = _byte_position(raw, offset)
+        raise LockFileError(path, line, column, f"invalid UTF-8 at byte {offset}") from None
     return text, hashlib.sha256(raw).hexdigest()
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column (in characters) of the byte at `offset`, all of `raw` before it being
+    valid UTF-8."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    before = raw[start:offset].decode("utf-8-sig" if start == 0 else "utf-8")
+    return raw.count(b"\n", 0, offset) + 1, len(before) + 1
+
+
+# What YAML forbids in a file (C0 and C1 controls but tab, line feed, carriage return and NEL;
+# DEL, surrogates, U+FFFE and U+FFFF), found before the parser, which would say only "position".
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _refuse_control_characters(text: str, path: str) -> None:
+    found = _FORBIDDEN.search(text)
+    if found is None:
+        return
+    offset = found.start()
+    start = text.rfind("\n", 0, offset) + 1
+    code = f"U+{ord(found.group()):04X}"
+    what = f"a NUL character ({code})" if found.group() == "\x00" else f"control character {code}"
+    raise LockFileError(
+        path,
+        text.count("\n", 0, offset) + 1,
+        offset - start + 1,
+        f"{what}: a lock file is text, and YAML allows no control characters but tab and "
+        "line breaks",
+    )
 
 
 def _check_version(path: str, data: dict[str, Any], positions: _Positions) -> None:

@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 from schemalock import names
+from schemalock.lock import inputs
 from schemalock.lock.convert import ConversionError, Path
 from schemalock.model import (
     DEFAULT_SCHEMA,
@@ -137,8 +138,13 @@ def _read_sql(relative: str, base: str, path: Path) -> str:
             f"sql: {relative!r}: name a .sql file relative to the lock file", path
         )
     try:
-        with open(os.path.join(base, relative), encoding="utf-8") as handle:
-            return handle.read()
+        return inputs.read_limited(os.path.join(base, relative)).decode("utf-8")
+    except inputs.InputTooLarge as error:
+        raise ConversionError(f"sql: {relative!r} is {error}", path) from None
+    except UnicodeDecodeError as error:
+        raise ConversionError(
+            f"sql: {relative!r} is not UTF-8 text (at byte {error.start})", path
+        ) from None
     except OSError as error:
         raise ConversionError(f"sql: cannot read {relative!r}: {error.strerror}", path) from None
 

@@ -326,27 +326,30 @@ class InvalidExpression(Rule):
 
     ## What it checks
     Every SQL expression in the lock parses with PostgreSQL's own parser as one expression of
-    its kind (defaults, checks, index keys and predicates, generation and partition
-    expressions); every flow invariant passes the allow-list `verify` applies before running
-    it (one boolean expression over the lock's tables and columns, only side-effect-free
-    functions, subqueries only in `implies`; a custom check is one SELECT); every query
-    contract parses as one statement.
+    its kind (defaults, checks, index keys with their operator classes, collations and ordering,
+    index predicates, generation and partition expressions, domain defaults and checks); every
+    flow invariant passes the allow-list `verify` applies before running it (one boolean
+    expression over the lock's tables and columns, only side-effect-free functions, subqueries
+    only in `implies`; a custom check is one SELECT; written out with explicit operators, at
+    most 16 times its written size, or 10,000 parse nodes); every query contract parses as one
+    statement.
 
     ## Why it matters
-    The database could never have been built from this lock, and comparing it with the live
-    definition is meaningless.
+    The database could never have been built from this lock, comparing it with the live
+    definition is meaningless, and `fix` could not write it into a migration. Like every error
+    `lint` finds, it makes the lock invalid: `verify`, `fix` and `docs` refuse it (exit 2) before
+    they connect, having parsed and checked all of it.
 
     ## Example
-    `indexes: {by_email: {columns: ["lower(email"]}}`.
+    `indexes: {by_email: {columns: ["lower(email"]}}`; `default: '0; DROP TABLE y'`.
 
     ## Fix
-    Correct the expression in the lock. (Runs in `schemalock lint`: parsing every expression
-    is not repeated on each `verify`, whose comparisons parse only what differs.)
+    Correct the expression in the lock.
     """
 
     code, name = "SL006", "invalid-expression"
     severity, category = Severity.ERROR, Category.LOCK
-    needs_database, lint_only = False, True
+    needs_database = False
 
     def check(self, context: Context) -> Iterator[Finding]:
         for table in context.lock.database.tables.values():
@@ -357,6 +360,16 @@ class InvalidExpression(Rule):
                         f"{what} of {q(*table.key)} does not parse: {error}",
                         table=table,
                         line=line,
+                        actual=text,
+                    )
+        for domain in context.lock.database.domains.values():
+            for text, what in _domain_expressions(domain):
+                error = expressions.parse_error(text)
+                if error:
+                    yield self.finding(
+                        f"{what} of domain {q(*domain.key)} does not parse: {error}",
+                        schema=domain.schema,
+                        line=domain.line,
                         actual=text,
                     )
         yield from self._flows(context)
@@ -378,14 +391,10 @@ class InvalidExpression(Rule):
                     )
 
     def _queries(self, context: Context) -> Iterator[Finding]:
-        from pglast import parse_sql
+        from schemalock import userexpr
 
         for query in context.lock.queries:
-            try:
-                count = len(parse_sql(query.sql))
-                error = None if count == 1 else f"{count} statements; a contract holds one"
-            except Exception as failure:  # pglast's ParseError
-                error = str(failure)
+            error = userexpr.query_error(query.sql)
             if error:
                 yield self.finding(
                     f"query {query.name} does not parse: {error}",
@@ -398,6 +407,13 @@ class InvalidExpression(Rule):
 def _constraint_names(table: Table) -> list[str]:
     names = [fk.name for fk in table.foreign_keys] + [u.name for u in table.uniques]
     return [name for name in names + [c.name for c in table.checks] if name]
+
+
+def _domain_expressions(domain: Domain) -> Iterator[tuple[str, str]]:
+    if domain.default is not None:
+        yield domain.default, "default"
+    for check in domain.checks:
+        yield check.expression, f"check {q(check.name or '?')}"
 
 
 def _expressions(table: Table) -> Iterator[tuple[str, str, str, int | None]]:
