@@ -108,6 +108,11 @@ DRIFT: dict[str, tuple[str, Expected]] = {
         "ALTER TABLE organizations DROP CONSTRAINT quota_within_limit",
         [("check-mismatch", "organizations", None)],
     ),
+    "check made NOT VALID": (
+        "ALTER TABLE jobs DROP CONSTRAINT jobs_results_count_check,"
+        " ADD CONSTRAINT jobs_results_count_check CHECK (results_count >= 0) NOT VALID",
+        [("check-not-validated", "jobs", None)],
+    ),
     "check added": (
         "ALTER TABLE jobs ADD CONSTRAINT price_positive CHECK (price > 0)",
         [("extra-constraint", "jobs", None)],

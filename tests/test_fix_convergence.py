@@ -272,6 +272,8 @@ DRIFT_OPS: dict[str, frozenset[str]] = {
 DRIFT_UNDONE: dict[str, frozenset[str]] = {
     # The former definition comes back NOT VALID: its rows were checked once, new ones are.
     "foreign key action changed": frozenset({"fk-not-validated"}),
+    # VALIDATE cannot be taken back short of dropping the check: it stays validated.
+    "check made NOT VALID": frozenset(),
 }
 
 CASES: dict[str, Case] = {
@@ -414,6 +416,20 @@ CASES |= {
         " ON DELETE CASCADE NOT VALID",
         # VALIDATE cannot be taken back short of dropping the key: either is a fair downgrade.
         undone=frozenset({"fk-not-validated"}),
+    ),
+    "table in a schema the database lacks": Case(
+        lock=(
+            ("enums:\n", "enums:\n  audit.level: [low, high]\n"),
+            (
+                "tables:\n",
+                "tables:\n  audit.trail:\n    columns:\n"
+                "      id: {type: integer, primary_key: true}\n"
+                "      org_id: {type: uuid, references: public.organizations.id}\n"
+                "      tier: {type: audit.level}\n",
+            ),
+        ),
+        ops=_ops("create_table", "create_foreign_key"),
+        after="SELECT to_regclass('audit.trail') IS NOT NULL",
     ),
     "composite unique dropped with the foreign key it carried": Case(
         drift="ALTER TABLE billing.invoices"

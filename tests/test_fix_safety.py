@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
@@ -394,6 +395,99 @@ def test_quarantine_of_rows_with_identity_and_generated_columns_is_undone(
     downgrade(migrations, database)
     assert checksums(database) == before
     assert query(database, "SELECT count(*) FROM schemalock_quarantine") == [(0,)]
+
+
+KEYS = {
+    "immediate": "",
+    "deferrable-initially-immediate": " DEFERRABLE",
+    "deferrable-initially-deferred": " DEFERRABLE INITIALLY DEFERRED",
+}
+FAMILY = """
+CREATE TABLE parent (id int PRIMARY KEY);
+CREATE TABLE child (id int PRIMARY KEY, parent_id int, note text);
+CREATE INDEX child_parent_id_idx ON child (parent_id);
+INSERT INTO parent VALUES (1), (2);
+INSERT INTO child VALUES (1, 1, 'kept'), (2, 2, 'kept'), (3, NULL, 'no parent');
+ALTER TABLE child ADD CONSTRAINT child_parent_fkey FOREIGN KEY (parent_id)
+    REFERENCES parent (id){deferral};
+"""
+ORPHANED = (
+    "ALTER TABLE child DROP CONSTRAINT child_parent_fkey;"
+    " INSERT INTO child VALUES (4, 7, 'orphan'), (5, 8, 'orphan'), (6, 7, 'orphan')"
+)
+
+
+def _keys(url: str) -> list[tuple[object, ...]]:
+    """The constraints of `child` as PostgreSQL prints them, validated or not."""
+    return query(
+        url,
+        "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+        " WHERE conrelid = 'child'::regclass AND contype IN ('f', 'c') ORDER BY conname",
+    )
+
+
+def _family(url: str, tmp_path: Path, deferral: str) -> Path:
+    """parent and child with their key in the lock; the key dropped and orphans written."""
+    return _prepare(url, tmp_path, FAMILY.format(deferral=deferral), drift=ORPHANED)
+
+
+@pytest.mark.parametrize("key", sorted(KEYS))
+def test_the_downgrade_of_a_quarantine_puts_every_row_back(
+    database: str, tmp_path: Path, key: str
+) -> None:
+    """`fix --apply`, `fix --apply --orphans quarantine`, `alembic downgrade -1`: before, the
+    downgrade failed with ForeignKeyViolation (at once, or at COMMIT for a deferred key), the
+    key having existed NOT VALID before the revision, and rows stayed in the quarantine.  Now
+    the rows and the key come back as they were before the revision, deferral included; the
+    next downgrade brings back the database the chain started from.  (Where the revision
+    added the key itself, see the next test.)"""
+    lock = _family(database, tmp_path, KEYS[key])
+    original = (checksums(database), _keys(database))
+    migrations = tmp_path / "migrations"
+    first = _fix(database, lock, migrations, "--apply")
+    assert first.exit_code == 0, first.stdout + first.stderr
+    [(_, definition, validated)] = _keys(database)
+    assert validated is False
+    assert str(definition).endswith(f"{KEYS[key]} NOT VALID")
+    before = (checksums(database), _keys(database))
+    result = _fix(database, lock, migrations, "--apply", "--orphans", "quarantine")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert query(database, "SELECT count(*) FROM schemalock_quarantine") == [(3,)]
+    assert [validated for _, _, validated in _keys(database)] == [True]
+    downgrade(migrations, database)
+    assert query(database, "SELECT count(*) FROM schemalock_quarantine") == [(0,)]
+    assert (checksums(database), _keys(database)) == before
+    downgrade(migrations, database)  # and the revision before it
+    assert (checksums(database), _keys(database)) == original
+
+
+@pytest.mark.parametrize("key", sorted(KEYS))
+@pytest.mark.parametrize("chain", ["key-existed-not-valid", "key-added-by-the-revision"])
+def test_the_downgrade_of_a_quarantine_relaxes_constraints_added_since(
+    database: str, tmp_path: Path, key: str, chain: str
+) -> None:
+    """Whatever constraints exist when the downgrade runs: a check the orphans break, added
+    after the upgrade, is dropped for the restore and added back NOT VALID; the key as it was
+    before the revision (NOT VALID, or absent where the revision added it).  Every row is
+    back.  Before: CheckViolation (or ForeignKeyViolation first), rows left in quarantine."""
+    lock = _family(database, tmp_path, KEYS[key])
+    migrations = tmp_path / "migrations"
+    if chain == "key-existed-not-valid":
+        assert _fix(database, lock, migrations, "--apply").exit_code == 0
+    before = checksums(database)
+    result = _fix(database, lock, migrations, "--apply", "--orphans", "quarantine")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    execute(database, "ALTER TABLE child ADD CONSTRAINT child_parent_small CHECK (parent_id < 5)")
+    downgrade(migrations, database)
+    assert checksums(database) == before
+    assert query(database, "SELECT count(*) FROM schemalock_quarantine") == [(0,)]
+    kept = [("child_parent_fkey", False)] if chain == "key-existed-not-valid" else []
+    assert [(name, validated) for name, _, validated in _keys(database)] == [
+        *kept,
+        ("child_parent_small", False),
+    ]
+    with pytest.raises(psycopg.errors.CheckViolation):  # new rows are checked again
+        execute(database, "INSERT INTO child VALUES (9, 6, 'new')")
 
 
 # --- the mapping of miswired references ----------------------------------------------------

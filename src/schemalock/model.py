@@ -54,6 +54,8 @@ class ForeignKey:
     match: str = "simple"
     deferrable: bool = False
     initially_deferred: bool = False
+    # Live: whether PostgreSQL has checked every row (NOT VALID checks new rows only).  Lock:
+    # False says the key is knowingly left NOT VALID, so it is not reported as a gap.
     validated: bool = field(default=True, compare=False)
     name: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
@@ -75,6 +77,9 @@ class UniqueConstraint:
 class CheckConstraint:
     expression: str
     name: str | None = field(default=None, compare=False)
+    # As for ForeignKey: live, whether every row was checked; lock, False for a check knowingly
+    # left NOT VALID.
+    validated: bool = field(default=True, compare=False)
     line: int | None = field(default=None, compare=False)
 
 

@@ -174,6 +174,39 @@ class OrphanCount:
 
 
 @dataclass(frozen=True)
+class CheckCount:
+    violations: int  # rows the check's expression is false for
+    samples: tuple[str, ...] = ()  # the primary keys of a few of them
+
+
+# A check constraint's expression as the catalog holds it, whether it holds for the table's
+# own rows only (NO INHERIT), and what it calls outside pg_catalog (functions, operators,
+# types other than enums): running it would run that code.
+_CHECK_CONSTRAINT = """
+SELECT pg_catalog.pg_get_expr(con.conbin, con.conrelid, false), con.connoinherit,
+       (SELECT pg_catalog.string_agg(
+                   DISTINCT pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0), ', ')
+        FROM pg_catalog.pg_depend AS d
+        WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+          AND d.objid = con.oid
+          AND CASE d.refclassid
+                WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
+                  (SELECT p.pronamespace FROM pg_catalog.pg_proc AS p WHERE p.oid = d.refobjid)
+                WHEN 'pg_catalog.pg_operator'::pg_catalog.regclass THEN
+                  (SELECT o.oprnamespace FROM pg_catalog.pg_operator AS o
+                   WHERE o.oid = d.refobjid)
+                WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN
+                  (SELECT t.typnamespace FROM pg_catalog.pg_type AS t
+                   WHERE t.oid = d.refobjid AND t.typtype <> 'e')
+              END <> 'pg_catalog'::pg_catalog.regnamespace)
+FROM pg_catalog.pg_constraint AS con
+JOIN pg_catalog.pg_class AS c ON c.oid = con.conrelid
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND con.conname = %s AND con.contype = 'c'
+"""
+
+
+@dataclass(frozen=True)
 class ColumnStats:
     non_null: int
     uuid: int = 0
@@ -429,6 +462,66 @@ class Probe:
             compared_as=", ".join(how),
             invalid_samples=_distinct(invalid_samples or ()),
         )
+
+    def check_violations(self, rule: str, table: Table, name: str) -> CheckCount | None:
+        """Rows of `table` for which its check constraint `name` is false (NULL passes, as in
+        PostgreSQL), and the primary keys of a few: one scan, the database's own expression
+        as its catalog holds it.  None when that could not be answered (recorded): the check
+        is gone, or it calls code outside pg_catalog, which reading rows would run."""
+        from psycopg import sql
+
+        found = self._rows(
+            rule, table, sql.SQL(_CHECK_CONSTRAINT).format(), [table.schema, table.name, name]
+        )
+        if found is None:
+            return None
+        if not found:
+            self.refuse(rule, table, f"check {name} is gone (dropped while verify ran)")
+            return None
+        expression, own_rows_only, foreign = found[0]
+        if foreign:
+            self.refuse(
+                rule,
+                table,
+                f"check {name} calls {foreign}, outside pg_catalog: counting the rows that "
+                "break it would run that code",
+            )
+            return None
+        key = (
+            sql.SQL("pg_catalog.concat_ws(', ', {})").format(
+                sql.SQL(", ").join(
+                    sql.SQL("c.{}::pg_catalog.text").format(sql.Identifier(column))
+                    for column in table.primary_key.columns
+                )
+            )
+            if table.primary_key
+            else sql.SQL("NULL::pg_catalog.text")
+        )
+        source = self._source(table, "c")
+        if own_rows_only:
+            source = sql.SQL("ONLY {}").format(source)
+        # The expression names the table's columns unqualified, as the catalog prints them:
+        # the scan reads that one table, so they resolve to it.  Running counts stream, only
+        # the first keys are kept.
+        rows = self._rows(
+            rule,
+            table,
+            sql.SQL(
+                "SELECT count(*), pg_catalog.array_agg(o.k) FILTER (WHERE o.n <= {n})"
+                " FROM (SELECT {key} AS k, pg_catalog.row_number() OVER () AS n"
+                " FROM {src} WHERE ({expression}) IS FALSE) AS o"
+            ).format(
+                n=sql.Literal(SAMPLE_LIMIT),
+                key=key,
+                src=source,
+                expression=sql.SQL(expression),
+            ),
+            None,
+        )
+        if rows is None:
+            return None
+        count, keys = rows[0]
+        return CheckCount(self.scaled(int(count)), tuple(str(k) for k in keys or () if k))
 
     def violations(
         self, rule: str, table: Table | None, label: str, query: sql.Composable

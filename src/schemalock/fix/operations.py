@@ -155,12 +155,89 @@ class Quarantine(SqlOperation):
         )
 
     def reverse(self) -> MigrateOperation:
+        return Restore(self.schema, self.table, self.reason, self.columns)
+
+
+@dataclass
+class Restore(SqlOperation):
+    """Put quarantined rows back, whatever constraints their table has by then.
+
+    The rows broke a foreign key (that is why they moved), and the key may still be there when
+    the downgrade runs: one that existed NOT VALID before the upgrade validated it, one added
+    since.  NOT VALID still checks new rows, so each foreign key or check the restore trips
+    over is dropped, the rows go back, and it is added again NOT VALID, as it was before the
+    upgrade: rows written before it are not checked, new ones are.  Deferrable constraints of
+    the table are checked at once here, where a failure can be caught, not at COMMIT."""
+
+    schema: str
+    table: str
+    reason: str
+    columns: tuple[str, ...] = ()
+
+    def sql(self) -> str:
+        source = qualified(self.schema, self.table)
+        table = f"{literal(source)}::pg_catalog.regclass"
+        constraints = f"FROM pg_catalog.pg_constraint AS con WHERE con.conrelid = {table}"
+        deferral = (
+            "    FOR failed IN SELECT con.conname {constraints} AND con.{flag} LOOP\n"
+            "        EXECUTE pg_catalog.format('SET CONSTRAINTS %I.%I {mode}', {schema}, failed);\n"
+            "    END LOOP;\n"
+        )
+        body = (
+            "\nDECLARE\n"
+            "    relaxed text[] := '{}';\n"
+            "    definitions text[] := '{}';\n"
+            "    failed text;\n"
+            "    definition text;\n"
+            "BEGIN\n"
+            + deferral.format(
+                constraints=constraints,
+                flag="condeferrable",
+                mode="IMMEDIATE",
+                schema=literal(self.schema),
+            )
+            + "    LOOP\n"
+            "        BEGIN\n"
+            f"            {self._insert()};\n"
+            "            EXIT;\n"
+            "        EXCEPTION WHEN foreign_key_violation OR check_violation THEN\n"
+            "            GET STACKED DIAGNOSTICS failed = CONSTRAINT_NAME;\n"
+            "            SELECT pg_catalog.pg_get_constraintdef(con.oid) INTO definition\n"
+            f"                {constraints}\n"
+            "                AND con.conname = failed AND con.contype IN ('f', 'c');\n"
+            "            IF definition IS NULL OR failed = ANY (relaxed) THEN\n"
+            "                RAISE;\n"
+            "            END IF;\n"
+            "            EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', "
+            f"{literal(source)}, failed);\n"
+            "            relaxed := relaxed || failed;\n"
+            "            definitions := definitions || definition;\n"
+            "        END;\n"
+            "    END LOOP;\n"
+            "    FOR i IN 1 .. coalesce(pg_catalog.array_length(relaxed, 1), 0) LOOP\n"
+            "        EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', "
+            f"{literal(source)}, relaxed[i],\n"
+            "            pg_catalog.regexp_replace(definitions[i], ' NOT VALID$', ''));\n"
+            "        RAISE NOTICE 'schemalock: % of % added back NOT VALID: the restored rows "
+            f"break it', relaxed[i], {literal(source)};\n"
+            "    END LOOP;\n"
+            + deferral.format(
+                constraints=constraints,
+                flag="condeferred",
+                mode="DEFERRED",
+                schema=literal(self.schema),
+            )
+            + "END\n"
+        )
+        return do_block(body)
+
+    def _insert(self) -> str:
         # The rows' own identity values, not new ones: OVERRIDING SYSTEM VALUE; generated
         # columns are computed again.
         source = qualified(self.schema, self.table)
         listed = ", ".join(quote(c) for c in self.columns)
         values = ", ".join(f"r.{quote(c)}" for c in self.columns)
-        return Sql(
+        return (
             f"WITH restored AS (DELETE FROM {QUARANTINE} WHERE source_table = {literal(source)} "
             f"AND reason = {literal(self.reason)} RETURNING row) INSERT INTO {source} ({listed}) "
             f"OVERRIDING SYSTEM VALUE SELECT {values} FROM restored, "
@@ -198,17 +275,56 @@ class Guard(SqlOperation):
     what: str = ""
 
     def sql(self) -> str:
-        body = (
+        return do_block(
             f" BEGIN IF {self.condition} THEN RAISE EXCEPTION USING ERRCODE = '55000', "
-            f"MESSAGE = {literal('schemalock: ' + self.message)}; END IF; END "
+            f"MESSAGE = {literal('schemalock: ' + self.message)}; END IF; END ",
+            "$schemalock_guard$",
         )
-        tag = "$schemalock_guard$"
-        while tag in body:  # a name could hold the tag and end the body early
-            tag = tag[:-1] + "_$"
-        return f"DO {tag}{body}{tag}"
 
     def reverse(self) -> MigrateOperation:
         return Nothing()
+
+
+def do_block(body: str, tag: str = "$schemalock$") -> str:
+    """`DO` with a PL/pgSQL `body`, dollar-quoted by a tag the body does not hold (a name
+    could hold the tag and end the body early)."""
+    while tag in body:
+        tag = tag[:-1] + "_$"
+    return f"DO {tag}{body}{tag}"
+
+
+@dataclass
+class CreateSchema(SqlOperation):
+    """CREATE SCHEMA for the lock's objects in a schema the database lacks; the downgrade
+    drops it only while it is empty."""
+
+    schema: str
+
+    def sql(self) -> str:
+        return f"CREATE SCHEMA {quote(self.schema)}"
+
+    def reverse(self) -> MigrateOperation:
+        return DropIfUnused("SCHEMA", quote(self.schema))
+
+
+@dataclass
+class DropIfUnused(SqlOperation):
+    """The downgrade of a schema or type the upgrade created: dropped (never CASCADE) while
+    nothing depends on it; else kept, saying so, and the downgrade goes on: what was created
+    in it since is someone else's."""
+
+    kind: str  # SCHEMA, TYPE or DOMAIN
+    name: str  # quoted, qualified where it has a schema
+
+    def sql(self) -> str:
+        kept = f"schemalock: {self.kind.lower()} {self.name} kept: objects created since use it"
+        return do_block(
+            f" BEGIN DROP {self.kind} {self.name}; EXCEPTION WHEN dependent_objects_still_exist"
+            f" THEN RAISE NOTICE USING MESSAGE = {literal(kept)}; END "
+        )
+
+    def reverse(self) -> MigrateOperation:
+        return Irreversible(f"{self.kind} {self.name} is only ever dropped by a downgrade")
 
 
 QUARANTINE = "public.schemalock_quarantine"
@@ -283,6 +399,9 @@ def _execute(sql: str) -> str:
 @renderers.dispatch_for(ConvertColumnType)
 @renderers.dispatch_for(MapThroughParent)
 @renderers.dispatch_for(Quarantine)
+@renderers.dispatch_for(Restore)
+@renderers.dispatch_for(CreateSchema)
+@renderers.dispatch_for(DropIfUnused)
 @renderers.dispatch_for(AddSerialColumn)
 @renderers.dispatch_for(Guard)
 @renderers.dispatch_for(Sql)

@@ -3,7 +3,8 @@
 Each fixable finding names a table; the planner pairs that table's lock and live definitions
 again and plans every difference of that kind, in phases that keep locks short:
 
-1. renames, new tables, new columns, data mapping and type changes (one transaction);
+1. missing schemas, enums and domains, then renames, new tables, new columns, data mapping and
+   type changes (one transaction);
 2. indexes, unique and primary-key indexes: `CREATE INDEX CONCURRENTLY` in an autocommit block;
 3. orphan rows moved aside (or deleted or nulled) when `--orphans` says so;
    constraints: unique/primary key adopting those indexes, foreign keys and checks `NOT VALID`;
@@ -30,13 +31,14 @@ from schemalock import expressions
 from schemalock.diff import pair_columns
 from schemalock.findings import Finding
 from schemalock.fix import operations as fo
-from schemalock.fix.proofs import Blocker, Prover, points_at
+from schemalock.fix.proofs import Blocker, Prover, Provider, points_at
 from schemalock.fix.sqltypes import sqlalchemy_type
 from schemalock.model import (
     OWNED_SEQUENCE,
     CheckConstraint,
     Column,
     Database,
+    Domain,
     Enum,
     ForeignKey,
     Index,
@@ -45,22 +47,25 @@ from schemalock.model import (
     UniqueConstraint,
 )
 from schemalock.names import qualified, quote
+from schemalock.types import type_spelling
 
 # Binary-coercible changes rewrite nothing (sql-altertable): everything else does.
 
 
 class Phase(enum.IntEnum):
-    STRUCTURE = 1
-    CONCURRENT = 2
-    DATA = 3  # before the constraints, so a downgrade drops them before putting rows back
-    CONSTRAINTS = 4
-    VALIDATE = 5
-    NOT_NULL = 6
-    KEYS = 7  # a primary key adopting its index, once its columns are NOT NULL
+    SCHEMAS = 1  # before anything in them; the downgrade drops them last, if empty
+    TYPES = 2  # enums, then domains (which may be over an enum): before the tables using them
+    STRUCTURE = 3
+    CONCURRENT = 4
+    DATA = 5  # before the constraints, so a downgrade drops them before putting rows back
+    CONSTRAINTS = 6
+    VALIDATE = 7
+    NOT_NULL = 8
+    KEYS = 9  # a primary key adopting its index, once its columns are NOT NULL
     # Foreign keys last: they may lean on a unique or primary key this plan adds, so their
     # downgrade drops them before it.
-    FOREIGN_KEYS = 8
-    VALIDATE_FOREIGN_KEYS = 9
+    FOREIGN_KEYS = 10
+    VALIDATE_FOREIGN_KEYS = 11
 
 
 class Orphans(enum.StrEnum):
@@ -93,6 +98,14 @@ class Plan:
     def ordered(self) -> list[Step]:
         return sorted(self.steps, key=lambda step: step.phase)
 
+    def summary(self) -> list[str]:
+        """The steps and their hazards as fix prints them: before `--apply` runs them (the
+        flag is the consent; there is no hazard gate)."""
+        lines = [f"  - {step.title}" for step in self.ordered()]
+        lines.append("hazards:" if self.hazards else "hazards: none")
+        lines.extend(f"  - {hazard}" for hazard in self.hazards)
+        return lines
+
 
 LEFT_ALONE = {
     "extra-table": "extra tables are reported and left alone (drop them by hand if you must)",
@@ -100,8 +113,8 @@ LEFT_ALONE = {
     "extra-index": "extra indexes are reported and left alone",
     "extra-constraint": "extra constraints are reported and left alone",
     "partition-mismatch": "a partitioning change means rebuilding the table: plan it by hand",
-    "domain-mismatch": "domain changes validate every column using them: plan them by hand",
 }
+DOMAIN_CHANGES = "domain changes validate every column using them: plan them by hand"
 
 
 @dataclass
@@ -114,6 +127,9 @@ class Planner:
     plan: Plan = field(default_factory=Plan)
     _done: set[tuple[object, tuple[str, str]]] = field(default_factory=set)
     _not_null: set[tuple[str, str, str]] = field(default_factory=set)  # proofs planned once
+    _schemas: set[str] | None = None  # schemas the database lacks, asked once
+    _kinds: set[str] = field(default_factory=set)  # enums, domains: planned in one pass
+    _absent_types: dict[str, Provider] | None = None  # types the database lacks, asked once
 
     def build(self, findings: Iterable[Finding]) -> Plan:
         for finding in findings:
@@ -128,7 +144,7 @@ class Planner:
         handler = _HANDLERS.get(finding.rule)
         if handler is None:
             return
-        if finding.table is None:
+        if finding.table is None:  # enums and domains: the handler knows what it planned
             handler(self, None, finding)
             return
         key = (finding.schema or "public", finding.table)
@@ -136,6 +152,14 @@ class Planner:
             return
         self._done.add((handler, key))
         handler(self, key, finding)
+
+    def _once(self, kind: str) -> bool:
+        """True the first time `kind` is asked for: handlers that plan every object of a kind
+        in one pass, whichever finding asked."""
+        if kind in self._kinds:
+            return False
+        self._kinds.add(kind)
+        return True
 
     def _note(self, text: str) -> None:
         if text not in self.plan.notes:
@@ -177,6 +201,12 @@ class Planner:
             # SQLAlchemy's DDL compiler knows only stored generated columns.
             self._note(f"{qualified(*key)}: a virtual generated column: create the table by hand")
             return
+        known = [
+            self._types_exist(f"column {qualified(*key, c.name)}", c.type) for c in table.columns
+        ]
+        if not all(known):
+            return
+        self._schema(table.schema)
         columns = [_sa_column(column, table) for column in table.columns]
         elements: list[Any] = []
         if table.primary_key:
@@ -198,6 +228,50 @@ class Planner:
             self._add(Phase.STRUCTURE, "index on a new table", _index_op(table, index, False))
         for fk in table.foreign_keys:
             self._add(Phase.FOREIGN_KEYS, "foreign key of a new table", _fk_op(table, fk, False))
+
+    def _types_exist(self, where: str, spelling: str) -> bool:
+        """Whether the type exists, or is an enum or domain of the lock (which the plan creates
+        before anything uses it).  One that is neither is refused, naming what could provide
+        it: fix creates no extension and no other kind of type, and a revision using it could
+        only fail."""
+        absent = self._absent()
+        element = _element_type(spelling)
+        if element not in absent:
+            return True
+        self.plan.refusals.append(f"{where}: {_missing_type(element, absent[element])}")
+        return False
+
+    def _absent(self) -> dict[str, Provider]:
+        """The types the lock uses (columns, domains' base types) that the database lacks and
+        the plan would not create, asked in one read."""
+        if self._absent_types is None:
+            database = self.lock.database
+            created = {type_spelling(*key) for key in (*database.enums, *database.domains)}
+            used = {_element_type(c.type) for t in database.tables.values() for c in t.columns}
+            used |= {_element_type(domain.type) for domain in database.domains.values()}
+            self._absent_types = self.prover.missing_types(sorted(used - created))
+        return self._absent_types
+
+    def _schema(self, schema: str) -> None:
+        """CREATE SCHEMA, once, before anything the plan creates in a schema the database
+        lacks; refused (before anything is written) when this role may not create schemas."""
+        if self._schemas is None:
+            named = {k[0] for k in (*self.lock.database.tables, *self.lock.database.enums)}
+            named |= {k[0] for k in self.lock.database.domains}
+            self._schemas = self.prover.missing_schemas(sorted(named))
+        if schema not in self._schemas:
+            return
+        self._schemas.discard(schema)  # planned now
+        refused = self.prover.schema_creator()
+        if refused is not None:
+            role, database = refused
+            self.plan.refusals.append(
+                f"schema {quote(schema)} does not exist, and role {quote(role)} may not create "
+                f"it (no CREATE privilege on database {quote(database)}): ask its owner to run "
+                f"CREATE SCHEMA {quote(schema)} AUTHORIZATION {quote(role)}, then run fix again"
+            )
+            return
+        self._add(Phase.SCHEMAS, f"create schema {quote(schema)}", fo.CreateSchema(schema))
 
     def _owned_sequence(self, table: Table, column: Column) -> MigrateOperation:
         """What `serial` does: a sequence the column owns, and its nextval() as the default
@@ -239,6 +313,8 @@ class Planner:
 
     def _add_column(self, lock: Table, live: Table, column: Column) -> None:
         where = qualified(live.schema, live.name, column.name)
+        if not self._types_exist(f"column {where}", column.type):
+            return
         add = f"add column {where}"
         if column.default == OWNED_SEQUENCE or column.identity or column.generated:
             self._add_filled_column(live, column, add)
@@ -324,6 +400,8 @@ class Planner:
 
     def _convert(self, lock: Table, live: Table, wanted: Column, found: Column) -> None:
         where = qualified(live.schema, live.name, found.name)
+        if not self._types_exist(f"column {where}", wanted.type):
+            return
         views = self.prover.dependent_views(live, found.name)
         if views:
             self.plan.refusals.append(
@@ -415,12 +493,15 @@ class Planner:
             wanted, found = pair.lock, pair.live
             if wanted is None or found is None or wanted.type != found.type:
                 continue  # a type change sets its default itself
+            where = qualified(live.schema, live.name, found.name)
+            if _generation_differs(wanted, found):
+                self._note(f"{where}: {_generation_note(live, wanted, found)}")
+                continue
             if (
                 expressions.same(wanted.default, found.default)
                 and wanted.identity == found.identity
             ):
                 continue
-            where = qualified(live.schema, live.name, found.name)
             if wanted.identity and not found.identity and found.default is None:
                 self._identity(live, wanted)
                 continue
@@ -656,7 +737,8 @@ class Planner:
                 drop,
                 _fk_op(live, named, True),
             )
-            self._validate_foreign_key(live, named)
+            if named.validated:  # else the lock keeps it NOT VALID on purpose
+                self._validate_foreign_key(live, named)
 
     def missing_unique(self, key: tuple[str, str] | None, finding: Finding) -> None:
         if (tables := self._pair(key)) is None:
@@ -681,7 +763,8 @@ class Planner:
     def check(self, key: tuple[str, str] | None, finding: Finding) -> None:
         """A missing or redefined check: added NOT VALID (new rows are checked at once), then
         validated in its own transaction, unless existing rows break it: then VALIDATE waits
-        for them to be corrected, as it does for orphans."""
+        for them to be corrected, as it does for orphans.  One the lock marks `validated:
+        false` stays NOT VALID, as the lock says."""
         if (tables := self._pair(key)) is None:
             return
         lock, live = tables
@@ -705,16 +788,39 @@ class Planner:
             steps.append(_check_op(live, named, True))
             title = f"{'redefine' if former else 'add'} check {name} NOT VALID"
             self._add(Phase.CONSTRAINTS, title, *steps)
-            breaking = self.prover.rows(live, f"NOT ({_sql(check.expression)})")
-            if breaking.count:
-                keys = f" (keys: {', '.join(breaking.keys)})" if breaking.keys else ""
-                self._note(
-                    f"{target}: {_rows(breaking.count)} break check {name}{keys}; it is added "
-                    "NOT VALID, so new rows are checked; once they are corrected, run "
-                    f"ALTER TABLE {target} VALIDATE CONSTRAINT {quote(name)}"
-                )
-                continue
-            self._validate(live, name, f"check {name}")
+            if check.validated:
+                self._validate_check(live, named, "it is added NOT VALID")
+
+    def check_not_validated(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        """A check the database holds NOT VALID, which the lock does not mark so: validated
+        once no row is proven to break it; else left NOT VALID, with the count."""
+        from schemalock.rules.base import Context
+        from schemalock.rules.integrity import not_validated_checks
+
+        if (tables := self._pair(key)) is None:
+            return
+        lock, live = tables
+        context = Context(lock=self.lock, live=self.live)
+        for wanted, found in not_validated_checks(context, lock, live):
+            if wanted.validated:
+                named = CheckConstraint(name=found.name, expression=wanted.expression)
+                self._validate_check(live, named, "it stays NOT VALID")
+
+    def _validate_check(self, table: Table, check: CheckConstraint, state: str) -> None:
+        """VALIDATE CONSTRAINT, proven first: rows breaking the check (its expression false)
+        leave it NOT VALID, counted in a note."""
+        assert check.name is not None
+        target = qualified(table.schema, table.name)
+        breaking = self.prover.rows(table, f"NOT ({_sql(check.expression)})")
+        if breaking.count:
+            keys = f" (keys: {', '.join(breaking.keys)})" if breaking.keys else ""
+            self._note(
+                f"{target}: {_rows(breaking.count)} break check {check.name}{keys}; {state}, "
+                "so new rows are checked; once they are corrected, run fix again (or ALTER "
+                f"TABLE {target} VALIDATE CONSTRAINT {quote(check.name)})"
+            )
+            return
+        self._validate(table, check.name, f"check {check.name}")
 
     def missing_foreign_key(self, key: tuple[str, str] | None, finding: Finding) -> None:
         if (tables := self._pair(key)) is None:
@@ -732,7 +838,8 @@ class Planner:
             self._partitioned_foreign_key(table, named)
             return
         self._add(Phase.FOREIGN_KEYS, f"foreign key {name} NOT VALID", _fk_op(table, named, True))
-        self._validate_foreign_key(table, named)
+        if named.validated:  # else the lock keeps it NOT VALID on purpose
+            self._validate_foreign_key(table, named)
 
     def _partitioned_foreign_key(self, table: Table, fk: ForeignKey) -> None:
         """Before PostgreSQL 18 a partitioned table's foreign key cannot be NOT VALID: it is
@@ -759,11 +866,21 @@ class Planner:
         )
 
     def fk_not_validated(self, key: tuple[str, str] | None, finding: Finding) -> None:
-        assert key is not None
-        live = self.live.tables.get(key)
-        for fk in live.foreign_keys if live else ():
-            if not fk.validated and live is not None:
-                self._validate_foreign_key(live, fk)
+        """Validate the table's NOT VALID keys that match a relation of the lock, but those
+        the lock marks `validated: false`."""
+        from schemalock.rules.keys import match_foreign_keys
+
+        if (tables := self._pair(key)) is None:
+            return
+        lock, live = tables
+        for wanted, found in match_foreign_keys(lock, live)[0]:
+            if (
+                found is not None
+                and not found.validated
+                and wanted.validated
+                and found.target == wanted.target
+            ):
+                self._validate_foreign_key(live, found)
 
     def _validate_foreign_key(self, table: Table, fk: ForeignKey) -> None:
         assert fk.name is not None
@@ -889,14 +1006,58 @@ class Planner:
         ]
 
     def enum(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        if not self._once("enums"):  # every enum finding asks; one pass plans them all
+            return
         for wanted in self.lock.database.enums.values():
             found = self.live.enums.get(wanted.key)
             if found is None:
-                self._note(f"enum {qualified(*wanted.key)}: create it by hand")
+                self._create_enum(wanted)
             elif wanted.labels != found.labels:
                 self._enum_labels(wanted, found)
         for extra in self.live.enums.keys() - self.lock.database.enums.keys():
             self._note(f"enum {qualified(*extra)}: extra enums are reported and left alone")
+
+    def _create_enum(self, wanted: Enum) -> None:
+        """A new type, used by nothing yet: created with the lock's labels in the lock's order
+        (before the tables that use it); the downgrade drops it while nothing uses it."""
+        self._schema(wanted.schema)
+        name = qualified(*wanted.key)
+        labels = ", ".join(fo.literal(label) for label in wanted.labels)
+        create = fo.Sql(
+            f"CREATE TYPE {name} AS ENUM ({labels})", undo=fo.DropIfUnused("TYPE", name).sql()
+        )
+        self._add(Phase.TYPES, f"create enum {name}", create)
+
+    def domain(self, key: tuple[str, str] | None, finding: Finding) -> None:
+        """A missing domain is created (new, used by nothing yet); a differing or extra one
+        is left for a person: changing it checks every column of that type."""
+        domains = self.lock.database.domains
+        named = (finding.schema or "public", finding.constraint or "")
+        if named not in domains or named in self.live.domains:
+            self._note(f"domain {qualified(*named)}: {DOMAIN_CHANGES}")
+            return
+        if not self._once("domains"):
+            return
+        missing = [d for k, d in domains.items() if k not in self.live.domains]
+        for wanted in _base_types_first(missing):
+            self._create_domain(wanted)
+
+    def _create_domain(self, wanted: Domain) -> None:
+        """CREATE DOMAIN as the lock says; the downgrade drops it while nothing uses it."""
+        name = qualified(*wanted.key)
+        if not self._types_exist(f"domain {name}", wanted.type):
+            return
+        self._schema(wanted.schema)
+        parts = [f"CREATE DOMAIN {name} AS {wanted.type}"]
+        if wanted.default is not None:
+            parts.append(f"DEFAULT {_sql(wanted.default)}")
+        if not wanted.nullable:
+            parts.append("NOT NULL")
+        for check in wanted.checks:
+            named = f"CONSTRAINT {quote(check.name)} " if check.name else ""
+            parts.append(f"{named}CHECK ({_sql(check.expression)})")
+        create = fo.Sql(" ".join(parts), undo=fo.DropIfUnused("DOMAIN", name).sql())
+        self._add(Phase.TYPES, f"create domain {name}", create)
 
     def _enum_labels(self, wanted: Enum, found: Enum) -> None:
         where = f"enum {qualified(*wanted.key)}"
@@ -930,6 +1091,86 @@ class Planner:
             self._add(Phase.CONCURRENT, title, fo.AutocommitBlock(statements))
 
 
+def _generation_differs(wanted: Column, found: Column) -> bool:
+    return (
+        not expressions.same(wanted.generated, found.generated)
+        or wanted.generated_storage != found.generated_storage
+    )
+
+
+def _generation_note(table: Table, wanted: Column, found: Column) -> str:
+    """Why a change of how a column is generated is left for a person.  PostgreSQL cannot make
+    an existing column generated; `DROP EXPRESSION` keeps the values of a stored one, but no
+    downgrade could make the column generated again, and the application loses the values it
+    relied on for new rows: a contract change to make knowingly, not a repair."""
+    if wanted.generated is None:
+        statement = (
+            f"ALTER TABLE {qualified(table.schema, table.name)} ALTER COLUMN "
+            f"{quote(found.name)} DROP EXPRESSION"
+        )
+        if found.generated_storage == "virtual":
+            return (
+                "the database generates it (virtual), the lock does not: a virtual generated "
+                "column has no stored values to keep; rebuild it by hand"
+            )
+        return (
+            f"the database generates it, the lock does not: `{statement}` makes it a plain "
+            "column and keeps its values, but cannot be undone (PostgreSQL cannot make a column "
+            "generated again), so it is run by hand, if that is meant"
+        )
+    if found.generated is None:
+        return (
+            "the lock says it is generated, the database column is not, and PostgreSQL cannot "
+            "make an existing column generated: add a generated column beside it, move readers "
+            "to it and drop the old one, by hand"
+        )
+    return (
+        "its generation expression or storage differs from the lock's; changing it recomputes "
+        "every row under ACCESS EXCLUSIVE (PostgreSQL 17+: ALTER COLUMN ... SET EXPRESSION), "
+        "so it is planned by hand"
+    )
+
+
+def _element_type(spelling: str) -> str:
+    """The type an array type holds (`ext.citext[]`: `ext.citext`), or the type itself."""
+    while spelling.endswith("[]"):
+        spelling = spelling[:-2]
+    return spelling
+
+
+def _missing_type(spelling: str, provider: Provider) -> str:
+    """Why a type the lock uses stops the plan, and what would provide it."""
+    extension, installed_in = provider
+    schema = spelling.rpartition(".")[0]
+    text = f"type {spelling} does not exist in the database"
+    if extension is not None and installed_in is not None:
+        text += f" (extension {quote(extension)} is installed, in schema {quote(installed_in)})"
+    elif extension is not None:
+        where = f" SCHEMA {schema}" if schema else ""
+        text += f" (CREATE EXTENSION {quote(extension)}{where} provides it)"
+    return (
+        f"{text}, and fix creates only the enums and domains the lock declares: create the "
+        "type or install its extension, then run fix again"
+    )
+
+
+def _base_types_first(domains: list[Domain]) -> list[Domain]:
+    """Domains in an order that creates a domain over another one after it."""
+    spelled = {type_spelling(*d.key): d for d in domains}
+    ordered: list[Domain] = []
+
+    def visit(domain: Domain, seen: frozenset[str]) -> None:
+        base = spelled.get(domain.type)
+        if base is not None and base not in ordered and domain.type not in seen:
+            visit(base, seen | {domain.type})
+        if domain not in ordered:
+            ordered.append(domain)
+
+    for domain in domains:
+        visit(domain, frozenset())
+    return ordered
+
+
 _HANDLERS: dict[str, Callable[[Planner, tuple[str, str] | None, Finding], None]] = {
     "missing-table": Planner.missing_table,
     "renamed-table": Planner.renamed_table,
@@ -948,6 +1189,8 @@ _HANDLERS: dict[str, Callable[[Planner, tuple[str, str] | None, Finding], None]]
     "missing-foreign-key": Planner.missing_foreign_key,
     "fk-not-validated": Planner.fk_not_validated,
     "enum-mismatch": Planner.enum,
+    "domain-mismatch": Planner.domain,
+    "check-not-validated": Planner.check_not_validated,
 }
 FIXED_RULES = frozenset(_HANDLERS)
 

@@ -159,6 +159,45 @@ class Prover:
                 found.append((f"{qualified(schema, relation)} ({quote(name)})", blocker))
         return found
 
+    def missing_schemas(self, names: list[str]) -> set[str]:
+        """Which of `names` the database has no schema of."""
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            rows = conn.execute(
+                "SELECT wanted FROM pg_catalog.unnest(%s::pg_catalog.text[]) AS wanted"
+                " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace AS n"
+                "   WHERE n.nspname = wanted)",
+                [names],
+            ).fetchall()
+        return {str(row[0]) for row in rows}
+
+    def schema_creator(self) -> tuple[str, str] | None:
+        """None when this role may create schemas (CREATE on the database); else (role,
+        database), for the refusal to name."""
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            row = conn.execute(
+                "SELECT pg_catalog.has_database_privilege(pg_catalog.current_database(),"
+                " 'CREATE'), current_user::pg_catalog.text,"
+                " pg_catalog.current_database()::pg_catalog.text"
+            ).fetchone()
+        assert row is not None
+        return None if row[0] else (str(row[1]), str(row[2]))
+
+    def missing_types(self, spellings: list[str]) -> dict[str, Provider]:
+        """Which of `spellings` (types as the model spells them) the database has no type of,
+        each with the extension of the same name, if this server has one (what would provide
+        it).  Resolved as verify resolves them, with `search_path` pinned to pg_catalog and
+        public; a spelling PostgreSQL cannot even parse counts as missing."""
+        import psycopg
+
+        unreadable = (psycopg.DataError, psycopg.errors.SyntaxError)
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            try:
+                absent = _absent_types(conn, spellings)
+            except unreadable:  # one of them does not parse: ask one by one
+                conn.execute("ROLLBACK TO SAVEPOINT schemalock_types")
+                absent = [s for s in spellings if _absent_types(conn, [s], unreadable)]
+            return {spelling: _provider(conn, spelling) for spelling in absent}
+
     def references_to(self, table: Table) -> list[Reference]:
         """The foreign keys pointing at `table`, from the catalog: the live model covers only
         the lock's schemas, and a reference from any schema would cascade just the same."""
@@ -191,6 +230,47 @@ def points_at(reference: Reference) -> str:
         f"r.{quote(s)} = c.{quote(t)}" for s, t in zip(columns, targets, strict=True)
     )
     return f"EXISTS (SELECT 1 FROM {qualified(schema, relation)} AS r WHERE {match})"
+
+
+# The extension named like a missing type, if the server has one, and the schema it is
+# installed in (None: available, not installed): (None, None) when no extension is so named.
+Provider = tuple[str | None, str | None]
+
+
+def _absent_types(
+    conn: psycopg.Connection[Any],
+    spellings: list[str],
+    unreadable: tuple[type[BaseException], ...] = (),
+) -> list[str]:
+    """The spellings `to_regtype` finds no type for, in a savepoint: a spelling it cannot
+    parse raises (PostgreSQL 15) unless its errors are `unreadable`, which count as absent."""
+    conn.execute("SAVEPOINT schemalock_types")
+    try:
+        rows = conn.execute(
+            "SELECT s FROM pg_catalog.unnest(%s::pg_catalog.text[]) AS s"
+            " WHERE pg_catalog.to_regtype(s) IS NULL",
+            [spellings],
+        ).fetchall()
+    except unreadable:
+        conn.execute("ROLLBACK TO SAVEPOINT schemalock_types")
+        return list(spellings)
+    conn.execute("RELEASE SAVEPOINT schemalock_types")
+    return [str(row[0]) for row in rows]
+
+
+def _provider(conn: psycopg.Connection[Any], spelling: str) -> Provider:
+    """The extension this server has under the type's own name (`ext.citext`: citext), and
+    where it is installed, if it is."""
+    name = _base(re.sub(r"(\[\])+$", "", spelling)).rpartition(".")[2].strip('"')
+    row = conn.execute(
+        "SELECT a.name::pg_catalog.text, (SELECT n.nspname::pg_catalog.text"
+        "   FROM pg_catalog.pg_extension AS e"
+        "   JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace"
+        "   WHERE e.extname = a.name)"
+        " FROM pg_catalog.pg_available_extensions AS a WHERE a.name = %s",
+        [name],
+    ).fetchone()
+    return (None, None) if row is None else (str(row[0]), None if row[1] is None else str(row[1]))
 
 
 def _names(value: object) -> list[str]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from schemalock import names
+from schemalock.lock import fields
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
@@ -25,7 +26,7 @@ from schemalock.model import (
 from schemalock.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
 
 if TYPE_CHECKING:
-    from schemalock.lock.format import ColumnSpec, LockHead, TableSpec
+    from schemalock.lock.format import CheckSpec, ColumnSpec, LockHead, TableSpec
     from schemalock.lock.yamlsafe import Positions
 
 Path = tuple[str | int, ...]
@@ -109,7 +110,7 @@ class _Converter:
 
     def column_type(self, spelling: str, user_types: frozenset[str], path: Path) -> str:
         try:
-            return canonical_type(spelling, user_types)
+            return fields.sql_type(spelling, canonical_type(spelling, user_types), path)
         except UnknownType:
             hint = suggest(spelling)
             did_you_mean = f"; did you mean {hint!r}?" if hint else ""
@@ -140,6 +141,7 @@ class _Converter:
         ]
         for fk_name, fk in spec.foreign_keys.items():
             fk_path = (*path, "foreign_keys", fk_name)
+            fields.deferral(fk, fk_path)
             ref_schema, ref_table = self._split_table(
                 fk.references.table, (*fk_path, "references"), default_schema=schema
             )
@@ -154,6 +156,7 @@ class _Converter:
                     match=fk.match,
                     deferrable=fk.deferrable,
                     initially_deferred=fk.initially_deferred,
+                    validated=fk.validated,
                     name=fk_name,
                     line=self.line(fk_path),
                 )
@@ -186,19 +189,19 @@ class _Converter:
             foreign_keys=tuple(foreign_keys),
             uniques=tuple(uniques),
             checks=tuple(
-                CheckConstraint(
-                    expression=expr, name=c_name, line=self.line((*path, "checks", c_name))
-                )
-                for c_name, expr in spec.checks.items()
+                _check(c_name, written, self.line((*path, "checks", c_name)))
+                for c_name, written in spec.checks.items()
             ),
             indexes=tuple(
                 Index(
                     name=i_name,
                     keys=tuple(ix.columns),
                     unique=ix.unique,
-                    method=ix.method.lower(),
+                    method=fields.index_method(ix.method, (*path, "indexes", i_name, "method")),
                     where=ix.where,
-                    include=tuple(ix.include),
+                    include=fields.included_columns(
+                        ix.include, (*path, "indexes", i_name, "include")
+                    ),
                     nulls_not_distinct=ix.nulls_not_distinct,
                     line=self.line((*path, "indexes", i_name)),
                 )
@@ -250,11 +253,13 @@ class _Converter:
             raise ConversionError("`generated_storage` needs `generated:`", path)
         if (spec.on_delete or spec.on_update) and not spec.references:
             raise ConversionError("`on_delete`/`on_update` need `references:`", path)
+        type_name = self.column_type(spec.type, user_types, (*path, "type"))
+        fields.column_filling(spec, type_name, serial, path)
         implied_not_null = serial or name in pk_columns or spec.identity is not None
         nullable = spec.nullable if spec.nullable is not None else not implied_not_null
         return Column(
             name=name,
-            type=self.column_type(spec.type, user_types, (*path, "type")),
+            type=type_name,
             nullable=nullable,
             default=OWNED_SEQUENCE if serial else spec.default,
             identity=spec.identity,
@@ -292,7 +297,10 @@ class _Converter:
         for key, labels in spec.enums.items():
             schema, name = self._split_table(key, ("enums", key))
             result[(schema, name)] = Enum(
-                schema=schema, name=name, labels=tuple(labels), line=self.line(("enums", key))
+                schema=schema,
+                name=name,
+                labels=fields.enum_labels(labels, ("enums", key)),
+                line=self.line(("enums", key)),
             )
         return result
 
@@ -313,6 +321,15 @@ class _Converter:
                 line=self.line(path),
             )
         return result
+
+
+def _check(name: str, written: str | CheckSpec, line: int | None) -> CheckConstraint:
+    """A check written as its expression, or in full (`{expression: ..., validated: false}`)."""
+    if isinstance(written, str):
+        return CheckConstraint(expression=written, name=name, line=line)
+    return CheckConstraint(
+        expression=written.expression, name=name, validated=written.validated, line=line
+    )
 
 
 def _value_text(value: Any) -> str:

@@ -109,6 +109,22 @@ class ForeignKeySpec(_Strict):
     match: Literal["simple", "full"] = "simple"
     deferrable: bool = False
     initially_deferred: bool = False
+    validated: bool = Field(
+        default=True,
+        description="false: the key is knowingly left NOT VALID (rows written before it were "
+        "never checked); `fk-not-validated` then stays silent and `fix` does not validate it.",
+    )
+
+
+class CheckSpec(_Strict):
+    """A check written in full, to say it is knowingly NOT VALID."""
+
+    expression: SqlText = Field(description="A boolean SQL expression.")
+    validated: bool = Field(
+        default=True,
+        description="false: the check is knowingly left NOT VALID (rows written before it were "
+        "never checked); `check-not-validated` then stays silent and `fix` does not validate it.",
+    )
 
 
 class UniqueSpec(_Strict):
@@ -151,8 +167,10 @@ class TableSpec(_Strict):
     unique: dict[str, UniqueSpec] = Field(
         default_factory=dict, description="Unique constraints by name."
     )
-    checks: dict[str, SqlText] = Field(
-        default_factory=dict, description="Check constraints by name: a boolean SQL expression."
+    checks: dict[str, SqlText | CheckSpec] = Field(
+        default_factory=dict,
+        description="Check constraints by name: a boolean SQL expression, or "
+        "`{expression: ..., validated: false}` for one knowingly left NOT VALID.",
     )
     indexes: dict[str, IndexSpec] = Field(default_factory=dict, description="Indexes by name.")
 

@@ -17,6 +17,7 @@ from schemalock.lock.yamlsafe import reads_as_non_string
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
+    CheckConstraint,
     Column,
     Database,
     ForeignKey,
@@ -167,7 +168,7 @@ def _table(table: Table) -> dict[str, Any]:
     for key, value in (
         ("foreign_keys", foreign_keys),
         ("unique", uniques),
-        ("checks", {c.name: c.expression for c in table.checks}),
+        ("checks", {c.name: _check(c) for c in table.checks}),
         ("indexes", {i.name: _index(i) for i in table.indexes}),
     ):
         if value:
@@ -189,6 +190,7 @@ def _is_inline_fk(table: Table, fk: ForeignKey) -> bool:
         and fk.match == "simple"
         and not fk.deferrable
         and not fk.initially_deferred
+        and fk.validated  # `validated: false` is said at table level only
     )
 
 
@@ -251,9 +253,18 @@ def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
             match=fk.match if fk.match != "simple" else None,
             deferrable=fk.deferrable or None,
             initially_deferred=fk.initially_deferred or None,
+            validated=False if not fk.validated else None,
         )
     )
     return spec
+
+
+def _check(check: CheckConstraint) -> str | _Flow:
+    """A check as its expression; one left NOT VALID in full, saying so: a fresh snapshot then
+    verifies silent, the lock stating what is knowingly not validated."""
+    if check.validated:
+        return check.expression
+    return _Flow(expression=check.expression, validated=False)
 
 
 def _index(index: Index) -> _Flow:

@@ -21,7 +21,13 @@ from schemalock.rules.data import (
 )
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
-from schemalock.rules.integrity import FkMissingIndex, FkNotValidated, FkOrphans
+from schemalock.rules.integrity import (
+    CheckNotValidated,
+    CheckViolations,
+    FkMissingIndex,
+    FkNotValidated,
+    FkOrphans,
+)
 from schemalock.rules.keys import (
     FkTypeMismatch,
     ForeignKeyMismatch,
@@ -72,6 +78,8 @@ RULES: tuple[type[Rule], ...] = (
     FkNotValidated,
     FkTypeMismatch,
     FkMissingIndex,
+    CheckNotValidated,
+    CheckViolations,
     UuidStoredAsText,
     MiswiredReference,
     UndashedUuidAsText,

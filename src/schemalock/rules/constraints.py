@@ -32,7 +32,7 @@ def _unique_matches(
     return result, remaining
 
 
-def _check_matches(
+def match_checks(
     lock: Table, live: Table
 ) -> tuple[list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
     """Each lock check with the live check of the same meaning, else of the same name."""
@@ -111,7 +111,7 @@ class CheckMismatch(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
-            for wanted, found, same in context.match(_check_matches, lock, live)[0]:
+            for wanted, found, same in context.match(match_checks, lock, live)[0]:
                 if same:
                     continue
                 if found is None:
@@ -171,7 +171,7 @@ class ExtraConstraint(Rule):
                     constraint=unique.name,
                     line=lock.line,
                 )
-            for check in context.match(_check_matches, lock, live)[1]:
+            for check in context.match(match_checks, lock, live)[1]:
                 yield self.finding(
                     f"check {q(check.name)} on {name} ({check.expression}) is not in the lock",
                     table=lock,

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 
 from schemalock.findings import Category, Finding, Severity
-from schemalock.model import ForeignKey, Index, Table
+from schemalock.model import CheckConstraint, ForeignKey, Index, Table
 from schemalock.probe import OrphanCount, redact
 from schemalock.rules.base import Context, Rule, cols, q, rows
+from schemalock.rules.constraints import match_checks
 from schemalock.rules.keys import describe_fk, match_foreign_keys
 
 
@@ -42,7 +43,9 @@ class FkNotValidated(Rule):
     """A foreign key exists but was added NOT VALID and never validated.
 
     ## What it checks
-    Every foreign key matching a relation of the lock is validated (`convalidated`).
+    Every foreign key matching a relation of the lock is validated (`convalidated`), unless
+    the lock marks it `validated: false` (knowingly left NOT VALID; `snapshot` writes the mark).
+    Orphans are counted either way, by `fk-orphans`.
 
     ## Why it matters
     A NOT VALID foreign key checks new rows only: rows written before it may point nowhere,
@@ -64,7 +67,12 @@ class FkNotValidated(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():
             for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
-                if found is not None and not found.validated and found.target == wanted.target:
+                if (
+                    found is not None
+                    and not found.validated
+                    and wanted.validated
+                    and found.target == wanted.target
+                ):
                     yield self.finding(
                         f"foreign key {q(found.name)} {describe_fk(found)} on {q(*live.key)} "
                         "is NOT VALID: rows written before it were never checked",
@@ -148,6 +156,113 @@ class FkOrphans(Rule):
                     count=counted.invalid,
                     samples=tuple(redact(s, limit) for s in counted.invalid_samples),
                     estimated=estimated,
+                )
+
+
+def not_validated_checks(
+    context: Context, lock: Table, live: Table
+) -> Iterator[tuple[CheckConstraint, CheckConstraint]]:
+    """(lock check, live check) for each check of the lock the database holds with the same
+    meaning but NOT VALID: a check of another meaning is `check-mismatch`'s concern."""
+    for wanted, found, same in context.match(match_checks, lock, live)[0]:
+        if same and found is not None and found.name is not None and not found.validated:
+            yield wanted, found
+
+
+class CheckNotValidated(Rule):
+    """A check constraint exists but was added NOT VALID and never validated.
+
+    ## What it checks
+    Every check of the lock that the database holds (the same meaning, compared as
+    `check-mismatch` compares) is validated (`convalidated`), unless the lock marks it
+    `validated: false`: `{expression: ..., validated: false}` under `checks:`, which
+    `snapshot` writes for every NOT VALID check. Structure only: `check-violations` counts
+    the rows that break it.
+
+    ## Why it matters
+    A NOT VALID check holds for rows written after it only: older rows may break it, and
+    PostgreSQL relies on it nowhere (no partition pruning, no proof for SET NOT NULL). It is
+    the first half of a safe migration whose second half never ran, and `schemalock fix`
+    itself leaves checks so while rows break them.
+
+    ## Example
+    `ALTER TABLE jobs ADD CONSTRAINT results_nonnegative CHECK (results_count >= 0) NOT VALID`
+    with no `VALIDATE CONSTRAINT` after it.
+
+    ## Fix
+    `ALTER TABLE ... VALIDATE CONSTRAINT ...`: SHARE UPDATE EXCLUSIVE, so reads and writes go
+    on. `schemalock fix` plans it once it has proven that no row breaks the check; while rows
+    do, it leaves the check NOT VALID and says how many. Safe. To keep a check NOT VALID on
+    purpose, mark it `validated: false` in the lock.
+    """
+
+    code, name = "SL205", "check-not-validated"
+    severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for lock, live in context.matched_tables():
+            for wanted, found in not_validated_checks(context, lock, live):
+                if not wanted.validated:
+                    continue  # the lock says so: knowingly NOT VALID
+                yield self.finding(
+                    f"check {q(found.name)} ({found.expression}) on {q(*live.key)} is NOT "
+                    "VALID: rows written before it were never checked",
+                    table=lock,
+                    constraint=found.name,
+                    line=wanted.line,
+                )
+
+
+class CheckViolations(Rule):
+    """Rows break a check constraint the database has not validated.
+
+    ## What it checks
+    For every check of the lock that the database holds NOT VALID, the exact number of rows
+    for which its expression is false (a NULL result passes, as in PostgreSQL), with the
+    primary keys of a few (redacted like every sample). The expression is the database's own,
+    evaluated inside PostgreSQL in one scan under the run's timeouts, in a READ ONLY
+    transaction; a check that calls a function, an operator or a type outside pg_catalog is
+    not run (inconclusive): reading rows would run that code. Rows are counted whether or not
+    the lock marks the check `validated: false`: the mark says the check never read the old
+    rows, not that rows breaking it are fine (as `fk-orphans` counts orphans under a NOT VALID
+    foreign key). Under `--sample` the count is an estimate.
+
+    ## Why it matters
+    These rows hold values the lock rules out, and they are what `VALIDATE CONSTRAINT` fails
+    on: the check cannot be completed until someone decides what they become.
+
+    ## Example
+    3 rows of `jobs` have `results_count < 0` under the NOT VALID check
+    `jobs_results_count_check`.
+
+    ## Fix
+    Correct the rows (a decision per row: nothing is generated, nothing deleted); then
+    `schemalock fix` proves no row breaks the check and validates it.
+    """
+
+    code, name = "SL206", "check-violations"
+    severity, category = Severity.ERROR, Category.INTEGRITY
+    needs_data = True
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if context.probe is None:
+            return
+        for lock, live in context.matched_tables():
+            for wanted, found in not_validated_checks(context, lock, live):
+                assert found.name is not None
+                counted = context.probe.check_violations(self.name, live, found.name)
+                if counted is None or not counted.violations:
+                    continue
+                known = " (NOT VALID, as the lock says)" if not wanted.validated else ""
+                yield self.finding(
+                    f"{rows(context, counted.violations)} of {q(*live.key)} break check "
+                    f"{q(found.name)} ({found.expression}){known}",
+                    table=lock,
+                    constraint=found.name,
+                    line=wanted.line,
+                    count=counted.violations,
+                    samples=tuple(redact(s, 80) for s in counted.samples),
+                    estimated=context.probe.estimates,
                 )
 
 
