@@ -3,16 +3,27 @@
 pg_catalog rather than information_schema: the latter hides objects the role has no privilege
 on, which would make them look missing.  The queries live in `sql/*.sql`; every function is
 schema-qualified and the transaction pins `search_path`, so a hostile schema cannot shadow them.
+
+Another session's DDL may run meanwhile.  The catalog tables are read through the transaction's
+snapshot, but the functions that print an object (pg_get_indexdef, pg_get_expr, format_type,
+pg_get_partkeydef) read the latest catalog: for an object dropped since the snapshot they give
+NULL (format_type `???`).  A table found dropped is left out, as a read a moment later would
+find it; a table still there with a part gone raises `CatalogChanged`, and `read_database()`
+reads again on a fresh snapshot.  No half-read table is ever compared.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from schemalock import db
+from schemalock.errors import Inconclusive
 from schemalock.model import (
     OWNED_SEQUENCE,
     CheckConstraint,
@@ -41,6 +52,20 @@ _FK_ACTIONS = {
 _FK_MATCH = {"s": "simple", "f": "full", "p": "partial"}
 _IDENTITY = {"a": "always", "d": "by default"}
 _GENERATED = {"s": "stored", "v": "virtual"}
+# What format_type() prints for a type that no longer exists.
+VANISHED_TYPE = "???"
+# Reads of a schema under churning DDL before the run is called inconclusive.
+READ_ATTEMPTS = 3
+# Positions in the rows of constraints.sql and indexes.sql that tell a vanished object.
+_CONSTRAINT_NAME, _CONSTRAINT_KIND, _REF_OID, _CHECK_EXPRESSION = 1, 2, 6, 14
+_INDEX_NAME, _INDEX_DEFINITION, _INDEX_PREDICATE, _INDEX_PARTIAL = 1, 2, 6, 8
+
+T = TypeVar("T")
+
+
+class CatalogChanged(Inconclusive):
+    """A table changed while it was read: one of its parts was dropped or replaced by
+    another session after the transaction's snapshot, and the table is still there."""
 
 
 @cache
@@ -66,8 +91,63 @@ def user_schemas(connection: psycopg.Connection[Any]) -> list[str]:
     return [row[0] for row in _rows(connection, "schemas", {})]
 
 
+def read_database(
+    connection: psycopg.Connection[Any],
+    timeouts: db.Timeouts,
+    schemas: list[str],
+    what: str = "introspection",
+) -> Database:
+    """`introspect()` in a read-only transaction of its own, read again if the schema changed
+    under it (see `consistent_read`)."""
+    return consistent_read(connection, timeouts, lambda conn: introspect(conn, schemas), what)
+
+
+def consistent_read(
+    connection: psycopg.Connection[Any],
+    timeouts: db.Timeouts,
+    read: Callable[[psycopg.Connection[Any]], T],
+    what: str = "introspection",
+) -> T:
+    """`read(connection)` inside `db.read_only()`; when another session's DDL changed a table
+    while it was read, again on a fresh snapshot, up to READ_ATTEMPTS times: a schema that
+    keeps changing makes the run inconclusive (exit 4), never a half-read table."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        try:
+            with db.read_only(connection, timeouts, what) as conn, _catalog_races(what):
+                return read(conn)
+        except CatalogChanged as changed:
+            if attempt == READ_ATTEMPTS:
+                raise CatalogChanged(
+                    what,
+                    f"{READ_ATTEMPTS} reads in a row met another session's DDL; the last: "
+                    f"{changed.reason}",
+                ) from None
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+@contextmanager
+def _catalog_races(what: str) -> Iterator[None]:
+    """An internal error (XX000) of a catalog read is a catalog function meeting an object
+    dropped half-way through its work: pg_get_partkeydef() finds the partition key, then no
+    table (`could not open relation with OID ...`); pg_get_expr() finds the table, then no
+    column (`cache lookup failed ...`).  The read is worth doing again."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as error:
+        if error.sqlstate != "XX000":
+            raise
+        message = error.diag.message_primary or "internal error"
+        raise CatalogChanged(
+            what,
+            f"the schema changed while it was read ({message}); run again once that DDL is done",
+        ) from None
+
+
 def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Database:
-    """Read tables, enums and domains of `schemas`; call inside `db.read_only()`."""
+    """Read tables, enums and domains of `schemas`; call inside `db.read_only()`.  Tables
+    dropped meanwhile are left out; CatalogChanged if a table changed while it was read."""
     nnd = "i.indnullsnotdistinct" if connection.info.server_version >= 150000 else "false"
     by_schema = {"schemas": schemas}
     table_rows = _rows(connection, "tables", by_schema)
@@ -77,9 +157,13 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     constraint_rows = _rows(connection, "constraints", by_oid, nulls_not_distinct=nnd)
     names = _attribute_names(connection, column_rows, constraint_rows)
     columns, constraints = _group(column_rows), _group(constraint_rows)
-    indexes = _group(_rows(connection, "indexes", by_oid, nulls_not_distinct=nnd))
+    index_rows = _rows(connection, "indexes", by_oid, nulls_not_distinct=nnd)
+    dropped = _dropped_tables(connection, table_rows, column_rows, constraint_rows, index_rows)
+    indexes = _group(index_rows)
     tables = {}
-    for oid, schema, name, partition_by, comment in table_rows:
+    for oid, schema, name, _partitioned, partition_by, comment in table_rows:
+        if oid in dropped:
+            continue
         table = _table(
             schema,
             name,
@@ -98,11 +182,75 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             for s, n, labels in _rows(connection, "enums", by_schema)
         },
         domains={
-            (row[0], row[1]): _domain(*row) for row in _rows(connection, "domains", by_schema)
+            (row[0], row[1]): _domain(*row)
+            for row in _rows(connection, "domains", by_schema)
+            if row[2] != VANISHED_TYPE  # dropped with its base type since the snapshot
         },
         schemas=tuple(schemas),
-        user_casts=frozenset(live_type(row[0]) for row in _rows(connection, "user_casts", {})),
+        user_casts=frozenset(
+            live_type(row[0])
+            for row in _rows(connection, "user_casts", {})
+            if row[0] != VANISHED_TYPE
+        ),
     )
+
+
+def _dropped_tables(
+    connection: psycopg.Connection[Any],
+    table_rows: list[tuple[Any, ...]],
+    column_rows: list[tuple[Any, ...]],
+    constraint_rows: list[tuple[Any, ...]],
+    index_rows: list[tuple[Any, ...]],
+) -> set[int]:
+    """The tables with a part gone since the snapshot that are gone themselves, to be left
+    out.  CatalogChanged for one that is still there, or that has a foreign key to a dropped
+    one (the drop took the key with it)."""
+    vanished = _vanished_parts(table_rows, column_rows, constraint_rows, index_rows)
+    if not vanished:
+        return set()
+    dropped = {row[0] for row in _rows(connection, "dropped_tables", {"oids": sorted(vanished)})}
+    for row in constraint_rows:
+        oid, ref_oid = row[0], row[_REF_OID]
+        if row[_CONSTRAINT_KIND] == "f" and ref_oid in dropped and oid not in dropped:
+            vanished.setdefault(oid, f"foreign key {row[_CONSTRAINT_NAME]}")
+    changed = [(oid, part) for oid, part in vanished.items() if oid not in dropped]
+    if changed:
+        oid, part = changed[0]
+        schema, name = next((row[1], row[2]) for row in table_rows if row[0] == oid)
+        raise CatalogChanged(
+            "introspection",
+            f"table {schema}.{name} changed while it was read (its {part} was dropped or "
+            "replaced by another session); run again once that DDL is done",
+        )
+    return dropped
+
+
+def _vanished_parts(
+    table_rows: list[tuple[Any, ...]],
+    column_rows: list[tuple[Any, ...]],
+    constraint_rows: list[tuple[Any, ...]],
+    index_rows: list[tuple[Any, ...]],
+) -> dict[int, str]:
+    """Table oid -> a part the catalog functions no longer print (dropped since the snapshot),
+    for the tables that have one."""
+    parts: dict[int, str] = {}
+    for oid, _schema, _name, partitioned, partition_by, _comment in table_rows:
+        if partitioned and partition_by is None:
+            parts.setdefault(oid, "partition key")
+    for row in column_rows:
+        oid, name, type_, default, has_default = row[0], row[2], row[3], row[5], row[10]
+        if type_ is None or type_ == VANISHED_TYPE:
+            parts.setdefault(oid, f"column {name}'s type")
+        elif has_default and default is None:
+            parts.setdefault(oid, f"column {name}'s default")
+    for row in constraint_rows:
+        if row[_CONSTRAINT_KIND] == "c" and row[_CHECK_EXPRESSION] is None:
+            parts.setdefault(row[0], f"check {row[_CONSTRAINT_NAME]}")
+    for row in index_rows:
+        gone = row[_INDEX_DEFINITION] is None
+        if gone or (row[_INDEX_PARTIAL] and row[_INDEX_PREDICATE] is None):
+            parts.setdefault(row[0], f"index {row[_INDEX_NAME]}")
+    return parts
 
 
 def _attribute_names(
@@ -186,7 +334,9 @@ def _table(
                 )
             )
         else:
-            checks.append(CheckConstraint(expression=expression, name=con_name))
+            checks.append(
+                CheckConstraint(expression=expression, name=con_name, validated=validated)
+            )
     return Table(
         schema=schema,
         name=name,
@@ -212,6 +362,7 @@ def _column(
     generated: str,
     comment: str | None,
     owned_sequence: bool,
+    _has_default: bool,
 ) -> Column:
     is_generated = generated in _GENERATED
     if owned_sequence and default is not None and default.startswith("nextval("):
@@ -237,6 +388,7 @@ def _index(
     method: str,
     predicate: str | None,
     nulls_not_distinct: bool,
+    _partial: bool,
 ) -> Index:
     keys, include = index_elements(definition)
     return Index(

@@ -1,5 +1,7 @@
 -- Live columns of the given tables, in table order.  Dropped and system columns are skipped.
 -- `owned_sequence` marks a serial column: its default is nextval() of a sequence it owns.
+-- format_type() and pg_get_expr() read the latest catalog, not the snapshot: for a table or
+-- type dropped since, they give `???` and NULL (then `has_default` tells NULL from no default).
 SELECT a.attrelid AS table_oid,
        a.attnum AS number,
        a.attname AS name,
@@ -14,7 +16,8 @@ SELECT a.attrelid AS table_oid,
          JOIN pg_catalog.pg_class sc ON sc.oid = s.objid AND sc.relkind = 'S'
          WHERE s.refobjid = a.attrelid AND s.refobjsubid = a.attnum AND s.deptype = 'a'
            AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND s.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass) AS owned_sequence
+           AND s.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass) AS owned_sequence,
+       ad.adbin IS NOT NULL AS has_default
 FROM pg_catalog.pg_attribute a
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d

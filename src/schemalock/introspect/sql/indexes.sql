@@ -1,5 +1,7 @@
 -- Stand-alone indexes of the given tables: the ones backing a primary key, unique or exclusion
--- constraint belong to that constraint.  The definition is PostgreSQL's own deparse.
+-- constraint belong to that constraint.  The definition is PostgreSQL's own deparse, from the
+-- latest catalog: NULL (and the predicate too) for an index dropped since this transaction's
+-- snapshot.
 SELECT i.indrelid AS table_oid,
        ic.relname AS name,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
@@ -7,7 +9,8 @@ SELECT i.indrelid AS table_oid,
        i.indisvalid AND i.indisready AS valid,
        am.amname AS method,
        pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
-       {nulls_not_distinct} AS nulls_not_distinct
+       {nulls_not_distinct} AS nulls_not_distinct,
+       i.indpred IS NOT NULL AS partial
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam

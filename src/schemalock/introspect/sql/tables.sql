@@ -1,8 +1,11 @@
 -- Ordinary and partitioned tables of the covered schemas.  Partitions belong to their parent
 -- and are not listed; views, foreign tables, sequences and extension-owned tables are not tables.
+-- `partition_by` is NULL for a partitioned table dropped after this transaction's snapshot:
+-- pg_get_partkeydef() reads the latest catalog, not the snapshot.
 SELECT c.oid,
        n.nspname AS schema,
        c.relname AS name,
+       c.relkind = 'p' AS partitioned,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_by,
        d.description AS comment
 FROM pg_catalog.pg_class c
