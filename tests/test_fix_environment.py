@@ -345,7 +345,7 @@ POOLED = [
     ("postgresql+psycopg://u:secretpw@db.example.com:6432/db", "port 6432 is PgBouncer's"),
     ("host=ep-x-pooler.neon.tech user=u password=secretpw dbname=db", "pooled endpoint"),
     ("postgresql://u:secretpw@a.example.com,b-pooler.example.com/db", "b-pooler.example.com"),
-    ("postgresql://u:secretpw@h-pooler-secretpw.example.com/db", "h-pooler-***.example.com"),
+    ("postgresql://u:s3cret-pw@h-pooler-s3cret-pw.example.com/db", "h-pooler-***.example.com"),
 ]
 
 
@@ -361,6 +361,7 @@ def test_a_pooler_is_refused_before_connecting(tmp_path: Path, url: str, named: 
     assert named in message
     assert "do not survive transaction pooling" in message
     assert "secretpw" not in message
+    assert "s3cret-pw" not in message
     assert "\n" not in message
     assert str(from_env.value) == message  # the same rule, word for word
 
@@ -395,6 +396,7 @@ def test_env_py_states_the_same_rules_as_the_guards() -> None:
         and isinstance(node.value, ast.Constant)
     }
     shared = ["LOCK_KEY", "TRY_LOCK_SQL", "UNLOCK_SQL", "POOLER_HOST_MARK", "POOLER_PORT"]
+    shared += ["BACKEND_PID_SQL", "NEON_HOST_SUFFIX"]
     shared += ["LOCK_HOLDER_SQL", "SERVER_REFUSAL_SQL"]
     for name in shared:
         assert constants[name] == getattr(guards, name), name

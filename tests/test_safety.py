@@ -216,6 +216,9 @@ def test_database_url_from_the_environment(database: str, tmp_path: Path) -> Non
             "invalid database URL",
         ),
         (f"host=127.0.0.1 port=9 password='{SENTINEL}' dbname", 2, "invalid database URL"),
+        # Unencoded, the @ and / of the password would make part of it the host or the port.
+        (f"postgresql://app:{SENTINEL}@127.0.0.1:9/neondb", 2, "percent-encode @ and /"),
+        (f"postgresql://app:{SENTINEL} x@127.0.0.1:9/neondb", 2, "percent-encode @ and /"),
     ],
 )
 def test_connection_failures_redact_the_password(
@@ -332,3 +335,107 @@ def test_internal_errors_are_redacted_too(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 2
     assert "internal error: RuntimeError" in result.stderr
     _assert_no_secret(result.stdout, result.stderr)
+
+
+# Passwords a person might really have: so short, or so ordinary, that they also stand in prose.
+EVERYDAY_PASSWORDS = ["a", "1", "12", "127", "abc", "postgres", "database"]
+
+
+@pytest.mark.parametrize("password", EVERYDAY_PASSWORDS)
+def test_everyday_passwords_are_hidden_where_they_stand_not_in_prose(
+    database: str, tmp_path: Path, password: str
+) -> None:
+    """A one-letter password once made every `a` of a message `***` (`c***nnot connect`),
+    garbling it and, by the gaps, telling the password.  Redaction hides the password where a
+    connection string writes one, and leaves the sentence whole."""
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    # Trust authentication ignores the password: the run connects, and reports its target.
+    url = _as_url(database, password=password)
+    result = run_cli("verify", "--lock", lock, "--database-url", url, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    target = json.loads(result.stdout)["target"]["url"]
+    assert target == _as_url(database).replace("postgres@", "postgres:***@", 1)
+    assert f":{password}@" not in result.stdout + result.stderr
+    # The same password in a failure: the message reads as libpq wrote it.
+    closed = f"postgresql://app:{password}@127.0.0.1:9/database"
+    failed = run_cli("verify", "--lock", lock, "--database-url", closed)
+    assert failed.exit_code == 3
+    assert failed.stderr.startswith(
+        "schemalock: error: cannot connect: connection failed: "
+        'connection to server at "127.0.0.1", port 9 failed: '
+        "Connection refused; Is the server running on that host and accepting TCP/IP connections?"
+    )
+    message = f"cannot use {closed}, nor host=h password={password} dbname=database"
+    assert db.redact(message, closed) == (
+        "cannot use postgresql://app:***@127.0.0.1:9/database, nor host=h password=*** "
+        "dbname=database"
+    )
+
+
+@pytest.mark.parametrize("password", ["a b", "pass word", "x y z"])
+def test_a_password_libpq_quotes_back_is_hidden(tmp_path: Path, password: str) -> None:
+    """libpq quotes the piece of a connection string it could not read, which may be part of
+    an unquoted password."""
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    url = f"host=127.0.0.1 port=9 password={password} dbname=x"
+    result = run_cli("verify", "--lock", lock, "--database-url", url)
+    assert result.exit_code == 2
+    assert 'missing "=" after "***" in connection info string' in result.stderr
+    assert f'"{password.split()[-1]}"' not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "shown"),
+    [
+        ("a database is a place", "postgresql://u:database@h/db", "a database is a place"),
+        ("role postgres: cannot", "postgres://postgres:postgres@h/db", "role postgres: cannot"),
+        (
+            f"used {SENTINEL} here",
+            f"postgresql://u:{quote(SENTINEL, safe='')}@h/db",
+            "used *** here",
+        ),
+        ("npg_4xQ8zT2 leaked", "postgresql://u:npg_4xQ8zT2@h/db", "*** leaked"),
+        ("see password='a b' there", "host=h password='a b'", "see password=*** there"),
+        (
+            "url postgres://u:p@ss@h/db end",
+            "postgres://u:p%40ss@h/db",
+            "url postgres://u:***@h/db end",
+        ),
+    ],
+)
+def test_redaction_rules(text: str, secret: str, shown: str) -> None:
+    assert db.redact(text, secret) == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:S3cr@tPw/x9@127.0.0.1:9/db",
+        "postgres://app:a@b@127.0.0.1/db?sslmode=disable",
+        "postgresql://app:pa@ss@host.invalid/db",
+    ],
+)
+def test_an_unencoded_at_sign_never_turns_the_password_into_a_host(
+    tmp_path: Path, url: str
+) -> None:
+    """libpq reads `user:pa@ss@host` as the host `ss@host`, and would print it."""
+    lock = write(tmp_path / "lock.yaml", "version: 1\ntables: {}\n")
+    result = run_cli("verify", "--lock", lock, "--database-url", url)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "schemalock: error: invalid database URL (more than one @ before the host: "
+        "percent-encode @ and / in the user name and password, as %40 and %2F); "
+        "password redacted\n"
+    )
+
+
+@pytest.mark.parametrize("error", ["DeadlockDetected", "SerializationFailure"])
+def test_another_session_in_the_way_is_not_a_lost_connection(error: str) -> None:
+    """Both are psycopg's OperationalError, like a dropped connection; the message says what
+    happened."""
+    import psycopg
+
+    raised = getattr(psycopg.errors, error)("deadlock detected")
+    with pytest.raises(Inconclusive) as caught, db.inconclusive_errors("fk-orphans", db.Timeouts()):
+        raise raised
+    assert caught.value.reason == "another session was in the way (deadlock detected)"

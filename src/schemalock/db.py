@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from schemalock import __version__
@@ -61,6 +61,14 @@ def normalize_url(url: str) -> str:
 
 _SECRET_PARAMETERS = ("password", "sslpassword")
 _SECRET_IN_TEXT = re.compile(r"(?<![\w])(ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)")
+# A URL's user:password@ (the password runs to the last @ of the address: unencoded ones too).
+_SECRET_IN_URL = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*):([^\s]*)@")
+# In a key=value string libpq could not read, a password may run on, spaces and all, to the
+# next `key=`.
+_UNREADABLE_PASSWORD = re.compile(r"(?<![\w])(?:ssl)?password\s*=\s*(.*?)(?=\s+\w+\s*=|$)")
+_QUOTED = re.compile(r"([\"'])(.*?)\1")
+# A secret this long and not a plain word cannot be prose: it is hidden wherever it appears.
+_DISTINCTIVE_LENGTH = 8
 
 
 def _passwords(url: str) -> list[str]:
@@ -71,8 +79,9 @@ def _passwords(url: str) -> list[str]:
     try:
         params = conninfo_to_dict(url)
         found += [str(params[name]) for name in _SECRET_PARAMETERS if params.get(name)]
-    except Exception:  # malformed: read what can be read
+    except Exception:  # malformed: read what can be read, up to the next `key=` at most
         found += [m.group(2).strip("'") for m in _SECRET_IN_TEXT.finditer(url)]
+        found += [m.group(1) for m in _UNREADABLE_PASSWORD.finditer(url)]
     if "://" in url:
         raw = re.search(r"://[^:/@]*:([^@]*)@", url)
         if raw:
@@ -93,10 +102,42 @@ def secrets_of(url: str) -> list[str]:
     return sorted((f for f in forms if f), key=len, reverse=True)
 
 
+def _distinctive(secret: str) -> bool:
+    return len(secret) >= _DISTINCTIVE_LENGTH and not secret.isalpha()
+
+
+def hide_secret_positions(text: str) -> str:
+    """`text` with every password written where connection strings write one hidden: a URL's
+    `user:***@`, `password=***` and `sslpassword=***` in key=value strings and URL queries."""
+    text = _SECRET_IN_URL.sub(r"\1:***@", text)
+    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group(1) or ''}password=***", text)
+
+
 def redact(text: str, url: str) -> str:
+    """`text` with the secrets of `url` hidden where they stand as secrets: in a connection
+    string's password positions, and, for a secret that cannot be prose (8 characters or more,
+    not a plain word), wherever it appears, in any spelling.  A short or everyday password
+    (`a`, `postgres`) is never replaced inside words or sentences: that would garble the
+    message and, by the gaps it leaves, show the password."""
+    text = hide_secret_positions(text)
     for secret in secrets_of(url):
-        text = text.replace(secret, "***")
+        if _distinctive(secret):
+            text = text.replace(secret, "***")
     return text
+
+
+def redact_connection_error(message: str, url: str) -> str:
+    """A message about the connection string itself (libpq quotes the piece it could not read,
+    which may be part of the password): quoted pieces of a secret are hidden too."""
+    secrets = _passwords(url)
+
+    def hide(match: re.Match[str]) -> str:
+        piece = match.group(2)
+        if piece and any(piece in secret for secret in secrets):
+            return f"{match.group(1)}***{match.group(1)}"
+        return match.group(0)
+
+    return _QUOTED.sub(hide, redact(message, url))
 
 
 def display_url(url: str) -> str:
@@ -158,31 +199,100 @@ def _hostaddr_given(url: str) -> bool:
     return bool(conninfo_to_dict(url).get("hostaddr") or os.environ.get("PGHOSTADDR"))
 
 
+# The name each connection shows in pg_stat_activity while schemalock's transactions run.
+_APPLICATION_NAME: weakref.WeakKeyDictionary[psycopg.Connection[tuple[object, ...]], str] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[object, ...]]:
+    """A connection for `command`.  No setting travels in the start-up packet: a pooler
+    (PgBouncer) would keep it on its server connection for whoever gets that next.  The
+    application name is set for each transaction (`begin_read_only`), and for the whole session
+    only where the session is proven to be this connection's own (`name_own_session`)."""
     import psycopg
     from psycopg import conninfo
 
     try:
         conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as error:
-        reason = redact(str(error).splitlines()[0], url)
+        reason = redact_connection_error(str(error).splitlines()[0], url)
         raise UsageError(f"invalid database URL ({reason}); password redacted") from None
-    try:
-        connection = psycopg.connect(
-            conninfo.make_conninfo(
-                url, application_name=f"schemalock/{__version__}/{command}", **_network_limits(url)
-            ),
-            prepare_threshold=None,
+    _refuse_unencoded_userinfo(url)
+    from schemalock import deadline
+
+    try:  # watched: a server that stops answering cannot hang the run (schemalock.deadline)
+        connection = deadline.connect(
+            conninfo.make_conninfo(url, **_network_limits(url)), prepare_threshold=None
         )
     except psycopg.Error as error:
         message = _one_line(str(error), url)
         if _INVALID_OPTION.search(message):  # libpq validates option values only at connect
+            message = redact_connection_error(message, url)
             raise UsageError(f"invalid database URL ({message}); password redacted") from None
+        if "unsupported startup parameter" in message:
+            message += (
+                "; a connection pooler accepts few start-up parameters: leave it out of the URL "
+                "(schemalock sets its limits inside each transaction)"
+            )
         raise ConnectionFailed(f"cannot connect: {message}") from None
+    track(connection)  # cancelled on SIGINT and SIGTERM: see cancel_running()
     connection.read_only = True
     if _hostaddr_given(url):
         _HOSTADDR_GIVEN.add(connection)
+    _APPLICATION_NAME[connection] = f"schemalock/{__version__}/{command}"
+    name_own_session(connection)
     return connection
+
+
+def _refuse_unencoded_userinfo(url: str) -> None:
+    """A URL whose password holds an unencoded `@` (or `/` before one) is read by libpq with
+    part of the password as the host or port, which its error would then print."""
+    if "://" not in url:
+        return
+    before_query = url.split("://", 1)[1].split("?", 1)[0]
+    if before_query.count("@") > 1:
+        raise UsageError(
+            "invalid database URL (more than one @ before the host: percent-encode @ and / in "
+            "the user name and password, as %40 and %2F); password redacted"
+        )
+
+
+# Sets the session's name only if the backend answering is the one the server named in its
+# start-up reply (BackendKeyData): then no pooler sits in between and the session ends with
+# this connection.  A pooler answers with a pid of its own making.
+_NAME_OWN_SESSION_SQL = (
+    "SELECT pg_catalog.set_config('application_name', %s, false)"
+    " WHERE pg_catalog.pg_backend_pid() = %s"
+)
+
+
+def name_own_session(connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Show the application name for the whole session, where the session is provably ours."""
+    import psycopg
+
+    name = _APPLICATION_NAME.get(connection)
+    if name is None:
+        return
+    try:
+        connection.execute(_NAME_OWN_SESSION_SQL, (name, connection.info.backend_pid))
+        connection.commit()  # a session setting made in a transaction ends with a rollback
+    except psycopg.Error as error:
+        if _queue_timed_out(error):  # connected: the pool had no server session to give
+            raise Inconclusive("connection", POOLER_QUEUE_TIMEOUT) from None
+        raise ConnectionFailed(f"cannot connect: {_one_line(str(error), '')}") from None
+
+
+# PgBouncer's word when a query waited longer than its query_wait_timeout for a server
+# connection; it then closes the client's connection.
+POOLER_QUEUE_TIMEOUT = (
+    "the pooler's queue timed out (query_wait_timeout): every server connection of the pool "
+    "was busy; try again when it is less busy, or connect to the server directly"
+)
+
+
+def _queue_timed_out(error: psycopg.Error) -> bool:
+    return (error.diag.message_primary or str(error)).strip() == "query_wait_timeout"
 
 
 def _network_limits(url: str) -> dict[str, str]:
@@ -224,14 +334,19 @@ def begin_read_only(connection: psycopg.Connection[tuple[object, ...]], timeouts
 
     connection.isolation_level = IsolationLevel.REPEATABLE_READ
     connection.read_only = True
+    name = _APPLICATION_NAME.get(connection) or f"schemalock/{__version__}"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
             " pg_catalog.set_config('lock_timeout', %s, true),"
             " pg_catalog.set_config('idle_in_transaction_session_timeout', %s, true),"
-            " pg_catalog.set_config('search_path', 'pg_catalog, public', true)",
-            (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms"),
+            " pg_catalog.set_config('search_path', 'pg_catalog, public', true),"
+            " pg_catalog.set_config('application_name', %s, true)",
+            (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms", name),
         )
+    from schemalock import deadline
+
+    deadline.limit_transaction(connection, timeouts.statement_ms)  # the client's deadline too
 
 
 def end_transaction(connection: psycopg.Connection[tuple[object, ...]]) -> None:
@@ -260,7 +375,12 @@ def inconclusive_errors(what: str, timeouts: Timeouts) -> Iterator[None]:
         ) from None
     except psycopg.errors.InsufficientPrivilege as error:
         raise Inconclusive(what, f"permission denied ({_primary(error)})") from None
+    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as error:
+        # Operational errors too, but the connection is fine: another session was in the way.
+        raise Inconclusive(what, f"another session was in the way ({_primary(error)})") from None
     except psycopg.OperationalError as error:
+        if _queue_timed_out(error):
+            raise Inconclusive(what, POOLER_QUEUE_TIMEOUT) from None
         raise Inconclusive(what, f"connection lost ({_primary(error)})") from None
     except psycopg.Error as error:  # any other server refusal: the check did not complete
         raise Inconclusive(what, f"database error ({_primary(error)})") from None
@@ -280,3 +400,64 @@ def read_only(
             yield connection
     finally:
         end_transaction(connection)
+
+
+# Every connection this process opened: schemalock's own, and Alembic's (SQLAlchemy's pools)
+# once track_pool_connections() ran.  On SIGINT or SIGTERM the CLI cancels on the server the
+# statement each one runs (`cancel_running`): closing the socket alone would leave it running,
+# with its locks and parallel workers, until it ends or next writes to the client.
+_OPEN_CONNECTIONS: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+CANCEL_TIMEOUT_S = 5.0
+
+
+def track(connection: psycopg.Connection[Any]) -> None:
+    """Count `connection` among the process's open connections (see cancel_running)."""
+    _OPEN_CONNECTIONS.add(connection)
+
+
+def track_pool_connections() -> None:
+    """Track each psycopg connection SQLAlchemy's pools open in this process from now on
+    (Alembic's, made by a migrations environment's env.py)."""
+    from sqlalchemy import event, pool
+
+    from schemalock import deadline
+
+    if not event.contains(pool.Pool, "connect", _track_pooled):
+        event.listen(pool.Pool, "connect", _track_pooled)
+    deadline.watch_migrations()  # and a server that stops answering cannot hang them
+
+
+def _track_pooled(dbapi_connection: object, _record: object) -> None:
+    import psycopg
+
+    if isinstance(dbapi_connection, psycopg.Connection):
+        track(dbapi_connection)
+
+
+def cancel_running() -> int:
+    """Ask the server to cancel the statement each open connection of this process is running
+    (psycopg's cancel_safe(): the cancel request travels on a connection of its own); how many
+    it asked.  Never raises: it runs while the process stops."""
+    if not _OPEN_CONNECTIONS:
+        return 0
+    from psycopg.pq import TransactionStatus
+
+    asked = 0
+    for connection in list(_OPEN_CONNECTIONS):
+        try:
+            if connection.closed or connection.info.transaction_status != TransactionStatus.ACTIVE:
+                continue
+            connection.cancel_safe(timeout=CANCEL_TIMEOUT_S)
+            asked += 1
+        except Exception:  # gone meanwhile, or the server did not answer: nothing more to ask
+            continue
+    return asked
+
+
+def close_open() -> None:
+    """Close every connection still open; the server rolls back what each had begun."""
+    for connection in list(_OPEN_CONNECTIONS):
+        try:
+            connection.close()
+        except Exception:  # already broken: closed as far as it can be
+            continue

@@ -11,9 +11,11 @@ EXIT_REFUSED = 5
 
 
 class SchemalockError(Exception):
-    """An expected failure: the CLI prints its one-line message and exits with `exit_code`."""
+    """An expected failure: the CLI prints its one-line message (then `details`, a line each)
+    and exits with `exit_code`."""
 
     exit_code = EXIT_USAGE
+    details: tuple[str, ...] = ()
 
 
 class UsageError(SchemalockError):
@@ -46,6 +48,17 @@ class Inconclusive(SchemalockError):
 
 
 class Refused(SchemalockError):
-    """Refused for safety."""
+    """Refused for safety; `details` lists what, one item a line."""
 
     exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class Incomplete(SchemalockError):
+    """A migration stopped part-way for a reason of the database's (a lock not granted, a lost
+    connection, a permission): the message says what was applied and how to resume."""
+
+    exit_code = EXIT_INCONCLUSIVE

@@ -4,7 +4,9 @@
   `fingerprint_check_sql`: the same query in a `DO` block a revision runs first, refusing a
   schema that changed since the plan (time of check to time of use).
 - `refuse_unsafe_target`: no connection pooler (session advisory locks and `CREATE INDEX
-  CONCURRENTLY` do not survive transaction pooling), no replica, no read-only server.
+  CONCURRENTLY` do not survive transaction pooling, and the next client would inherit the
+  migration's settings): by the URL, and whatever the address, unless the connection proves
+  the server session is its own (`shared_session_reason`); no replica, no read-only server.
 - `advisory_lock`: one migration run per database at a time.
 
 The migrations environment's `env.py` (templates/env.py) applies the same rules with the same
@@ -37,6 +39,13 @@ UNLOCK_SQL: Final = "SELECT pg_catalog.pg_advisory_unlock(1275849319415043262)"
 LOCK_KEY_SQL: Final = "pg_catalog.pg_try_advisory_lock(1275849319415043262)"
 POOLER_HOST_MARK: Final = "-pooler"  # Neon's pooled endpoints: ep-name-123456-pooler.region...
 POOLER_PORT: Final = "6432"  # PgBouncer's default port
+# The backend answering now, to compare with the one the server named at start-up
+# (BackendKeyData).  A pooler or protocol proxy names a pid of its own making there.
+BACKEND_PID_SQL: Final = "SELECT pg_catalog.pg_backend_pid()"
+# Neon's direct endpoints (ep-name-123456.region.aws.neon.tech) reach the compute through Neon's
+# proxy, which keeps one server session per client connection but hides its pid; the pooled
+# ones carry POOLER_HOST_MARK in that first label.  Same value in templates/env.py.
+NEON_HOST_SUFFIX: Final = ".neon.tech"
 
 # The session holding the lock in this database, if any (same text in env.py).
 LOCK_HOLDER_SQL: Final = """
@@ -239,15 +248,51 @@ def refuse_pooler(url: str) -> None:
 
 
 def refuse_unsafe_target(url: str, connection: psycopg.Connection[Any]) -> None:
-    """Refused for a pooler (by the URL, then by where `connection` actually went), a replica
-    or a read-only server.  One line; the password is never in it."""
+    """Refused for a pooler (by the URL, by where `connection` actually went, then unless the
+    session is proven to be the connection's own), a replica or a read-only server.  One line;
+    the password is never in it.  Nothing it runs leaves a setting or a lock behind."""
     refuse_pooler(url)
     reason = _pooler_rule([connection.info.host], [str(connection.info.port)])
     if reason:
         raise Refused(redact(_pooler_message(reason), url))
+    reason = shared_session_reason(
+        connection.info.backend_pid, _value(connection, BACKEND_PID_SQL), connection.info.host
+    )
+    if reason:
+        raise Refused(redact(shared_session_message(reason), url))
     refusal = _value(connection, SERVER_REFUSAL_SQL)
     if refusal:
         raise Refused(redact(f"refusing to migrate: {refusal}", url))
+
+
+def shared_session_reason(told_pid: int, backend_pid: int, host: str) -> str | None:
+    """Why a connection cannot be shown to hold a server session of its own, or None.
+
+    Proof: the backend answering is the one the server named when the connection opened, so
+    nothing between client and server hands sessions around (a pooler, in any mode, names a
+    pid of its own).  The one proxy taken on its word is Neon's, in front of a direct endpoint:
+    it keeps one server session per client connection."""
+    if told_pid == backend_pid:
+        return None
+    if _neon_direct(host):
+        return None
+    return (
+        f"the server session answering (backend pid {backend_pid}) is not the one named when "
+        f"the connection opened (pid {told_pid}), so a pooler or proxy stands in between"
+    )
+
+
+def _neon_direct(host: str) -> bool:
+    host = host.strip().lower()
+    return host.endswith(NEON_HOST_SUFFIX) and not host.split(".")[0].endswith(POOLER_HOST_MARK)
+
+
+def shared_session_message(reason: str) -> str:
+    return (
+        f"refusing to migrate: cannot prove this connection holds a session of its own: {reason}; "
+        "a migration's settings and locks would stay on a server session someone else gets "
+        "next: connect straight to the server (the direct endpoint)"
+    )
 
 
 def refuse_busy(connection: psycopg.Connection[Any]) -> None:
@@ -275,13 +320,17 @@ def advisory_lock(connection: psycopg.Connection[Any]) -> Iterator[None]:
 
 
 def _unlock(connection: psycopg.Connection[Any]) -> None:
+    import psycopg
     from psycopg.pq import TransactionStatus
 
     if connection.closed or connection.broken:
         return  # the session, and its lock, are gone
-    if connection.info.transaction_status == TransactionStatus.INERROR:
-        connection.rollback()  # the statement below could not run otherwise
-    _value(connection, UNLOCK_SQL)
+    try:
+        if connection.info.transaction_status == TransactionStatus.INERROR:
+            connection.rollback()  # the statement below could not run otherwise
+        _value(connection, UNLOCK_SQL)
+    except psycopg.OperationalError:
+        pass  # the server ended the session (and the lock with it): what ended it is the news
 
 
 def _held_message(holder: object) -> str:

@@ -5,9 +5,11 @@ No URL belongs in alembic.ini.  `alembic upgrade head --sql` prints the SQL and 
 
 Before migrating, this file refuses (Alembic prints `FAILED: refusing to migrate: ...`):
 - a connection pooler: a host containing `-pooler` (Neon's pooled endpoints) or port 6432
-  (PgBouncer's default).  Transaction pooling loses session advisory locks and cannot run
-  CREATE INDEX CONCURRENTLY outside a transaction: use the direct endpoint.  Checked before
-  connecting;
+  (PgBouncer's default), checked before connecting; then, whatever the address, a connection
+  that cannot prove it holds a server session of its own (the backend answering is not the
+  one the server named at start-up, as behind any PgBouncer).  Transaction pooling loses
+  session advisory locks, cannot run CREATE INDEX CONCURRENTLY outside a transaction, and
+  hands the session's settings to the next client: use the direct endpoint;
 - a replica (pg_is_in_recovery()) or a read-only server (default_transaction_read_only = on);
 - a second run: it holds a session-level advisory lock while it migrates and refuses at once
   if another session holds it.
@@ -39,6 +41,13 @@ TRY_LOCK_SQL = "SELECT pg_catalog.pg_try_advisory_lock(1275849319415043262)"
 UNLOCK_SQL = "SELECT pg_catalog.pg_advisory_unlock(1275849319415043262)"
 POOLER_HOST_MARK = "-pooler"  # Neon's pooled endpoints: ep-name-123456-pooler.region...
 POOLER_PORT = "6432"  # PgBouncer's default port
+# The backend answering now, to compare with the one the server named at start-up
+# (BackendKeyData).  A pooler or protocol proxy names a pid of its own making there.
+BACKEND_PID_SQL = "SELECT pg_catalog.pg_backend_pid()"
+# Neon's direct endpoints (ep-name-123456.region.aws.neon.tech) reach the compute through Neon's
+# proxy, which keeps one server session per client connection but hides its pid; the pooled
+# ones carry POOLER_HOST_MARK in that first label.
+NEON_HOST_SUFFIX = ".neon.tech"
 
 # The session holding the lock in this database, if any.
 LOCK_HOLDER_SQL = """
@@ -106,8 +115,7 @@ def refuse_pooler(params: dict[str, Any]) -> None:
             "locks and CREATE INDEX CONCURRENTLY do not survive transaction pooling: use the "
             "direct endpoint"
         )
-        password = str(params.get("password") or "")
-        raise CommandError(message.replace(password, "***") if password else message)
+        raise CommandError(hide(message, str(params.get("password") or "")))
 
 
 def pooler_reason(hosts: list[str], ports: list[str]) -> str | None:
@@ -117,6 +125,53 @@ def pooler_reason(hosts: list[str], ports: list[str]) -> str | None:
     if POOLER_PORT in (port.strip() for port in ports):
         return f"port {POOLER_PORT} is PgBouncer's"
     return None
+
+
+def refuse_shared_session(connection: Connection, password: str) -> None:
+    """Refused unless this connection provably holds a server session of its own: the backend
+    answering is the one the server named when the connection opened.  A pooler, in any mode,
+    names a pid of its own; whoever it hands the server session to next would inherit the
+    migration's settings and locks.  Neon's proxy in front of a direct endpoint keeps one
+    session per connection and is taken on its word.  Runs one SELECT: nothing stays."""
+    driver = connection.connection.dbapi_connection
+    told_pid = driver.info.backend_pid  # type: ignore[union-attr]
+    host = str(driver.info.host)  # type: ignore[union-attr]
+    backend_pid = connection.scalar(text(BACKEND_PID_SQL))
+    connection.rollback()
+    if told_pid == backend_pid or neon_direct(host):
+        return
+    message = (
+        "refusing to migrate: cannot prove this connection holds a session of its own: the "
+        f"server session answering (backend pid {backend_pid}) is not the one named when the "
+        f"connection opened (pid {told_pid}), so a pooler or proxy stands in between; a "
+        "migration's settings and locks would stay on a server session someone else gets "
+        "next: connect straight to the server (the direct endpoint)"
+    )
+    raise CommandError(hide(message, password))
+
+
+def hide(message: str, password: str) -> str:
+    """The password hidden where it could only be the password: one of 8 characters or more
+    that is not a plain word (a short or everyday one would garble the sentence, and show
+    itself by the gaps)."""
+    if len(password) >= 8 and not password.isalpha():
+        return message.replace(password, "***")
+    return message
+
+
+def name_session(connection: Connection) -> None:
+    """Name the session in pg_stat_activity, so a DBA can find the migration (and what it
+    waits for).  The session is this connection's own: the name ends with it."""
+    name = config.attributes.get("application_name") or "alembic (schemalock env.py)"
+    connection.execute(
+        text("SELECT pg_catalog.set_config('application_name', :name, false)"), {"name": name}
+    )
+    connection.commit()
+
+
+def neon_direct(host: str) -> bool:
+    host = host.strip().lower()
+    return host.endswith(NEON_HOST_SUFFIX) and not host.split(".")[0].endswith(POOLER_HOST_MARK)
 
 
 @contextmanager
@@ -161,9 +216,11 @@ def run_migrations_online() -> None:
     # libpq's parameters go to psycopg as they are; SQLAlchemy supplies the dialect.
     engine = create_engine("postgresql+psycopg://", connect_args=params, poolclass=pool.NullPool)
     with engine.connect() as connection:
+        refuse_shared_session(connection, str(params.get("password") or ""))
         refusal = connection.scalar(text(SERVER_REFUSAL_SQL))
         if refusal:
             raise CommandError(f"refusing to migrate: {refusal}")
+        name_session(connection)
         with migration_lock(connection):
             context.configure(connection=connection, transaction_per_migration=True)
             with context.begin_transaction():
