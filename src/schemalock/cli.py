@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup, TyperOption
 
 from schemalock import __version__
 from schemalock.errors import (
@@ -31,15 +32,42 @@ if TYPE_CHECKING:
     from schemalock.model import Lock
     from schemalock.render.markdown import Verification
 
+_state = {"debug": False}
+DEBUG_HELP = "Show tracebacks on errors (passwords still redacted)."
+
+
+def _debug_on(_context: object, _parameter: object, value: bool) -> None:
+    if value:
+        _state["debug"] = True
+
+
+class _Commands(TyperGroup):
+    """The command group; every command also takes `--debug` after its name (`schemalock
+    verify --debug`), as it is taken before it."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for command in self.commands.values():
+            command.params.append(
+                TyperOption(
+                    param_decls=["--debug"],
+                    is_flag=True,
+                    default=False,
+                    expose_value=False,  # read by run() from argv, and kept in _state
+                    callback=_debug_on,
+                    help=DEBUG_HELP,
+                )
+            )
+
+
 app = typer.Typer(
     name="schemalock",
+    cls=_Commands,
     help="Keep a PostgreSQL database honest: verify it against schema_lock.yaml.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-_state = {"debug": False}
 
 
 class OutputFormat(StrEnum):
@@ -64,9 +92,26 @@ UrlOption = Annotated[
     ),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+
+
+def _output_option(help_text: str) -> Any:
+    return typer.Option("--output", "-o", help=help_text, show_default=False)
+
+
 OutputOption = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Write the report to this file.", show_default=False),
+    _output_option("Write the report to this file (never over the lock or a check file it reads)."),
+]
+LockOutputOption = Annotated[
+    str | None,
+    _output_option("Write the lock file here instead of to stdout (a file there is replaced)."),
+]
+SchemaOutputOption = Annotated[
+    str | None, _output_option("Write the JSON Schema here instead of to stdout.")
+]
+DocsOutputOption = Annotated[
+    str | None,
+    _output_option("Write the Markdown document here instead of to stdout (never over the lock)."),
 ]
 FailOnOption = Annotated[
     FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")
@@ -107,7 +152,7 @@ def _main(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -179,6 +224,7 @@ def verify(
 
         api = apiprobe.settings(api_base, api_header or (), api_timeout)
     loaded = load_lock(lock)
+    _check_output(output, loaded)
     url = db.resolve_url(database_url)
     with _progress() as bar:
         report = verifying.verify(
@@ -258,6 +304,10 @@ def fix(
     from schemalock.fix.planner import Orphans
     from schemalock.fix.revision import Timeouts
     from schemalock.lock import load_lock
+    from schemalock.render import safe_text
+
+    def say(line: str) -> None:  # names from the lock and the database: escaped
+        print(safe_text(line))
 
     outcome = fixing(
         load_lock(lock),
@@ -268,23 +318,20 @@ def fix(
         apply=apply,
         step_timeouts=Timeouts(lock_timeout, step_timeout, long_timeout),
         replace=replace,
-        say=print,
+        say=say,
     )
     plan = outcome.plan
     if outcome.revision is None and plan.notes:
-        print("no revision written: what still differs is for a person to decide")
+        say("no revision written: what still differs is for a person to decide")
     elif outcome.revision is None:
-        print("nothing to repair: the structure matches the lock")
+        say("nothing to repair: the structure matches the lock")
+    elif outcome.applied:  # its steps and hazards were printed before it ran
+        say("applied (alembic upgrade head)")
     else:
-        for step in plan.ordered():
-            print(f"  - {step.title}")
-        print("hazards:" if plan.hazards else "hazards: none")
-        for hazard in plan.hazards:
-            print(f"  - {hazard}")
-        if outcome.applied:
-            print("applied (alembic upgrade head)")
+        for line in plan.summary():
+            say(line)
     for note in plan.notes:
-        print(f"left for a person: {note}")
+        say(f"left for a person: {note}")
     raise typer.Exit(EXIT_CLEAN)
 
 
@@ -342,9 +389,16 @@ def lint(
     """Check the lock file alone, without a database."""
     from schemalock import verify as verifying
     from schemalock.lock import load_lock
+    from schemalock.lock.validity import refuse_invalid
 
-    report = verifying.lint(load_lock(lock), select or (), ignore or ())
-    _finish(report, output_format, output, fail_on)
+    loaded = load_lock(lock)
+    _check_output(output, loaded)
+    report = verifying.lint(loaded, select or (), ignore or ())
+    try:
+        _finish(report, output_format, output, fail_on)
+    except typer.Exit:
+        refuse_invalid(loaded)  # every finding listed: an invalid lock exits 2, as everywhere
+        raise
 
 
 @app.command()
@@ -359,13 +413,14 @@ def snapshot(
             show_default=False,
         ),
     ] = None,
-    output: OutputOption = None,
+    output: LockOutputOption = None,
     statement_timeout: TimeoutOption = 30.0,
 ) -> None:
     """Write a lock file from a live database (to stdout, or --output FILE)."""
     from schemalock import db
     from schemalock.snapshot import snapshot as take_snapshot
 
+    _check_output(output)  # a lock there is replaced: what the user asked for, but whole
     text = take_snapshot(
         db.resolve_url(database_url), schema, db.Timeouts(int(statement_timeout * 1000))
     )
@@ -405,7 +460,7 @@ def explain(rule: Annotated[str, typer.Argument(help="A rule code (SL101) or nam
 
 
 @app.command()
-def schema(output: OutputOption = None) -> None:
+def schema(output: SchemaOutputOption = None) -> None:
     """Print the JSON Schema of the lock format (for editors: yaml-language-server)."""
     from schemalock.lock.format import json_schema_text
 
@@ -432,7 +487,7 @@ def docs(
         typer.Option("--live", help="Also verify the live database and add a checklist."),
     ] = False,
     database_url: UrlOption = None,
-    output: OutputOption = None,
+    output: DocsOutputOption = None,
     fail_on: FailOnOption = FailOn.error,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
@@ -450,6 +505,7 @@ def docs(
     """Write the lock as Markdown; with --live, verify the database and add a checklist."""
     from schemalock.errors import UsageError
     from schemalock.lock import load_lock
+    from schemalock.lock.validity import refuse_invalid
     from schemalock.render import markdown
 
     verify_options: tuple[tuple[str, object], ...] = (
@@ -463,6 +519,8 @@ def docs(
     if misplaced and not live:
         raise UsageError(f"{misplaced[0]} needs --live")
     loaded = load_lock(lock)
+    _check_output(output, loaded)
+    refuse_invalid(loaded)  # with or without --live, as verify and fix judge it
     if not live:
         _write(markdown.render(loaded), output)
         _wrote(output)
@@ -533,17 +591,40 @@ def _wrote(output: str | None) -> None:
         print(f"wrote {output}", file=sys.stderr)
 
 
+def _check_output(output: str | None, loaded: Lock | None = None) -> None:
+    """Before anything runs: `--output` is none of the run's inputs (the lock, the check files
+    its flows read), and a file can be written there."""
+    if output is None:
+        return
+    from schemalock import files
+
+    if loaded is not None:
+        files.refuse_inputs(output, _inputs(loaded))
+    files.check_writable(output)
+
+
+def _inputs(loaded: Lock) -> list[tuple[str, str]]:
+    """The files a run over `loaded` reads: the lock, and each check file (relative to the
+    lock's real folder, as the loader reads them)."""
+    from schemalock.model import CustomCheck
+
+    base = os.path.dirname(os.path.realpath(loaded.path))
+    checks = [
+        ("a check file of the lock", os.path.join(base, invariant.check.path))
+        for flow in loaded.flows
+        for invariant in flow.invariants
+        if isinstance(invariant.check, CustomCheck)
+    ]
+    return [("the lock", loaded.path), *checks]
+
+
 def _write(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        from schemalock.errors import UsageError
+    from schemalock import files
 
-        raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+    files.write_text(output, text)
 
 
 def _finish(
@@ -572,13 +653,10 @@ def _print_text(report: Report, output: str | None = None) -> None:
     if output is None:
         text.render(report, Console(highlight=False))
         return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            text.render(report, Console(file=handle, no_color=True, highlight=False, width=200))
-    except OSError as error:
-        from schemalock.errors import UsageError
+    from schemalock import files
 
-        raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+    with files.replacing(output) as handle:
+        text.render(report, Console(file=handle, no_color=True, highlight=False, width=200))
 
 
 def run() -> int:
@@ -589,7 +667,7 @@ def run() -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     except SchemalockError as error:
-        return _fail(str(error), error.exit_code, debug)
+        return _fail(str(error), error.exit_code, debug, error.details)
     except Exception as error:  # a bug: one redacted line, the traceback only with --debug
         return _fail(
             f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
@@ -603,7 +681,10 @@ def main() -> NoReturn:
     # A short-lived process building large acyclic structures (a 5,000-table lock is a million
     # objects): the cyclic collector would rescan them over and over and free nothing.
     gc.disable()
-    code = run()
+    from schemalock import interrupts
+
+    with interrupts.handled():  # SIGINT, SIGTERM: cancel on the server, exit 130, 143
+        code = run()
     sys.stdout.flush()
     sys.stderr.flush()
     # Everything is written and every connection closed: skip the interpreter's teardown, which
@@ -611,8 +692,9 @@ def main() -> NoReturn:
     os._exit(code)
 
 
-def _fail(message: str, code: int, debug: bool) -> int:
+def _fail(message: str, code: int, debug: bool, details: tuple[str, ...] = ()) -> int:
     from schemalock.db import URL_ENV_VARS, redact
+    from schemalock.render import safe_text
 
     urls = [os.environ.get(name, "") for name in URL_ENV_VARS]
     urls += [
@@ -620,10 +702,13 @@ def _fail(message: str, code: int, debug: bool) -> int:
         for arg in sys.argv
         if "://" in arg or "password=" in arg
     ]
+    # Messages quote names from the lock and the database: escaped, one line each.
+    message = "\n  ".join(safe_text(line) for line in (message, *details))
     if debug:
         import traceback
 
-        message = f"{traceback.format_exc()}{message}"
+        trace = "\n".join(safe_text(line) for line in traceback.format_exc().splitlines())
+        message = f"{trace}\n{message}"
     for url in urls:
         message = redact(message, url)
     print(f"schemalock: error: {message}" if not debug else message, file=sys.stderr)

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schemalock import db, introspect
-from schemalock.errors import Inconclusive, LockFileError, Refused
+from schemalock.errors import Inconclusive, Refused
 from schemalock.findings import Finding, Report
-from schemalock.fix import environment, guards
+from schemalock.fix import environment, failures, guards
 from schemalock.fix.planner import FIXED_RULES, Orphans, Plan, Planner
 from schemalock.fix.proofs import Prover
 from schemalock.fix.revision import Timeouts, write
+from schemalock.lock import validity
 from schemalock.model import ForeignKey, Lock, Table
 from schemalock.probe import Probe
 from schemalock.verify import verify
@@ -48,25 +49,29 @@ def fix(
     """Plan, prove and write the revision; with `apply`, run it.  `replace`: an unapplied
     revision schemalock wrote earlier (its apply failed, say) is planned again from the
     database as it is now, and its file removed."""
-    _refuse_lock_errors(lock)
+    # An invalid lock never drives a migration (its SQL could be anything): exit 2, as in
+    # every command; nor one whose foreign keys no migration could create (SL203 in the lock).
+    validity.refuse_invalid(lock, migration=True)
     step_timeouts.check()
-    if apply:
-        guards.refuse_pooler(url)  # before anything connects, as env.py does
+    if apply:  # before anything runs or is written, as env.py does
+        guards.refuse_pooler(url)
+        _refuse_unsafe_target(url)
     report = verify(lock, url, timeouts, data=False)
     if report.inconclusive:
         first = report.inconclusive[0]
         raise Inconclusive(first.rule, f"verify could not finish: {first.reason}")
-    directory = environment.ensure(migrations)  # once the database answered
+    # Checked once the database answered; a fresh environment is made only with a revision.
+    directory = environment.locate(migrations)
     connection = db.connect(url, "fix")
     try:
-        if apply:  # refused now, before a revision is written that could not be applied
-            guards.refuse_unsafe_target(url, connection)
-            guards.refuse_busy(connection)
         stale = _pending(directory, connection, replace)
         schemas = list(lock.database.schemas)
-        with db.read_only(connection, timeouts) as conn:
-            live = introspect.introspect(conn, schemas)
-            fingerprint = guards.fingerprint(conn, schemas)
+        # One snapshot for both, read again if another session's DDL met the read.
+        live, fingerprint = introspect.consistent_read(
+            connection,
+            timeouts,
+            lambda conn: (introspect.introspect(conn, schemas), guards.fingerprint(conn, schemas)),
+        )
         probe = Probe(connection, timeouts)
         planner = Planner(
             lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
@@ -79,10 +84,9 @@ def fix(
         connection.close()
     if plan.refusals:
         raise Refused(
-            "fix refuses: the data forbids "
-            + ("this step" if len(plan.refusals) == 1 else "these steps")
-            + ":\n  "
-            + "\n  ".join(plan.refusals)
+            "fix refuses: the data or the database forbids "
+            + ("this step:" if len(plan.refusals) == 1 else "these steps:"),
+            tuple(plan.refusals),
         )
     outcome = Outcome(plan, report)
     if stale is not None:
@@ -95,23 +99,23 @@ def fix(
     outcome.revision = write(directory, plan, summary, guard_sql, step_timeouts)
     say(f"wrote {outcome.revision}")
     if apply:
+        for line in plan.summary():  # what --apply consents to, said before it runs
+            say(line)
         run_upgrade(directory, url, log)
         outcome.applied = True
     return outcome
 
 
-def _refuse_lock_errors(lock: Lock) -> None:
-    """A lock `lint` finds errors in never drives a migration: its SQL could be anything."""
-    from schemalock.findings import Severity
-    from schemalock.verify import lint
-
-    errors = [f for f in lint(lock).findings if f.severity is Severity.ERROR]
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more: `schemalock lint` lists them)" if errors[1:] else ""
-        raise LockFileError(
-            str(lock.path), first.lock_line, None, f"{first.message} [{first.rule}]{more}"
-        )
+def _refuse_unsafe_target(url: str) -> None:
+    """Refused now, before a revision is written that could not be applied: a pooler or a
+    connection that cannot prove its session is its own, a replica, a read-only server, a
+    migration already running."""
+    connection = db.connect(url, "fix")
+    try:
+        guards.refuse_unsafe_target(url, connection)
+        guards.refuse_busy(connection)
+    finally:
+        connection.close()
 
 
 def _structural(finding: Finding) -> bool:
@@ -176,6 +180,7 @@ def run_upgrade(directory: Path, url: str, log: bool = True) -> None:
 def _upgrade(directory: Path, url: str, log: bool) -> None:
     from alembic import command
 
+    db.track_pool_connections()  # SIGINT and SIGTERM cancel env.py's statements too
     try:
         command.upgrade(environment.config(directory, url, log), "head")
     except Exception as error:  # the server's refusal, through SQLAlchemy
@@ -191,4 +196,4 @@ def _upgrade(directory: Path, url: str, log: bool) -> None:
                 "(steps in autocommit blocks before it stay done): `schemalock fix --replace` "
                 "plans again from the database as it is now"
             ) from None
-        raise
+        raise failures.explain(error, url) from None

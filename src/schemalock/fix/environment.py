@@ -7,11 +7,18 @@ anything else is refused rather than written into.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from schemalock import __version__, files
 from schemalock.db import normalize_url
 from schemalock.errors import UsageError
 from schemalock.fix import guards
@@ -24,14 +31,14 @@ SCRIPT_FILES = ("env.py", "script.py.mako")  # what makes a folder an Alembic sc
 _SKIPPED = {"__pycache__"}
 
 
-def ensure(directory: Path) -> Path:
-    """The script location revisions go to: `directory`, created from the templates if it is
-    missing or empty, or the existing environment there (a script location, or a folder whose
-    alembic.ini points at one), left as it is."""
+def locate(directory: Path) -> Path:
+    """Where revisions for `directory` go, without writing anything: `directory` itself if it
+    is missing or empty (a fresh environment is made there with the first revision), else the
+    existing environment there (a script location, or a folder whose alembic.ini points at
+    one).  UsageError for a file or a folder that is neither."""
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} is a file; name a folder for the migrations environment")
-    if not directory.exists() or not any(directory.iterdir()):
-        _copy(resources.files("schemalock.fix").joinpath("templates"), directory)
+    if is_fresh(directory):
         return directory
     location = script_location(directory)
     if location is None:
@@ -40,6 +47,74 @@ def ensure(directory: Path) -> Path:
             "script.py.mako, no alembic.ini): name an empty folder or an existing environment"
         )
     return location
+
+
+def is_fresh(directory: Path) -> bool:
+    """Whether `directory` is missing or an empty folder: the place for a fresh environment."""
+    return not directory.exists() or (directory.is_dir() and not any(directory.iterdir()))
+
+
+def ensure(directory: Path) -> Path:
+    """The script location revisions go to (`locate`), made from the templates first if
+    `directory` is missing or empty."""
+    location = locate(directory)
+    if is_fresh(directory):
+        with creating(directory):
+            pass
+    return location
+
+
+@contextmanager
+def creating(directory: Path) -> Iterator[Path]:
+    """A fresh environment for the missing or empty `directory`: built from the templates in a
+    hidden folder (yielded, for the first revision to go into) and moved into place when the
+    block ends.  On an exception nothing stays: not the environment, not the folders made
+    for it."""
+    target = directory.absolute()
+    made = _make_folders(target.parent)
+    into_existing = target.is_dir()  # an empty folder the user made: filled, not replaced
+    staging = Path(files.temporary_folder(target / "environment" if into_existing else target))
+    try:
+        _copy(resources.files("schemalock.fix").joinpath("templates"), staging)
+        yield staging
+        if into_existing:
+            _move_entries(staging, target)
+            staging.rmdir()
+        else:
+            os.rename(staging, target)  # fails if the folder was filled meanwhile
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Make `folder` and any missing parents; the ones made, outermost first."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{folder}: cannot create: {error.strerror or error}") from None
+    return list(reversed(missing))
+
+
+def _move_entries(staging: Path, target: Path) -> None:
+    """Move what `staging` holds into `target`, versions/ (with the revision) last; what moved
+    goes back if one fails."""
+    moved: list[str] = []
+    try:
+        for name in sorted(os.listdir(staging), key=lambda n: (n == "versions", n)):
+            if os.path.lexists(target / name):
+                raise FileExistsError(errno.EEXIST, "appeared while writing", str(target / name))
+            os.rename(staging / name, target / name)
+            moved.append(name)
+    except BaseException:
+        for name in moved:
+            with contextlib.suppress(OSError):
+                os.rename(target / name, staging / name)
+        raise
 
 
 def _copy(source: Traversable, target: Path) -> None:
@@ -51,7 +126,7 @@ def _copy(source: Traversable, target: Path) -> None:
         if entry.is_dir():
             _copy(entry, target / entry.name)
         else:
-            (target / entry.name).write_bytes(entry.read_bytes())
+            files.write_bytes(target / entry.name, entry.read_bytes())
     if target.name != "versions":
         (target / "versions").mkdir(exist_ok=True)  # in case packaging dropped .gitkeep
 
@@ -125,6 +200,7 @@ def config(directory: Path, url: str | None = None, log: bool = True) -> Config:
         # configparser interpolates %: a percent-encoded password must be doubled.
         result.set_main_option("sqlalchemy.url", _sqlalchemy_url(url).replace("%", "%%"))
     result.attributes["lock_holder_pid"] = guards.lock_holder()
+    result.attributes["application_name"] = f"schemalock/{__version__}/fix"
     result.attributes["configure_logger"] = log
     return result
 
@@ -152,6 +228,8 @@ def head(directory: Path) -> str | None:
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
+    if is_fresh(directory):
+        return None  # made with the first revision
     try:
         heads = ScriptDirectory.from_config(config(directory)).get_heads()
     except CommandError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,10 @@ from pathlib import Path
 from alembic.autogenerate import render_python_code
 from alembic.operations import MigrateOperation, ops
 
+from schemalock import files
 from schemalock.errors import UsageError
 from schemalock.expressions import is_literal
+from schemalock.fix import environment
 from schemalock.fix import operations as fo
 from schemalock.fix.planner import Plan
 from schemalock.fix.proofs import lossy
@@ -66,9 +69,10 @@ def _milliseconds(option: str, value: str) -> float:
 
 def upgrade_ops(plan: Plan, guard_sql: str, timeouts: Timeouts) -> list[MigrateOperation]:
     steps: list[MigrateOperation] = [
+        # First: the check below reads definitions, which waits for a table's lock.
+        *_timeouts(timeouts.lock, timeouts.statement),
         fo.Comment("Refuse to run on a schema other than the one this plan was made for."),
         fo.Sql(guard_sql),
-        *_timeouts(timeouts.lock, timeouts.statement),
     ]
     for step in plan.ordered():
         steps.append(fo.Comment(step.title))
@@ -216,8 +220,17 @@ def _reverse(op: MigrateOperation) -> MigrateOperation:
 
 
 def render(operations: list[MigrateOperation], downgrade: bool = False) -> str:
+    from alembic.runtime.migration import MigrationContext
+
     container = ops.DowngradeOps(ops=operations) if downgrade else ops.UpgradeOps(ops=operations)
-    return render_python_code(container)
+    # PostgreSQL's renderer: without it an array's element type renders without its module
+    # (`postgresql.ARRAY(Text())`), a NameError when the revision runs.
+    # Named parameters: SQL text is compiled as written (the default paramstyle doubles each
+    # `%`, which a revision would then run as `%%`).
+    context = MigrationContext.configure(
+        dialect_name="postgresql", dialect_opts={"paramstyle": "named"}
+    )
+    return render_python_code(container, migration_context=context)
 
 
 def message(plan: Plan, summary: str) -> str:
@@ -237,26 +250,79 @@ def message(plan: Plan, summary: str) -> str:
     return "\n".join(lines)
 
 
+def python_docstring(text: str) -> str:
+    """`text` written so that, between the template's triple quotes, Python reads it back
+    exactly: it holds names from the lock and the database, and a `\"\"\"` in one would close
+    the docstring and run what follows when Alembic loads the revision.  Backslashes, a quote
+    beside another (or last), and characters that are not printable are escaped; the rest,
+    line breaks included, reads as written."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        following = text[index + 1 : index + 2]
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"' and following in ('"', ""):
+            out.append('\\"')
+        elif char == "\n" or char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])  # \x1b, \r, \u2028: as Python spells it
+    return "".join(out)
+
+
 def write(directory: Path, plan: Plan, summary: str, guard_sql: str, timeouts: Timeouts) -> Path:
+    """Write the revision into the environment at `directory` (a script location), or into a
+    fresh one made there with it if the folder is missing or empty.  The file is complete
+    before it lands and lands at once: no reader and no interruption ever sees part of it,
+    and a fresh environment appears with its revision or not at all."""
+    upgrades = render(upgrade_ops(plan, guard_sql, timeouts))
+    downgrades = render(downgrade_ops(plan, timeouts), downgrade=True)
+    docstring = python_docstring(message(plan, summary))
+    if environment.is_fresh(directory):
+        with environment.creating(directory) as staging:
+            name, text = _generate(staging, summary, upgrades, downgrades)
+            files.write_text(staging / "versions" / name, text.replace(summary, docstring, 1))
+        return directory / "versions" / name
+    name, text = _generate(directory, summary, upgrades, downgrades)
+    path = directory / "versions" / name
+    path.parent.mkdir(exist_ok=True)  # as Alembic would (an environment without versions/)
+    if os.path.lexists(path):  # a revision id drawn twice: never written over
+        raise UsageError(f"{path} exists already: run `schemalock fix` again")
+    files.write_text(path, text.replace(summary, docstring, 1))
+    return path
+
+
+def _generate(directory: Path, summary: str, upgrades: str, downgrades: str) -> tuple[str, str]:
+    """The revision's file name and text, from the environment's own template on top of its
+    head.  Alembic writes the file itself, so it writes it into a scratch folder of its own
+    (an extra version location), which nobody else reads."""
+    import tempfile
+
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory(str(directory))
-    heads = script.get_heads()
-    with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ...": we say it
-        created = script.generate_revision(
-            _revision_id(),
-            summary,  # the file name's slug comes from it: the hazards go in below
-            head=heads[0] if heads else "base",
-            refresh=True,
-            upgrades=render(upgrade_ops(plan, guard_sql, timeouts)),
-            downgrades=render(downgrade_ops(plan, timeouts), downgrade=True),
-            imports="" if IMPORTS in _template(directory) else IMPORTS,
+    with tempfile.TemporaryDirectory(prefix="schemalock-revision-") as scratch:
+        script = ScriptDirectory(
+            str(directory), version_locations=[str(directory / "versions"), scratch]
         )
-    assert created is not None
-    path = Path(created.path)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace(summary, message(plan, summary), 1), encoding="utf-8")
-    return path
+        heads = script.get_heads()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ...": ours
+                created = script.generate_revision(
+                    _revision_id(),
+                    summary,  # the file name's slug comes from it: the hazards go in afterwards
+                    head=heads[0] if heads else "base",
+                    version_path=scratch,
+                    upgrades=upgrades,
+                    downgrades=downgrades,
+                    imports="" if IMPORTS in _template(directory) else IMPORTS,
+                )
+        except OSError as error:  # the scratch folder: a full disk, a file size limit
+            raise UsageError(
+                f"{directory}: cannot write the revision: {error.strerror or error}"
+            ) from None
+        assert created is not None
+        generated = Path(created.path)
+        return generated.name, generated.read_text(encoding="utf-8")
 
 
 def _revision_id() -> str:

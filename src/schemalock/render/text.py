@@ -24,13 +24,18 @@ def _group(finding: Finding) -> str:
 
 def render(report: Report, console: Console) -> None:
     for group, items in groupby(report.findings, key=_group):
-        console.print(Text(safe_text(group), style="bold"))
+        # No wrapping: a name could otherwise begin a line of a CI log with `::error`.
+        console.print(Text(safe_text(group), style="bold"), soft_wrap=True)
         for finding in sorted(items, key=lambda f: (-f.severity.rank, f.code, f.message)):
             line = Text("  ")
             line.append(f"{finding.severity.value:<7}", style=_STYLE[finding.severity])
             line.append(f" {finding.code} ", style="dim")
             line.append(safe_text(finding.message))
-            where = f"{report.lock_path}:{finding.lock_line}" if finding.lock_line else None
+            where = (
+                f"{safe_text(report.lock_path or '')}:{finding.lock_line}"
+                if finding.lock_line
+                else None
+            )
             line.append(f"  [{finding.rule}{f' {where}' if where else ''}]", style="dim")
             console.print(line, soft_wrap=True)
             if finding.samples:  # already redacted by the rule that found them
