@@ -256,7 +256,7 @@ def _default_problem(want: Column, have: Column) -> tuple[str, str | None, str |
         or want.generated_storage != have.generated_storage
     ):
         return (
-            f"is generated as {_generated(have)}; the lock says {_generated(want)}",
+            f"is {_generated(have)}; the lock says {_generated(want)}",
             want.generated,
             have.generated,
         )
@@ -272,6 +272,29 @@ def _shown(expression: str | None) -> str:
 
 
 def _generated(column: Column) -> str:
+    """How a column is generated, in the words of its DDL."""
     if column.generated is None:
         return "not generated"
-    return f"({column.generated}) {column.generated_storage or 'stored'}"
+    storage = (column.generated_storage or "stored").upper()
+    expression = column.generated
+    if not _parenthesised(expression):
+        expression = f"({expression})"
+    return f"GENERATED ALWAYS AS {expression} {storage}"
+
+
+def _parenthesised(expression: str) -> bool:
+    """Whether the whole expression is one parenthesised group, as pg_get_expr prints most
+    generation expressions: `(price * qty)`, not `(a) + (b)`."""
+    depth, quote = 0, ""
+    for position, character in enumerate(expression):
+        if quote:
+            quote = "" if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+            if depth == 0 and position < len(expression) - 1:
+                return False
+    return expression.startswith("(") and expression.endswith(")") and depth == 0
