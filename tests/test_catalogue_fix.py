@@ -33,8 +33,8 @@ from psycopg.conninfo import conninfo_to_dict
 
 from conftest import Server, as_role, execute, query, run_cli
 from test_fix import _fix, _op_calls, _revisions
-from test_fix_convergence import checksums, downgrade, edit, findings, raises_not_implemented
-from test_roundtrip import snapshot
+from test_fix_convergence import checksums, downgrade, findings, raises_not_implemented
+from test_fix_safety import _prepare as prepare
 
 pytestmark = pytest.mark.db
 
@@ -44,15 +44,8 @@ INVALID_INDEXES = "SELECT count(*) FROM pg_index WHERE NOT indisvalid"
 def _prepare(
     url: str, tmp_path: Path, schema: str, drift: str = "", *lock: tuple[str, str]
 ) -> Path:
-    """`schema` built, its lock snapshotted (then edited), the drift injected."""
-    execute(url, schema)
-    path = tmp_path / "schema_lock.yaml"
-    text = snapshot(url, path)
-    if lock:
-        path.write_text(edit(text, *lock), encoding="utf-8")
-    if drift:
-        execute(url, drift)
-    return path
+    """test_fix_safety's: `schema` built, its lock snapshotted (then edited), the drift."""
+    return prepare(url, tmp_path, schema, drift, lock=lock)
 
 
 def _offline(migrations: Path) -> str:

@@ -21,6 +21,7 @@ import pytest
 from psycopg import sql
 
 from conftest import execute, query, run_cli, write
+from test_fix import _op_calls
 from test_fix_convergence import checksums
 
 STRUCTURAL = ("structure", "integrity")
@@ -302,7 +303,7 @@ def test_b05_injection_in_names_of_a_table_fix_creates_stays_names(
     ]
     assert _drift(database, lock) == []
     for revision in revisions:
-        assert _op_calls(revision) <= {"execute", "get_context", "create_table", "create_index"}
+        assert _op_names(revision) <= {"execute", "get_context", "create_table", "create_index"}
     _create(
         database,
         sql.SQL("INSERT INTO {} (id) VALUES (1)").format(_ident(PAYLOAD_TABLE)),
@@ -312,18 +313,8 @@ def test_b05_injection_in_names_of_a_table_fix_creates_stays_names(
         assert connection.execute(inserted).fetchall() == [("'); DELETE FROM users; --",)]
 
 
-def _op_calls(path: Path) -> set[str]:
-    """The `op.<name>(...)` calls of a revision's upgrade()."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    upgrade = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade")
-    return {
-        node.func.attr
-        for node in ast.walk(upgrade)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "op"
-    }
+def _op_names(path: Path) -> set[str]:
+    return set(_op_calls(path))
 
 
 # -- B07 -------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +29,7 @@ from schemalock import deadline
 from schemalock.pgserver import embedded_server
 from test_catalogue_connections import Handler, _open_upstream, startup_packet, tcp_server
 from test_catalogue_faults import SCANNING_CHILD, SLOW_CHILD, SLOW_LOCK, SLOW_READER
+from test_signals import _start as start
 
 pytestmark = pytest.mark.db
 
@@ -56,15 +56,7 @@ def private(private_server: Server) -> Iterator[str]:
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
-    env[deadline.GRACE_ENV] = f"{GRACE:g}"
-    return subprocess.Popen(
-        [sys.executable, "-m", "schemalock", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return start(*args, env={deadline.GRACE_ENV: f"{GRACE:g}"})
 
 
 def _running(url: str, condition: str) -> tuple[int, float]:

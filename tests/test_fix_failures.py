@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import as_role, execute, query, run_cli, write
+from conftest import as_role, execute, lock_held, query, run_cli, write
 from schemalock.fix import guards
 from schemalock.pgserver import embedded_server
 
@@ -186,3 +186,53 @@ def test_the_migration_names_its_session(database: str, tmp_path: Path) -> None:
         code, stderr = _apply(database, tmp_path, "--lock-timeout", "3s")
     _assert_incomplete(code, stderr, "a lock it needed was not granted within lock_timeout")
     assert names == ["schemalock/0.1.0/fix"]
+
+
+def test_a_lock_met_by_the_revisions_first_check_is_not_a_changed_schema(
+    database: str, tmp_path: Path
+) -> None:
+    """The fingerprint check reads definitions, which waits for a table's lock like any step:
+    a lock not granted there is exit 4 (the schema did not change), not the check's refusal,
+    whose words the failing statement's text also holds."""
+    from schemalock.errors import SchemalockError
+    from schemalock.fix.command import run_upgrade
+
+    execute(database, SCHEMA + "CREATE INDEX t_a ON t (a);")
+    path = write(tmp_path / "schema_lock.yaml", LOCK % "")
+    migrations = tmp_path / "migrations"
+    planned = run_cli(
+        "fix", "--lock", path, "--database-url", database, "--migrations", str(migrations),
+        "--lock-timeout", "300ms",
+    )  # fmt: skip
+    assert planned.exit_code == 0, planned.stdout + planned.stderr
+    before = _fingerprint(database)
+    with lock_held(database, "t"), pytest.raises(SchemalockError) as stopped:
+        run_upgrade(migrations, database, log=False)
+    message = str(stopped.value)
+    assert stopped.value.exit_code == 4, message
+    assert message.startswith(
+        "could not complete the migration: a lock it needed was not granted within lock_timeout"
+        " (another session holds it) while running `DO"
+    )
+    assert _fingerprint(database) == before
+
+
+def test_a_version_table_another_session_locks_is_inconclusive(
+    database: str, tmp_path: Path
+) -> None:
+    """fix reads which revision the database is at on its own connection: a lock there is
+    exit 4 within the lock timeout, not an internal error."""
+    execute(
+        database,
+        SCHEMA + "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);",
+    )
+    path = write(tmp_path / "schema_lock.yaml", LOCK % "")
+    with lock_held(database, "alembic_version"):
+        result = run_cli(
+            "fix", "--lock", path, "--database-url", database,
+            "--migrations", str(tmp_path / "migrations"), "--statement-timeout", "1",
+        )  # fmt: skip
+    assert result.exit_code == 4, result.stdout + result.stderr
+    assert result.stderr.startswith("schemalock: error: fix: waited longer than lock_timeout")
+    assert "internal error" not in result.stderr
+    assert not (tmp_path / "migrations").exists()

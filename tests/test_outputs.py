@@ -5,6 +5,7 @@ and the options that steer it (`--debug` in either place, `-o` saying what it wr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import resource
@@ -385,3 +386,35 @@ def test_output_help_says_what_is_written() -> None:
         [line] = [line for line in result.stdout.splitlines() if re.match(r"\W*--output ", line)]
         assert says in line, command
         assert ("report" in line) == (command in ("verify", "lint")), command
+
+
+def test_a_regular_file_under_dev_is_replaced_not_appended_to(tmp_path: Path) -> None:
+    """`/dev/shm/report.json` is a file like any other: a second `-o` replaces it whole (only
+    descriptors, devices and pipes are written through)."""
+    if not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm here")
+    target = Path("/dev/shm") / f"schemalock-test-{os.getpid()}-{tmp_path.name}.json"
+    try:
+        for _ in range(2):
+            assert run_cli("schema", "-o", str(target)).exit_code == 0
+        json.loads(target.read_text(encoding="utf-8"))  # one document, not two
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def test_a_file_being_written_is_its_owners_alone_until_it_is_whole(tmp_path: Path) -> None:
+    """The temporary file is 0600 while it is written; the result then takes the old file's
+    mode (a private report stays private) or a new file's (0666 less the umask)."""
+    private, new = tmp_path / "private.txt", tmp_path / "new.txt"
+    private.write_text("old")
+    private.chmod(0o600)
+    for target in (private, new):
+        with replacing(target) as handle:
+            handle.write("new")
+            [temporary] = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+            assert stat.S_IMODE(temporary.stat().st_mode) == 0o600
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    assert private.read_text() == new.read_text() == "new"

@@ -27,9 +27,16 @@ from conftest import execute, lock_held, query, run_cli, write
 STOPPED = "cancelled the statement running on the server; its transaction is rolled back"
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
+def _start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`schemalock ARGS` in a process of its own, with no database URL from this one's
+    environment (and `env` added)."""
     env = {
-        k: v for k, v in os.environ.items() if k not in ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL")
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL")
+        },
+        **(env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "schemalock", *args],

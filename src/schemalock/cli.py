@@ -53,7 +53,7 @@ class _Commands(TyperGroup):
                     param_decls=["--debug"],
                     is_flag=True,
                     default=False,
-                    expose_value=False,  # read by run() from argv, and kept in _state
+                    expose_value=False,  # kept in _state, which run() reads
                     callback=_debug_on,
                     help=DEBUG_HELP,
                 )
@@ -425,8 +425,7 @@ def snapshot(
         db.resolve_url(database_url), schema, db.Timeouts(int(statement_timeout * 1000))
     )
     _write(text, output)
-    if output:
-        print(f"wrote {output}", file=sys.stderr)
+    _wrote(output)
 
 
 @app.command()
@@ -661,18 +660,18 @@ def _print_text(report: Report, output: str | None = None) -> None:
 
 def run() -> int:
     """The command line as a function: runs `sys.argv`, returns the exit code."""
-    debug = "--debug" in sys.argv[1:]
+    _state["debug"] = False  # set by --debug's callbacks, before or after the command
     try:
         app()  # standalone: usage errors exit 2, typer.Exit exits with its code
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     except SchemalockError as error:
-        return _fail(str(error), error.exit_code, debug, error.details)
+        return _fail(str(error), error.exit_code, _state["debug"], error.details)
     except Exception as error:  # a bug: one redacted line, the traceback only with --debug
         return _fail(
             f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
             EXIT_USAGE,
-            debug,
+            _state["debug"],
         )
     return EXIT_CLEAN
 

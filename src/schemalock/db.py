@@ -241,7 +241,11 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
     if _hostaddr_given(url):
         _HOSTADDR_GIVEN.add(connection)
     _APPLICATION_NAME[connection] = f"schemalock/{__version__}/{command}"
-    name_own_session(connection)
+    try:
+        name_own_session(connection)
+    except BaseException:
+        connection.close()  # a connection no caller holds is not left open
+        raise
     return connection
 
 
@@ -318,8 +322,9 @@ def _network_limits(url: str) -> dict[str, str]:
     return {name: value for name, value in limits.items() if name not in given}
 
 
-def _primary(error: psycopg.Error) -> str:
-    """The server's primary message, without the SQL context lines that follow it."""
+def primary_message(error: psycopg.Error) -> str:
+    """The server's primary message, without the SQL context lines that follow it (the
+    driver's own message, on one line, when the server sent none)."""
     return error.diag.message_primary or _one_line(str(error), "")
 
 
@@ -374,16 +379,17 @@ def inconclusive_errors(what: str, timeouts: Timeouts) -> Iterator[None]:
             "lock another session holds",
         ) from None
     except psycopg.errors.InsufficientPrivilege as error:
-        raise Inconclusive(what, f"permission denied ({_primary(error)})") from None
+        raise Inconclusive(what, f"permission denied ({primary_message(error)})") from None
     except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as error:
         # Operational errors too, but the connection is fine: another session was in the way.
-        raise Inconclusive(what, f"another session was in the way ({_primary(error)})") from None
+        reason = f"another session was in the way ({primary_message(error)})"
+        raise Inconclusive(what, reason) from None
     except psycopg.OperationalError as error:
         if _queue_timed_out(error):
             raise Inconclusive(what, POOLER_QUEUE_TIMEOUT) from None
-        raise Inconclusive(what, f"connection lost ({_primary(error)})") from None
+        raise Inconclusive(what, f"connection lost ({primary_message(error)})") from None
     except psycopg.Error as error:  # any other server refusal: the check did not complete
-        raise Inconclusive(what, f"database error ({_primary(error)})") from None
+        raise Inconclusive(what, f"database error ({primary_message(error)})") from None
 
 
 @contextmanager

@@ -28,8 +28,9 @@ server's own timeout would have:
   in one string), there is no client deadline: a hand-written revision may rightly run for
   hours under the server's setting.  (A function that sets it out of sight is not seen.)
 
-Imported by `db.connect` and `db.track_pool_connections` only, never at the CLI's start: the
-psycopg import below costs nothing more there.
+Imported inside `db`'s functions only (`connect`, `begin_read_only`,
+`track_pool_connections`), never at the CLI's start: the psycopg import below costs nothing
+more there.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import psycopg  # noqa: TID253  (see the docstring's last paragraph)
 from psycopg.pq import TransactionStatus  # noqa: TID253
 from psycopg.rows import TupleRow  # noqa: TID253
 
+from schemalock import durations
 from schemalock.db import Timeouts
 from schemalock.errors import UsageError
 
@@ -229,8 +231,6 @@ _SET_TIMEOUT = re.compile(
     re.IGNORECASE,
 )
 _TOUCHES_TIMEOUT = re.compile(r"statement_timeout|\bRESET\s+ALL\b|\bDISCARD\s+ALL\b", re.I)
-_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*")
-_UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 def statement_timeout_ms(statement: str) -> float | None:
@@ -241,10 +241,8 @@ def statement_timeout_ms(statement: str) -> float | None:
         return None
     match = _SET_TIMEOUT.fullmatch(statement)
     value = match and (match["quoted"] if match["quoted"] is not None else match["bare"])
-    duration = _DURATION.fullmatch(value or "")
-    if duration is None:
-        return 0.0
-    return float(duration[1]) * _UNIT_MS[duration[2] or "ms"]
+    duration = durations.milliseconds(value or "")
+    return 0.0 if duration is None else duration
 
 
 def note_statement(connection: object, statement: str) -> None:

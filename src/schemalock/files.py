@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable, Iterator
@@ -22,8 +23,9 @@ from typing import IO, Any, Final
 
 from schemalock.errors import UsageError
 
-# Descriptors and devices (/dev/stdout, /proc/self/fd/1): written through, never renamed.
-_STREAM_ROOTS: Final = ("/dev/", "/proc/")
+# Names of descriptors (/dev/stdout, /dev/fd/3, /proc/self/fd/1): written through, never
+# renamed, whatever they lead to (a shell's redirection to a file included).
+_DESCRIPTOR = re.compile(r"^/(dev/(stdout|stderr|fd/\d+)|proc/[^/]+/fd/\d+)$")
 _NAME_MAX: Final = 200  # of the target's name in the temporary file's name (limit 255 bytes)
 
 
@@ -112,8 +114,9 @@ def _same_file(first: str, second: str) -> bool:
 
 
 def _is_stream(name: str) -> bool:
-    """Whether `name` is a device, a pipe or a descriptor (`/dev/stdout`): written through."""
-    return os.path.abspath(name).startswith(_STREAM_ROOTS) or _exists_as_other_than_a_file(name)
+    """Whether `name` is a descriptor (`/dev/stdout`), a device or a pipe: written through.  A
+    regular file is never one, wherever it lies (`/dev/shm/report.json` is replaced whole)."""
+    return bool(_DESCRIPTOR.match(os.path.abspath(name))) or _exists_as_other_than_a_file(name)
 
 
 def _exists_as_other_than_a_file(name: str) -> bool:
@@ -135,14 +138,15 @@ def _refuse_read_only(name: str, target: str) -> None:
 
 
 def _temporary(target: str) -> tuple[int, str]:
-    """A new hidden file beside `target` (same folder, so the rename is atomic), created with
-    the permissions a new file gets (0666 less the umask)."""
+    """A new hidden file beside `target` (same folder, so the rename is atomic), readable by
+    its owner only until it is complete (`_like_the_old_one` gives it its final mode): a
+    report replacing a private one is never readable by others, even for a moment."""
     folder, base = os.path.split(target)
     for _ in range(100):
         temporary = os.path.join(folder, f".{base[:_NAME_MAX]}.{secrets.token_hex(4)}.tmp")
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-            return os.open(temporary, flags, 0o666), temporary
+            return os.open(temporary, flags, 0o600), temporary
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary file name", folder)
@@ -165,15 +169,23 @@ def temporary_folder(beside: str | os.PathLike[str]) -> str:
 
 
 def _like_the_old_one(descriptor: int, target: str) -> None:
-    """The permission bits (and owner, where allowed) of the file being replaced."""
+    """The permission bits (and owner, where allowed) of the file being replaced; a new file
+    gets what a new file gets (0666 less the umask)."""
     try:
         old = os.stat(target)
     except FileNotFoundError:
+        os.fchmod(descriptor, 0o666 & ~_umask())
         return
     os.fchmod(descriptor, stat.S_IMODE(old.st_mode))
     if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
         with contextlib.suppress(PermissionError):  # only root may give a file away
             os.fchown(descriptor, old.st_uid, old.st_gid)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only way to read it is to set it, at once set back
+    os.umask(current)
+    return current
 
 
 def _sync_folder(folder: str) -> None:

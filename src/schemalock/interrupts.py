@@ -64,5 +64,6 @@ def handled() -> Iterator[None]:
             from schemalock import db
 
             db.close_open()
+            _stopping["now"] = False  # the next run in this process starts afresh
         for signum, handler in previous.items():
             signal.signal(signum, handler)

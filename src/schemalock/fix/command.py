@@ -55,7 +55,7 @@ def fix(
     step_timeouts.check()
     if apply:  # before anything runs or is written, as env.py does
         guards.refuse_pooler(url)
-        _refuse_unsafe_target(url)
+        _refuse_unsafe_target(url, timeouts)
     report = verify(lock, url, timeouts, data=False)
     if report.inconclusive:
         first = report.inconclusive[0]
@@ -64,7 +64,9 @@ def fix(
     directory = environment.locate(migrations)
     connection = db.connect(url, "fix")
     try:
-        stale = _pending(directory, connection, replace)
+        # Under the read timeouts: a version table another session locks is inconclusive.
+        with db.read_only(connection, timeouts, "fix"):
+            stale = _pending(directory, connection, replace)
         schemas = list(lock.database.schemas)
         # One snapshot for both, read again if another session's DDL met the read.
         live, fingerprint = introspect.consistent_read(
@@ -106,14 +108,15 @@ def fix(
     return outcome
 
 
-def _refuse_unsafe_target(url: str) -> None:
+def _refuse_unsafe_target(url: str, timeouts: db.Timeouts) -> None:
     """Refused now, before a revision is written that could not be applied: a pooler or a
     connection that cannot prove its session is its own, a replica, a read-only server, a
-    migration already running."""
+    migration already running.  What these statements meet is inconclusive."""
     connection = db.connect(url, "fix")
     try:
-        guards.refuse_unsafe_target(url, connection)
-        guards.refuse_busy(connection)
+        with db.inconclusive_errors("fix --apply", timeouts):
+            guards.refuse_unsafe_target(url, connection)
+            guards.refuse_busy(connection)
     finally:
         connection.close()
 
@@ -169,10 +172,13 @@ def run_upgrade(directory: Path, url: str, log: bool = True) -> None:
     the revision's own fingerprint check refuses a schema that changed since planning."""
     connection = db.connect(url, "fix")
     try:
-        guards.refuse_unsafe_target(url, connection)
-        # Held here, around any env.py; ours sees this session holds it and goes on.
-        with guards.advisory_lock(connection):
-            _upgrade(directory, url, log)
+        # What the guards' own statements meet (a lost connection, a timeout) is inconclusive;
+        # the upgrade's failures come out of _upgrade already explained.
+        with db.inconclusive_errors("fix --apply", db.Timeouts()):
+            guards.refuse_unsafe_target(url, connection)
+            # Held here, around any env.py; ours sees this session holds it and goes on.
+            with guards.advisory_lock(connection):
+                _upgrade(directory, url, log)
     finally:
         connection.close()
 
@@ -183,17 +189,5 @@ def _upgrade(directory: Path, url: str, log: bool) -> None:
     db.track_pool_connections()  # SIGINT and SIGTERM cancel env.py's statements too
     try:
         command.upgrade(environment.config(directory, url, log), "head")
-    except Exception as error:  # the server's refusal, through SQLAlchemy
-        if "schema changed since this revision was planned" in str(error):
-            raise Refused(
-                "the schema changed since this revision was planned: nothing was applied; run "
-                "`schemalock fix` again"
-            ) from None
-        said = str(error).partition("schemalock: ")[2].splitlines()
-        if said:  # one of the revision's own guards: what it checks changed since planning
-            raise Refused(
-                f"the revision stopped itself: {said[0]}; its transaction was rolled back "
-                "(steps in autocommit blocks before it stay done): `schemalock fix --replace` "
-                "plans again from the database as it is now"
-            ) from None
+    except Exception as error:  # a refusal, the server's or the revision's own guards'
         raise failures.explain(error, url) from None

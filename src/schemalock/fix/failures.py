@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from schemalock.db import redact
+from schemalock.db import primary_message, redact
 from schemalock.errors import ConnectionFailed, Incomplete, Refused, SchemalockError
+from schemalock.fix.guards import CHANGED_MESSAGE
 
 if TYPE_CHECKING:
     import psycopg
@@ -50,7 +51,10 @@ def explain(error: BaseException, url: str) -> SchemalockError:
     driver = _driver_error(error)
     if driver is None:
         raise error  # not the database's doing: a bug, for the CLI's internal error
-    message = redact(_primary(driver), url)
+    refused = _guard_refusal(driver.diag.message_primary or "")
+    if refused is not None:
+        return refused
+    message = redact(primary_message(driver), url)
     if _never_connected(driver):
         return ConnectionFailed(f"cannot connect: {message}")
     sqlstate = driver.sqlstate or ""
@@ -78,6 +82,28 @@ def _builds_concurrently(statement: str) -> bool:
     return words[:1] == ["CREATE"] and "INDEX" in words and "CONCURRENTLY" in words
 
 
+def _guard_refusal(primary: str) -> Refused | None:
+    """The revision's own checks stopped it (their message, raised by the server, starts
+    with `schemalock: `): what it checks changed since planning.  Judged on the server's
+    primary message alone, never on the statement's text, which holds the same words."""
+    if primary.startswith(CHANGED_MESSAGE):
+        return Refused(
+            "the schema changed since this revision was planned: nothing was applied; run "
+            "`schemalock fix` again"
+        )
+    if primary.startswith(GUARD_MARK):
+        return Refused(
+            f"the revision stopped itself: {primary.removeprefix(GUARD_MARK)}; its transaction "
+            "was rolled back (steps in autocommit blocks before it stay done): `schemalock fix "
+            "--replace` plans again from the database as it is now"
+        )
+    return None
+
+
+# What the revision's checks start their messages with (fix/operations.py, fix/guards.py).
+GUARD_MARK: Final = "schemalock: "
+
+
 def _applied(at: str) -> str:
     return (
         f"the database is at {at}: the failed revision's transaction was rolled back, and of "
@@ -96,12 +122,6 @@ def _driver_error(error: BaseException) -> psycopg.Error | None:
             return seen
         seen = getattr(seen, "orig", None) or seen.__cause__
     return None
-
-
-def _primary(error: psycopg.Error) -> str:
-    primary = error.diag.message_primary
-    lines = [line.strip() for line in (primary or str(error)).splitlines() if line.strip()]
-    return "; ".join(lines) or type(error).__name__
 
 
 def _never_connected(error: psycopg.Error) -> bool:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.autogenerate import render_python_code
 from alembic.operations import MigrateOperation, ops
 
-from schemalock import files
+from schemalock import durations, files
 from schemalock.errors import UsageError
 from schemalock.expressions import is_literal
 from schemalock.fix import environment
@@ -51,17 +50,12 @@ class Timeouts:
             )
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$")
-_UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
-
-
 def _milliseconds(option: str, value: str) -> float:
     """A PostgreSQL duration setting in milliseconds (no unit: milliseconds, as for
     lock_timeout); UsageError for anything else or zero (zero switches the timeout off)."""
-    match = _DURATION.match(value)
-    if match is None:
+    milliseconds = durations.milliseconds(value)
+    if milliseconds is None:
         raise UsageError(f"{option} {value!r}: not a duration (e.g. 500ms, 5s, 2min, 1h)")
-    milliseconds = float(match[1]) * _UNIT_MS[match[2] or "ms"]
     if milliseconds <= 0:
         raise UsageError(f"{option} {value}: must be more than 0 (0 switches the timeout off)")
     return milliseconds
