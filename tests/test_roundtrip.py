@@ -156,3 +156,41 @@ def test_schemas_named_by_tables_are_covered(database: str, tmp_path: Path) -> N
     assert "schemas:" not in lock.read_text()
     result = run_cli("verify", "--lock", str(lock), "--database-url", database)
     assert result.exit_code == 0, result.stdout
+
+
+# pgbench's own schema (`pgbench -i -I dtpf`): foreign keys no index leads, by design.
+PGBENCH = """
+CREATE TABLE pgbench_branches (bid int NOT NULL, bbalance int, filler char(88))
+    WITH (fillfactor = 100);
+CREATE TABLE pgbench_tellers (tid int NOT NULL, bid int, tbalance int, filler char(84))
+    WITH (fillfactor = 100);
+CREATE TABLE pgbench_accounts (aid int NOT NULL, bid int, abalance int, filler char(84))
+    WITH (fillfactor = 100);
+CREATE TABLE pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp,
+    filler char(22));
+ALTER TABLE pgbench_branches ADD PRIMARY KEY (bid);
+ALTER TABLE pgbench_tellers ADD PRIMARY KEY (tid);
+ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid);
+ALTER TABLE pgbench_tellers ADD FOREIGN KEY (bid) REFERENCES pgbench_branches;
+ALTER TABLE pgbench_accounts ADD FOREIGN KEY (bid) REFERENCES pgbench_branches;
+ALTER TABLE pgbench_history ADD FOREIGN KEY (bid) REFERENCES pgbench_branches;
+ALTER TABLE pgbench_history ADD FOREIGN KEY (tid) REFERENCES pgbench_tellers;
+ALTER TABLE pgbench_history ADD FOREIGN KEY (aid) REFERENCES pgbench_accounts;
+"""
+
+
+def test_a_fresh_snapshot_of_pgbench_finds_no_difference(database: str, tmp_path: Path) -> None:
+    """What the README says of `snapshot`: verify against it finds no difference, and the
+    only findings are advice about the design, the five foreign keys no index leads
+    (`fk-missing-index` warnings; exit 0)."""
+    execute(database, PGBENCH)
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    result = run_cli("verify", "--lock", str(lock), "--database-url", database, "-f", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert {(f["rule"], f["severity"]) for f in report["findings"]} == {
+        ("fk-missing-index", "warning")
+    }
+    assert len(report["findings"]) == 5
+    assert report["inconclusive"] == []
