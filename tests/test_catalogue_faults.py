@@ -30,24 +30,12 @@ from schemalock.errors import Inconclusive, SchemalockError
 from test_catalogue_connections import forwarding, one_error_line, tcp_server
 from test_fix import COMBINED, COMBINED_DRIFT, _fix, _revisions
 from test_fix_convergence import checksums, findings
+from test_fix_failures import _assert_incomplete
 from test_fix_safety import _converted, _prepare
 
 pytestmark = pytest.mark.db
 
 RESUME = "`schemalock fix --replace --apply` plans again"
-
-
-def assert_incomplete(code: int, stderr: str, cause: str) -> str:
-    """`fix --apply` stopped by the database: exit 4 and one line (after what Alembic logged),
-    never an internal error; returns the line."""
-    assert code == 4, stderr
-    said = [line for line in stderr.splitlines() if not line.startswith("INFO  [alembic")]
-    assert len(said) == 1, stderr
-    assert said[0].startswith(f"schemalock: error: could not complete the migration: {cause}")
-    assert RESUME in said[0]
-    assert "internal error" not in stderr
-    assert "Traceback" not in stderr
-    return said[0]
 
 
 def _backend(url: str, condition: str, wait_s: float = 20) -> int:
@@ -214,7 +202,7 @@ def test_d04_a_migration_waiting_for_a_lock_stalls_readers_for_lock_timeout_at_m
     with _holding(database, "SELECT count(*) FROM t"), _in_thread(application) as raised:
         code, stderr = _apply(database, lock, tmp_path, "--lock-timeout", "2s")
     assert raised == []
-    assert_incomplete(code, stderr, "a lock it needed was not granted within lock_timeout")
+    _assert_incomplete(code, stderr, "a lock it needed was not granted within lock_timeout")
     [(behind_the_migration, stalled)] = seen
     assert behind_the_migration
     assert stalled < 2 + 2, stalled
@@ -389,7 +377,7 @@ def test_d09_a_migration_killed_mid_transaction_applies_nothing(
         failed = _fix(database, lock, tmp_path / "migrations", "--apply", "--lock-timeout", "60s",
                       "--step-timeout", "2min")  # fmt: skip
     assert raised == []
-    line = assert_incomplete(
+    line = _assert_incomplete(
         failed.exit_code, failed.stderr, "the server ended the connection (administrator command)"
     )
     assert "while running `ALTER TABLE public.child ADD CONSTRAINT child_parent_id_fkey" in line
@@ -474,7 +462,7 @@ def test_d14_a_deadlock_with_the_application_rolls_the_step_back(
         with _in_thread(close_the_cycle) as raised:
             code, stderr = _apply(database, lock, tmp_path, "--lock-timeout", "20s")
     assert raised == [], raised
-    line = assert_incomplete(code, stderr, "a deadlock with another session")
+    line = _assert_incomplete(code, stderr, "a deadlock with another session")
     assert "(40P01)" in line
     assert query(database, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == [(0,)]
     assert _no_revision(database)

@@ -85,8 +85,9 @@ def _apply(url: str, tmp_path: Path, *options: str, lock: str = LOCK % "") -> tu
     return result.exit_code, result.stderr
 
 
-def _assert_incomplete(code: int, stderr: str, cause: str) -> None:
-    """Exit 4 and one line, after whatever Alembic logged of the steps it began."""
+def _assert_incomplete(code: int, stderr: str, cause: str) -> str:
+    """Exit 4 and one line, after whatever Alembic logged of the steps it began, never an
+    internal error; returns the line."""
     assert code == 4, stderr
     assert "internal error" not in stderr
     assert "Traceback" not in stderr
@@ -96,6 +97,7 @@ def _assert_incomplete(code: int, stderr: str, cause: str) -> None:
     assert stderr.startswith(f"schemalock: error: could not complete the migration: {cause}")
     assert "the failed revision's transaction was rolled back" in stderr
     assert "`schemalock fix --replace --apply` plans again" in stderr
+    return stderr
 
 
 def test_a_lock_not_granted_in_time(database: str, tmp_path: Path) -> None:

@@ -30,7 +30,8 @@ from schemalock.fix import environment
 # came before any connection.
 UNREACHABLE = "postgresql://app:Secr3tPw@127.0.0.1:1/nothing"
 CHECK = "SELECT id FROM items WHERE qty < 0\n"
-LOCK = """version: 1
+# The table alone: fix refuses it over NULLs in qty.
+NULLS_LOCK = """version: 1
 database:
   schemas: [public]
 tables:
@@ -38,7 +39,10 @@ tables:
     columns:
       id: {type: integer, primary_key: true}
       qty: {type: integer, nullable: false}
-flows:
+"""
+LOCK = (
+    NULLS_LOCK
+    + """flows:
   stock:
     path: items
     invariants:
@@ -46,6 +50,7 @@ flows:
         sql: checks/negative.sql
         table: items
 """
+)
 
 
 def _tree(folder: Path) -> dict[str, bytes | None]:
@@ -253,17 +258,6 @@ def test_an_output_into_a_read_only_folder_is_refused_before_connecting(tmp_path
 
 
 # --- fix writes nothing unless it writes a revision -------------------------------------------
-
-
-NULLS_LOCK = """version: 1
-database:
-  schemas: [public]
-tables:
-  items:
-    columns:
-      id: {type: integer, primary_key: true}
-      qty: {type: integer, nullable: false}
-"""
 
 
 @pytest.mark.db

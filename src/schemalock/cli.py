@@ -603,13 +603,12 @@ def _check_output(output: str | None, loaded: Lock | None = None) -> None:
 
 
 def _inputs(loaded: Lock) -> list[tuple[str, str]]:
-    """The files a run over `loaded` reads: the lock, and each check file (relative to the
-    lock's real folder, as the loader reads them)."""
+    """The files a run over `loaded` reads: the lock, and each check file (as the loader
+    found it)."""
     from schemalock.model import CustomCheck
 
-    base = os.path.dirname(os.path.realpath(loaded.path))
     checks = [
-        ("a check file of the lock", os.path.join(base, invariant.check.path))
+        ("a check file of the lock", invariant.check.file_read)
         for flow in loaded.flows
         for invariant in flow.invariants
         if isinstance(invariant.check, CustomCheck)

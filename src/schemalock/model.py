@@ -230,6 +230,7 @@ class CustomCheck:
     path: str  # as the lock names it
     sql: str
     table: tuple[str, str] | None = None  # what its rows are about, for the report
+    file_read: str = field(default="", compare=False)  # `path` under the lock's folder
 
 
 Check = Reconcile | Implies | Freshness | CustomCheck

@@ -92,7 +92,8 @@ def _check(spec: InvariantSpec, path: Path, base: str) -> Check:
         return Freshness(table=table, column=fresh.column, within=fresh.within, where=fresh.where)
     assert spec.sql is not None
     about = _table(spec.table, (*path, "table")) if spec.table else None
-    return CustomCheck(path=spec.sql, sql=_read_sql(spec.sql, base, (*path, "sql")), table=about)
+    sql = _read_sql(spec.sql, base, (*path, "sql"))
+    return CustomCheck(path=spec.sql, sql=sql, table=about, file_read=os.path.join(base, spec.sql))
 
 
 def _reconcile(spec: ReconcileSpec, path: Path) -> Reconcile:
