@@ -50,7 +50,7 @@ def open_server(work_dir: Path) -> Iterator[Server]:
     if external:
         yield Server(external, f"{URL_ENV_VAR} (an existing server)")
         return
-    from schemalock.pgserver import embedded_server
+    from schemalock.app.pgserver import embedded_server
 
     # Short path on purpose: the Unix socket lives in the data dir and socket paths are limited
     # to ~100 bytes.  The server deletes it on exit, so the databases are rebuilt each run.

@@ -27,7 +27,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from schemalock.pgserver import embedded_server
+from schemalock.app.pgserver import embedded_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -228,7 +228,7 @@ JOBS = (
 def _rendered(text: str) -> int | None:
     """The length of the SQL an invariant expression runs as; None when it is refused for
     what it would expand to."""
-    from schemalock import userexpr
+    from schemalock.usersql import sandbox as userexpr
 
     database = parse_lock(JOBS).database
     scope = {"jobs": database.tables[("public", "jobs")]}
@@ -273,7 +273,7 @@ def test_checking_an_expression_leaves_nothing_for_the_garbage_collector() -> No
     without it, or a long IN list would leave its whole printed tree behind."""
     import gc
 
-    from schemalock import userexpr
+    from schemalock.usersql import sandbox as userexpr
 
     database = parse_lock(JOBS).database
     scope = {"jobs": database.tables[("public", "jobs")]}

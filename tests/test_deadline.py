@@ -1,4 +1,5 @@
-"""D07: a server that stops answering mid-query ends the run within a bound (schemalock.deadline).
+"""D07: a server that stops answering mid-query ends the run within a bound
+(schemalock.db.deadline).
 
 statement_timeout cannot fire in a frozen backend, a proxy that stops forwarding drops the
 error it sends, and TCP keepalives are answered by the kernel (or the proxy), so before the
@@ -25,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Server, as_role, execute, query, run_cli, scratch_database, url_as, write
-from schemalock import deadline
-from schemalock.pgserver import embedded_server
+from schemalock.app.pgserver import embedded_server
+from schemalock.db import deadline
 from test_catalogue_connections import Handler, _open_upstream, startup_packet, tcp_server
 from test_catalogue_faults import SCANNING_CHILD, SLOW_CHILD, SLOW_LOCK, SLOW_READER
 from test_signals import _start as start

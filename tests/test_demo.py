@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from conftest import Server, query, run_cli, scratch_database
-from schemalock.demo import (
+from schemalock.app.demo import (
     LOCK_NAME,
     STORY,
     Observed,

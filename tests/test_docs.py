@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, execute, run_cli, write
-from schemalock.findings import InconclusiveCheck, Report
+from schemalock.check.findings import InconclusiveCheck, Report
 from schemalock.lock import parse_lock
 from schemalock.render import markdown
 

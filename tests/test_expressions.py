@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemalock.expressions import parse_error, same
+from schemalock.model.expressions import parse_error, same
 
 SAME = [
     ("now()", "CURRENT_TIMESTAMP"),
@@ -74,7 +74,7 @@ def test_quote_reads_pglast_keywords_without_importing_pglast() -> None:
     import sys
 
     code = (
-        "import sys; from schemalock import names; "
+        "import sys; from schemalock.model import names; "
         "print(names.quote('user'), names.quote('select'), names.quote('ok'), "
         "'pglast' in sys.modules)"
     )
@@ -83,7 +83,7 @@ def test_quote_reads_pglast_keywords_without_importing_pglast() -> None:
 
     from pglast import keywords
 
-    from schemalock import names
+    from schemalock.model import names
 
     every = keywords.RESERVED_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
     assert names._keywords() == frozenset(every | keywords.COL_NAME_KEYWORDS)

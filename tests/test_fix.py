@@ -449,6 +449,6 @@ def test_a_revision_lands_on_the_existing_head(database: str, tmp_path: Path) ->
 def test_a_type_change_is_declared_a_rewrite_unless_binary_coercible(
     old: str, new: str, coercible: bool
 ) -> None:
-    from schemalock.fix.planner import _binary_coercible
+    from schemalock.fix.plan.sql import binary_coercible as _binary_coercible
 
     assert _binary_coercible(old, new) is coercible

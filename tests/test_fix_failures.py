@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from conftest import as_role, execute, lock_held, query, run_cli, write
+from schemalock.app.pgserver import embedded_server
 from schemalock.fix import guards
-from schemalock.pgserver import embedded_server
 
 pytestmark = pytest.mark.db
 

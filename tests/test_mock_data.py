@@ -300,8 +300,8 @@ def test_clue_prefilter_decides_as_the_detectors_alone(database: str, kind: str)
     """The substring test in front of each regex never hides a value a detector matches."""
     from psycopg import sql
 
-    from schemalock.mockdata import detectors_for
     from schemalock.probe import mock_condition
+    from schemalock.probe.mockdata import detectors_for
 
     value = sql.SQL("v")
     condition, params = mock_condition(kind, value)
@@ -317,7 +317,7 @@ def test_clue_prefilter_decides_as_the_detectors_alone(database: str, kind: str)
 
 
 def test_clues_are_lower_case_literals() -> None:
-    from schemalock.mockdata import DETECTORS
+    from schemalock.probe.mockdata import DETECTORS
 
     for detector in DETECTORS:
         assert all(clue == clue.lower() for clue in detector.clues), detector.name

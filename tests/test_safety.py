@@ -322,7 +322,7 @@ def test_display_url(url: str, shown: str) -> None:
 
 def test_internal_errors_are_redacted_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last line of defence: an unexpected error's message never shows the password."""
-    from schemalock import verify as verifying
+    from schemalock.check import verify as verifying
 
     url = f"postgresql://app:{quote(SENTINEL, safe='')}@127.0.0.1:9/db?sslmode=disable"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import execute, query
-from schemalock.types import UnknownType, canonical_type
+from schemalock.model.types import UnknownType, canonical_type
 
 ALIASES = [
     "int",

@@ -28,7 +28,7 @@ from schemalock.errors import (
 )
 
 if TYPE_CHECKING:
-    from schemalock.findings import Report
+    from schemalock.check.findings import Report
     from schemalock.model import Lock
     from schemalock.render.markdown import Verification
 
@@ -211,7 +211,7 @@ def verify(
 ) -> None:
     """Compare the lock with the live database and report every difference."""
     from schemalock import db
-    from schemalock import verify as verifying
+    from schemalock.check import verify as verifying
     from schemalock.errors import UsageError
     from schemalock.lock import load_lock
 
@@ -220,7 +220,7 @@ def verify(
     # Validated before the lock is read or the database is asked anything.
     api = None
     if api_base is not None:
-        from schemalock import apiprobe
+        from schemalock.check import api as apiprobe
 
         api = apiprobe.settings(api_base, api_header or (), api_timeout)
     loaded = load_lock(lock)
@@ -301,7 +301,7 @@ def fix(
 
     from schemalock import db
     from schemalock.fix.command import fix as fixing
-    from schemalock.fix.planner import Orphans
+    from schemalock.fix.plan import Orphans
     from schemalock.fix.revision import Timeouts
     from schemalock.lock import load_lock
     from schemalock.render import safe_text
@@ -387,9 +387,9 @@ def lint(
     ignore: IgnoreOption = None,
 ) -> None:
     """Check the lock file alone, without a database."""
-    from schemalock import verify as verifying
+    from schemalock.check import verify as verifying
+    from schemalock.check.validity import refuse_invalid
     from schemalock.lock import load_lock
-    from schemalock.lock.validity import refuse_invalid
 
     loaded = load_lock(lock)
     _check_output(output, loaded)
@@ -418,7 +418,7 @@ def snapshot(
 ) -> None:
     """Write a lock file from a live database (to stdout, or --output FILE)."""
     from schemalock import db
-    from schemalock.snapshot import snapshot as take_snapshot
+    from schemalock.app.snapshot import snapshot as take_snapshot
 
     _check_output(output)  # a lock there is replaced: what the user asked for, but whole
     text = take_snapshot(
@@ -473,7 +473,7 @@ def demo(
     ] = False,
 ) -> None:
     """The seed database's story on an embedded PostgreSQL: build it, verify it, explain."""
-    from schemalock.demo import run_demo
+    from schemalock.app.demo import run_demo
 
     raise typer.Exit(run_demo(keep=keep))
 
@@ -502,9 +502,9 @@ def docs(
     statement_timeout: TimeoutOption = 30.0,
 ) -> None:
     """Write the lock as Markdown; with --live, verify the database and add a checklist."""
+    from schemalock.check.validity import refuse_invalid
     from schemalock.errors import UsageError
     from schemalock.lock import load_lock
-    from schemalock.lock.validity import refuse_invalid
     from schemalock.render import markdown
 
     verify_options: tuple[tuple[str, object], ...] = (
@@ -557,9 +557,10 @@ def _docs_verify(
     """verify, as `schemalock verify` runs it, and what the checklist needs to know of the run."""
     from datetime import UTC, datetime
 
-    from schemalock import db, engine
-    from schemalock import verify as verifying
-    from schemalock.findings import Severity
+    from schemalock import db
+    from schemalock.check import engine
+    from schemalock.check import verify as verifying
+    from schemalock.check.findings import Severity
     from schemalock.render.markdown import Verification
 
     url = db.resolve_url(database_url)
@@ -628,7 +629,7 @@ def _write(text: str, output: str | None) -> None:
 def _finish(
     report: Report, output_format: OutputFormat, output: str | None, fail_on: FailOn
 ) -> NoReturn:
-    from schemalock.findings import Severity
+    from schemalock.check.findings import Severity
 
     if output_format is OutputFormat.json:
         from schemalock.render import json as json_render
@@ -679,7 +680,7 @@ def main() -> NoReturn:
     # A short-lived process building large acyclic structures (a 5,000-table lock is a million
     # objects): the cyclic collector would rescan them over and over and free nothing.
     gc.disable()
-    from schemalock import interrupts
+    from schemalock.db import interrupts
 
     with interrupts.handled():  # SIGINT, SIGTERM: cancel on the server, exit 130, 143
         code = run()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from schemalock import engine
+from schemalock.check import engine
 from schemalock.lock import parse_lock
 from schemalock.rules import find_rule
 

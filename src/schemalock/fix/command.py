@@ -9,16 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schemalock import db, introspect
+from schemalock.check import validity
+from schemalock.check.findings import Report
+from schemalock.check.verify import verify
+from schemalock.compare import compare
 from schemalock.errors import Inconclusive, Refused
-from schemalock.findings import Finding, Report
 from schemalock.fix import environment, failures, guards
-from schemalock.fix.planner import FIXED_RULES, Orphans, Plan, Planner
+from schemalock.fix import plan as planning
+from schemalock.fix.plan import Orphans, Plan, Planner
 from schemalock.fix.proofs import Prover
 from schemalock.fix.revision import Timeouts, write
-from schemalock.lock import validity
 from schemalock.model import ForeignKey, Lock, Table
 from schemalock.probe import Probe
-from schemalock.verify import verify
 
 if TYPE_CHECKING:
     import psycopg
@@ -78,7 +80,7 @@ def fix(
         planner = Planner(
             lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
         )
-        plan = planner.build(f for f in report.findings if _structural(f))
+        plan = planning.build(planner, compare(lock.database, live, lock.settings))
         probe.close()
         if probe.inconclusive:
             raise Inconclusive("fix", probe.inconclusive[0].reason)
@@ -119,12 +121,6 @@ def _refuse_unsafe_target(url: str, timeouts: db.Timeouts) -> None:
             guards.refuse_busy(connection)
     finally:
         connection.close()
-
-
-def _structural(finding: Finding) -> bool:
-    from schemalock.fix.planner import LEFT_ALONE
-
-    return finding.rule in FIXED_RULES or finding.rule in LEFT_ALONE
 
 
 def _orphan_counter(probe: Probe, live: object) -> Callable[[Table, ForeignKey], int]:

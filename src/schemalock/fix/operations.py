@@ -21,7 +21,7 @@ from alembic.autogenerate import render, renderers
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import MigrateOperation, ops
 
-from schemalock.names import qualified, quote
+from schemalock.model.names import qualified, quote
 
 
 def literal(text: str) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemalock import db
 from schemalock.model import Table
-from schemalock.names import qualified, quote
+from schemalock.model.names import qualified, quote
 from schemalock.probe import INTEGER_RANGES, UUID_INPUT, integer_input_valid, no_equality
 
 if TYPE_CHECKING:

@@ -15,12 +15,12 @@ from alembic.operations import MigrateOperation, ops
 
 from schemalock import durations, files
 from schemalock.errors import UsageError
-from schemalock.expressions import is_literal
 from schemalock.fix import environment
 from schemalock.fix import operations as fo
-from schemalock.fix.planner import Plan
+from schemalock.fix.plan import Plan
 from schemalock.fix.proofs import lossy
-from schemalock.names import qualified, quote
+from schemalock.model.expressions import is_literal
+from schemalock.model.names import qualified, quote
 
 IMPORTS = "from sqlalchemy.dialects import postgresql"
 

@@ -37,7 +37,7 @@ from schemalock.model import (
     Table,
     UniqueConstraint,
 )
-from schemalock.types import live_type
+from schemalock.model.types import live_type
 
 if TYPE_CHECKING:
     import psycopg

@@ -1,6 +1,6 @@
 """The lock's `flows:` and `queries:` sections, from their specs to the model.
 
-Expressions stay text here; `schemalock.userexpr` parses and allow-lists them before anything
+Expressions stay text here; `schemalock.usersql.sandbox` parses and allow-lists them before anything
 runs them.  A custom check's `.sql` file is read now, relative to the lock file (symlinks
 resolved), so a missing file is a load error with the line that names it.
 """
@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from schemalock import names
 from schemalock.lock import inputs
-from schemalock.lock.convert import ConversionError, Path
+from schemalock.lock.paths import ConversionError, Path
 from schemalock.model import (
     DEFAULT_SCHEMA,
     Check,
@@ -23,8 +22,9 @@ from schemalock.model import (
     Invariant,
     QueryContract,
     Reconcile,
+    names,
 )
-from schemalock.types import UnknownType, canonical_type
+from schemalock.model.types import UnknownType, canonical_type
 
 if TYPE_CHECKING:
     from schemalock.lock.format import (

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from schemalock import names
 from schemalock.lock import fields
+from schemalock.lock.paths import ConversionError as ConversionError
+from schemalock.lock.paths import Path
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
@@ -22,20 +23,13 @@ from schemalock.model import (
     PrimaryKey,
     Table,
     UniqueConstraint,
+    names,
 )
-from schemalock.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
+from schemalock.model.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
 
 if TYPE_CHECKING:
     from schemalock.lock.format import CheckSpec, ColumnSpec, LockHead, TableSpec
     from schemalock.lock.yamlsafe import Positions
-
-Path = tuple[str | int, ...]
-
-
-class ConversionError(ValueError):
-    def __init__(self, message: str, path: Path) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 def to_model(

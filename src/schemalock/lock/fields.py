@@ -17,11 +17,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from schemalock.lock.convert import ConversionError
-    from schemalock.lock.format import ColumnSpec, ForeignKeySpec
+from schemalock.lock.paths import ConversionError, Path
 
-Path = tuple[str | int, ...]
+if TYPE_CHECKING:
+    from schemalock.lock.format import ColumnSpec, ForeignKeySpec
 
 MAX_NAME_BYTES = 63  # PostgreSQL's identifier limit, which enum labels share
 
@@ -40,8 +39,6 @@ _IDENTITY_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
 def _error(message: str, path: Path) -> ConversionError:
-    from schemalock.lock.convert import ConversionError  # which imports this module
-
     return ConversionError(message, path)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from schemalock import __version__, names
+from schemalock import __version__
 from schemalock.lock.yamlsafe import reads_as_non_string
 from schemalock.model import (
     DEFAULT_SCHEMA,
@@ -23,8 +23,9 @@ from schemalock.model import (
     ForeignKey,
     Index,
     Table,
+    names,
 )
-from schemalock.types import SERIAL_FOR, UnknownType, canonical_type, type_spelling
+from schemalock.model.types import SERIAL_FOR, UnknownType, canonical_type, type_spelling
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema=schema_lock.schema.json\n"
 

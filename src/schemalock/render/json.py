@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from schemalock import __version__
-from schemalock.findings import Finding, Report
+from schemalock.check.findings import Finding, Report
 
 REPORT_FORMAT = "schemalock-report/1"
 

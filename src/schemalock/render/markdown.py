@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemalock import names
-from schemalock.findings import Finding, InconclusiveCheck, Report, Severity
+from schemalock.check.findings import Finding, InconclusiveCheck, Report, Severity
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
@@ -34,6 +33,7 @@ from schemalock.model import (
     QueryContract,
     Reconcile,
     Table,
+    names,
 )
 from schemalock.render import safe_text
 

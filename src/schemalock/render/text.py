@@ -7,8 +7,8 @@ from itertools import groupby
 from rich.console import Console
 from rich.text import Text
 
-from schemalock.findings import Finding, Report, Severity
-from schemalock.names import qualified
+from schemalock.check.findings import Finding, Report, Severity
+from schemalock.model.names import qualified
 from schemalock.render import safe_text
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

@@ -8,21 +8,21 @@ why it matters, an example, and the fix with whether it is safe.  Rules are pure
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from schemalock import names
-from schemalock.diff import ColumnPair, TablePair, pair_columns, pair_tables
-from schemalock.findings import Category, Finding, Severity
-from schemalock.model import Database, Environment, Lock, Table
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import Comparison, compare
+from schemalock.compare.differences import Difference, Subject
+from schemalock.model import Database, Environment, Lock, Table, names
 
 if TYPE_CHECKING:
     from schemalock.probe import Probe
 
 DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
 
-T = TypeVar("T")
+D = TypeVar("D", bound=Difference)
 
 
 @dataclass(frozen=True)
@@ -36,39 +36,31 @@ class Target:
 
 @dataclass
 class Context:
-    """What rules read: the lock, the live database (None when offline) and their pairing."""
+    """What rules read: the lock, the live database (None when offline) and the comparison of
+    the two, made once however many rules ask."""
 
     lock: Lock
     live: Database | None = None
     probe: Probe | None = None  # questions to the database; None offline (lint)
     target: Target | None = None  # what verify connected to, for policy rules
-    _tables: list[TablePair] | None = field(default=None, repr=False)
-    _matches: dict[tuple[object, tuple[str, str]], object] = field(default_factory=dict, repr=False)
+    _comparison: Comparison | None = field(default=None, repr=False)
 
     @property
-    def tables(self) -> list[TablePair]:
-        if self._tables is None:
+    def comparison(self) -> Comparison:
+        if self._comparison is None:
             live = self.live if self.live is not None else Database()
-            self._tables = pair_tables(self.lock.database, live, self.lock.settings.ignore)
-        return self._tables
+            self._comparison = compare(self.lock.database, live, self.lock.settings)
+        return self._comparison
+
+    def differences(self, kind: type[D]) -> list[D]:
+        """The comparison's differences of one type."""
+        return self.comparison.of(kind)
 
     def matched_tables(self) -> Iterator[tuple[Table, Table]]:
-        for pair in self.tables:
+        """(lock, live) for each table both sides have."""
+        for pair in self.comparison.tables:
             if pair.lock is not None and pair.live is not None:
                 yield pair.lock, pair.live
-
-    def matched_columns(self) -> Iterator[tuple[Table, ColumnPair]]:
-        for lock_table, live_table in self.matched_tables():
-            for pair in self.match(pair_columns, lock_table, live_table):
-                if pair.lock is not None and pair.live is not None:
-                    yield lock_table, pair
-
-    def match(self, matcher: Callable[[Table, Table], T], lock: Table, live: Table) -> T:
-        """`matcher(lock, live)`, computed once per table however many rules ask."""
-        key = (matcher, lock.key)
-        if key not in self._matches:
-            self._matches[key] = matcher(lock, live)
-        return cast(T, self._matches[key])
 
 
 class Rule:
@@ -81,6 +73,10 @@ class Rule:
     measures: ClassVar[frozenset[str]] = frozenset()  # what the per-table scan must compute
     lint_only: ClassVar[bool] = False  # too costly to repeat on every verify
     fixable: ClassVar[bool] = False
+    # The differences whose repair by `schemalock fix` removes what this rule reports:
+    # `fixable` is true exactly when the planner repairs one of them (tests hold the two
+    # together).
+    repaired_by: ClassVar[tuple[type[Difference], ...]] = ()
 
     def check(self, context: Context) -> Iterator[Finding]:
         raise NotImplementedError
@@ -102,6 +98,7 @@ class Rule:
         column: str | None = None,
         constraint: str | None = None,
         line: int | None = None,
+        subject: Subject | None = None,
         **extra: Any,
     ) -> Finding:
         table_name = None
@@ -119,6 +116,19 @@ class Rule:
             constraint=constraint,
             lock_line=line,
             fixable=self.fixable,
+            subject=subject,
+            **extra,
+        )
+
+    def reported(self, difference: Difference, message: str, **extra: Any) -> Finding:
+        """A finding about a difference: its subject's schema and table, its lock line."""
+        subject = difference.subject
+        return self.finding(
+            message,
+            schema=subject.schema,
+            table=(subject.schema, subject.table) if subject.table is not None else None,
+            line=difference.line,
+            subject=subject,
             **extra,
         )
 

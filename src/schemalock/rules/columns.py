@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemalock import expressions
-from schemalock.diff import pair_columns
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
 from schemalock.model import Column
 from schemalock.rules.base import Context, Rule, q
 
@@ -30,18 +29,17 @@ class MissingColumn(Rule):
 
     code, name = "SL103", "missing-column"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.MissingColumn,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for pair in context.match(pair_columns, lock, live):
-                if pair.lock is not None and pair.live is None:
-                    yield self.finding(
-                        f"column {q(*lock.key, pair.lock.name)} is missing",
-                        table=lock,
-                        column=pair.lock.name,
-                        line=pair.lock.line,
-                        expected=pair.lock.type,
-                    )
+        for missing in context.differences(d.MissingColumn):
+            column = missing.column
+            yield self.reported(
+                missing,
+                f"column {q(*missing.lock.key, column.name)} is missing",
+                column=column.name,
+                expected=column.type,
+            )
 
 
 class ExtraColumn(Rule):
@@ -66,16 +64,14 @@ class ExtraColumn(Rule):
     severity, category = Severity.WARNING, Category.STRUCTURE
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for pair in context.match(pair_columns, lock, live):
-                if pair.lock is None and pair.live is not None:
-                    yield self.finding(
-                        f"column {q(*live.key, pair.live.name)} is not in the lock",
-                        table=lock,
-                        column=pair.live.name,
-                        line=lock.line,
-                        actual=pair.live.type,
-                    )
+        for extra in context.differences(d.ExtraColumn):
+            column = extra.column
+            yield self.reported(
+                extra,
+                f"column {q(*extra.live.key, column.name)} is not in the lock",
+                column=column.name,
+                actual=column.type,
+            )
 
 
 class RenamedColumn(Rule):
@@ -98,19 +94,18 @@ class RenamedColumn(Rule):
 
     code, name = "SL117", "renamed-column"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.RenamedColumn,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, pair in context.matched_columns():
-            if pair.renamed and pair.lock is not None and pair.live is not None:
-                yield self.finding(
-                    f"column {q(*lock.key, pair.live.name)} should be renamed to "
-                    f"{q(pair.lock.name)}",
-                    table=lock,
-                    column=pair.lock.name,
-                    line=pair.lock.line,
-                    expected=pair.lock.name,
-                    actual=pair.live.name,
-                )
+        for renamed in context.differences(d.RenamedColumn):
+            want, have = renamed.lock_column, renamed.live_column
+            yield self.reported(
+                renamed,
+                f"column {q(*renamed.lock.key, have.name)} should be renamed to {q(want.name)}",
+                column=want.name,
+                expected=want.name,
+                actual=have.name,
+            )
 
 
 class ColumnTypeMismatch(Rule):
@@ -136,21 +131,19 @@ class ColumnTypeMismatch(Rule):
 
     code, name = "SL105", "column-type-mismatch"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.ColumnChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, pair in context.matched_columns():
-            assert pair.lock
-            assert pair.live
-            if pair.lock.type != pair.live.type:
-                yield self.finding(
-                    f"column {q(*lock.key, pair.live.name)} is {pair.live.type}; "
-                    f"the lock says {pair.lock.type}",
-                    table=lock,
-                    column=pair.lock.name,
-                    line=pair.lock.line,
-                    expected=pair.lock.type,
-                    actual=pair.live.type,
-                )
+        for changed in _changed(context, "type"):
+            want, have = changed.lock_column, changed.live_column
+            yield self.reported(
+                changed,
+                f"column {q(*changed.lock.key, have.name)} is {have.type}; "
+                f"the lock says {want.type}",
+                column=want.name,
+                expected=want.type,
+                actual=have.type,
+            )
 
 
 class NullabilityMismatch(Rule):
@@ -175,22 +168,27 @@ class NullabilityMismatch(Rule):
 
     code, name = "SL106", "nullability-mismatch"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.ColumnChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, pair in context.matched_columns():
-            assert pair.lock
-            assert pair.live
-            if pair.lock.nullable != pair.live.nullable:
-                state = "allows NULL" if pair.live.nullable else "is NOT NULL"
-                wanted = "NOT NULL" if not pair.lock.nullable else "NULL allowed"
-                yield self.finding(
-                    f"column {q(*lock.key, pair.live.name)} {state}; the lock says {wanted}",
-                    table=lock,
-                    column=pair.lock.name,
-                    line=pair.lock.line,
-                    expected=_null_text(pair.lock),
-                    actual=_null_text(pair.live),
-                )
+        for changed in _changed(context, "nullable"):
+            want, have = changed.lock_column, changed.live_column
+            state = "allows NULL" if have.nullable else "is NOT NULL"
+            wanted = "NOT NULL" if not want.nullable else "NULL allowed"
+            yield self.reported(
+                changed,
+                f"column {q(*changed.lock.key, have.name)} {state}; the lock says {wanted}",
+                column=want.name,
+                expected=_null_text(want),
+                actual=_null_text(have),
+            )
+
+
+def _changed(context: Context, *aspects: str) -> Iterator[d.ColumnChanged]:
+    """The column changes that concern any of `aspects`."""
+    for changed in context.differences(d.ColumnChanged):
+        if changed.aspects.intersection(aspects):
+            yield changed
 
 
 def _null_text(column: Column) -> str:
@@ -219,52 +217,43 @@ class DefaultMismatch(Rule):
 
     code, name = "SL107", "default-mismatch"
     severity, category, fixable = Severity.WARNING, Category.STRUCTURE, True
+    repaired_by = (d.ColumnChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, pair in context.matched_columns():
-            assert pair.lock
-            assert pair.live
-            problem = _default_problem(pair.lock, pair.live)
-            if problem:
-                what, expected, actual = problem
-                yield self.finding(
-                    f"column {q(*lock.key, pair.live.name)} {what}",
-                    table=lock,
-                    column=pair.lock.name,
-                    line=pair.lock.line,
-                    expected=expected,
-                    actual=actual,
-                )
+        for changed in _changed(context, "default", "identity", "generated"):
+            want, have = changed.lock_column, changed.live_column
+            what, expected, actual = _default_problem(changed.aspects, want, have)
+            yield self.reported(
+                changed,
+                f"column {q(*changed.lock.key, have.name)} {what}",
+                column=want.name,
+                expected=expected,
+                actual=actual,
+            )
 
 
-def _default_problem(want: Column, have: Column) -> tuple[str, str | None, str | None] | None:
-    """What differs in how the column gets a value, and the two sides; None when nothing."""
-    if not expressions.same(_default(want.default), _default(have.default)):
+def _default_problem(
+    aspects: frozenset[str], want: Column, have: Column
+) -> tuple[str, str | None, str | None]:
+    """What differs in how the column gets a value (the first of default, identity and
+    generation that does), and the two sides."""
+    if "default" in aspects:
         return (
             f"default is {_shown(have.default)}; the lock says {_shown(want.default)}",
             want.default,
             have.default,
         )
-    if want.identity != have.identity:
+    if "identity" in aspects:
         return (
             f"identity is {have.identity or 'none'}; the lock says {want.identity or 'none'}",
             want.identity,
             have.identity,
         )
-    if (
-        not expressions.same(want.generated, have.generated)
-        or want.generated_storage != have.generated_storage
-    ):
-        return (
-            f"is {_generated(have)}; the lock says {_generated(want)}",
-            want.generated,
-            have.generated,
-        )
-    return None
-
-
-def _default(expression: str | None) -> str | None:
-    return None if expression is None or expression.strip().upper() == "NULL" else expression
+    return (
+        f"is {_generated(have)}; the lock says {_generated(want)}",
+        want.generated,
+        have.generated,
+    )
 
 
 def _shown(expression: str | None) -> str:

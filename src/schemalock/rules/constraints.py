@@ -4,49 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemalock import expressions
-from schemalock.findings import Category, Finding, Severity
-from schemalock.model import CheckConstraint, Table, UniqueConstraint
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
 from schemalock.rules.base import Context, Rule, cols, q
-from schemalock.rules.indexes import unique_key
-from schemalock.rules.keys import match_foreign_keys
-
-
-def _unique_matches(
-    lock: Table, live: Table
-) -> tuple[list[tuple[UniqueConstraint, bool]], list[UniqueConstraint]]:
-    """Lock uniques and whether the database enforces them (a constraint or a unique index)."""
-    remaining = list(live.uniques)
-    enforced_by_index = {unique_key(ix) for ix in live.indexes}
-    result = []
-    for wanted in lock.uniques:
-        found = next((u for u in remaining if u == wanted), None)
-        if found is not None:
-            remaining.remove(found)
-        enforced = (
-            found is not None or (wanted.columns, wanted.nulls_not_distinct) in enforced_by_index
-        )
-        result.append((wanted, enforced))
-    lock_index_keys = {unique_key(ix) for ix in lock.indexes}
-    remaining = [u for u in remaining if (u.columns, u.nulls_not_distinct) not in lock_index_keys]
-    return result, remaining
-
-
-def match_checks(
-    lock: Table, live: Table
-) -> tuple[list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
-    """Each lock check with the live check of the same meaning, else of the same name."""
-    remaining = list(live.checks)
-    result = []
-    for wanted in lock.checks:
-        same = next(
-            (c for c in remaining if expressions.same(c.expression, wanted.expression)), None
-        )
-        named = same or next((c for c in remaining if wanted.name and c.name == wanted.name), None)
-        if named is not None:
-            remaining.remove(named)
-        result.append((wanted, named, same is not None))
-    return result, remaining
 
 
 class MissingUnique(Rule):
@@ -71,19 +31,18 @@ class MissingUnique(Rule):
 
     code, name = "SL111", "missing-unique"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.MissingUnique,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for wanted, enforced in context.match(_unique_matches, lock, live)[0]:
-                if not enforced:
-                    yield self.finding(
-                        f"table {q(*lock.key)} has no unique constraint on {cols(wanted.columns)}",
-                        table=lock,
-                        column=wanted.columns[0] if len(wanted.columns) == 1 else None,
-                        constraint=wanted.name,
-                        line=wanted.line,
-                        expected=list(wanted.columns),
-                    )
+        for missing in context.differences(d.MissingUnique):
+            wanted = missing.unique
+            yield self.reported(
+                missing,
+                f"table {q(*missing.lock.key)} has no unique constraint on {cols(wanted.columns)}",
+                column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+                constraint=wanted.name,
+                expected=list(wanted.columns),
+            )
 
 
 class CheckMismatch(Rule):
@@ -108,27 +67,25 @@ class CheckMismatch(Rule):
 
     code, name = "SL113", "check-mismatch"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.CheckChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for wanted, found, same in context.match(match_checks, lock, live)[0]:
-                if same:
-                    continue
-                if found is None:
-                    message = f"table {q(*lock.key)} has no check ({wanted.expression})"
-                else:
-                    message = (
-                        f"check {q(found.name)} on {q(*lock.key)} is ({found.expression}); "
-                        f"the lock says ({wanted.expression})"
-                    )
-                yield self.finding(
-                    message,
-                    table=lock,
-                    constraint=wanted.name,
-                    line=wanted.line,
-                    expected=wanted.expression,
-                    actual=found.expression if found else None,
+        for changed in context.differences(d.CheckChanged):
+            wanted, found, table = changed.lock_check, changed.live_check, changed.lock
+            if found is None:
+                message = f"table {q(*table.key)} has no check ({wanted.expression})"
+            else:
+                message = (
+                    f"check {q(found.name)} on {q(*table.key)} is ({found.expression}); "
+                    f"the lock says ({wanted.expression})"
                 )
+            yield self.reported(
+                changed,
+                message,
+                constraint=wanted.name,
+                expected=wanted.expression,
+                actual=found.expression if found else None,
+            )
 
 
 class ExtraConstraint(Rule):
@@ -154,27 +111,25 @@ class ExtraConstraint(Rule):
     severity, category = Severity.WARNING, Category.STRUCTURE
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            name = q(*live.key)
-            for fk in context.match(match_foreign_keys, lock, live)[1]:
-                yield self.finding(
-                    f"foreign key {q(fk.name)} on {name} is not in the lock",
-                    table=lock,
-                    constraint=fk.name,
-                    line=lock.line,
-                )
-            for unique in context.match(_unique_matches, lock, live)[1]:
-                yield self.finding(
-                    f"unique constraint {q(unique.name)} on {name} {cols(unique.columns)} "
-                    "is not in the lock",
-                    table=lock,
-                    constraint=unique.name,
-                    line=lock.line,
-                )
-            for check in context.match(match_checks, lock, live)[1]:
-                yield self.finding(
-                    f"check {q(check.name)} on {name} ({check.expression}) is not in the lock",
-                    table=lock,
-                    constraint=check.name,
-                    line=lock.line,
-                )
+        for fk in context.differences(d.ExtraForeignKey):
+            name, constraint = q(*fk.live.key), fk.foreign_key.name
+            yield self.reported(
+                fk,
+                f"foreign key {q(constraint)} on {name} is not in the lock",
+                constraint=constraint,
+            )
+        for unique in context.differences(d.ExtraUnique):
+            name, constraint = q(*unique.live.key), unique.unique.name
+            yield self.reported(
+                unique,
+                f"unique constraint {q(constraint)} on {name} {cols(unique.unique.columns)} "
+                "is not in the lock",
+                constraint=constraint,
+            )
+        for check in context.differences(d.ExtraCheck):
+            name, constraint = q(*check.live.key), check.check.name
+            yield self.reported(
+                check,
+                f"check {q(constraint)} on {name} ({check.check.expression}) is not in the lock",
+                constraint=constraint,
+            )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemalock import flows, userexpr
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
 from schemalock.model import Invariant, Table
 from schemalock.rules.base import Context, Rule, q, rows
+from schemalock.usersql import flows
+from schemalock.usersql import sandbox as userexpr
 
 
 class FlowViolation(Rule):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats, array_literal, no_equality, redact
 from schemalock.rules.base import Context, Rule, about, q, rows
@@ -277,7 +277,7 @@ class DuplicateTable(Rule):
 
 def _duplicate_pairs(context: Context) -> list[tuple[Table, Table, bool]]:
     """(legacy, canonical, declared in the lock) for live tables."""
-    from schemalock.names import split_table
+    from schemalock.model.names import split_table
 
     assert context.live is not None
     live = context.live.tables

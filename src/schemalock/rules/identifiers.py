@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
+from schemalock.compare.matching import unique_key
 from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats, comparison, is_text
 from schemalock.rules.base import Context, Rule, about, q, rows
-from schemalock.rules.indexes import unique_key
-from schemalock.rules.integrity import orphan_count, proven, relations
+from schemalock.rules.integrity import orphan_count, relations, unproven
 
 MOSTLY = 0.9  # share of non-NULL values that makes a column "holding UUIDs"
 
@@ -48,6 +49,7 @@ class UuidStoredAsText(Rule):
 
     code, name = "SL301", "uuid-stored-as-text"
     severity, category, fixable = Severity.WARNING, Category.IDENTIFIERS, True
+    repaired_by = (d.ColumnChanged,)
     needs_data, measures = True, frozenset({"uuid"})
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -189,13 +191,15 @@ class MiswiredReference(Rule):
 
     code, name = "SL302", "miswired-reference"
     severity, category, fixable = Severity.ERROR, Category.IDENTIFIERS, True
+    repaired_by = (d.ColumnChanged,)
     needs_data = True
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
+        guaranteed_not = unproven(context)
         for lock, live, fk, parent in relations(context):
-            if len(fk.columns) != 1 or proven(context, lock, live, fk):
+            if len(fk.columns) != 1 or id(fk) not in guaranteed_not:
                 continue
             counted = orphan_count(context, self.name, live, fk, parent)
             child = live.column(fk.columns[0])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from schemalock.findings import Category, Finding, Severity
-from schemalock.model import CheckConstraint, ForeignKey, Index, Table
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
+from schemalock.model import ForeignKey, Index, Table
 from schemalock.probe import OrphanCount, redact
 from schemalock.rules.base import Context, Rule, cols, q, rows
-from schemalock.rules.constraints import match_checks
-from schemalock.rules.keys import describe_fk, match_foreign_keys
+from schemalock.rules.keys import describe_fk
 
 
 def relations(context: Context) -> Iterator[tuple[Table, Table, ForeignKey, Table]]:
@@ -24,12 +24,14 @@ def relations(context: Context) -> Iterator[tuple[Table, Table, ForeignKey, Tabl
                 yield lock, live, fk, parent
 
 
-def proven(context: Context, lock: Table, live: Table, fk: ForeignKey) -> bool:
-    """Whether a validated foreign key in the database already guarantees the relation."""
-    for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
-        if wanted is fk and found is not None:
-            return found.validated and found.target == fk.target
-    return False
+def unproven(context: Context) -> set[int]:
+    """The lock's foreign keys (by identity) that no validated key of the database guarantees:
+    missing, pointing elsewhere, or NOT VALID."""
+    keys = {id(x.foreign_key) for x in context.differences(d.MissingForeignKey)}
+    changed = context.differences(d.ForeignKeyChanged)
+    keys |= {id(x.lock_key) for x in changed if "target" in x.aspects}
+    keys |= {id(x.lock_key) for x in context.differences(d.ForeignKeyNotValidated)}
+    return keys
 
 
 def orphan_count(
@@ -63,24 +65,20 @@ class FkNotValidated(Rule):
 
     code, name = "SL202", "fk-not-validated"
     severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+    repaired_by = (d.ForeignKeyNotValidated,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
-                if (
-                    found is not None
-                    and not found.validated
-                    and wanted.validated
-                    and found.target == wanted.target
-                ):
-                    yield self.finding(
-                        f"foreign key {q(found.name)} {describe_fk(found)} on {q(*live.key)} "
-                        "is NOT VALID: rows written before it were never checked",
-                        table=lock,
-                        constraint=found.name,
-                        line=wanted.line,
-                        column=wanted.columns[0] if len(wanted.columns) == 1 else None,
-                    )
+        for pending in context.differences(d.ForeignKeyNotValidated):
+            wanted, found = pending.lock_key, pending.live_key
+            if not wanted.validated:
+                continue  # the lock says so: knowingly NOT VALID
+            yield self.reported(
+                pending,
+                f"foreign key {q(found.name)} {describe_fk(found)} on {q(*pending.live.key)} "
+                "is NOT VALID: rows written before it were never checked",
+                constraint=found.name,
+                column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+            )
 
 
 class FkOrphans(Rule):
@@ -113,13 +111,15 @@ class FkOrphans(Rule):
 
     code, name = "SL201", "fk-orphans"
     severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+    repaired_by = (d.MissingForeignKey, d.ForeignKeyNotValidated)
     needs_data = True
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
+        guaranteed_not = unproven(context)
         for lock, live, fk, parent in relations(context):
-            if proven(context, lock, live, fk):
+            if id(fk) not in guaranteed_not:
                 continue
             counted = orphan_count(context, self.name, live, fk, parent)
             if counted is None:
@@ -159,16 +159,6 @@ class FkOrphans(Rule):
                 )
 
 
-def not_validated_checks(
-    context: Context, lock: Table, live: Table
-) -> Iterator[tuple[CheckConstraint, CheckConstraint]]:
-    """(lock check, live check) for each check of the lock the database holds with the same
-    meaning but NOT VALID: a check of another meaning is `check-mismatch`'s concern."""
-    for wanted, found, same in context.match(match_checks, lock, live)[0]:
-        if same and found is not None and found.name is not None and not found.validated:
-            yield wanted, found
-
-
 class CheckNotValidated(Rule):
     """A check constraint exists but was added NOT VALID and never validated.
 
@@ -198,19 +188,19 @@ class CheckNotValidated(Rule):
 
     code, name = "SL205", "check-not-validated"
     severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+    repaired_by = (d.CheckNotValidated,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for wanted, found in not_validated_checks(context, lock, live):
-                if not wanted.validated:
-                    continue  # the lock says so: knowingly NOT VALID
-                yield self.finding(
-                    f"check {q(found.name)} ({found.expression}) on {q(*live.key)} is NOT "
-                    "VALID: rows written before it were never checked",
-                    table=lock,
-                    constraint=found.name,
-                    line=wanted.line,
-                )
+        for pending in context.differences(d.CheckNotValidated):
+            wanted, found = pending.lock_check, pending.live_check
+            if not wanted.validated:
+                continue  # the lock says so: knowingly NOT VALID
+            yield self.reported(
+                pending,
+                f"check {q(found.name)} ({found.expression}) on {q(*pending.live.key)} is NOT "
+                "VALID: rows written before it were never checked",
+                constraint=found.name,
+            )
 
 
 class CheckViolations(Rule):
@@ -247,23 +237,22 @@ class CheckViolations(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         if context.probe is None:
             return
-        for lock, live in context.matched_tables():
-            for wanted, found in not_validated_checks(context, lock, live):
-                assert found.name is not None
-                counted = context.probe.check_violations(self.name, live, found.name)
-                if counted is None or not counted.violations:
-                    continue
-                known = " (NOT VALID, as the lock says)" if not wanted.validated else ""
-                yield self.finding(
-                    f"{rows(context, counted.violations)} of {q(*live.key)} break check "
-                    f"{q(found.name)} ({found.expression}){known}",
-                    table=lock,
-                    constraint=found.name,
-                    line=wanted.line,
-                    count=counted.violations,
-                    samples=tuple(redact(s, 80) for s in counted.samples),
-                    estimated=context.probe.estimates,
-                )
+        for pending in context.differences(d.CheckNotValidated):
+            wanted, found, live = pending.lock_check, pending.live_check, pending.live
+            assert found.name is not None
+            counted = context.probe.check_violations(self.name, live, found.name)
+            if counted is None or not counted.violations:
+                continue
+            known = " (NOT VALID, as the lock says)" if not wanted.validated else ""
+            yield self.reported(
+                pending,
+                f"{rows(context, counted.violations)} of {q(*live.key)} break check "
+                f"{q(found.name)} ({found.expression}){known}",
+                constraint=found.name,
+                count=counted.violations,
+                samples=tuple(redact(s, 80) for s in counted.samples),
+                estimated=context.probe.estimates,
+            )
 
 
 def _leading_columns(index: Index) -> tuple[str, ...]:
@@ -286,8 +275,8 @@ _ORDERING = re.compile(r"(\s+(ASC|DESC))?(\s+NULLS\s+(FIRST|LAST))?$", re.IGNORE
 def _key_column(key: str) -> str | None:
     """The column an index key names. Plain and ordered keys are read here; only the rare key
     with an opclass or a collation is parsed (pglast costs 80 ms to import, a key ~0.1 ms)."""
-    from schemalock.expressions import indexed_column
-    from schemalock.rules.indexes import column_name
+    from schemalock.compare.matching import column_name
+    from schemalock.model.expressions import indexed_column
 
     bare = _ORDERING.sub("", key.strip())
     if (found := column_name(bare)) is not None:
@@ -319,11 +308,12 @@ class FkMissingIndex(Rule):
 
     ## Fix
     `CREATE INDEX CONCURRENTLY ... ON quota_usage (job_id)` in an autocommit block: reads and
-    writes go on during the build. Safe.
+    writes go on during the build. Safe. `schemalock fix` builds it once the lock lists the
+    index under `indexes:` (an index the lock does not declare would be `extra-index` drift).
     """
 
     code, name = "SL204", "fk-missing-index"
-    severity, category, fixable = Severity.WARNING, Category.INTEGRITY, True
+    severity, category = Severity.WARNING, Category.INTEGRITY
 
     def check(self, context: Context) -> Iterator[Finding]:
         for lock, live in context.matched_tables():

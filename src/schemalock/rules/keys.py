@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
+from schemalock.compare.matching import compatible
 from schemalock.model import Database, ForeignKey, Table
 from schemalock.rules.base import Context, Rule, cols, q
-
-_FK_ATTRIBUTES = ("on_delete", "on_update", "match", "deferrable", "initially_deferred")
-
-# Types PostgreSQL compares with its own equality operators, so a foreign key between them holds.
-_FAMILIES = {
-    "smallint": "integer",
-    "integer": "integer",
-    "bigint": "integer",
-    "text": "text",
-    "character varying": "text",
-    "character": "text",
-    "bpchar": "text",
-    "timestamp with time zone": "timestamp",
-    "timestamp without time zone": "timestamp",
-}
-
-
-def compatible(child: str, parent: str) -> bool:
-    """Whether a foreign key from a `child` column to a `parent` column can exist."""
-
-    def family(type_name: str) -> str:
-        base = re.sub(r"\(.*?\)", "", type_name).replace("  ", " ").strip()
-        return _FAMILIES.get(base, base)
-
-    return family(child) == family(parent)
 
 
 def describe_fk(fk: ForeignKey) -> str:
@@ -59,13 +35,13 @@ class PrimaryKeyMismatch(Rule):
 
     code, name = "SL108", "primary-key-mismatch"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.PrimaryKeyChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
+        for changed in context.differences(d.PrimaryKeyChanged):
+            lock, live = changed.lock, changed.live
             want = lock.primary_key.columns if lock.primary_key else None
             have = live.primary_key.columns if live.primary_key else None
-            if want == have:
-                continue
             name = q(*live.key)
             if have is None:
                 message = f"table {name} has no primary key; the lock says {cols(want or ())}"
@@ -73,31 +49,13 @@ class PrimaryKeyMismatch(Rule):
                 message = f"table {name} has primary key {cols(have)}; the lock has none"
             else:
                 message = f"table {name} primary key is {cols(have)}; the lock says {cols(want)}"
-            yield self.finding(
+            yield self.reported(
+                changed,
                 message,
-                table=lock,
-                line=lock.primary_key.line if lock.primary_key else lock.line,
                 constraint=live.primary_key.name if live.primary_key else None,
                 expected=list(want) if want else None,
                 actual=list(have) if have else None,
             )
-
-
-def match_foreign_keys(
-    lock: Table, live: Table
-) -> tuple[list[tuple[ForeignKey, ForeignKey | None]], list[ForeignKey]]:
-    """Each lock FK with its live counterpart (same columns and target, else same columns)."""
-    remaining = list(live.foreign_keys)
-    pairs: list[tuple[ForeignKey, ForeignKey | None]] = []
-    for wanted in lock.foreign_keys:
-        found = next(
-            (f for f in remaining if (f.columns, f.target) == (wanted.columns, wanted.target)), None
-        )
-        found = found or next((f for f in remaining if f.columns == wanted.columns), None)
-        if found is not None:
-            remaining.remove(found)
-        pairs.append((wanted, found))
-    return pairs, remaining
 
 
 class MissingForeignKey(Rule):
@@ -122,19 +80,18 @@ class MissingForeignKey(Rule):
 
     code, name = "SL109", "missing-foreign-key"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.MissingForeignKey,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
-                if found is None:
-                    yield self.finding(
-                        f"table {q(*lock.key)} has no foreign key {describe_fk(wanted)}",
-                        table=lock,
-                        column=wanted.columns[0] if len(wanted.columns) == 1 else None,
-                        constraint=wanted.name,
-                        line=wanted.line,
-                        expected=describe_fk(wanted),
-                    )
+        for missing in context.differences(d.MissingForeignKey):
+            wanted = missing.foreign_key
+            yield self.reported(
+                missing,
+                f"table {q(*missing.lock.key)} has no foreign key {describe_fk(wanted)}",
+                column=wanted.columns[0] if len(wanted.columns) == 1 else None,
+                constraint=wanted.name,
+                expected=describe_fk(wanted),
+            )
 
 
 class ForeignKeyMismatch(Rule):
@@ -159,39 +116,31 @@ class ForeignKeyMismatch(Rule):
 
     code, name = "SL110", "foreign-key-mismatch"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.ForeignKeyChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            for wanted, found in context.match(match_foreign_keys, lock, live)[0]:
-                if found is None:
-                    continue
-                name = q(*live.key)
-                expected: object
-                actual: object
-                if found.target != wanted.target:
-                    message = (
-                        f"foreign key {q(found.name)} on {name} is {describe_fk(found)}; "
-                        f"the lock says {describe_fk(wanted)}"
-                    )
-                    expected, actual = describe_fk(wanted), describe_fk(found)
-                else:
-                    diffs = [a for a in _FK_ATTRIBUTES if getattr(found, a) != getattr(wanted, a)]
-                    if not diffs:
-                        continue
-                    expected = {a: getattr(wanted, a) for a in diffs}
-                    actual = {a: getattr(found, a) for a in diffs}
-                    shown = ", ".join(
-                        f"{a} {getattr(found, a)} (lock: {getattr(wanted, a)})" for a in diffs
-                    )
-                    message = f"foreign key {q(found.name)} on {name} has {shown}"
-                yield self.finding(
-                    message,
-                    table=lock,
-                    constraint=found.name,
-                    line=wanted.line,
-                    expected=expected,
-                    actual=actual,
+        for changed in context.differences(d.ForeignKeyChanged):
+            wanted, found = changed.lock_key, changed.live_key
+            name = q(*changed.live.key)
+            expected: object
+            actual: object
+            if "target" in changed.aspects:
+                message = (
+                    f"foreign key {q(found.name)} on {name} is {describe_fk(found)}; "
+                    f"the lock says {describe_fk(wanted)}"
                 )
+                expected, actual = describe_fk(wanted), describe_fk(found)
+            else:
+                diffs = [a for a in d.FOREIGN_KEY_ACTIONS if a in changed.aspects]
+                expected = {a: getattr(wanted, a) for a in diffs}
+                actual = {a: getattr(found, a) for a in diffs}
+                shown = ", ".join(
+                    f"{a} {getattr(found, a)} (lock: {getattr(wanted, a)})" for a in diffs
+                )
+                message = f"foreign key {q(found.name)} on {name} has {shown}"
+            yield self.reported(
+                changed, message, constraint=found.name, expected=expected, actual=actual
+            )
 
 
 class FkTypeMismatch(Rule):
@@ -219,6 +168,7 @@ class FkTypeMismatch(Rule):
 
     code, name = "SL203", "fk-type-mismatch"
     severity, category, fixable = Severity.ERROR, Category.INTEGRITY, True
+    repaired_by = (d.ColumnChanged,)
     needs_database = False
 
     def check(self, context: Context) -> Iterator[Finding]:

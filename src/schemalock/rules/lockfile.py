@@ -6,11 +6,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from schemalock import expressions, names
-from schemalock.findings import Category, Finding, Severity
-from schemalock.model import OWNED_SEQUENCE, Domain, Enum, Table
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare.matching import column_name, key_columns
+from schemalock.model import OWNED_SEQUENCE, Domain, Enum, Table, expressions, names
 from schemalock.rules.base import Context, Rule, q
-from schemalock.rules.indexes import column_name, key_columns
 
 MAX_IDENTIFIER_BYTES = 63
 
@@ -376,7 +375,8 @@ class InvalidExpression(Rule):
         yield from self._queries(context)
 
     def _flows(self, context: Context) -> Iterator[Finding]:
-        from schemalock import flows, userexpr
+        from schemalock.usersql import flows
+        from schemalock.usersql import sandbox as userexpr
 
         for flow in context.lock.flows:
             for invariant in flow.invariants:
@@ -391,7 +391,7 @@ class InvalidExpression(Rule):
                     )
 
     def _queries(self, context: Context) -> Iterator[Finding]:
-        from schemalock import userexpr
+        from schemalock.usersql import sandbox as userexpr
 
         for query in context.lock.queries:
             error = userexpr.query_error(query.sql)

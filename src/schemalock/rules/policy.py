@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
 from schemalock.rules.base import Context, Rule
 
 

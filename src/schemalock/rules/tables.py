@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemalock import expressions
-from schemalock.findings import Category, Finding, Severity
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
 from schemalock.rules.base import Context, Rule, q
 
 
@@ -28,14 +28,11 @@ class MissingTable(Rule):
 
     code, name = "SL101", "missing-table"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.MissingTable,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for pair in context.tables:
-            if pair.lock is not None and pair.live is None:
-                table = pair.lock
-                yield self.finding(
-                    f"table {q(*table.key)} is missing", table=table, line=table.line
-                )
+        for missing in context.differences(d.MissingTable):
+            yield self.reported(missing, f"table {q(*missing.lock.key)} is missing")
 
 
 class ExtraTable(Rule):
@@ -63,14 +60,8 @@ class ExtraTable(Rule):
     severity, category = Severity.WARNING, Category.STRUCTURE
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for pair in context.tables:
-            if pair.lock is None and pair.live is not None:
-                table = pair.live
-                yield self.finding(
-                    f"table {q(*table.key)} is not in the lock",
-                    table=table,
-                    line=context.lock.settings.tables_line,
-                )
+        for extra in context.differences(d.ExtraTable):
+            yield self.reported(extra, f"table {q(*extra.live.key)} is not in the lock")
 
 
 class RenamedTable(Rule):
@@ -94,17 +85,16 @@ class RenamedTable(Rule):
 
     code, name = "SL116", "renamed-table"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.RenamedTable,)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for pair in context.tables:
-            if pair.renamed and pair.lock is not None and pair.live is not None:
-                yield self.finding(
-                    f"table {q(*pair.live.key)} should be renamed to {q(pair.lock.name)}",
-                    table=pair.lock,
-                    line=pair.lock.line,
-                    expected=pair.lock.name,
-                    actual=pair.live.name,
-                )
+        for renamed in context.differences(d.RenamedTable):
+            yield self.reported(
+                renamed,
+                f"table {q(*renamed.live.key)} should be renamed to {q(renamed.lock.name)}",
+                expected=renamed.lock.name,
+                actual=renamed.live.name,
+            )
 
 
 class PartitionMismatch(Rule):
@@ -130,16 +120,15 @@ class PartitionMismatch(Rule):
     severity, category = Severity.ERROR, Category.STRUCTURE
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for lock, live in context.matched_tables():
-            if not expressions.same(lock.partition_by, live.partition_by, "partition"):
-                expected = lock.partition_by or "not partitioned"
-                actual = live.partition_by or "not partitioned"
-                yield self.finding(
-                    f"table {q(*live.key)} is partitioned {actual}; the lock says {expected}"
-                    if live.partition_by
-                    else f"table {q(*live.key)} is not partitioned; the lock says {expected}",
-                    table=lock,
-                    line=lock.line,
-                    expected=expected,
-                    actual=actual,
-                )
+        for changed in context.differences(d.PartitioningChanged):
+            lock, live = changed.lock, changed.live
+            expected = lock.partition_by or "not partitioned"
+            actual = live.partition_by or "not partitioned"
+            yield self.reported(
+                changed,
+                f"table {q(*live.key)} is partitioned {actual}; the lock says {expected}"
+                if live.partition_by
+                else f"table {q(*live.key)} is not partitioned; the lock says {expected}",
+                expected=expected,
+                actual=actual,
+            )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from schemalock import expressions
-from schemalock.findings import Category, Finding, Severity
-from schemalock.model import Domain
+from schemalock.check.findings import Category, Finding, Severity
+from schemalock.compare import differences as d
+from schemalock.model import expressions
 from schemalock.rules.base import Context, Rule, q
 
 
@@ -32,40 +32,37 @@ class EnumMismatch(Rule):
 
     code, name = "SL114", "enum-mismatch"
     severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.MissingEnum, d.EnumChanged)
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.live is None:
             return
-        lock, live = context.lock.database.enums, context.live.enums
-        for key, wanted in lock.items():
-            found = live.get(key)
-            if found is None:
-                yield self.finding(
-                    f"enum {q(*key)} is missing",
-                    schema=key[0],
-                    line=wanted.line,
-                    constraint=wanted.name,
-                    expected=list(wanted.labels),
-                )
-            elif found.labels != wanted.labels:
-                yield self.finding(
-                    f"enum {q(*key)} has labels ({', '.join(found.labels)}); the lock says "
-                    f"({', '.join(wanted.labels)})",
-                    schema=key[0],
-                    line=wanted.line,
-                    constraint=wanted.name,
-                    expected=list(wanted.labels),
-                    actual=list(found.labels),
-                )
-        for key, found in live.items():
-            if key not in lock:
-                yield self.finding(
-                    f"enum {q(*key)} is not in the lock",
-                    schema=key[0],
-                    line=context.lock.settings.enums_line,
-                    constraint=found.name,
-                    actual=list(found.labels),
-                )
+        for missing in context.differences(d.MissingEnum):
+            wanted = missing.lock
+            yield self.reported(
+                missing,
+                f"enum {q(*wanted.key)} is missing",
+                constraint=wanted.name,
+                expected=list(wanted.labels),
+            )
+        for changed in context.differences(d.EnumChanged):
+            wanted, found = changed.lock, changed.live
+            yield self.reported(
+                changed,
+                f"enum {q(*wanted.key)} has labels ({', '.join(found.labels)}); the lock says "
+                f"({', '.join(wanted.labels)})",
+                constraint=wanted.name,
+                expected=list(wanted.labels),
+                actual=list(found.labels),
+            )
+        for extra in context.differences(d.ExtraEnum):
+            found = extra.live
+            yield self.reported(
+                extra,
+                f"enum {q(*found.key)} is not in the lock",
+                constraint=found.name,
+                actual=list(found.labels),
+            )
 
 
 class DomainMismatch(Rule):
@@ -85,62 +82,61 @@ class DomainMismatch(Rule):
     domain has no check.
 
     ## Fix
-    `ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID`, then `VALIDATE CONSTRAINT`. Changing the
-    base type is manual.
+    `schemalock fix` creates a missing domain (nothing uses it yet). A differing one is left for
+    a person: `ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID`, then `VALIDATE CONSTRAINT`, which
+    checks every column of that type. Changing the base type is manual.
     """
 
     code, name = "SL121", "domain-mismatch"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.MissingDomain,)
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.live is None:
             return
-        lock, live = context.lock.database.domains, context.live.domains
-        for key, wanted in lock.items():
-            found = live.get(key)
-            if found is None:
-                yield self.finding(
-                    f"domain {q(*key)} is missing",
-                    schema=key[0],
-                    line=wanted.line,
-                    constraint=wanted.name,
-                    expected=wanted.type,
-                )
-                continue
-            difference = _difference(wanted, found)
-            if difference:
-                yield self.finding(
-                    f"domain {q(*key)} {difference}",
-                    schema=key[0],
-                    line=wanted.line,
-                    constraint=wanted.name,
-                )
-        for key, found in live.items():
-            if key not in lock:
-                yield self.finding(
-                    f"domain {q(*key)} is not in the lock",
-                    schema=key[0],
-                    line=context.lock.settings.domains_line,
-                    constraint=found.name,
-                    actual=found.type,
-                )
+        for missing in context.differences(d.MissingDomain):
+            wanted = missing.lock
+            yield self.reported(
+                missing,
+                f"domain {q(*wanted.key)} is missing",
+                constraint=wanted.name,
+                expected=wanted.type,
+            )
+        for changed in context.differences(d.DomainChanged):
+            yield self.reported(
+                changed,
+                f"domain {q(*changed.lock.key)} {_difference(changed)}",
+                constraint=changed.lock.name,
+            )
+        for extra in context.differences(d.ExtraDomain):
+            found = extra.live
+            yield self.reported(
+                extra,
+                f"domain {q(*found.key)} is not in the lock",
+                constraint=found.name,
+                actual=found.type,
+            )
 
 
-def _difference(wanted: Domain, found: Domain) -> str | None:
-    if wanted.type != found.type:
+def _difference(changed: d.DomainChanged) -> str:
+    """The first of the domain's aspects that differs, in words."""
+    wanted, found, aspects = changed.lock, changed.live, changed.aspects
+    if "type" in aspects:
         return f"is over {found.type}; the lock says {wanted.type}"
-    if wanted.nullable != found.nullable:
+    if "nullable" in aspects:
         return (
             "allows NULL; the lock says NOT NULL"
             if found.nullable
             else "is NOT NULL; the lock allows NULL"
         )
-    if not expressions.same(wanted.default, found.default):
+    if "default" in aspects:
         return f"default is {found.default or 'none'}; the lock says {wanted.default or 'none'}"
     for check in wanted.checks:
         if not any(expressions.same(check.expression, c.expression) for c in found.checks):
             return f"has no check ({check.expression})"
-    for check in found.checks:
-        if not any(expressions.same(check.expression, c.expression) for c in wanted.checks):
-            return f"has a check the lock does not list ({check.expression})"
-    return None
+    extra = next(
+        c
+        for c in found.checks
+        if not any(expressions.same(c.expression, w.expression) for w in wanted.checks)
+    )
+    return f"has a check the lock does not list ({extra.expression})"

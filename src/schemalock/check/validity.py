@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from schemalock.errors import LockFileError
 
 if TYPE_CHECKING:
-    from schemalock.findings import Finding
+    from schemalock.check.findings import Finding
     from schemalock.model import Lock
 
 
@@ -43,7 +43,7 @@ _last = _Judged()
 
 def offline_findings(lock: Lock) -> list[Finding]:
     """Every finding of the rules that need no database (what `lint` runs), sorted."""
-    from schemalock import engine
+    from schemalock.check import engine
 
     if _last.lock is not lock:
         _last.findings = engine.run(lock, None, engine.select_rules(offline=True))
@@ -54,7 +54,7 @@ def offline_findings(lock: Lock) -> list[Finding]:
 def errors(lock: Lock, migration: bool = False) -> list[Finding]:
     """The findings that make `lock` invalid (none: it is valid), first in the file first;
     `migration`: also those that make it unfit to plan a migration from."""
-    from schemalock.findings import Category, Severity
+    from schemalock.check.findings import Category, Severity
 
     found = [
         f

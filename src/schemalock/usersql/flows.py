@@ -2,11 +2,11 @@
 (the row's key and what is wrong with it), and a sentence saying what the invariant demands.
 
 Tables are aliased by their own names, so expressions say `jobs.status` whatever the schema.
-User expressions arrive through `schemalock.userexpr`, as the parser's rendering of an accepted
-tree; they are embedded as arguments of `sql.SQL.format`, never as its template, so braces in a
-JSON literal stay literal.  The SQL written here qualifies its functions and operators by
-pg_catalog as userexpr does: the columns it compares are the user's, of any type, and an
-operator of the same name in `public` could fit that type better than pg_catalog's.
+User expressions arrive through `schemalock.usersql.sandbox`, as the parser's rendering of an
+accepted tree; they are embedded as arguments of `sql.SQL.format`, never as its template, so
+braces in a JSON literal stay literal.  The SQL written here qualifies its functions and
+operators by pg_catalog as the sandbox does: the columns it compares are the user's, of any
+type, and an operator of the same name in `public` could fit that type better than pg_catalog's.
 
 A plan names the lock columns and enums it relies on: `verify` refuses to run it when the
 database lacks one, since `alias.column` on a missing column calls a function of that name.
@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from schemalock import names, userexpr
 from schemalock.model import (
     CustomCheck,
     Database,
@@ -27,7 +26,9 @@ from schemalock.model import (
     Invariant,
     Reconcile,
     Table,
+    names,
 )
+from schemalock.usersql import sandbox as userexpr
 
 if TYPE_CHECKING:
     from psycopg import sql

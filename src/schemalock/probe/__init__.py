@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from schemalock import db
+from schemalock.check.findings import InconclusiveCheck
 from schemalock.errors import Inconclusive
-from schemalock.findings import InconclusiveCheck
-from schemalock.mockdata import condition_parts, detectors_for, is_texty, kind_of
 from schemalock.model import Column, ForeignKey, Table
+from schemalock.probe.mockdata import condition_parts, detectors_for, is_texty, kind_of
 
 if TYPE_CHECKING:
     import psycopg
@@ -99,7 +99,7 @@ def comparison(child_type: str, parent_type: str) -> str | None:
     """How a child value can be compared with a parent column's: "same" (PostgreSQL's own
     equality), "uuid" or "integer" (text read as the parent's type where PostgreSQL reads it
     so, the rest counted apart), "text" (both as text), or None: not at all."""
-    from schemalock.rules.keys import compatible
+    from schemalock.compare.matching import compatible
 
     if compatible(child_type, parent_type):
         return "same"

@@ -1,6 +1,6 @@
 """The one schema model, produced by both the lock loader and the live introspector.
 
-Both sides canonicalize before building it (type names through `schemalock.types`, serial
+Both sides canonicalize before building it (type names through `schemalock.model.types`, serial
 defaults as `OWNED_SEQUENCE`), so comparing a lock with a database compares like with like.
 Fields marked `compare=False` are provenance (lock-file lines, constraint names) or documentation,
 never drift by themselves.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from schemalock.check.findings import Finding
 from schemalock.errors import UsageError
-from schemalock.findings import Finding
 from schemalock.model import Database, Lock
 from schemalock.probe import Probe
 from schemalock.rules import RULES, Context, Rule

@@ -234,7 +234,7 @@ def suggest(spelling: str) -> str | None:
 
 def type_spelling(schema: str, name: str) -> str:
     """How format_type prints a user type: quoted where needed, `public.` omitted."""
-    from schemalock import names
+    from schemalock.model import names
 
     quoted = names.quote(name)
     return quoted if schema == "public" else f"{names.quote(schema)}.{quoted}"

@@ -15,10 +15,12 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from schemalock import __version__
+from schemalock.db import tracking
+from schemalock.db.timeouts import Timeouts as Timeouts  # the name every caller uses
 from schemalock.errors import ConnectionFailed, Inconclusive, UsageError
 
 if TYPE_CHECKING:
@@ -27,21 +29,6 @@ if TYPE_CHECKING:
 URL_ENV_VARS = ("SCHEMALOCK_DATABASE_URL", "DATABASE_URL")
 _INVALID_OPTION = re.compile(r"invalid .* value .*for connection option|invalid (sslmode|URI)")
 _DRIVER_SUFFIX = re.compile(r"^(postgres(?:ql)?)\+[a-z0-9_]+://", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Server-side limits for every transaction; lock_timeout stays below statement_timeout."""
-
-    statement_ms: int = 30_000
-
-    @property
-    def lock_ms(self) -> int:
-        return max(50, min(5_000, self.statement_ms // 3))
-
-    @property
-    def idle_ms(self) -> int:
-        return self.statement_ms + 30_000
 
 
 def resolve_url(option: str | None) -> str:
@@ -219,9 +206,9 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
         reason = redact_connection_error(str(error).splitlines()[0], url)
         raise UsageError(f"invalid database URL ({reason}); password redacted") from None
     _refuse_unencoded_userinfo(url)
-    from schemalock import deadline
+    from schemalock.db import deadline
 
-    try:  # watched: a server that stops answering cannot hang the run (schemalock.deadline)
+    try:  # watched: a server that stops answering cannot hang the run (schemalock.db.deadline)
         connection = deadline.connect(
             conninfo.make_conninfo(url, **_network_limits(url)), prepare_threshold=None
         )
@@ -236,7 +223,7 @@ def connect(url: str, command: str = "verify") -> psycopg.Connection[tuple[objec
                 "(schemalock sets its limits inside each transaction)"
             )
         raise ConnectionFailed(f"cannot connect: {message}") from None
-    track(connection)  # cancelled on SIGINT and SIGTERM: see cancel_running()
+    tracking.track(connection)  # cancelled on SIGINT and SIGTERM: see tracking.cancel_running
     connection.read_only = True
     if _hostaddr_given(url):
         _HOSTADDR_GIVEN.add(connection)
@@ -349,7 +336,7 @@ def begin_read_only(connection: psycopg.Connection[tuple[object, ...]], timeouts
             " pg_catalog.set_config('application_name', %s, true)",
             (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms", name),
         )
-    from schemalock import deadline
+    from schemalock.db import deadline
 
     deadline.limit_transaction(connection, timeouts.statement_ms)  # the client's deadline too
 
@@ -408,62 +395,13 @@ def read_only(
         end_transaction(connection)
 
 
-# Every connection this process opened: schemalock's own, and Alembic's (SQLAlchemy's pools)
-# once track_pool_connections() ran.  On SIGINT or SIGTERM the CLI cancels on the server the
-# statement each one runs (`cancel_running`): closing the socket alone would leave it running,
-# with its locks and parallel workers, until it ends or next writes to the client.
-_OPEN_CONNECTIONS: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
-CANCEL_TIMEOUT_S = 5.0
-
-
-def track(connection: psycopg.Connection[Any]) -> None:
-    """Count `connection` among the process's open connections (see cancel_running)."""
-    _OPEN_CONNECTIONS.add(connection)
-
-
 def track_pool_connections() -> None:
     """Track each psycopg connection SQLAlchemy's pools open in this process from now on
     (Alembic's, made by a migrations environment's env.py)."""
     from sqlalchemy import event, pool
 
-    from schemalock import deadline
+    from schemalock.db import deadline
 
-    if not event.contains(pool.Pool, "connect", _track_pooled):
-        event.listen(pool.Pool, "connect", _track_pooled)
+    if not event.contains(pool.Pool, "connect", tracking.track_pooled):
+        event.listen(pool.Pool, "connect", tracking.track_pooled)
     deadline.watch_migrations()  # and a server that stops answering cannot hang them
-
-
-def _track_pooled(dbapi_connection: object, _record: object) -> None:
-    import psycopg
-
-    if isinstance(dbapi_connection, psycopg.Connection):
-        track(dbapi_connection)
-
-
-def cancel_running() -> int:
-    """Ask the server to cancel the statement each open connection of this process is running
-    (psycopg's cancel_safe(): the cancel request travels on a connection of its own); how many
-    it asked.  Never raises: it runs while the process stops."""
-    if not _OPEN_CONNECTIONS:
-        return 0
-    from psycopg.pq import TransactionStatus
-
-    asked = 0
-    for connection in list(_OPEN_CONNECTIONS):
-        try:
-            if connection.closed or connection.info.transaction_status != TransactionStatus.ACTIVE:
-                continue
-            connection.cancel_safe(timeout=CANCEL_TIMEOUT_S)
-            asked += 1
-        except Exception:  # gone meanwhile, or the server did not answer: nothing more to ask
-            continue
-    return asked
-
-
-def close_open() -> None:
-    """Close every connection still open; the server rolls back what each had begun."""
-    for connection in list(_OPEN_CONNECTIONS):
-        try:
-            connection.close()
-        except Exception:  # already broken: closed as far as it can be
-            continue

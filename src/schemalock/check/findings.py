@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from schemalock.compare.differences import Subject
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -44,6 +46,9 @@ class Finding:
     lock_line: int | None = None
     fixable: bool = False
     estimated: bool = False  # `count` is an estimate from a sample of the table (--sample)
+    # The object the finding is about, as the comparison named it (None for findings about the
+    # data, the lock file or the run).
+    subject: Subject | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[Any, ...]:

@@ -6,17 +6,17 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from schemalock import db, engine, introspect
+from schemalock import db, introspect
+from schemalock.check import engine, validity
+from schemalock.check.findings import Category, InconclusiveCheck, Report
 from schemalock.errors import Inconclusive, UsageError
-from schemalock.findings import Category, InconclusiveCheck, Report
-from schemalock.lock import validity
 from schemalock.model import Environment, Lock
 from schemalock.probe import Probe
 from schemalock.rules.base import Target
 from schemalock.rules.data import MockData
 
 if TYPE_CHECKING:
-    from schemalock import apiprobe  # http.client and ssl: imported only when asked for
+    from schemalock.check import api as apiprobe  # http.client and ssl: only when asked for
 
 
 def verify(
@@ -86,7 +86,7 @@ def _probe_api(
     api: apiprobe.ApiSettings,
     on_request: Callable[[str], None] | None,
 ) -> None:
-    from schemalock import apiprobe
+    from schemalock.check import api as apiprobe
 
     found = apiprobe.probe(lock, api, on_request)
     report.findings = sorted(report.findings + found.findings, key=lambda f: f.sort_key)

@@ -33,13 +33,13 @@ from rich.rule import Rule as Heading
 from rich.text import Text
 
 from schemalock import db, files
+from schemalock.app.pgserver import embedded_server
+from schemalock.check.findings import Category, Finding, Report, Severity
+from schemalock.check.verify import verify
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS
-from schemalock.findings import Category, Finding, Report, Severity
 from schemalock.lock import load_lock
 from schemalock.model import Lock
-from schemalock.pgserver import embedded_server
 from schemalock.render import text
-from schemalock.verify import verify
 
 SEED_PACKAGE = "schemalock.seed"
 LOCK_NAME = "schema_lock.yaml"
@@ -315,7 +315,7 @@ def remaining_errors(report: Report) -> list[Finding]:
 
 def _tell_fix(console: Console, lock: Lock, url: str, migrations: Path, before: Report) -> Report:
     from schemalock.fix.command import fix
-    from schemalock.fix.planner import Orphans
+    from schemalock.fix.plan import Orphans
 
     console.print(Heading("4. fix: the migration that repairs the structure"))
     _say(

@@ -4,10 +4,10 @@ By default SIGTERM (what CI runners send on cancel) ends the process at once, an
 it was running goes on on the server, with its locks and parallel workers, until it ends or
 next writes to the gone client; SIGINT became click's `Aborted!`, exit 1.  Under `handled()`
 either signal cancels, on the server, the statement every open connection runs
-(`db.cancel_running`), says so in one line on stderr, and raises `Interrupted`: a SystemExit
-with the shell's code (130, 143), so the code on the way out rolls back and closes as after any
-error, and psycopg, interrupted while it waits for a result, waits for the cancelled statement
-to end.  SQLAlchemy closes a connection an exit exception went through: a migration's
+(`tracking.cancel_running`), says so in one line on stderr, and raises `Interrupted`: a
+SystemExit with the shell's code (130, 143), so the code on the way out rolls back and closes as
+after any error, and psycopg, interrupted while it waits for a result, waits for the cancelled
+statement to end.  SQLAlchemy closes a connection an exit exception went through: a migration's
 transaction is rolled back.
 """
 
@@ -32,7 +32,7 @@ class Interrupted(SystemExit):
 
 def stopping() -> bool:
     """A signal is stopping the run: the stop cancels and closes the connections itself, so
-    the statement deadline's watchdog (schemalock.deadline) leaves them alone."""
+    the statement deadline's watchdog (schemalock.db.deadline) leaves them alone."""
     return _stopping["now"]
 
 
@@ -40,9 +40,9 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
     if _stopping["now"]:
         return  # a second signal while stopping: let the cancel and the rollback finish
     _stopping["now"] = True
-    from schemalock import db
+    from schemalock.db import tracking
 
-    asked = db.cancel_running()
+    asked = tracking.cancel_running()
     outcome = (
         "cancelled the statement running on the server; its transaction is rolled back"
         if asked
@@ -61,9 +61,9 @@ def handled() -> Iterator[None]:
         yield
     finally:
         if _stopping["now"]:
-            from schemalock import db
+            from schemalock.db import tracking
 
-            db.close_open()
+            tracking.close_open()
             _stopping["now"] = False  # the next run in this process starts afresh
         for signum, handler in previous.items():
             signal.signal(signum, handler)

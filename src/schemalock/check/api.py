@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from schemalock import __version__
+from schemalock.check.findings import Finding, InconclusiveCheck
 from schemalock.errors import UsageError
-from schemalock.findings import Finding, InconclusiveCheck
 from schemalock.model import Lock, Table
 from schemalock.rules.data import MockData
 

@@ -316,7 +316,7 @@ _PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _keywords() -> frozenset[str]:
-    from schemalock.names import _keywords as keywords
+    from schemalock.model.names import _keywords as keywords
 
     return keywords()
 
@@ -331,7 +331,7 @@ def key_value(key: str) -> str:
     statement: Any = parse_sql(_TEMPLATES["index_elem"].format(key))[0].stmt
     element = statement.indexParams[0]
     if element.name is not None:
-        from schemalock.names import quote
+        from schemalock.model.names import quote
 
         return quote(element.name)
     return f"({RawStream()(element.expr)})"

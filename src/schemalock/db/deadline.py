@@ -45,12 +45,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import psycopg  # noqa: TID253  (see the docstring's last paragraph)
-from psycopg.pq import TransactionStatus  # noqa: TID253
-from psycopg.rows import TupleRow  # noqa: TID253
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import TupleRow
 
 from schemalock import durations
-from schemalock.db import Timeouts
+from schemalock.db.timeouts import Timeouts
 from schemalock.errors import UsageError
 
 if TYPE_CHECKING:
@@ -304,7 +304,7 @@ class _Watchdog:
 
     @classmethod
     def _run(cls) -> None:
-        from schemalock import interrupts
+        from schemalock.db import interrupts
 
         while True:
             time.sleep(POLL_S)

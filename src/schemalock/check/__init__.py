@@ -1,0 +1,1 @@
+"""The check stage: findings, the rule engine, the invalid-lock judgement and `verify`."""

@@ -1,0 +1,235 @@
+"""The typed differences between two models: what the comparison stage yields.
+
+A difference holds the objects of both sides it is about, its `subject` (the object's path, as
+findings, reports and the planner name it) and `line`, the lock line that declares what the
+database should have (or, for an extra object, the line of the section it would belong to).
+Rules turn differences into findings; the fix planner plans from them, by type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemalock.model import (
+    CheckConstraint,
+    Column,
+    Domain,
+    Enum,
+    ForeignKey,
+    Index,
+    Table,
+    UniqueConstraint,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a difference or finding is about: a kind of object and where it sits.
+
+    `name` is the object's own name within its table (a column, a constraint, an index), or
+    the name of a type; `table` is None for objects outside tables (enums, domains)."""
+
+    kind: str  # table, column, primary key, foreign key, unique, check, index, enum, domain
+    schema: str
+    table: str | None = None
+    name: str | None = None
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(part for part in (self.schema, self.table, self.name) if part is not None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Difference:
+    subject: Subject
+    line: int | None
+
+
+# -- tables ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingTable(Difference):
+    lock: Table
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraTable(Difference):
+    live: Table
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableDifference(Difference):
+    """A difference inside a table both sides have: `lock` and `live` are the two tables (the
+    live one may still have the lock's `renamed_from` name)."""
+
+    lock: Table
+    live: Table
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenamedTable(TableDifference):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartitioningChanged(TableDifference):
+    pass
+
+
+# -- columns -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingColumn(TableDifference):
+    column: Column
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraColumn(TableDifference):
+    column: Column
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnPairDifference(TableDifference):
+    lock_column: Column
+    live_column: Column
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenamedColumn(ColumnPairDifference):
+    pass
+
+
+COLUMN_ASPECTS = ("type", "nullable", "default", "identity", "generated")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnChanged(ColumnPairDifference):
+    aspects: frozenset[str]  # of COLUMN_ASPECTS
+
+
+# -- keys and constraints ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrimaryKeyChanged(TableDifference):
+    """Missing, extra or on other columns: the two tables' `primary_key` say which."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingForeignKey(TableDifference):
+    foreign_key: ForeignKey
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraForeignKey(TableDifference):
+    foreign_key: ForeignKey
+
+
+FOREIGN_KEY_ACTIONS = ("on_delete", "on_update", "match", "deferrable", "initially_deferred")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForeignKeyChanged(TableDifference):
+    """On the lock's columns, a key with another target (`target` in aspects) or other actions
+    (the differing attributes of FOREIGN_KEY_ACTIONS)."""
+
+    lock_key: ForeignKey
+    live_key: ForeignKey
+    aspects: frozenset[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForeignKeyNotValidated(TableDifference):
+    lock_key: ForeignKey
+    live_key: ForeignKey
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingUnique(TableDifference):
+    unique: UniqueConstraint
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraUnique(TableDifference):
+    unique: UniqueConstraint
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckChanged(TableDifference):
+    """A check of the lock the database lacks (`live_check` None) or holds, under the lock's
+    name, with another meaning."""
+
+    lock_check: CheckConstraint
+    live_check: CheckConstraint | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraCheck(TableDifference):
+    check: CheckConstraint
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckNotValidated(TableDifference):
+    lock_check: CheckConstraint
+    live_check: CheckConstraint
+
+
+# -- indexes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingIndex(TableDifference):
+    index: Index
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraIndex(TableDifference):
+    index: Index
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvalidIndex(TableDifference):
+    """A live index a failed concurrent build left INVALID: it enforces nothing."""
+
+    index: Index
+
+
+# -- types -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingEnum(Difference):
+    lock: Enum
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraEnum(Difference):
+    live: Enum
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnumChanged(Difference):
+    lock: Enum
+    live: Enum
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingDomain(Difference):
+    lock: Domain
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraDomain(Difference):
+    live: Domain
+
+
+DOMAIN_ASPECTS = ("type", "nullable", "default", "checks")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainChanged(Difference):
+    lock: Domain
+    live: Domain
+    aspects: frozenset[str]  # of DOMAIN_ASPECTS

@@ -1,0 +1,159 @@
+"""Which live object answers which lock object, kind by kind.
+
+Each matcher pairs one table's objects of one kind and returns the lock objects with their live
+counterparts (or None) and the live objects nothing claimed.  Names never decide a match on
+their own: definitions do, compared on PostgreSQL's parse trees where they are expressions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from schemalock.model import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Table,
+    UniqueConstraint,
+    expressions,
+)
+
+# Types PostgreSQL compares with its own equality operators, so a foreign key between them holds.
+_FAMILIES = {
+    "smallint": "integer",
+    "integer": "integer",
+    "bigint": "integer",
+    "text": "text",
+    "character varying": "text",
+    "character": "text",
+    "bpchar": "text",
+    "timestamp with time zone": "timestamp",
+    "timestamp without time zone": "timestamp",
+}
+
+
+def compatible(child: str, parent: str) -> bool:
+    """Whether a foreign key from a `child` column to a `parent` column can exist."""
+
+    def family(type_name: str) -> str:
+        base = re.sub(r"\(.*?\)", "", type_name).replace("  ", " ").strip()
+        return _FAMILIES.get(base, base)
+
+    return family(child) == family(parent)
+
+
+def match_foreign_keys(
+    lock: Table, live: Table
+) -> tuple[list[tuple[ForeignKey, ForeignKey | None]], list[ForeignKey]]:
+    """Each lock FK with its live counterpart (same columns and target, else same columns)."""
+    remaining = list(live.foreign_keys)
+    pairs: list[tuple[ForeignKey, ForeignKey | None]] = []
+    for wanted in lock.foreign_keys:
+        found = next(
+            (f for f in remaining if (f.columns, f.target) == (wanted.columns, wanted.target)), None
+        )
+        found = found or next((f for f in remaining if f.columns == wanted.columns), None)
+        if found is not None:
+            remaining.remove(found)
+        pairs.append((wanted, found))
+    return pairs, remaining
+
+
+def column_name(sql: str) -> str | None:
+    """The column an SQL identifier names (`"Email"` is Email, `Email` is email), or None when
+    the text is an expression."""
+    if len(sql) > 1 and sql.startswith('"') and sql.endswith('"'):
+        inner = sql[1:-1]
+        return inner.replace('""', '"') if '"' not in inner.replace('""', "") else None
+    if (
+        sql
+        and (sql[0].isalpha() or sql[0] == "_")
+        and sql.replace("_", "a").replace("$", "a").isalnum()
+    ):
+        return sql.lower()
+    return None
+
+
+def key_columns(index: Index) -> tuple[str, ...] | None:
+    """The column names of an index whose keys are all plain columns, else None."""
+    columns = [column_name(key) for key in index.keys]
+    return None if None in columns else tuple(c for c in columns if c is not None)
+
+
+def unique_key(index: Index) -> tuple[tuple[str, ...], bool] | None:
+    """(columns, nulls_not_distinct) of a unique index that does exactly what a unique
+    constraint on those columns would; None for any other index."""
+    if not index.unique or not index.valid or index.where is not None or index.include:
+        return None
+    columns = key_columns(index)
+    return (columns, index.nulls_not_distinct) if columns is not None else None
+
+
+def same_index(left: Index, right: Index) -> bool:
+    if (left.unique, left.method, left.include, left.nulls_not_distinct) != (
+        right.unique,
+        right.method,
+        right.include,
+        right.nulls_not_distinct,
+    ):
+        return False
+    if len(left.keys) != len(right.keys) or not expressions.same(left.where, right.where):
+        return False
+    return all(
+        expressions.same(a, b, "index_elem") for a, b in zip(left.keys, right.keys, strict=True)
+    )
+
+
+def match_indexes(lock: Table, live: Table) -> tuple[list[tuple[Index, Index | None]], list[Index]]:
+    """Each lock index with the live index of the same definition (names are not compared)."""
+    remaining = list(live.indexes)
+    constraint_keys = {(u.columns, u.nulls_not_distinct) for u in live.uniques}
+    pairs: list[tuple[Index, Index | None]] = []
+    for wanted in lock.indexes:
+        found = next((ix for ix in remaining if same_index(ix, wanted)), None)
+        if found is not None:
+            remaining.remove(found)
+        elif unique_key(wanted) is not None and unique_key(wanted) in constraint_keys:
+            found = wanted  # enforced by a unique constraint on the same columns
+        pairs.append((wanted, found))
+    lock_unique_keys = {(u.columns, u.nulls_not_distinct) for u in lock.uniques}
+    remaining = [ix for ix in remaining if unique_key(ix) not in lock_unique_keys]
+    return pairs, remaining
+
+
+def match_uniques(
+    lock: Table, live: Table
+) -> tuple[list[tuple[UniqueConstraint, bool]], list[UniqueConstraint]]:
+    """Lock uniques and whether the database enforces them (a constraint or a unique index)."""
+    remaining = list(live.uniques)
+    enforced_by_index = {unique_key(ix) for ix in live.indexes}
+    result = []
+    for wanted in lock.uniques:
+        found = next((u for u in remaining if u == wanted), None)
+        if found is not None:
+            remaining.remove(found)
+        enforced = (
+            found is not None or (wanted.columns, wanted.nulls_not_distinct) in enforced_by_index
+        )
+        result.append((wanted, enforced))
+    lock_index_keys = {unique_key(ix) for ix in lock.indexes}
+    remaining = [u for u in remaining if (u.columns, u.nulls_not_distinct) not in lock_index_keys]
+    return result, remaining
+
+
+def match_checks(
+    lock: Table, live: Table
+) -> tuple[list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
+    """Each lock check with the live check of the same meaning, else of the same name; the bool
+    says whether the meaning is the same."""
+    remaining = list(live.checks)
+    result = []
+    for wanted in lock.checks:
+        same = next(
+            (c for c in remaining if expressions.same(c.expression, wanted.expression)), None
+        )
+        named = same or next((c for c in remaining if wanted.name and c.name == wanted.name), None)
+        if named is not None:
+            remaining.remove(named)
+        result.append((wanted, named, same is not None))
+    return result, remaining

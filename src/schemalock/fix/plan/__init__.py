@@ -1,0 +1,59 @@
+"""From the comparison's differences to a plan of Alembic operations that repairs the structure
+safely: one handler per difference type, one module per object kind.
+
+Nothing is dropped but what the plan itself replaces (an invalid index, a constraint being
+redefined); extra tables, columns, indexes and constraints are reported and left alone.  Rows
+are never deleted or nulled unless `--orphans delete|set-null` asks for exactly that.  A step
+the data forbids (values that would not convert, NULLs, duplicates) is refused with the rows
+that forbid it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from schemalock.compare import differences as d
+from schemalock.fix.plan import columns, constraints, foreign_keys, indexes, tables, types
+from schemalock.fix.plan.core import Orphans, Phase, Plan, Planner, Step
+
+Handler = Callable[[Planner, Any], None]
+
+# Every difference type the comparison yields has a handler: a repair, or a note saying what
+# is left alone and why (a test holds the two lists together).
+HANDLERS: dict[type[d.Difference], Handler] = {
+    **tables.HANDLERS,
+    **columns.HANDLERS,
+    **constraints.HANDLERS,
+    **indexes.HANDLERS,
+    **foreign_keys.HANDLERS,
+    **types.HANDLERS,
+}
+_NOTES_ONLY: frozenset[Handler] = frozenset(
+    {tables.left_alone, types.extra_enum, types.domain_left_alone}
+)
+# The difference types a plan repairs (the others are noted and left alone): what makes a
+# rule `fixable`.
+REPAIRED: frozenset[type[d.Difference]] = frozenset(
+    kind for kind, handler in HANDLERS.items() if handler not in _NOTES_ONLY
+)
+
+
+def build(planner: Planner, differences: Iterable[d.Difference]) -> Plan:
+    """Plan every difference, each by the handler of its type."""
+    for difference in differences:
+        HANDLERS[type(difference)](planner, _under_new_name(difference))
+    return planner.plan
+
+
+def _under_new_name(difference: d.Difference) -> d.Difference:
+    """Inside a table being renamed, steps name it by its new name: the rename comes first."""
+    if isinstance(difference, d.TableDifference) and not isinstance(difference, d.RenamedTable):
+        lock, live = difference.lock, difference.live
+        if live.name != lock.name:
+            return replace(difference, live=replace(live, name=lock.name))
+    return difference
+
+
+__all__ = ["HANDLERS", "REPAIRED", "Orphans", "Phase", "Plan", "Planner", "Step", "build"]

@@ -1,0 +1,314 @@
+"""Planning for columns: new, renamed, converted, defaults, identity, nullability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic.operations import MigrateOperation, ops
+
+from schemalock.compare import differences as d
+from schemalock.fix import operations as fo
+from schemalock.fix.plan.core import Phase, Planner
+from schemalock.fix.plan.sql import (
+    SERIALS,
+    alter_default,
+    binary_coercible,
+    canonical_sql,
+    reference_of,
+    sa_column,
+)
+from schemalock.model import (
+    OWNED_SEQUENCE,
+    Column,
+    Table,
+    expressions,
+)
+from schemalock.model.names import qualified, quote
+
+
+def renamed_column(planner: Planner, renamed: d.RenamedColumn) -> None:
+    live, old, new = renamed.live, renamed.live_column.name, renamed.lock_column.name
+    rename = ops.AlterColumnOp(live.name, old, schema=live.schema, modify_name=new)
+    planner.add(Phase.STRUCTURE, f"rename column {old}", rename)
+
+
+def missing_column(planner: Planner, missing: d.MissingColumn) -> None:
+    _add_column(planner, missing.lock, missing.live, missing.column)
+
+
+def _add_column(planner: Planner, lock: Table, live: Table, column: Column) -> None:
+    where = qualified(live.schema, live.name, column.name)
+    if not planner.types_exist(f"column {where}", column.type):
+        return
+    add = f"add column {where}"
+    if column.default == OWNED_SEQUENCE or column.identity or column.generated:
+        _add_filled_column(planner, live, column, add)
+        return
+    if column.default is None and not column.nullable and planner.prover.has_rows(live):
+        planner.refuse(
+            f"{where}: NOT NULL without a default",
+            planner.prover.rows(live, "true"),
+            "rows it would leave NULL (give it a default in the lock, or make it nullable, "
+            "fill it, then NOT NULL)",
+        )
+        return
+    if column.default is None or expressions.is_constant(column.default):
+        # A constant default is kept in the catalog (PG 11+): no rewrite, so NOT NULL can
+        # come with it; unless the type is a domain with checks, which PostgreSQL checks
+        # on every row by rewriting the table.
+        added = ops.AddColumnOp(live.name, sa_column(column, lock), schema=live.schema)
+        if planner.checked_domain(column.type) and planner.prover.has_rows(live):
+            where_table = qualified(live.schema, live.name)
+            hazards = [
+                f"ACCESS EXCLUSIVE lock and a full rewrite of {where_table} (its type "
+                f"{column.type} is a domain with checks)"
+            ]
+            planner.add(Phase.STRUCTURE, add, added, hazards=hazards, long=True)
+            return
+        planner.add(Phase.STRUCTURE, add, added)
+        return
+    # A volatile default would rewrite the table under ACCESS EXCLUSIVE: the column comes
+    # empty, the default fills new rows, one UPDATE fills the existing ones, and NOT NULL
+    # follows the usual proof.
+    empty = sa_column(column, lock, default=False, not_null=False)
+    planner.add(Phase.STRUCTURE, add, ops.AddColumnOp(live.name, empty, schema=live.schema))
+    _set_default(planner, live, column, f"default of {where} (new rows)")
+    target, name = qualified(live.schema, live.name), quote(column.name)
+    fill = f"UPDATE {target} SET {name} = {canonical_sql(column.default)} WHERE {name} IS NULL"
+    planner.add(
+        Phase.DATA,
+        f"fill {where} in existing rows",
+        fo.AutocommitBlock([fo.Sql(fill)]),  # not under the ADD COLUMN's ACCESS EXCLUSIVE
+        hazards=[
+            f"data-dependent step: writes every existing row of {target} (its new column "
+            "only), in one transaction of its own: row locks while it runs"
+        ],
+        long=True,
+    )
+    if not column.nullable:
+        planner.not_null_steps(live, column.name)
+
+
+def _add_filled_column(planner: Planner, table: Table, column: Column, title: str) -> None:
+    """Serial, identity and generated columns get a value in every existing row: the table
+    is rewritten under ACCESS EXCLUSIVE, declared."""
+    target = qualified(table.schema, table.name)
+    if column.generated_storage == "virtual":  # SQLAlchemy's DDL knows stored ones only
+        planner.note(f"{target}.{quote(column.name)}: a virtual generated column: add it by hand")
+        return
+    hazards = [f"ACCESS EXCLUSIVE lock and a full rewrite of {target} (every row filled)"]
+    if column.default == OWNED_SEQUENCE:
+        serial = SERIALS.get(column.type)
+        if serial is None:
+            planner.note(f"{target}.{quote(column.name)}: a {column.type} serial: add it by hand")
+            return
+        added: MigrateOperation = fo.AddSerialColumn(table.schema, table.name, column.name, serial)
+    else:
+        added = ops.AddColumnOp(table.name, sa_column(column, table), schema=table.schema)
+    planner.add(Phase.STRUCTURE, title, added, hazards=hazards, long=True)
+
+
+def column_changed(planner: Planner, changed: d.ColumnChanged) -> None:
+    """A type conversion sets the column's default itself; nullability is planned apart."""
+    lock, live = changed.lock, changed.live
+    wanted, found = changed.lock_column, changed.live_column
+    if "type" in changed.aspects:
+        _convert(planner, lock, live, wanted, found)
+    elif changed.aspects & {"default", "identity", "generated"}:
+        _default(planner, live, wanted, found)
+    if "nullable" in changed.aspects:
+        _nullability(planner, live, wanted, found)
+
+
+def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: Column) -> None:
+    where = qualified(live.schema, live.name, found.name)
+    if not planner.types_exist(f"column {where}", wanted.type):
+        return
+    views = planner.prover.dependent_views(live, found.name)
+    if views:
+        planner.plan.refusals.append(
+            f"{where} to {wanted.type}: read by {', '.join(views)}, and PostgreSQL cannot "
+            "change the type of a column a view uses: drop the views, apply, re-create them"
+        )
+        return
+    mapping = _mapping(planner, lock, live, wanted, found)
+    mapped = None
+    if mapping is not None:
+        parent, stored = mapping
+        mapped = (
+            f"EXISTS (SELECT 1 FROM {qualified(parent.schema, parent.name)} AS p "
+            f"WHERE p.{quote(stored)}::text = c.{quote(found.name)})"
+        )
+    blockers = planner.prover.conversion(live, found.name, found.type, wanted.type, mapped)
+    for blocker in blockers:
+        planner.refuse(f"{where} to {wanted.type}", blocker)
+    if blockers:
+        return
+    operations: list[MigrateOperation] = []
+    if mapping is not None:
+        parent, stored = mapping
+        fk = reference_of(lock, wanted.name)
+        assert fk is not None
+        operations.append(
+            fo.MapThroughParent(
+                live.schema,
+                live.name,
+                found.name,
+                parent.schema,
+                parent.name,
+                fk.ref_columns[0],
+                stored,
+            )
+        )
+    if found.default is not None:
+        operations.append(alter_default(live, found.name, None, found.default))
+    operations.append(
+        fo.ConvertColumnType(live.schema, live.name, found.name, wanted.type, found.type)
+    )
+    if wanted.default is not None and wanted.default != OWNED_SEQUENCE:
+        operations.append(alter_default(live, found.name, wanted.default, None))
+    rewrite = not binary_coercible(found.type, wanted.type)
+    hazards = [
+        "ACCESS EXCLUSIVE lock and a full rewrite of the table"
+        if rewrite
+        else f"brief ACCESS EXCLUSIVE lock on {live.name} (no rewrite: binary-coercible)"
+    ]
+    if mapping is not None:
+        hazards.append("data-dependent step: values mapped through the parent table")
+    planner.add(
+        Phase.STRUCTURE,
+        f"convert {where} to {wanted.type}",
+        *operations,
+        hazards=hazards,
+        long=rewrite,
+    )
+
+
+def _mapping(
+    planner: Planner, lock: Table, live: Table, wanted: Column, found: Column
+) -> tuple[Table, str] | None:
+    """(parent, column) when the column holds another unique column of its parent: the
+    values miswired-reference reports, which a data step maps before the conversion."""
+    from schemalock.rules.identifiers import other_unique_columns
+
+    fk = reference_of(lock, wanted.name)
+    if fk is None or len(fk.columns) != 1:
+        return None
+    parent = planner.live.tables.get((fk.ref_schema, fk.ref_table))
+    if parent is None:
+        return None
+    for other in other_unique_columns(parent, fk.ref_columns[0]):
+        stored = f"c.{quote(found.name)}"
+        matched = planner.prover.rows(
+            live,
+            f"EXISTS (SELECT 1 FROM {qualified(parent.schema, parent.name)} AS p "
+            f"WHERE p.{quote(other)}::text = {stored}::text)",
+        )
+        if matched.count:
+            return parent, other
+    return None
+
+
+def _default(planner: Planner, live: Table, wanted: Column, found: Column) -> None:
+    """The column's default, identity or generation differs (its type does not)."""
+    where = qualified(live.schema, live.name, found.name)
+    if _generation_differs(wanted, found):
+        planner.note(f"{where}: {_generation_note(live, wanted, found)}")
+        return
+    if expressions.same(wanted.default, found.default) and wanted.identity == found.identity:
+        return
+    if wanted.identity and not found.identity and found.default is None:
+        _identity(planner, live, wanted)
+        return
+    if OWNED_SEQUENCE in (wanted.default, found.default) or wanted.identity:
+        planner.note(f"{where}: serial and identity defaults are restored by hand")
+        return
+    _set_default(planner, live, wanted, f"default of {where}", found.default)
+
+
+def _identity(planner: Planner, table: Table, column: Column) -> None:
+    """ADD GENERATED ... AS IDENTITY, its sequence moved past the largest value in use."""
+    target, name = qualified(table.schema, table.name), quote(column.name)
+    kind = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
+    restart = (
+        f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({fo.literal(target)}, "
+        f"{fo.literal(column.name)}), coalesce(max({name}), 0) + 1, false) FROM {target}"
+    )
+    planner.add(
+        Phase.STRUCTURE,
+        f"identity of {target}.{name}",
+        fo.Sql(
+            f"ALTER TABLE {target} ALTER COLUMN {name} ADD GENERATED {kind} AS IDENTITY",
+            undo=f"ALTER TABLE {target} ALTER COLUMN {name} DROP IDENTITY IF EXISTS",
+        ),
+        fo.Sql(restart),
+        hazards=[f"brief ACCESS EXCLUSIVE lock on {table.name}, then a scan for max({name})"],
+    )
+
+
+def _set_default(
+    planner: Planner, table: Table, column: Column, title: str, previous: str | None = None
+) -> None:
+    change = alter_default(table, column.name, column.default, previous)
+    planner.add(Phase.STRUCTURE, title, change)
+
+
+def _nullability(planner: Planner, live: Table, wanted: Column, found: Column) -> None:
+    if wanted.nullable:
+        drop = ops.AlterColumnOp(
+            live.name,
+            found.name,
+            schema=live.schema,
+            modify_nullable=True,
+            existing_nullable=False,
+        )
+        planner.add(Phase.STRUCTURE, f"drop NOT NULL of {found.name}", drop)
+    else:
+        planner.set_not_null(live, found.name)
+
+
+def _generation_differs(wanted: Column, found: Column) -> bool:
+    return (
+        not expressions.same(wanted.generated, found.generated)
+        or wanted.generated_storage != found.generated_storage
+    )
+
+
+def _generation_note(table: Table, wanted: Column, found: Column) -> str:
+    """Why a change of how a column is generated is left for a person.  PostgreSQL cannot make
+    an existing column generated; `DROP EXPRESSION` keeps the values of a stored one, but no
+    downgrade could make the column generated again, and the application loses the values it
+    relied on for new rows: a contract change to make knowingly, not a repair."""
+    if wanted.generated is None:
+        statement = (
+            f"ALTER TABLE {qualified(table.schema, table.name)} ALTER COLUMN "
+            f"{quote(found.name)} DROP EXPRESSION"
+        )
+        if found.generated_storage == "virtual":
+            return (
+                "the database generates it (virtual), the lock does not: a virtual generated "
+                "column has no stored values to keep; rebuild it by hand"
+            )
+        return (
+            f"the database generates it, the lock does not: `{statement}` makes it a plain "
+            "column and keeps its values, but cannot be undone (PostgreSQL cannot make a column "
+            "generated again), so it is run by hand, if that is meant"
+        )
+    if found.generated is None:
+        return (
+            "the lock says it is generated, the database column is not, and PostgreSQL cannot "
+            "make an existing column generated: add a generated column beside it, move readers "
+            "to it and drop the old one, by hand"
+        )
+    return (
+        "its generation expression or storage differs from the lock's; changing it recomputes "
+        "every row under ACCESS EXCLUSIVE (PostgreSQL 17+: ALTER COLUMN ... SET EXPRESSION), "
+        "so it is planned by hand"
+    )
+
+
+HANDLERS: dict[type[Any], Any] = {
+    d.RenamedColumn: renamed_column,
+    d.MissingColumn: missing_column,
+    d.ColumnChanged: column_changed,
+}

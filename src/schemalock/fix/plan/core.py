@@ -1,0 +1,292 @@
+"""The planner's core: steps, phases, the plan, and the state and building blocks every object
+kind's planning shares (schemas to create, types to check, NOT NULL proofs, concurrent builds).
+
+Phases order the plan; within a phase, steps keep the order the differences came in:
+
+1. missing schemas, enums and domains, then renames, new tables, new columns, data mapping and
+   type changes (one transaction);
+2. indexes, unique and primary-key indexes: `CREATE INDEX CONCURRENTLY` in an autocommit block;
+3. orphan rows moved aside (or deleted or nulled) when `--orphans` says so;
+   constraints: unique/primary key adopting those indexes, foreign keys and checks `NOT VALID`;
+4. `VALIDATE CONSTRAINT` in autocommit (SHARE UPDATE EXCLUSIVE: reads and writes go on, and
+   the lock `ADD CONSTRAINT` took was released by the commit before it);
+5. `SET NOT NULL` proven by a validated `CHECK (col IS NOT NULL)`, which is then dropped.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from alembic.operations import MigrateOperation, ops
+
+from schemalock.fix import operations as fo
+from schemalock.fix.plan.sql import (
+    canonical_sql,
+    free_name,
+    lock_hazard,
+    rows_text,
+    short_name,
+)
+from schemalock.fix.proofs import Blocker, Prover, Provider
+from schemalock.model import Database, ForeignKey, Index, Lock, Table, expressions
+from schemalock.model.names import qualified, quote
+from schemalock.model.types import type_spelling
+
+
+class Phase(enum.IntEnum):
+    SCHEMAS = 1  # before anything in them; the downgrade drops them last, if empty
+    TYPES = 2  # enums, then domains (which may be over an enum): before the tables using them
+    STRUCTURE = 3
+    CONCURRENT = 4
+    DATA = 5  # before the constraints, so a downgrade drops them before putting rows back
+    CONSTRAINTS = 6
+    VALIDATE = 7
+    NOT_NULL = 8
+    KEYS = 9  # a primary key adopting its index, once its columns are NOT NULL
+    # Foreign keys last: they may lean on a unique or primary key this plan adds, so their
+    # downgrade drops them before it.
+    FOREIGN_KEYS = 10
+    VALIDATE_FOREIGN_KEYS = 11
+
+
+class Orphans(enum.StrEnum):
+    FAIL = "fail"
+    QUARANTINE = "quarantine"
+    DELETE = "delete"
+    SET_NULL = "set-null"
+
+
+@dataclass
+class Step:
+    phase: Phase
+    title: str
+    ops: list[MigrateOperation]
+    hazards: list[str] = field(default_factory=list)
+    long: bool = False  # a scan or a build: a long statement_timeout, the same short lock_timeout
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # reported, left alone or left for later
+    refusals: list[str] = field(default_factory=list)  # the data forbids the plan
+
+    @property
+    def hazards(self) -> list[str]:
+        seen = dict.fromkeys(f"{h} ({s.title})" for s in self.ordered() for h in s.hazards)
+        return list(seen)
+
+    def ordered(self) -> list[Step]:
+        return sorted(self.steps, key=lambda step: step.phase)
+
+    def summary(self) -> list[str]:
+        """The steps and their hazards as fix prints them: before `--apply` runs them (the
+        flag is the consent; there is no hazard gate)."""
+        lines = [f"  - {step.title}" for step in self.ordered()]
+        lines.append("hazards:" if self.hazards else "hazards: none")
+        lines.extend(f"  - {hazard}" for hazard in self.hazards)
+        return lines
+
+
+@dataclass
+class Planner:
+    """What every handler reads and writes: both databases, the prover that asks the data, and
+    the plan being built."""
+
+    lock: Lock
+    live: Database
+    prover: Prover
+    orphans: Orphans = Orphans.FAIL
+    orphan_counts: Callable[[Table, ForeignKey], int] | None = None
+    plan: Plan = field(default_factory=Plan)
+    _not_null: set[tuple[str, str, str]] = field(default_factory=set)  # proofs planned once
+    _schemas: set[str] | None = None  # schemas the database lacks, asked once
+    _kinds: set[str] = field(default_factory=set)  # domains: planned in one pass
+    _absent_types: dict[str, Provider] | None = None  # types the database lacks, asked once
+    _names: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # index names taken
+
+    def note(self, text: str) -> None:
+        if text not in self.plan.notes:
+            self.plan.notes.append(text)
+
+    def add(self, phase: Phase, title: str, *operations: MigrateOperation, **kw: Any) -> None:
+        if "hazards" not in kw:
+            kw["hazards"] = list(dict.fromkeys(filter(None, map(lock_hazard, operations))))
+        self.plan.steps.append(Step(phase, title, list(operations), **kw))
+
+    def refuse(self, what: str, blocker: Blocker, why: str | None = None) -> None:
+        """The data forbids a step: what, why, how many rows and the keys of a few."""
+        found = f"{what}: {why or blocker.why}"
+        if blocker.count is not None:
+            found += f": {rows_text(blocker.count)}"
+        if blocker.keys:
+            found += f" (keys: {', '.join(blocker.keys)})"
+        self.plan.refusals.append(found)
+
+    def once(self, kind: str) -> bool:
+        """True the first time `kind` is asked for: handlers that plan every object of a kind
+        in one pass, whichever finding asked."""
+        if kind in self._kinds:
+            return False
+        self._kinds.add(kind)
+        return True
+
+    def types_exist(self, where: str, spelling: str) -> bool:
+        """Whether the type exists, or is an enum or domain of the lock (which the plan creates
+        before anything uses it).  One that is neither is refused, naming what could provide
+        it: fix creates no extension and no other kind of type, and a revision using it could
+        only fail."""
+        absent = self.absent()
+        element = _element_type(spelling)
+        if element not in absent:
+            return True
+        self.plan.refusals.append(f"{where}: {_missing_type(element, absent[element])}")
+        return False
+
+    def absent(self) -> dict[str, Provider]:
+        """The types the lock uses (columns, domains' base types) that the database lacks and
+        the plan would not create, asked in one read."""
+        if self._absent_types is None:
+            database = self.lock.database
+            created = {type_spelling(*key) for key in (*database.enums, *database.domains)}
+            used = {_element_type(c.type) for t in database.tables.values() for c in t.columns}
+            used |= {_element_type(domain.type) for domain in database.domains.values()}
+            self._absent_types = self.prover.missing_types(sorted(used - created))
+        return self._absent_types
+
+    def create_schema(self, schema: str) -> None:
+        """CREATE SCHEMA, once, before anything the plan creates in a schema the database
+        lacks; refused (before anything is written) when this role may not create schemas."""
+        if self._schemas is None:
+            named = {k[0] for k in (*self.lock.database.tables, *self.lock.database.enums)}
+            named |= {k[0] for k in self.lock.database.domains}
+            self._schemas = self.prover.missing_schemas(sorted(named))
+        if schema not in self._schemas:
+            return
+        self._schemas.discard(schema)  # planned now
+        refused = self.prover.schema_creator()
+        if refused is not None:
+            role, database = refused
+            self.plan.refusals.append(
+                f"schema {quote(schema)} does not exist, and role {quote(role)} may not create "
+                f"it (no CREATE privilege on database {quote(database)}): ask its owner to run "
+                f"CREATE SCHEMA {quote(schema)} AUTHORIZATION {quote(role)}, then run fix again"
+            )
+            return
+        self.add(Phase.SCHEMAS, f"create schema {quote(schema)}", fo.CreateSchema(schema))
+
+    def checked_domain(self, type_name: str) -> bool:
+        """Whether `type_name` is a live domain with CHECK constraints."""
+        return any(
+            domain.checks and type_name in (domain.name, qualified(*key))
+            for key, domain in self.live.domains.items()
+        )
+
+    def set_not_null(self, table: Table, column: str) -> None:
+        where = qualified(table.schema, table.name, column)
+        nulls = self.prover.rows(table, f"c.{quote(column)} IS NULL")
+        if nulls.count:
+            self.refuse(f"NOT NULL on {where}", nulls, "NULL values")
+            return
+        self.not_null_steps(table, column)
+
+    def not_null_steps(self, table: Table, column: str) -> None:
+        """SET NOT NULL without its scan under ACCESS EXCLUSIVE: a CHECK (col IS NOT NULL) added
+        NOT VALID, validated in its own transaction, proves it; then it is dropped."""
+        if (table.schema, table.name, column) in self._not_null:
+            return  # a primary key and the nullability finding both ask for it
+        self._not_null.add((table.schema, table.name, column))
+        where = qualified(table.schema, table.name, column)
+        # Not `<table>_<column>_not_null`: PostgreSQL 18 names its own NOT NULL constraints so.
+        check = short_name(f"{table.name}_{column}_not_null_proof")
+        condition = f"{quote(column)} IS NOT NULL"
+        self.add(
+            Phase.CONSTRAINTS,
+            f"CHECK ({condition}) NOT VALID on {table.name}",
+            ops.CreateCheckConstraintOp(
+                check, table.name, condition, schema=table.schema, postgresql_not_valid=True
+            ),
+        )
+        self.validate(table, check, f"{check}, proving {column} has no NULL")
+        self.add(
+            Phase.NOT_NULL,
+            f"SET NOT NULL on {where}, proven by {check}",
+            ops.AlterColumnOp(
+                table.name,
+                column,
+                schema=table.schema,
+                modify_nullable=False,
+                existing_nullable=True,
+            ),
+            ops.DropConstraintOp(check, table.name, type_="check", schema=table.schema),
+        )
+
+    def validate(self, table: Table, name: str, title: str, phase: Phase = Phase.VALIDATE) -> None:
+        # Its own transaction: validated in the one that added it NOT VALID, the constraint's
+        # stronger lock would be held for the whole scan.
+        self.add(
+            phase,
+            f"validate {title}",
+            fo.AutocommitBlock([fo.ValidateConstraint(table.schema, table.name, name)]),
+            hazards=[f"scan of {qualified(table.schema, table.name)} (SHARE UPDATE EXCLUSIVE)"],
+            long=True,
+        )
+
+    def build_concurrently(self, table: Table, title: str, *operations: MigrateOperation) -> None:
+        """Index builds CONCURRENTLY: outside a transaction, so in an autocommit block."""
+        self.add(
+            Phase.CONCURRENT,
+            title,
+            fo.AutocommitBlock(list(operations)),
+            hazards=[f"index build on {qualified(table.schema, table.name)} (concurrent)"],
+            long=True,
+        )
+
+    def duplicates(self, table: Table, index: Index) -> Blocker | None:
+        """Keys a unique index would find twice (columns or expressions, within a partial
+        index's rows): a concurrent build would fail on them and leave an INVALID index."""
+        keys = tuple(expressions.key_value(key) for key in index.keys)
+        where = canonical_sql(index.where) if index.where else None
+        blocker = self.prover.duplicates(table, keys, not index.nulls_not_distinct, where)
+        if blocker.count:
+            self.refuse(
+                f"unique {index.name} on {table.name}",
+                Blocker(None, blocker.keys),
+                f"{blocker.count} keys held by more than one row",
+            )
+            return blocker
+        return None
+
+    def free_index_name(self, table: Table, name: str) -> str:
+        """`name`, or a variant no index of the table (live or planned) holds: a live index of
+        another definition keeps its name (an extra index is reported, never dropped)."""
+        taken = self._names.setdefault(table.key, {index.name for index in table.indexes})
+        free = free_name(name, taken)
+        taken.add(free)
+        return free
+
+
+def _element_type(spelling: str) -> str:
+    """The type an array type holds (`ext.citext[]`: `ext.citext`), or the type itself."""
+    while spelling.endswith("[]"):
+        spelling = spelling[:-2]
+    return spelling
+
+
+def _missing_type(spelling: str, provider: Provider) -> str:
+    """Why a type the lock uses stops the plan, and what would provide it."""
+    extension, installed_in = provider
+    schema = spelling.rpartition(".")[0]
+    text = f"type {spelling} does not exist in the database"
+    if extension is not None and installed_in is not None:
+        text += f" (extension {quote(extension)} is installed, in schema {quote(installed_in)})"
+    elif extension is not None:
+        where = f" SCHEMA {schema}" if schema else ""
+        text += f" (CREATE EXTENSION {quote(extension)}{where} provides it)"
+    return (
+        f"{text}, and fix creates only the enums and domains the lock declares: create the "
+        "type or install its extension, then run fix again"
+    )
