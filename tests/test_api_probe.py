@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from conftest import CliResult, execute, run_cli, write
-from schemalock.lock import parse_lock
 from schemalock.check import api as apiprobe
+from schemalock.lock import parse_lock
 
 SECRET = "sl-test-secret-9f3b2c7e"
 HEADER = f"Authorization: Bearer {SECRET}"

@@ -15,7 +15,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from conftest import as_role, execute, lock_held, query, run_cli, write
 from schemalock import db, introspect
 from schemalock.lock import parse_lock
-from schemalock.probe import UUID_INPUT, Probe
+from schemalock.probe import Probe
+from schemalock.probe.sql import UUID_INPUT
 from test_roundtrip import snapshot
 
 pytestmark = pytest.mark.db
@@ -697,7 +698,7 @@ def test_integer_input_check_agrees_with_postgresql(database: str, type_name: st
     cast on this server (every shape and range edge of the corpus)."""
     from psycopg import sql
 
-    from schemalock.probe import integer_input_valid
+    from schemalock.probe.sql import integer_input_valid
 
     execute(
         database,

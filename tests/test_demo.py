@@ -14,16 +14,8 @@ import pytest
 from rich.console import Console
 
 from conftest import Server, query, run_cli, scratch_database
-from schemalock.app.demo import (
-    LOCK_NAME,
-    STORY,
-    Observed,
-    active_rules,
-    build_seed_database,
-    check_story,
-    seed_file,
-    tell_story,
-)
+from schemalock.app.demo import LOCK_NAME, build_seed_database, seed_file, tell_story
+from schemalock.app.demo_story import STORY, Observed, active_rules, check_story
 from schemalock.lock import load_lock
 
 

@@ -87,3 +87,14 @@ def test_quote_reads_pglast_keywords_without_importing_pglast() -> None:
 
     every = keywords.RESERVED_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
     assert names._keywords() == frozenset(every | keywords.COL_NAME_KEYWORDS)
+
+
+def test_columns_named_lists_what_an_expression_reads() -> None:
+    from schemalock.model.expressions import columns_named
+
+    read = columns_named('length((c)::text) < 100 AND t."B" > 0 OR lower(x) = ANY (ARRAY[y])')
+    assert read == frozenset({"c", "B", "x", "y"})
+    assert columns_named("note", "index_elem") == frozenset({"note"})
+    assert columns_named("lower(email) text_pattern_ops DESC", "index_elem") == frozenset({"email"})
+    assert columns_named("now() > '2020-01-01'") == frozenset()
+    assert columns_named("((a") is None

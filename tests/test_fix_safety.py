@@ -341,38 +341,6 @@ def test_a_column_of_a_checked_domain_is_declared_a_rewrite(database: str, tmp_p
     assert findings(database, lock) == []
 
 
-@pytest.mark.parametrize("policy", ["quarantine", "delete", "set-null"])
-def test_miswired_rows_are_never_moved_as_orphans(
-    database: str, tmp_path: Path, policy: str
-) -> None:
-    """Rows holding the parent's other unique key (a legacy number where the id belongs) are
-    miswired, not orphans: no --orphans policy moves, deletes or nulls them."""
-    execute(
-        database,
-        """
-        CREATE TABLE customers (id int PRIMARY KEY, legacy_no int UNIQUE NOT NULL);
-        CREATE TABLE orders (id int PRIMARY KEY, customer_id int);
-        INSERT INTO customers VALUES (1, 9001), (2, 9002);
-        INSERT INTO orders VALUES (1, 1), (2, 9002), (3, NULL);
-        """,
-    )
-    lock = tmp_path / "schema_lock.yaml"
-    text = snapshot(database, lock).replace(
-        "      customer_id: {type: integer}",
-        "      customer_id: {type: integer, references: customers.id}",
-    )
-    lock.write_text(text, encoding="utf-8")
-    before = checksums(database)
-    result = _fix(database, lock, tmp_path / "migrations", "--apply", "--orphans", policy)
-    assert result.exit_code == 5, result.stdout + result.stderr
-    assert "public.customers.legacy_no" in result.stderr, result.stderr
-    assert "1 row (keys: 2)" in result.stderr, result.stderr
-    assert checksums(database) == before
-    kept = _fix(database, lock, tmp_path / "migrations", "--apply")  # --orphans fail
-    assert kept.exit_code == 0, kept.stderr
-    assert checksums(database) == before
-
-
 def test_quarantine_of_rows_with_identity_and_generated_columns_is_undone(
     database: str, tmp_path: Path
 ) -> None:

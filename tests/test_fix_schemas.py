@@ -134,9 +134,14 @@ def test_a_role_that_may_not_create_schemas_is_refused(database: str, tmp_path: 
         migrations = tmp_path / "migrations"
         result = _fix(url, lock, migrations, "--apply")
         assert result.exit_code == 5, result.stdout + result.stderr
-        [line] = [line for line in result.stderr.splitlines() if "Billing Dept" in line]
+        lines = [line for line in result.stderr.splitlines() if "Billing Dept" in line]
+        [line] = [line for line in lines if "does not exist" in line]
         assert 'schema "Billing Dept" does not exist' in line
         assert "CREATE privilege on database" in line
+        # What would go into it is left out with it, each saying why.
+        for other in set(lines) - {line}:
+            assert other.strip().startswith("left out: "), other
+            assert 'schema "Billing Dept" is not created' in other, other
         assert "internal error" not in result.stderr
         assert not migrations.exists() or _revisions(migrations) == []
     assert not _schema_exists(database)

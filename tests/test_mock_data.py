@@ -300,8 +300,8 @@ def test_clue_prefilter_decides_as_the_detectors_alone(database: str, kind: str)
     """The substring test in front of each regex never hides a value a detector matches."""
     from psycopg import sql
 
-    from schemalock.probe import mock_condition
     from schemalock.probe.mockdata import detectors_for
+    from schemalock.probe.sql import mock_condition
 
     value = sql.SQL("v")
     condition, params = mock_condition(kind, value)

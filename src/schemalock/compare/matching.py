@@ -8,6 +8,8 @@ their own: definitions do, compared on PostgreSQL's parse trees where they are e
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from schemalock.model import (
     CheckConstraint,
@@ -17,6 +19,8 @@ from schemalock.model import (
     UniqueConstraint,
     expressions,
 )
+
+T = TypeVar("T")
 
 # Types PostgreSQL compares with its own equality operators, so a foreign key between them holds.
 _FAMILIES = {
@@ -42,20 +46,54 @@ def compatible(child: str, parent: str) -> bool:
     return family(child) == family(parent)
 
 
+def _take(remaining: list[T], taken: T) -> None:
+    """Remove `taken` itself: objects equal to it (another name, the same definition: names
+    are not compared) stay to be paired with their own twins."""
+    del remaining[next(i for i, item in enumerate(remaining) if item is taken)]
+
+
+def _same_definition(want: ForeignKey, have: ForeignKey) -> bool:
+    return want == have and want.name in (None, have.name)
+
+
+def _same_name(want: ForeignKey, have: ForeignKey) -> bool:
+    return want.name is not None and (want.name, want.columns) == (have.name, have.columns)
+
+
+def _same_target(want: ForeignKey, have: ForeignKey) -> bool:
+    return (want.columns, want.target) == (have.columns, have.target)
+
+
+def _same_columns(want: ForeignKey, have: ForeignKey) -> bool:
+    return want.columns == have.columns
+
+
+_FOREIGN_KEY_PASSES: tuple[Callable[[ForeignKey, ForeignKey], bool], ...] = (
+    _same_definition,
+    _same_name,
+    _same_target,
+    _same_columns,
+)
+
+
 def match_foreign_keys(
     lock: Table, live: Table
 ) -> tuple[list[tuple[ForeignKey, ForeignKey | None]], list[ForeignKey]]:
-    """Each lock FK with its live counterpart (same columns and target, else same columns)."""
+    """Each lock FK with its live counterpart: one of the same definition first, then of the
+    lock's name on the same columns, then of the same columns and target, then of the same
+    columns.  Two keys on one column (a hand-made one and the column's own) pair with their
+    own twins, whatever order the catalog lists them in."""
     remaining = list(live.foreign_keys)
-    pairs: list[tuple[ForeignKey, ForeignKey | None]] = []
-    for wanted in lock.foreign_keys:
-        found = next(
-            (f for f in remaining if (f.columns, f.target) == (wanted.columns, wanted.target)), None
-        )
-        found = found or next((f for f in remaining if f.columns == wanted.columns), None)
-        if found is not None:
-            remaining.remove(found)
-        pairs.append((wanted, found))
+    found: dict[int, ForeignKey] = {}
+    for same in _FOREIGN_KEY_PASSES:
+        for index, wanted in enumerate(lock.foreign_keys):
+            if index in found:
+                continue
+            match = next((f for f in remaining if same(wanted, f)), None)
+            if match is not None:
+                found[index] = match
+                _take(remaining, match)
+    pairs = [(wanted, found.get(index)) for index, wanted in enumerate(lock.foreign_keys)]
     return pairs, remaining
 
 
@@ -112,7 +150,7 @@ def match_indexes(lock: Table, live: Table) -> tuple[list[tuple[Index, Index | N
     for wanted in lock.indexes:
         found = next((ix for ix in remaining if same_index(ix, wanted)), None)
         if found is not None:
-            remaining.remove(found)
+            _take(remaining, found)
         elif unique_key(wanted) is not None and unique_key(wanted) in constraint_keys:
             found = wanted  # enforced by a unique constraint on the same columns
         pairs.append((wanted, found))
@@ -131,7 +169,7 @@ def match_uniques(
     for wanted in lock.uniques:
         found = next((u for u in remaining if u == wanted), None)
         if found is not None:
-            remaining.remove(found)
+            _take(remaining, found)
         enforced = (
             found is not None or (wanted.columns, wanted.nulls_not_distinct) in enforced_by_index
         )
@@ -141,19 +179,44 @@ def match_uniques(
     return result, remaining
 
 
+def _same_meaning(want: CheckConstraint, have: CheckConstraint) -> bool:
+    return expressions.same(have.expression, want.expression)
+
+
+def _same_name_and_meaning(want: CheckConstraint, have: CheckConstraint) -> bool:
+    return want.name == have.name and _same_meaning(want, have)
+
+
+def _same_check_name(want: CheckConstraint, have: CheckConstraint) -> bool:
+    return want.name is not None and want.name == have.name
+
+
+# (how a pass pairs, whether its pairs mean the same): the closest pairing first.
+_CHECK_PASSES: tuple[tuple[Callable[[CheckConstraint, CheckConstraint], bool], bool], ...] = (
+    (_same_name_and_meaning, True),
+    (_same_meaning, True),
+    (_same_check_name, False),
+)
+
+
 def match_checks(
     lock: Table, live: Table
 ) -> tuple[list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
-    """Each lock check with the live check of the same meaning, else of the same name; the bool
-    says whether the meaning is the same."""
+    """Each lock check with the live check of the same meaning (of the same name first, so two
+    checks of one meaning under two names pair with their own), else of the same name; the
+    bool says whether the meaning is the same."""
     remaining = list(live.checks)
+    found: dict[int, tuple[CheckConstraint, bool]] = {}
+    for same, same_meaning in _CHECK_PASSES:
+        for index, wanted in enumerate(lock.checks):
+            if index in found:
+                continue
+            match = next((c for c in remaining if same(wanted, c)), None)
+            if match is not None:
+                found[index] = (match, same_meaning)
+                _take(remaining, match)
     result = []
-    for wanted in lock.checks:
-        same = next(
-            (c for c in remaining if expressions.same(c.expression, wanted.expression)), None
-        )
-        named = same or next((c for c in remaining if wanted.name and c.name == wanted.name), None)
-        if named is not None:
-            remaining.remove(named)
-        result.append((wanted, named, same is not None))
+    for index, wanted in enumerate(lock.checks):
+        match, same_meaning = found.get(index, (None, False))
+        result.append((wanted, match, same_meaning))
     return result, remaining

@@ -34,6 +34,8 @@ class Outcome:
     report: Report
     revision: Path | None = None  # None: nothing to repair
     applied: bool = False
+    # A partial plan: what was left out, and why, as the refusal (exit 5) the run ends with.
+    left_out: Refused | None = None
 
 
 def fix(
@@ -47,10 +49,16 @@ def fix(
     replace: bool = False,
     say: Callable[[str], None] = lambda _: None,
     log: bool = True,
+    all_or_nothing: bool = False,
+    partial: bool = False,
 ) -> Outcome:
-    """Plan, prove and write the revision; with `apply`, run it.  `replace`: an unapplied
-    revision schemalock wrote earlier (its apply failed, say) is planned again from the
-    database as it is now, and its file removed."""
+    """Plan, prove and write the revision; with `apply`, run it.
+
+    `replace`: an unapplied revision schemalock wrote earlier (its apply failed, say) is
+    planned again from the database as it is now, and its file removed; without it, `apply`
+    applies that revision as reviewed (its own guards refuse a schema changed since).
+    A refused step leaves out itself and what depends on it: the rest is written (exit 5),
+    and applied only with `partial`; `all_or_nothing` refuses the whole plan instead."""
     # An invalid lock never drives a migration (its SQL could be anything): exit 2, as in
     # every command; nor one whose foreign keys no migration could create (SL203 in the lock).
     validity.refuse_invalid(lock, migration=True)
@@ -68,46 +76,107 @@ def fix(
     try:
         # Under the read timeouts: a version table another session locks is inconclusive.
         with db.read_only(connection, timeouts, "fix"):
-            stale = _pending(directory, connection, replace)
+            pending = _pending(directory, connection, lock, replace, apply)
+        if pending is not None and not replace:  # reviewed, unapplied: applied as written
+            connection.close()
+            return _apply_reviewed(pending, report, directory, url, say, log)
         schemas = list(lock.database.schemas)
-        # One snapshot for both, read again if another session's DDL met the read.
-        live, fingerprint = introspect.consistent_read(
-            connection,
-            timeouts,
-            lambda conn: (introspect.introspect(conn, schemas), guards.fingerprint(conn, schemas)),
-        )
-        probe = Probe(connection, timeouts)
-        planner = Planner(
-            lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
-        )
-        plan = planning.build(planner, compare(lock.database, live, lock.settings))
-        probe.close()
-        if probe.inconclusive:
-            raise Inconclusive("fix", probe.inconclusive[0].reason)
+        plan, fingerprint = _plan(connection, timeouts, lock, schemas, orphans)
     finally:
         connection.close()
-    if plan.refusals:
-        raise Refused(
-            "fix refuses: the data or the database forbids "
-            + ("this step:" if len(plan.refusals) == 1 else "these steps:"),
-            tuple(plan.refusals),
-        )
+    if plan.refusals and (all_or_nothing or not plan.steps):
+        raise Refused(_refusal_heading(plan), _refusal_details(plan))
     outcome = Outcome(plan, report)
-    if stale is not None:
-        stale.unlink()
-        say(f"removed {stale}: it was never applied, and is planned again here")
+    if pending is not None:
+        pending.unlink()
+        say(f"removed {pending}: it was never applied, and is planned again here")
     if not plan.steps:
         return outcome
-    summary = f"{environment.SCHEMALOCK_MARK}{len(plan.steps)} step(s) of drift from {lock.path}"
+    steps = f"{len(plan.steps)} step(s) of drift from {lock.path}"
+    summary = f"{environment.SCHEMALOCK_MARK}{steps} (lock sha256 {lock.sha256[:LOCK_DIGITS]})"
     guard_sql = guards.fingerprint_check_sql(schemas, fingerprint)
     outcome.revision = write(directory, plan, summary, guard_sql, step_timeouts)
     say(f"wrote {outcome.revision}")
-    if apply:
+    if apply and (partial or not plan.refusals):
         for line in plan.summary():  # what --apply consents to, said before it runs
             say(line)
         run_upgrade(directory, url, log)
         outcome.applied = True
+    if plan.refusals:  # exit 5, once the caller has told what was written
+        outcome.left_out = Refused(_partial_heading(outcome, apply), _refusal_details(plan))
     return outcome
+
+
+# How much of the lock's sha256 a revision records: enough to tell versions of one lock apart.
+LOCK_DIGITS = 16
+
+
+def _plan(
+    connection: psycopg.Connection[Any],
+    timeouts: db.Timeouts,
+    lock: Lock,
+    schemas: list[str],
+    orphans: Orphans,
+) -> tuple[Plan, str]:
+    """The plan from the comparison of the lock with the database as read now, and the
+    fingerprint of that schema the revision checks before it changes anything."""
+    # One snapshot for both, read again if another session's DDL met the read.
+    live, fingerprint = introspect.consistent_read(
+        connection,
+        timeouts,
+        lambda conn: (introspect.introspect(conn, schemas), guards.fingerprint(conn, schemas)),
+    )
+    probe = Probe(connection, timeouts)
+    planner = Planner(
+        lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
+    )
+    plan = planning.build(planner, compare(lock.database, live, lock.settings))
+    probe.close()
+    if probe.inconclusive:
+        raise Inconclusive("fix", probe.inconclusive[0].reason)
+    return plan, fingerprint
+
+
+def _refusal_heading(plan: Plan) -> str:
+    return "fix refuses: the data or the database forbids " + (
+        "this step:" if len(plan.refusals) == 1 else "these steps:"
+    )
+
+
+def _refusal_details(plan: Plan) -> tuple[str, ...]:
+    left_out = tuple(f"left out: {line}" for line in plan.left_out)
+    return (*plan.refusals, *left_out)
+
+
+def _partial_heading(outcome: Outcome, apply: bool) -> str:
+    """What became of a partial plan: written, applied or not, and why it is exit 5."""
+    if outcome.applied:
+        done = f"applied {outcome.revision}, a partial repair"
+    elif apply:
+        done = (
+            f"wrote {outcome.revision}, a partial repair, and did not apply it: "
+            "`fix --apply --partial` applies it"
+        )
+    else:
+        done = f"wrote {outcome.revision}, a partial repair"
+    return (
+        f"{done}; the data or the database forbids these steps, left out with what depends on them:"
+    )
+
+
+def _apply_reviewed(
+    revision: Path,
+    report: Report,
+    directory: Path,
+    url: str,
+    say: Callable[[str], None],
+    log: bool,
+) -> Outcome:
+    """Apply the revision fix wrote earlier and the user reviewed, as it is: its own guards
+    refuse if the schema changed since it was planned."""
+    say(f"applying {revision}, written earlier and not yet applied")
+    run_upgrade(directory, url, log)
+    return Outcome(Plan(), report, revision, applied=True)
 
 
 def _refuse_unsafe_target(url: str, timeouts: db.Timeouts) -> None:
@@ -141,26 +210,46 @@ def _orphan_counter(probe: Probe, live: object) -> Callable[[Table, ForeignKey],
     return count
 
 
-def _pending(directory: Path, connection: psycopg.Connection[Any], replace: bool) -> Path | None:
-    """A revision written but not applied would be planned again: refused, unless `replace`
-    asks to plan it again and it is one schemalock wrote (its file, to remove)."""
+def _pending(
+    directory: Path,
+    connection: psycopg.Connection[Any],
+    lock: Lock,
+    replace: bool,
+    apply: bool,
+) -> Path | None:
+    """The revision written but not applied to this database, if it is one schemalock wrote
+    and may be planned again (`replace`) or applied as reviewed (`apply`, planned from this
+    very lock); any other unapplied revision is refused."""
     head = environment.head(directory)
     at = environment.applied(connection)
     if head is None or head in (at or "").split(", "):
         return None
     path = environment.revision_path(directory, head)
     ours = path is not None and environment.written_by_schemalock(path)
-    if replace and ours:
+    if ours and path is not None and (replace or (apply and _planned_from(path, lock))):
         return path
-    advice = (
-        "`fix --replace` plans it again from the database as it is now"
-        if ours
-        else "it is not one schemalock wrote, so --replace leaves it alone"
-    )
+    if ours and apply:
+        advice = (
+            "it was planned from another version of the lock: `fix --replace` plans it again "
+            "from the database as it is now"
+        )
+    elif ours:
+        advice = (
+            "`fix --apply` applies it as written, `fix --replace` plans it again from the "
+            "database as it is now"
+        )
+    else:
+        advice = "it is not one schemalock wrote, so --replace leaves it alone"
     raise Refused(
         f"revision {head} in {directory} is not applied to this database (it is at "
         f"{at or 'no revision'}): apply it (`alembic upgrade head`) or remove it; {advice}"
     )
+
+
+def _planned_from(revision: Path, lock: Lock) -> bool:
+    """Whether `revision` records this lock's sha256 (fix writes it into the summary line)."""
+    marker = f"(lock sha256 {lock.sha256[:LOCK_DIGITS]})"
+    return marker in revision.read_text(encoding="utf-8").partition("\n")[0]
 
 
 def run_upgrade(directory: Path, url: str, log: bool = True) -> None:

@@ -444,3 +444,39 @@ def _render_block(context: AutogenContext, op: AutocommitBlock) -> str:
 def sql_of(op: Any) -> str | None:
     """The SQL of one of our operations (for tests and the printed plan)."""
     return op.sql() if isinstance(op, SqlOperation) else None
+
+
+@dataclass
+class MapOrphansThroughParent(MapThroughParent):
+    """MapThroughParent for a column that already has the key's type (a text reference holding
+    the parent's slug where its text id belongs): only values no `key` matches are mapped, so
+    a reference that is right is never rewritten.  `as_text`: the stored column's type differs
+    from the column's, and both are compared as text."""
+
+    as_text: bool = False
+
+    def sql(self) -> str:
+        column = f"c.{quote(self.column)}"
+        parent = qualified(self.parent_schema, self.parent_table)
+        stored = f"p.{quote(self.stored)}"
+        match = f"{stored}::text = {column}::text" if self.as_text else f"{stored} = {column}"
+        return (
+            f"UPDATE {qualified(self.schema, self.table)} AS c "
+            f"SET {quote(self.column)} = p.{quote(self.key)} FROM {parent} AS p "
+            f"WHERE {match} AND NOT EXISTS (SELECT 1 FROM {parent} AS k "
+            f"WHERE k.{quote(self.key)} = {column})"
+        )
+
+
+class CreateTable(ops.CreateTableOp):
+    """`create_table` that renders for a table of no columns too: Alembic's renderer joins an
+    empty argument list into `op.create_table('t',\\n,\\nschema='s')`, which is no Python."""
+
+
+@renderers.dispatch_for(CreateTable)
+def _render_create_table(context: AutogenContext, op: CreateTable) -> str:
+    text: str = renderers.dispatch(ops.CreateTableOp)(context, op)
+    if op.columns:
+        return text
+    # The empty argument list is the first `,\n,\n`: a name renders as repr(), on one line.
+    return text.replace(",\n,\n", ",\n", 1)

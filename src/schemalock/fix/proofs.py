@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from schemalock import db
 from schemalock.model import Table
 from schemalock.model.names import qualified, quote
-from schemalock.probe import INTEGER_RANGES, UUID_INPUT, integer_input_valid, no_equality
+from schemalock.probe.sql import INTEGER_RANGES, UUID_INPUT, integer_input_valid, no_equality
 
 if TYPE_CHECKING:
     import psycopg
@@ -31,6 +31,9 @@ class Blocker:
     count: int | None
     keys: tuple[str, ...]
     why: str = ""
+    # The proof's condition cannot run on these types at all, whatever the rows (no such
+    # operator or cast, a literal the type rejects): the step using it would fail the same way.
+    unrunnable: bool = False
 
     def __bool__(self) -> bool:
         return self.count is None or self.count > 0
@@ -41,10 +44,31 @@ class Prover:
     connection: psycopg.Connection[Any]
     timeouts: db.Timeouts
 
-    def rows(self, table: Table, condition: str) -> Blocker:
-        """Rows of `table` (alias `c`) where `condition` holds."""
+    def rows(self, table: Table, condition: str, source: str | None = None) -> Blocker:
+        """Rows of `table` (alias `c`) where `condition` holds; `source`: the relation to read
+        instead of the table (its rows as the plan leaves them: `Planner.planned`)."""
         with db.read_only(self.connection, self.timeouts, "fix") as conn:
-            return _blocker(conn, table, condition)
+            return _blocker(conn, table, condition, source)
+
+    def proof(self, table: Table, condition: str, source: str | None = None) -> Blocker:
+        """`rows`, where PostgreSQL may be unable to run the condition: over the planned values
+        a column only the plan fills or a type only the plan creates is not there yet, an
+        expression may not run on the planned types at all (`unrunnable`: asked first, on no
+        row), or fail on a value (a cast, a division by zero).  Then the count is None, with
+        what PostgreSQL said."""
+        from psycopg import errors
+
+        relation = source or qualified(table.schema, table.name)
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            try:
+                conn.execute(f"SELECT ({condition}) FROM {relation} AS c LIMIT 0")
+            except _unprovable() as error:
+                later = isinstance(error, errors.UndefinedColumn | errors.UndefinedObject)
+                return replace(_unproven(error), unrunnable=not later)
+            try:
+                return _blocker(conn, table, condition, source)
+            except _unprovable() as error:
+                return _unproven(error)
 
     def has_rows(self, table: Table) -> bool:
         source = qualified(table.schema, table.name)
@@ -53,24 +77,37 @@ class Prover:
         return bool(row and row[0])
 
     def conversion(
-        self, table: Table, column: str, from_type: str, to_type: str, mapped: str | None = None
+        self,
+        table: Table,
+        column: str,
+        from_type: str,
+        to_type: str,
+        mapped: str | None = None,
+        labels: tuple[str, ...] | None = None,
     ) -> list[Blocker]:
         """Rows that stop `ALTER COLUMN ... TYPE to_type USING column::to_type`: values that do
         not convert (PostgreSQL decides: upper-case and braced UUIDs convert), and values that
         convert with a loss (a varchar cut short, a numeric or a timestamp rounded, a float
-        made an integer).  `mapped` is a condition true for values a data step maps first."""
+        made an integer).  `mapped` is a condition true for values a data step maps first.
+        `labels`: `to_type` is (an array of) the lock's enum with these labels, which the
+        database may not have yet (or not all of them): values are proven against them."""
         import psycopg
 
         value = f"c.{quote(column)}"
         skip = f"{value} IS NULL" + (f" OR ({mapped})" if mapped else "")
         valid = self.valid(value, to_type, from_type)
         lossy_values = lossy(value, from_type, to_type)
+        if labels is not None:  # text read as a label: it is one or it is not, no loss
+            valid, lossy_values = _labelled(value, labels, to_type.endswith("[]")), "false"
         found: list[Blocker] = []
         with db.read_only(self.connection, self.timeouts, "fix") as conn:
             try:
                 if valid is not None:
                     invalid = _blocker(conn, table, f"NOT ({skip}) AND NOT ({valid})")
-                    found.append(replace(invalid, why="values that do not convert"))
+                    why = "values that do not convert"
+                    if labels is not None:
+                        why = f"values that are not labels of {_base(to_type.rstrip('[]'))}"
+                    found.append(replace(invalid, why=why))
                 if valid is None:  # only converting can tell: convert every value here
                     lossy_values = f"(({value})::{to_type} IS NULL OR {lossy_values})"
                 converted = f"CASE WHEN {valid or 'true'} THEN {lossy_values} ELSE false END"
@@ -83,6 +120,30 @@ class Prover:
                 why = f"values that do not convert (PostgreSQL, at the first: {reason})"
                 return [Blocker(None, (), why)]
         return [blocker for blocker in found if blocker]
+
+    def castable(self, from_type: str, to_type: str) -> bool:
+        """Whether PostgreSQL has a cast from `from_type` to `to_type` (what the conversion's
+        `USING column::to_type` needs): asked by casting a NULL, which reads no row."""
+        import psycopg
+
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            try:
+                conn.execute(f"SELECT CAST(NULL::{from_type} AS {to_type})")
+            except psycopg.errors.CannotCoerce:
+                return False
+        return True
+
+    def string_type(self, type_name: str) -> bool:
+        """Whether `type_name` is of PostgreSQL's string category (text, varchar, citext, a
+        domain over one): an explicit cast from it to any type, an enum the plan has yet to
+        create among them, reads the value with that type's input function."""
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            row = conn.execute(
+                "SELECT t.typcategory = 'S' FROM pg_catalog.pg_type AS t"
+                " WHERE t.oid = pg_catalog.to_regtype(%s)",
+                [type_name],
+            ).fetchone()
+        return bool(row and row[0])
 
     def valid(self, value: str, to_type: str, from_type: str = "text") -> str | None:
         """SQL true where `value` converts to `to_type` without an error, or None where only
@@ -110,20 +171,25 @@ class Prover:
         keys: tuple[str, ...],
         nulls_distinct: bool,
         where: str | None = None,
+        source: str | None = None,
     ) -> Blocker:
         """Groups of rows equal on `keys` (SQL over alias `c`: columns or expressions) that a
-        unique index would refuse; `where` limits them to a partial index's rows."""
+        unique index would refuse; `where` limits them to a partial index's rows.  Over
+        `source` (the planned values), as `proof`: count None where PostgreSQL cannot tell."""
         listed = ", ".join(keys)
         conditions = [f"({k}) IS NOT NULL" for k in keys] if nulls_distinct else []
         if where:
             conditions.append(f"({where})")
         filtered = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         query = (
-            f"SELECT concat_ws(', ', {listed}) FROM {qualified(table.schema, table.name)} AS c "
-            f"{filtered} GROUP BY {listed} HAVING count(*) > 1"
+            f"SELECT concat_ws(', ', {listed}) FROM {source or qualified(table.schema, table.name)}"
+            f" AS c {filtered} GROUP BY {listed} HAVING count(*) > 1"
         )
         with db.read_only(self.connection, self.timeouts, "fix") as conn:
-            found = conn.execute(query).fetchall()
+            try:
+                found = conn.execute(query).fetchall()
+            except _unprovable() as error:
+                return _unproven(error)
         return Blocker(len(found), tuple(str(row[0]) for row in found[:SAMPLES]))
 
     def dependent_views(self, table: Table, column: str) -> list[str]:
@@ -278,13 +344,54 @@ def _names(value: object) -> list[str]:
     return [str(name) for name in value]
 
 
-def _blocker(conn: psycopg.Connection[Any], table: Table, condition: str) -> Blocker:
-    source = f"{qualified(table.schema, table.name)} AS c"
+def _unprovable() -> tuple[type[Exception], ...]:
+    """What a proof over planned values may meet that is no fault of the server's: a value an
+    expression fails on (class 22), a column or type the plan has not made yet, an operator or
+    cast that does not exist for these types."""
+    import psycopg
+    from psycopg import errors
+
+    return (
+        psycopg.DataError,
+        errors.UndefinedColumn,
+        errors.UndefinedObject,
+        errors.UndefinedFunction,
+        errors.DatatypeMismatch,
+        errors.CannotCoerce,
+    )
+
+
+def _unproven(error: Exception) -> Blocker:
+    import psycopg
+
+    assert isinstance(error, psycopg.Error)
+    reason = str(error).splitlines()[0]
+    return Blocker(None, (), f"PostgreSQL: {reason}")
+
+
+def _blocker(
+    conn: psycopg.Connection[Any], table: Table, condition: str, relation: str | None = None
+) -> Blocker:
+    source = f"{relation or qualified(table.schema, table.name)} AS c"
     count = conn.execute(f"SELECT count(*) FROM {source} WHERE {condition}").fetchone()
     keys = conn.execute(
         f"SELECT {_key(table)} FROM {source} WHERE {condition} LIMIT {SAMPLES}"
     ).fetchall()
     return Blocker(int(str(count[0])) if count else 0, tuple(str(k[0]) for k in keys))
+
+
+def _labelled(value: str, labels: tuple[str, ...], array: bool) -> str:
+    """SQL true where `value` (or every element of an array) is one of the enum's `labels`, as
+    text: what the enum's input function accepts, whether or not the type exists yet."""
+    listed = "ARRAY[" + ", ".join(_literal(label) for label in labels) + "]::pg_catalog.text[]"
+    if not labels:
+        listed = "'{}'::pg_catalog.text[]"
+    if array:
+        return (
+            f"NOT EXISTS (SELECT 1 FROM pg_catalog.unnest({value}::pg_catalog.text[]) AS l(v)"
+            f" WHERE l.v IS NOT NULL AND l.v <> ALL ({listed}))"
+        )
+    return f"{value}::pg_catalog.text = ANY ({listed})"
 
 
 def lossy(value: str, from_type: str, to_type: str) -> str:

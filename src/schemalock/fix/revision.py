@@ -241,6 +241,10 @@ def message(plan: Plan, summary: str) -> str:
         lines += [f"- {check}" for check in checks]
     if plan.notes:
         lines += ["", "Left for a person:", *(f"- {n}" for n in plan.notes)]
+    if plan.refusals:
+        lines += ["", "Left out: the data or the database forbids these steps:"]
+        lines += [f"- {refusal}" for refusal in plan.refusals]
+        lines += [f"- {line}" for line in plan.left_out]
     return "\n".join(lines)
 
 

@@ -337,6 +337,33 @@ def key_value(key: str) -> str:
     return f"({RawStream()(element.expr)})"
 
 
+def columns_named(text: str, kind: str = "expr") -> frozenset[str] | None:
+    """The column names an expression (or index key) reads, the last part of each reference
+    (`t."B"` is B); None when the text does not parse."""
+    try:
+        tree = _parse(text, kind)
+    except Exception:  # pglast's ParseError, or not one fragment of its kind
+        return None
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("@") == "ColumnRef":
+                last = node["fields"][-1]
+                if last.get("@") == "String":
+                    found.add(last["sval"])
+            elif node.get("@") == "IndexElem" and isinstance(node.get("name"), str):
+                found.add(node["name"])  # an index key that is a plain column
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, tuple | list):
+            for item in node:
+                visit(item)
+
+    visit(tree)
+    return frozenset(found)
+
+
 def indexed_column(key: str) -> str | None:
     """The column an index key names, ordering, NULLS placement, collation and opclass aside
     (`created_at DESC` is created_at); None for an expression."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
@@ -25,6 +26,9 @@ class MissingColumn(Rule):
     ## Fix
     `ALTER TABLE ... ADD COLUMN`. Safe when nullable without a volatile default; a NOT NULL
     column on a populated table needs a backfill first, and `schemalock fix` plans it so.
+    When the table also has a column the lock does not list, of the same type, the finding
+    asks whether it was renamed: a rename the lock does not mark (`renamed_from:`) reads as a
+    drop and an add, and `fix` adds an empty column beside the one holding the data.
     """
 
     code, name = "SL103", "missing-column"
@@ -32,14 +36,33 @@ class MissingColumn(Rule):
     repaired_by = (d.MissingColumn,)
 
     def check(self, context: Context) -> Iterator[Finding]:
+        extras = context.differences(d.ExtraColumn)
         for missing in context.differences(d.MissingColumn):
             column = missing.column
+            old = [e.column.name for e in _same_type(extras, missing)]
+            hint = f"; renamed? add `renamed_from: {_either(old)}` to it in the lock" if old else ""
             yield self.reported(
                 missing,
-                f"column {q(*missing.lock.key, column.name)} is missing",
+                f"column {q(*missing.lock.key, column.name)} is missing{hint}",
                 column=column.name,
                 expected=column.type,
             )
+
+
+Side = TypeVar("Side", d.MissingColumn, d.ExtraColumn)
+
+
+def _same_type(others: list[Side], one: d.MissingColumn | d.ExtraColumn) -> list[Side]:
+    """The other side's columns of the same table and type as `one`: rename candidates."""
+    return [
+        other
+        for other in others
+        if other.lock.key == one.lock.key and other.column.type == one.column.type
+    ]
+
+
+def _either(names: list[str]) -> str:
+    return " or ".join(q(name) for name in names)
 
 
 class ExtraColumn(Rule):
@@ -64,11 +87,19 @@ class ExtraColumn(Rule):
     severity, category = Severity.WARNING, Category.STRUCTURE
 
     def check(self, context: Context) -> Iterator[Finding]:
+        missing = context.differences(d.MissingColumn)
         for extra in context.differences(d.ExtraColumn):
             column = extra.column
+            new = [m.column.name for m in _same_type(missing, extra)]
+            hint = (
+                f"; renamed to {_either(new)}? add `renamed_from: {q(column.name)}` to it in "
+                "the lock"
+                if new
+                else ""
+            )
             yield self.reported(
                 extra,
-                f"column {q(*extra.live.key, column.name)} is not in the lock",
+                f"column {q(*extra.live.key, column.name)} is not in the lock{hint}",
                 column=column.name,
                 actual=column.type,
             )

@@ -8,7 +8,9 @@ from typing import Any
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.model import Column, Table
-from schemalock.probe import ColumnStats, array_literal, no_equality, redact
+from schemalock.probe import ColumnStats
+from schemalock.probe.samples import redact
+from schemalock.probe.sql import array_literal, no_equality
 from schemalock.rules.base import Context, Rule, about, q, rows
 
 

@@ -8,7 +8,8 @@ from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
 from schemalock.compare.matching import unique_key
 from schemalock.model import Column, Table
-from schemalock.probe import ColumnStats, comparison, is_text
+from schemalock.probe import ColumnStats
+from schemalock.probe.sql import comparison, is_text
 from schemalock.rules.base import Context, Rule, about, q, rows
 from schemalock.rules.integrity import orphan_count, relations, unproven
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
 from schemalock.model import ForeignKey, Index, Table
-from schemalock.probe import OrphanCount, redact
+from schemalock.probe import OrphanCount
+from schemalock.probe.samples import redact
 from schemalock.rules.base import Context, Rule, cols, q, rows
 from schemalock.rules.keys import describe_fk
 
@@ -139,6 +140,7 @@ class FkOrphans(Rule):
                     column=column,
                     constraint=fk.name,
                     line=fk.line,
+                    subject=d.Subject("foreign key", *lock.key, fk.name),
                     count=counted.orphans,
                     samples=tuple(redact(s, limit) for s in counted.samples),
                     estimated=estimated,
@@ -153,6 +155,7 @@ class FkOrphans(Rule):
                     column=column,
                     constraint=fk.name,
                     line=fk.line,
+                    subject=d.Subject("foreign key", *lock.key, fk.name),
                     count=counted.invalid,
                     samples=tuple(redact(s, limit) for s in counted.invalid_samples),
                     estimated=estimated,
@@ -329,4 +332,5 @@ class FkMissingIndex(Rule):
                         line=fk.line,
                         constraint=fk.name,
                         column=fk.columns[0] if len(fk.columns) == 1 else None,
+                        subject=d.Subject("foreign key", *lock.key, fk.name),
                     )

@@ -201,6 +201,7 @@ class FkTypeMismatch(Rule):
                 column=child_name,
                 constraint=fk.name,
                 line=line if line is not None else fk.line,
+                subject=d.Subject("foreign key", *table.key, fk.name),
                 expected=target.type,
                 actual=child.type,
             )

@@ -15,23 +15,43 @@ from dataclasses import replace
 from typing import Any
 
 from schemalock.compare import differences as d
-from schemalock.fix.plan import columns, constraints, foreign_keys, indexes, tables, types
+from schemalock.fix.plan import (
+    columns,
+    constraints,
+    foreign_keys,
+    indexes,
+    partial,
+    tables,
+    types,
+)
 from schemalock.fix.plan.core import Orphans, Phase, Plan, Planner, Step
 
 Handler = Callable[[Planner, Any], None]
 
+
 # Every difference type the comparison yields has a handler: a repair, or a note saying what
 # is left alone and why (a test holds the two lists together).
-HANDLERS: dict[type[d.Difference], Handler] = {
-    **tables.HANDLERS,
-    **columns.HANDLERS,
-    **constraints.HANDLERS,
-    **indexes.HANDLERS,
-    **foreign_keys.HANDLERS,
-    **types.HANDLERS,
-}
+def _one_handler_each(*registries: dict[type[Any], Handler]) -> dict[type[d.Difference], Handler]:
+    """The kinds' registries as one; a difference type two kinds claim is a bug, not an order."""
+    merged: dict[type[d.Difference], Handler] = {}
+    for registry in registries:
+        twice = merged.keys() & registry.keys()
+        if twice:
+            raise AssertionError(f"two planner handlers for {sorted(k.__name__ for k in twice)}")
+        merged.update(registry)
+    return merged
+
+
+HANDLERS = _one_handler_each(
+    tables.HANDLERS,
+    columns.HANDLERS,
+    constraints.HANDLERS,
+    indexes.HANDLERS,
+    foreign_keys.HANDLERS,
+    types.HANDLERS,
+)
 _NOTES_ONLY: frozenset[Handler] = frozenset(
-    {tables.left_alone, types.extra_enum, types.domain_left_alone}
+    {tables.left_alone, types.extra_enum, types.domain_left_alone, foreign_keys.extra_foreign_key}
 )
 # The difference types a plan repairs (the others are noted and left alone): what makes a
 # rule `fixable`.
@@ -41,10 +61,21 @@ REPAIRED: frozenset[type[d.Difference]] = frozenset(
 
 
 def build(planner: Planner, differences: Iterable[d.Difference]) -> Plan:
-    """Plan every difference, each by the handler of its type."""
+    """Plan every difference, each by the handler of its type; a refused repair, and every
+    repair that depends on one, is left out of the plan (`partial`), the refusals kept."""
+    plan = planner.plan
+    repairs = []
     for difference in differences:
+        steps, refusals = len(plan.steps), len(plan.refusals)
         HANDLERS[type(difference)](planner, _under_new_name(difference))
-    return planner.plan
+        repairs.append(partial.Repair(difference, plan.steps[steps:], plan.refusals[refusals:]))
+    dropped: set[int] = set()
+    for repair, reason in partial.left_out(repairs, planner.refused_schemas):
+        dropped |= {id(step) for step in repair.steps}
+        if not repair.refusals and repair.steps:
+            plan.left_out.append(f"{partial.describe(repair.difference)}: {reason}")
+    plan.steps = [step for step in plan.steps if id(step) not in dropped]
+    return plan
 
 
 def _under_new_name(difference: d.Difference) -> d.Difference:

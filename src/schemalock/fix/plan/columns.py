@@ -8,13 +8,16 @@ from alembic.operations import MigrateOperation, ops
 
 from schemalock.compare import differences as d
 from schemalock.fix import operations as fo
+from schemalock.fix.plan import constraints
 from schemalock.fix.plan.core import Phase, Planner
 from schemalock.fix.plan.sql import (
     SERIALS,
     alter_default,
     binary_coercible,
     canonical_sql,
+    reads,
     reference_of,
+    rows_text,
     sa_column,
 )
 from schemalock.model import (
@@ -24,6 +27,7 @@ from schemalock.model import (
     expressions,
 )
 from schemalock.model.names import qualified, quote
+from schemalock.model.types import type_spelling
 
 
 def renamed_column(planner: Planner, renamed: d.RenamedColumn) -> None:
@@ -117,7 +121,7 @@ def column_changed(planner: Planner, changed: d.ColumnChanged) -> None:
     elif changed.aspects & {"default", "identity", "generated"}:
         _default(planner, live, wanted, found)
     if "nullable" in changed.aspects:
-        _nullability(planner, live, wanted, found)
+        _nullability(planner, lock, live, wanted, found)
 
 
 def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: Column) -> None:
@@ -131,6 +135,22 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
             "change the type of a column a view uses: drop the views, apply, re-create them"
         )
         return
+    target, labels = _target(planner, wanted.type)
+    if not _castable(planner, found.type, wanted.type, target, labels):
+        planner.plan.refusals.append(
+            f"{where}: PostgreSQL has no cast from {found.type} to {wanted.type}, so "
+            f"`ALTER COLUMN ... TYPE {wanted.type}` cannot convert its values: convert it by "
+            "hand (a USING expression of your own, or a new column filled from this one)"
+        )
+        return
+    held = _checks_in_the_way(planner, lock, live, found.name)
+    if held:
+        planner.plan.refusals.append(
+            f"{where} to {wanted.type}: PostgreSQL checks the table's constraints again on the "
+            f"converted values, and {'; '.join(held)}: change or drop the check by hand (or "
+            "redefine it in the lock), then run fix again"
+        )
+        return
     mapping = _mapping(planner, lock, live, wanted, found)
     mapped = None
     if mapping is not None:
@@ -139,7 +159,7 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
             f"EXISTS (SELECT 1 FROM {qualified(parent.schema, parent.name)} AS p "
             f"WHERE p.{quote(stored)}::text = c.{quote(found.name)})"
         )
-    blockers = planner.prover.conversion(live, found.name, found.type, wanted.type, mapped)
+    blockers = planner.prover.conversion(live, found.name, found.type, target, mapped, labels)
     for blocker in blockers:
         planner.refuse(f"{where} to {wanted.type}", blocker)
     if blockers:
@@ -184,6 +204,66 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
     )
 
 
+def _checks_in_the_way(planner: Planner, lock: Table, live: Table, column: str) -> list[str]:
+    """The database's checks over `column` that would stop its conversion: ALTER TYPE adds
+    each again over the converted values, so one that cannot run on the new type fails it,
+    and so does a validated one those values break.  A check the lock redefines under its
+    name is not counted: it is dropped before the conversion (`constraints.check_changed`)."""
+    redefined = {
+        c.name
+        for c in lock.checks
+        for f in live.checks
+        if c.name == f.name and not expressions.same(c.expression, f.expression)
+    }
+    source = planner.planned(live)
+    held: list[str] = []
+    for check in live.checks:
+        if check.name in redefined or not reads(check.expression, column):
+            continue
+        found = planner.prover.proof(live, f"NOT ({check.expression})", source)
+        if found.unrunnable or (check.validated and found.count != 0):
+            name = f"check {check.name}"
+            why = found.why if found.count is None else f"{rows_text(found.count)} would break it"
+            held.append(f"{name} {'cannot run on them' if found.unrunnable else 'fails'} ({why})")
+    return held
+
+
+def _target(planner: Planner, spelling: str) -> tuple[str, tuple[str, ...] | None]:
+    """What a conversion to `spelling` is proven against: a domain the plan creates by its
+    base type (the database has no such type yet); an enum of the lock by its labels, the
+    lock's and the database's (PostgreSQL removes none), which the database may not have
+    yet.  Arrays keep their brackets."""
+    element, suffix = spelling, ""
+    while element.endswith("[]"):
+        element, suffix = element[:-2], suffix + "[]"
+    database = planner.lock.database
+    for key, enum in database.enums.items():
+        if type_spelling(*key) == element:
+            live = planner.live.enums.get(key)
+            extra = (
+                tuple(label for label in live.labels if label not in enum.labels) if live else ()
+            )
+            return spelling, enum.labels + extra
+    for key, domain in database.domains.items():
+        if type_spelling(*key) == element and key not in planner.live.domains:
+            return _target(planner, domain.type + suffix)
+    return spelling, None
+
+
+def _castable(
+    planner: Planner, from_type: str, to_type: str, target: str, labels: tuple[str, ...] | None
+) -> bool:
+    """Whether `USING column::to_type` has a cast to run.  To an enum the plan creates only a
+    string type converts (its value read by the enum's input function), or an array of one
+    to an array of it; else PostgreSQL is asked with the type itself (or a created domain's
+    base type)."""
+    if labels is None or not planner.created_type(to_type):
+        return planner.prover.castable(from_type, target)
+    if from_type.endswith("[]") and to_type.endswith("[]"):
+        from_type = from_type[:-2]
+    return planner.prover.string_type(from_type)
+
+
 def _mapping(
     planner: Planner, lock: Table, live: Table, wanted: Column, found: Column
 ) -> tuple[Table, str] | None:
@@ -217,8 +297,11 @@ def _default(planner: Planner, live: Table, wanted: Column, found: Column) -> No
         return
     if expressions.same(wanted.default, found.default) and wanted.identity == found.identity:
         return
-    if wanted.identity and not found.identity and found.default is None:
-        _identity(planner, live, wanted)
+    if found.identity and wanted.default != OWNED_SEQUENCE:
+        _identity_changed(planner, live, wanted, found)
+        return
+    if wanted.identity and found.default is None:
+        _identity(planner, live, wanted, found)
         return
     if OWNED_SEQUENCE in (wanted.default, found.default) or wanted.identity:
         planner.note(f"{where}: serial and identity defaults are restored by hand")
@@ -226,23 +309,66 @@ def _default(planner: Planner, live: Table, wanted: Column, found: Column) -> No
     _set_default(planner, live, wanted, f"default of {where}", found.default)
 
 
-def _identity(planner: Planner, table: Table, column: Column) -> None:
-    """ADD GENERATED ... AS IDENTITY, its sequence moved past the largest value in use."""
+def _identity(planner: Planner, table: Table, column: Column, found: Column) -> None:
+    """ADD GENERATED ... AS IDENTITY, its sequence moved past the largest value in use.
+    PostgreSQL requires the column NOT NULL first: a nullable one is proven so (the
+    nullability difference plans it) and gets its identity after."""
     target, name = qualified(table.schema, table.name), quote(column.name)
-    kind = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
-    restart = (
-        f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({fo.literal(target)}, "
-        f"{fo.literal(column.name)}), coalesce(max({name}), 0) + 1, false) FROM {target}"
-    )
+    phase = Phase.AFTER_KEYS if found.nullable else Phase.STRUCTURE
     planner.add(
-        Phase.STRUCTURE,
+        phase,
         f"identity of {target}.{name}",
+        *_add_identity(target, column),
+        hazards=[f"brief ACCESS EXCLUSIVE lock on {table.name}, then a scan for max({name})"],
+    )
+
+
+def _add_identity(target: str, column: Column) -> list[fo.Sql]:
+    """ADD GENERATED ... AS IDENTITY (undone by DROP IDENTITY), then setval past max."""
+    name = quote(column.name)
+    generated = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
+    return [
         fo.Sql(
-            f"ALTER TABLE {target} ALTER COLUMN {name} ADD GENERATED {kind} AS IDENTITY",
+            f"ALTER TABLE {target} ALTER COLUMN {name} ADD GENERATED {generated} AS IDENTITY",
             undo=f"ALTER TABLE {target} ALTER COLUMN {name} DROP IDENTITY IF EXISTS",
         ),
-        fo.Sql(restart),
-        hazards=[f"brief ACCESS EXCLUSIVE lock on {table.name}, then a scan for max({name})"],
+        fo.Sql(_restart(target, column.name)),
+    ]
+
+
+def _restart(target: str, column: str) -> str:
+    """setval of the column's identity sequence past the largest value in use."""
+    return (
+        f"SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence({fo.literal(target)}, "
+        f"{fo.literal(column)}), coalesce(max({quote(column)}), 0) + 1, false) FROM {target}"
+    )
+
+
+def _identity_changed(planner: Planner, table: Table, wanted: Column, found: Column) -> None:
+    """An identity column the lock has as a plain one (DROP IDENTITY: the values stay, the
+    sequence goes; the lock's default, if any, after it), or with the other kind (SET
+    GENERATED).  Before any nullability change: PostgreSQL keeps an identity column NOT NULL.
+    The downgrade adds the identity back (after NOT NULL, undone before it) past max."""
+    target, name = qualified(table.schema, table.name), quote(found.name)
+    alter = f"ALTER TABLE {target} ALTER COLUMN {name}"
+    if wanted.identity:
+        kinds = {"always": "ALWAYS", "by default": "BY DEFAULT"}
+        change = fo.Sql(
+            f"{alter} SET GENERATED {kinds.get(wanted.identity, 'BY DEFAULT')}",
+            undo=f"{alter} SET GENERATED {kinds.get(found.identity or '', 'BY DEFAULT')}",
+        )
+        planner.add(Phase.STRUCTURE, f"identity of {target}.{name}: {wanted.identity}", change)
+        return
+    restore = "; ".join(op.text for op in _add_identity(target, found))
+    drop = fo.Sql(f"{alter} DROP IDENTITY IF EXISTS", undo=restore)
+    operations: list[MigrateOperation] = [drop]
+    if wanted.default is not None:
+        operations.append(alter_default(table, found.name, wanted.default, None))
+    planner.add(
+        Phase.STRUCTURE,
+        f"drop identity of {target}.{name} (its values stay)",
+        *operations,
+        hazards=[f"brief ACCESS EXCLUSIVE lock on {table.name}; the identity's sequence drops"],
     )
 
 
@@ -253,18 +379,33 @@ def _set_default(
     planner.add(Phase.STRUCTURE, title, change)
 
 
-def _nullability(planner: Planner, live: Table, wanted: Column, found: Column) -> None:
-    if wanted.nullable:
-        drop = ops.AlterColumnOp(
-            live.name,
-            found.name,
-            schema=live.schema,
-            modify_nullable=True,
-            existing_nullable=False,
-        )
-        planner.add(Phase.STRUCTURE, f"drop NOT NULL of {found.name}", drop)
-    else:
+def _nullability(planner: Planner, lock: Table, live: Table, wanted: Column, found: Column) -> None:
+    if not wanted.nullable:
         planner.set_not_null(live, found.name)
+        return
+    phase = Phase.STRUCTURE
+    key = live.primary_key
+    if key is not None and found.name in key.columns:
+        # PostgreSQL keeps a primary key's columns NOT NULL: only once the plan has swapped
+        # the key for the lock's can the column lose it.
+        where = qualified(live.schema, live.name, found.name)
+        held = f"left out: DROP NOT NULL of {where}: primary key {key.name} holds it"
+        if lock.primary_key is None:
+            planner.note(f"{held}, and a primary key the lock lacks is left alone")
+            return
+        reason = constraints.key_left(planner, lock, live)
+        if found.name in lock.primary_key.columns or reason is not None:
+            planner.note(f"{held}, and {reason or 'the lock keeps it in the key'}")
+            return
+        phase = Phase.AFTER_KEYS
+    drop = ops.AlterColumnOp(
+        live.name,
+        found.name,
+        schema=live.schema,
+        modify_nullable=True,
+        existing_nullable=False,
+    )
+    planner.add(phase, f"drop NOT NULL of {found.name}", drop)
 
 
 def _generation_differs(wanted: Column, found: Column) -> bool:

@@ -19,16 +19,30 @@ from schemalock.model.names import qualified, quote
 
 
 def primary_key(planner: Planner, changed: d.PrimaryKeyChanged) -> None:
+    """A missing primary key, or one on other columns: its unique index built concurrently,
+    its columns proven NOT NULL, then adopted (`ADD PRIMARY KEY USING INDEX`); a key on other
+    columns is swapped for it in one transaction (DROP CONSTRAINT, then ADD ... USING INDEX),
+    unless `key_left` says why that is left for a person."""
     lock, live = changed.lock, changed.live
-    if lock.primary_key is None:
-        return
     where = qualified(live.schema, live.name)
-    if live.primary_key is not None:
-        planner.note(f"{where}: a different primary key: change it by hand")
+    if lock.primary_key is None:
+        # Dropping it is for a person, as for any extra constraint; said, so fix never says
+        # "nothing to repair" while verify reports it.
+        planner.note(
+            f"{where}: a primary key the lock lacks is left alone, as extra constraints are"
+        )
         return
+    former = live.primary_key
+    if former is not None:
+        reason = key_left(planner, lock, live)
+        if reason is not None:
+            planner.note(f"{where}: {reason}")
+            return
     columns = lock.primary_key.columns
     name = lock.primary_key.name or short_name(f"{live.name}_pkey")
-    index = Index(name=name, keys=tuple(quote(c) for c in columns), unique=True)
+    # Beside the current key, the new index needs a free name; adopting it renames it.
+    built = name if former is None else planner.free_index_name(live, name)
+    index = Index(name=built, keys=tuple(quote(c) for c in columns), unique=True)
     if planner.duplicates(live, index) is not None:
         return
     for column in columns:
@@ -36,9 +50,52 @@ def primary_key(planner: Planner, changed: d.PrimaryKeyChanged) -> None:
         if found is not None and found.nullable:
             planner.set_not_null(live, column)
     build = index_op(live, index, True)
-    planner.build_concurrently(live, f"unique index {name} for the primary key", build)
-    adopt = fo.AddConstraintUsingIndex(live.schema, live.name, name, name, "PRIMARY KEY")
-    planner.add(Phase.KEYS, f"primary key {name} using its index", adopt)
+    planner.build_concurrently(live, f"unique index {built} for the primary key", build)
+    adopt = fo.AddConstraintUsingIndex(live.schema, live.name, name, built, "PRIMARY KEY")
+    if former is None:
+        planner.add(Phase.KEYS, f"primary key {name} using its index", adopt)
+        return
+    old = former.name or short_name(f"{live.name}_pkey")
+    listed = ", ".join(quote(c) for c in former.columns)
+    drop = fo.Sql(
+        f"ALTER TABLE {where} DROP CONSTRAINT {quote(old)}",
+        # The downgrade builds the old key again, under ACCESS EXCLUSIVE (its index is gone).
+        undo=f"ALTER TABLE {where} ADD CONSTRAINT {quote(old)} PRIMARY KEY ({listed})",
+    )
+    planner.add(
+        Phase.KEYS,
+        f"primary key {name} in place of {old} ({', '.join(former.columns)})",
+        drop,
+        adopt,
+        hazards=[
+            f"brief ACCESS EXCLUSIVE lock on {live.name}: the old primary key dropped and the "
+            "new one adopted in one transaction (its columns are NOT NULL by then: no scan)"
+        ],
+    )
+
+
+def key_left(planner: Planner, lock: Table, live: Table) -> str | None:
+    """Why a primary key on other columns than the lock's is left for a person, or None when
+    the plan swaps it.  PostgreSQL drops a primary key only with what depends on it: a foreign
+    key pointing at its columns would have to be dropped and added again around the swap,
+    which is a change of the referencing tables to make knowingly."""
+    former = live.primary_key
+    if former is None or lock.primary_key is None:
+        return None
+    if live.partition_by:
+        return "a different primary key on a partitioned table: change it by hand"
+    referencing = [
+        f"{qualified(*source)} ({quote(name)})"
+        for source, name, _, targets in planner.prover.references_to(live)
+        if set(targets) == set(former.columns)
+    ]
+    if referencing:
+        return (
+            f"a different primary key, and {', '.join(referencing)} references the current "
+            f"one ({', '.join(former.columns)}): change it by hand (drop those foreign keys, "
+            "swap the key, add them again)"
+        )
+    return None
 
 
 def missing_unique(planner: Planner, missing: d.MissingUnique) -> None:
@@ -69,20 +126,33 @@ def check_changed(planner: Planner, changed: d.CheckChanged) -> None:
     steps: list[MigrateOperation] = []
     former = next((c for c in live.checks if c.name == name), None)
     if former is not None:
-        steps.append(
-            fo.Sql(
-                f"ALTER TABLE {target} DROP CONSTRAINT {quote(name)}",
-                # Back NOT VALID: the rows it held for are unchanged, new ones checked.
-                undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(name)} "
-                f"CHECK ({former.expression}) NOT VALID",
-            )
+        drop = fo.Sql(
+            f"ALTER TABLE {target} DROP CONSTRAINT {quote(name)}",
+            # Back NOT VALID: the rows it held for are unchanged, new ones checked.
+            undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(name)} "
+            f"CHECK ({former.expression}) NOT VALID",
         )
+        if _in_the_way(planner, live, former):
+            # Before the conversion of its columns, which would add it again and fail.
+            planner.add(Phase.TYPES, f"drop check {name} before its columns change", drop)
+        else:
+            steps.append(drop)
     named = CheckConstraint(name=name, expression=check.expression)
     steps.append(check_op(live, named, True))
     title = f"{'redefine' if former else 'add'} check {name} NOT VALID"
     planner.add(Phase.CONSTRAINTS, title, *steps)
     if check.validated:
         _validate_check(planner, live, named, "it is added NOT VALID")
+
+
+def _in_the_way(planner: Planner, table: Table, check: CheckConstraint) -> bool:
+    """Whether the database's `check` would stop the plan's conversions of its columns: it
+    cannot run on the converted values, or they break it (ALTER TYPE adds it again)."""
+    source = planner.planned(table)
+    if source is None:
+        return False
+    found = planner.prover.proof(table, f"NOT ({check.expression})", source)
+    return found.unrunnable or (check.validated and found.count != 0)
 
 
 def check_not_validated(planner: Planner, pending: d.CheckNotValidated) -> None:
@@ -99,7 +169,24 @@ def _validate_check(planner: Planner, table: Table, check: CheckConstraint, stat
     leave it NOT VALID, counted in a note."""
     assert check.name is not None
     target = qualified(table.schema, table.name)
-    breaking = planner.prover.rows(table, f"NOT ({canonical_sql(check.expression)})")
+    # Over the rows as the plan leaves them: a column it adds, holding its default; a
+    # converted one, its converted values.
+    condition = f"NOT ({canonical_sql(check.expression)})"
+    breaking = planner.prover.proof(table, condition, planner.planned(table))
+    if breaking.unrunnable:
+        planner.refuse(
+            f"check {check.name} on {target}",
+            breaking,
+            f"it cannot run on the columns as the plan leaves them ({breaking.why})",
+        )
+        return
+    if breaking.count is None:
+        planner.note(
+            f"{target}: check {check.name} cannot be proven before the plan has run "
+            f"({breaking.why}); {state}, so new rows are checked: run fix again once it has, "
+            "to validate it"
+        )
+        return
     if breaking.count:
         keys = f" (keys: {', '.join(breaking.keys)})" if breaking.keys else ""
         planner.note(
@@ -111,9 +198,10 @@ def _validate_check(planner: Planner, table: Table, check: CheckConstraint, stat
     planner.validate(table, check.name, f"check {check.name}")
 
 
+# Keys (PrimaryKeyChanged, MissingUnique) are registered by `indexes`, which builds a
+# partitioned table's per partition and hands every other table's to `primary_key` and
+# `missing_unique` here.
 HANDLERS: dict[type[Any], Any] = {
-    d.PrimaryKeyChanged: primary_key,
-    d.MissingUnique: missing_unique,
     d.CheckChanged: check_changed,
     d.CheckNotValidated: check_not_validated,
 }

@@ -31,7 +31,16 @@ from schemalock.fix.plan.sql import (
     short_name,
 )
 from schemalock.fix.proofs import Blocker, Prover, Provider
-from schemalock.model import Database, ForeignKey, Index, Lock, Table, expressions
+from schemalock.model import (
+    OWNED_SEQUENCE,
+    Column,
+    Database,
+    ForeignKey,
+    Index,
+    Lock,
+    Table,
+    expressions,
+)
 from schemalock.model.names import qualified, quote
 from schemalock.model.types import type_spelling
 
@@ -46,10 +55,13 @@ class Phase(enum.IntEnum):
     VALIDATE = 7
     NOT_NULL = 8
     KEYS = 9  # a primary key adopting its index, once its columns are NOT NULL
+    # What PostgreSQL allows only once a column is NOT NULL or out of the old primary key:
+    # ADD GENERATED AS IDENTITY; DROP NOT NULL of a column the replaced key held.
+    AFTER_KEYS = 10
     # Foreign keys last: they may lean on a unique or primary key this plan adds, so their
     # downgrade drops them before it.
-    FOREIGN_KEYS = 10
-    VALIDATE_FOREIGN_KEYS = 11
+    FOREIGN_KEYS = 11
+    VALIDATE_FOREIGN_KEYS = 12
 
 
 class Orphans(enum.StrEnum):
@@ -72,7 +84,9 @@ class Step:
 class Plan:
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # reported, left alone or left for later
-    refusals: list[str] = field(default_factory=list)  # the data forbids the plan
+    refusals: list[str] = field(default_factory=list)  # the data forbids these steps
+    # Steps left out because they were refused or depend on a refused one (a partial plan).
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def hazards(self) -> list[str]:
@@ -107,6 +121,7 @@ class Planner:
     _kinds: set[str] = field(default_factory=set)  # domains: planned in one pass
     _absent_types: dict[str, Provider] | None = None  # types the database lacks, asked once
     _names: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # index names taken
+    refused_schemas: set[str] = field(default_factory=set)  # nothing can be created in them
 
     def note(self, text: str) -> None:
         if text not in self.plan.notes:
@@ -170,6 +185,7 @@ class Planner:
         refused = self.prover.schema_creator()
         if refused is not None:
             role, database = refused
+            self.refused_schemas.add(schema)
             self.plan.refusals.append(
                 f"schema {quote(schema)} does not exist, and role {quote(role)} may not create "
                 f"it (no CREATE privilege on database {quote(database)}): ask its owner to run "
@@ -247,10 +263,24 @@ class Planner:
 
     def duplicates(self, table: Table, index: Index) -> Blocker | None:
         """Keys a unique index would find twice (columns or expressions, within a partial
-        index's rows): a concurrent build would fail on them and leave an INVALID index."""
+        index's rows), over the values the plan leaves: a concurrent build would fail on them
+        and leave an INVALID index.  A key holding a column the plan adds and numbers (serial,
+        identity) is unique by construction."""
+        if any(self.numbered(table, expressions.indexed_column(key)) for key in index.keys):
+            return None
         keys = tuple(expressions.key_value(key) for key in index.keys)
         where = canonical_sql(index.where) if index.where else None
-        blocker = self.prover.duplicates(table, keys, not index.nulls_not_distinct, where)
+        blocker = self.prover.duplicates(
+            table, keys, not index.nulls_not_distinct, where, self.planned(table)
+        )
+        if blocker.count is None:
+            self.refuse(
+                f"unique {index.name} on {table.name}",
+                blocker,
+                "its keys cannot be proven unique before the plan has run "
+                f"({blocker.why}): run fix again once it has",
+            )
+            return blocker
         if blocker.count:
             self.refuse(
                 f"unique {index.name} on {table.name}",
@@ -260,10 +290,88 @@ class Planner:
             return blocker
         return None
 
+    def planned(self, table: Table) -> str | None:
+        """The table's rows as the plan's structure steps leave them, for the proofs of what
+        comes after (a check, a unique key): a relation, to alias `c`, whose columns hold the
+        planned values: a column the plan adds its constant default (or NULL), a converted
+        one its USING expression, a renamed one its values under the new name.  A column only
+        the plan can fill (serial, identity, a volatile default, a type the plan creates) is
+        left out, so a proof reading it cannot run.  None: the plan changes no column here."""
+        wanted = self.lock.database.tables.get(table.key)
+        if wanted is None:
+            return None
+        values = {column.name: f"c.{quote(column.name)}" for column in table.columns}
+        changed = False
+        for column in wanted.columns:
+            found = table.column(column.name)
+            if found is None and column.renamed_from:
+                found = table.column(column.renamed_from)
+            if found is not None and found.name == column.name and found.type == column.type:
+                continue
+            changed = True
+            value = self._filled(column) if found is None else self._converted(found, column)
+            if value is None:
+                values.pop(column.name, None)
+            else:
+                values[column.name] = value
+        if not changed:
+            return None
+        source = table.name
+        if table.name not in {key[1] for key in self.live.tables if key[0] == table.schema}:
+            source = wanted.renamed_from or table.name  # the rename comes first, in the plan
+        listed = ", ".join(f"{value} AS {quote(name)}" for name, value in values.items())
+        return f"(SELECT {listed}, c.ctid FROM {qualified(table.schema, source)} AS c)"
+
+    def numbered(self, table: Table, column: str | None) -> bool:
+        """Whether `column` is one the plan adds to `table` with a number for every row (a
+        serial or identity column): unique, and never NULL."""
+        wanted = self.lock.database.tables.get(table.key)
+        added = wanted.column(column) if wanted and column else None
+        if added is None or table.column(added.name) is not None:
+            return False
+        return added.default == OWNED_SEQUENCE or added.identity is not None
+
+    def created_type(self, spelling: str) -> bool:
+        """Whether `spelling` (or its element type) is an enum or domain only the plan creates."""
+        element = _element_type(spelling)
+        database, live = self.lock.database, self.live
+        return any(
+            type_spelling(*key) == element and key not in known
+            for declared, known in ((database.enums, live.enums), (database.domains, live.domains))
+            for key in declared
+        )
+
+    def _filled(self, column: Column) -> str | None:
+        """What an added column holds in existing rows, if the plan tells without running."""
+        if column.default == OWNED_SEQUENCE or column.identity or column.generated:
+            return None
+        if self.created_type(column.type):
+            return None
+        if column.default is None:
+            return f"CAST(NULL AS {column.type})"
+        if not expressions.is_constant(column.default):
+            return None  # filled by an UPDATE: now(), gen_random_uuid() differ per run or row
+        return f"CAST({canonical_sql(column.default)} AS {column.type})"
+
+    def _converted(self, found: Column, column: Column) -> str | None:
+        """A converted (or renamed) column's values: the conversion's `USING col::type`; NULL
+        for a value that does not convert (that conversion is refused, with its rows)."""
+        value = f"c.{quote(found.name)}"
+        if found.type == column.type:
+            return value
+        if self.created_type(column.type):
+            return None
+        cast = f"CAST({value} AS {column.type})"
+        valid = self.prover.valid(value, column.type, found.type)
+        return cast if valid is None else f"CASE WHEN {valid} THEN {cast} END"
+
     def free_index_name(self, table: Table, name: str) -> str:
         """`name`, or a variant no index of the table (live or planned) holds: a live index of
         another definition keeps its name (an extra index is reported, never dropped)."""
-        taken = self._names.setdefault(table.key, {index.name for index in table.indexes})
+        # A primary key's or unique constraint's index holds its name as well.
+        constraints = (table.primary_key, *table.uniques)
+        named = {key.name for key in constraints if key is not None and key.name}
+        taken = self._names.setdefault(table.key, {i.name for i in table.indexes} | named)
         free = free_name(name, taken)
         taken.add(free)
         return free

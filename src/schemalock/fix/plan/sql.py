@@ -225,3 +225,24 @@ def orphan_condition(fk: ForeignKey) -> str:
     )
     parent = qualified(fk.ref_schema, fk.ref_table)
     return f"{set_} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {match})"
+
+
+def reads(expression: str, column: str) -> bool:
+    """Whether the SQL `expression` (a check's, as the catalog or the lock prints it) names
+    `column`; True when it does not parse, as the safe answer."""
+    from pglast import ast, parse_sql
+    from pglast.visitors import Visitor
+
+    names: set[str] = set()
+
+    class References(Visitor):
+        def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
+            last = node.fields[-1] if node.fields else None
+            if isinstance(last, ast.String) and last.sval is not None:
+                names.add(last.sval)
+
+    try:
+        References()(parse_sql(f"SELECT {expression}"))
+    except Exception:  # pglast's ParseError: cannot tell
+        return True
+    return column in names

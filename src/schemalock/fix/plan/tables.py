@@ -8,8 +8,17 @@ from alembic.operations import MigrateOperation, ops
 
 from schemalock.compare import differences as d
 from schemalock.fix import operations as fo
+from schemalock.fix.plan import partitions
 from schemalock.fix.plan.core import Phase, Planner
-from schemalock.fix.plan.sql import check_op, fk_op, index_op, sa_column, short_name, unique_op
+from schemalock.fix.plan.sql import (
+    canonical_sql,
+    check_op,
+    fk_op,
+    index_op,
+    sa_column,
+    short_name,
+    unique_op,
+)
 from schemalock.model import (
     OWNED_SEQUENCE,
     Column,
@@ -30,6 +39,8 @@ def missing_table(planner: Planner, missing: d.MissingTable) -> None:
     ]
     if not all(known):
         return
+    if _name_taken(planner, table):
+        return
     planner.create_schema(table.schema)
     columns = [sa_column(column, table) for column in table.columns]
     elements: list[Any] = []
@@ -38,7 +49,16 @@ def missing_table(planner: Planner, missing: d.MissingTable) -> None:
 
         name = table.primary_key.name or f"{table.name}_pkey"
         elements.append(sa.PrimaryKeyConstraint(*table.primary_key.columns, name=name))
-    create = ops.CreateTableOp(table.name, columns + elements, schema=table.schema)
+    options: dict[str, Any] = {}
+    if table.partition_by:
+        options["postgresql_partition_by"] = canonical_sql(table.partition_by, "partition")
+        planner.note(
+            f"{qualified(*key)}: created partitioned ({table.partition_by}) and empty: the lock "
+            "does not hold partitions, so none is created, and a row has nowhere to go until "
+            "one is: create its partitions by hand"
+        )
+    # fo.CreateTable: Alembic's own renders a table of no columns as invalid Python.
+    create = fo.CreateTable(table.name, columns + elements, schema=table.schema, **options)
     serials = [
         _owned_sequence(planner, table, c) for c in table.columns if c.default == OWNED_SEQUENCE
     ]
@@ -52,6 +72,32 @@ def missing_table(planner: Planner, missing: d.MissingTable) -> None:
         planner.add(Phase.STRUCTURE, "index on a new table", index_op(table, index, False))
     for fk in table.foreign_keys:
         planner.add(Phase.FOREIGN_KEYS, "foreign key of a new table", fk_op(table, fk, False))
+
+
+def _name_taken(planner: Planner, table: Table) -> bool:
+    """Whether another relation holds the table's name (a partition, a view, an index...),
+    which CREATE TABLE would fail on: left for a person, said why.  A partition the lock has
+    as a table of its own is not detached: that keeps its rows but takes them out of the
+    partitioned table, which its readers and writers would notice; a person decides."""
+    found = partitions.relation(planner, table.schema, table.name)
+    if found is None:
+        return False
+    kind, parent = found
+    where = qualified(table.schema, table.name)
+    if parent is not None:
+        planner.note(
+            f"{where} is a partition of {parent}, and the lock has it as a table of its own: "
+            f"detaching it keeps its rows in {where} but takes them out of {parent} (its "
+            "readers no longer see them, and rows for its range have nowhere to go); if that is "
+            f"meant, run `ALTER TABLE {parent} DETACH PARTITION {where} CONCURRENTLY` (outside "
+            "a transaction; PostgreSQL 14 and later, no DEFAULT partition) and fix again"
+        )
+    else:
+        planner.note(
+            f"{where}: the name is taken by a {kind}, so the table cannot be created: rename or "
+            "drop it by hand, then run fix again"
+        )
+    return True
 
 
 def _owned_sequence(planner: Planner, table: Table, column: Column) -> MigrateOperation:
@@ -95,5 +141,6 @@ def left_alone(planner: Planner, difference: d.Difference) -> None:
 HANDLERS: dict[type[Any], Any] = {
     d.MissingTable: missing_table,
     d.RenamedTable: renamed_table,
-    **dict.fromkeys(LEFT_ALONE, left_alone),
+    # An extra foreign key is foreign_keys' to judge: it may be the old definition it replaces.
+    **dict.fromkeys(LEFT_ALONE.keys() - {d.ExtraForeignKey}, left_alone),
 }

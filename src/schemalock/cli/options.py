@@ -1,0 +1,76 @@
+"""The options and choices several commands share."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+LockOption = Annotated[str, typer.Option("--lock", "-l", help="Lock file.", show_default=True)]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        "-d",
+        show_default=False,
+        help="PostgreSQL URL; else SCHEMALOCK_DATABASE_URL or DATABASE_URL.",
+    ),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+
+
+def _output_option(help_text: str) -> Any:
+    return typer.Option("--output", "-o", help=help_text, show_default=False)
+
+
+OutputOption = Annotated[
+    str | None,
+    _output_option("Write the report to this file (never over the lock or a check file it reads)."),
+]
+LockOutputOption = Annotated[
+    str | None,
+    _output_option("Write the lock file here instead of to stdout (a file there is replaced)."),
+]
+SchemaOutputOption = Annotated[
+    str | None, _output_option("Write the JSON Schema here instead of to stdout.")
+]
+DocsOutputOption = Annotated[
+    str | None,
+    _output_option("Write the Markdown document here instead of to stdout (never over the lock)."),
+]
+FailOnOption = Annotated[
+    FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")
+]
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Only these rules (codes, code prefixes or names; repeat or comma-separate).",
+        show_default=False,
+    ),
+]
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore", help="Skip these rules (codes, code prefixes or names).", show_default=False
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--statement-timeout", min=0.1, help="Seconds any one query may run (lock_timeout is less)."
+    ),
+]
