@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install test lint fmt bench demo docs clean
+.PHONY: install test fuzz-fix lint fmt bench demo docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,14 @@ install: $(STAMP)
 
 test: $(STAMP)  ## the whole suite on a real PostgreSQL (embedded unless SCHEMALOCK_TEST_DATABASE_URL)
 	$(BIN)/python -m pytest
+
+# fix --apply on generated (old, new) schema pairs: PAIRS of them from seed START; every failure
+# prints its seed and both scripts, and a table of outcomes by class ends the run.
+PAIRS ?= 2000
+START ?= 0
+fuzz-fix: $(STAMP)  ## thousands of generated schema pairs through fix --apply (PAIRS=2000 START=0)
+	SCHEMALOCK_FUZZ_PAIRS=$(PAIRS) SCHEMALOCK_FUZZ_START=$(START) $(BIN)/python -m pytest -q \
+		-p no:cacheprovider tests/test_fix_generated_pairs.py -k converges --tb=short
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

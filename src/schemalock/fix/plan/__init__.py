@@ -66,14 +66,24 @@ def build(planner: Planner, differences: Iterable[d.Difference]) -> Plan:
     plan = planner.plan
     repairs = []
     for difference in differences:
-        steps, refusals = len(plan.steps), len(plan.refusals)
+        steps, refusals, notes = len(plan.steps), len(plan.refusals), len(plan.notes)
         HANDLERS[type(difference)](planner, _under_new_name(difference))
-        repairs.append(partial.Repair(difference, plan.steps[steps:], plan.refusals[refusals:]))
+        repair = partial.Repair(difference, plan.steps[steps:], plan.refusals[refusals:])
+        # Noted for a person, nothing made: what it would have provided is not there.
+        repair.held = isinstance(difference, partial.HOLDS) and (
+            not repair.steps and not repair.refusals and len(plan.notes) > notes
+        )
+        repairs.append(repair)
     dropped: set[int] = set()
     for repair, reason in partial.left_out(repairs, planner.refused_schemas):
         dropped |= {id(step) for step in repair.steps}
-        if not repair.refusals and repair.steps:
-            plan.left_out.append(f"{partial.describe(repair.difference)}: {reason}")
+        if repair.refusals or not repair.steps:
+            continue
+        line = f"{partial.describe(repair.difference)}: {reason}"
+        if reason.endswith(partial.HELD):  # left for a person with it, as it is
+            planner.note(line)
+        else:
+            plan.left_out.append(line)
     plan.steps = [step for step in plan.steps if id(step) not in dropped]
     return plan
 

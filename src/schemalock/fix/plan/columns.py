@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from alembic.operations import MigrateOperation, ops
@@ -20,8 +21,10 @@ from schemalock.fix.plan.sql import (
     rows_text,
     sa_column,
 )
+from schemalock.fix.proofs import Blocker
 from schemalock.model import (
     OWNED_SEQUENCE,
+    CheckConstraint,
     Column,
     Table,
     expressions,
@@ -143,7 +146,7 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
             "hand (a USING expression of your own, or a new column filled from this one)"
         )
         return
-    held = _checks_in_the_way(planner, lock, live, found.name)
+    held, again = _checks_in_the_way(planner, lock, live, found.name)
     if held:
         planner.plan.refusals.append(
             f"{where} to {wanted.type}: PostgreSQL checks the table's constraints again on the "
@@ -160,6 +163,7 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
             f"WHERE p.{quote(stored)}::text = c.{quote(found.name)})"
         )
     blockers = planner.prover.conversion(live, found.name, found.type, target, mapped, labels)
+    blockers += _domain_blockers(planner, live, wanted)
     for blocker in blockers:
         planner.refuse(f"{where} to {wanted.type}", blocker)
     if blockers:
@@ -202,13 +206,34 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
         hazards=hazards,
         long=rewrite,
     )
+    for check in again:
+        constraints.check_around_conversion(planner, live, check)
 
 
-def _checks_in_the_way(planner: Planner, lock: Table, live: Table, column: str) -> list[str]:
+def _domain_blockers(planner: Planner, live: Table, wanted: Column) -> list[Blocker]:
+    """Converted values a domain the plan creates rejects (its checks, its NOT NULL): the
+    conversion would fail on them.  Proven over the planned values, as the base type."""
+    source = planner.planned(live)
+    found: list[Blocker] = []
+    for what, condition in planner.created_checks(wanted.type):
+        # NOT of a check that is NULL is NULL: such a value passes, as PostgreSQL lets it.
+        rejected = f"(SELECT NOT ({condition}) FROM (SELECT c.{quote(wanted.name)} AS value) v)"
+        blocker = planner.prover.proof(live, rejected, source)
+        if blocker.count:
+            found.append(replace(blocker, why=f"values {what} rejects"))
+    return found
+
+
+def _checks_in_the_way(
+    planner: Planner, lock: Table, live: Table, column: str
+) -> tuple[list[str], list[CheckConstraint]]:
     """The database's checks over `column` that would stop its conversion: ALTER TYPE adds
     each again over the converted values, so one that cannot run on the new type fails it,
     and so does a validated one those values break.  A check the lock redefines under its
-    name is not counted: it is dropped before the conversion (`constraints.check_changed`)."""
+    name is not counted: it is dropped before the conversion (`constraints.check_changed`).
+    Nor is one the lock keeps (the same meaning, as the database wrote it for the old type:
+    `length(c)` for `length((c)::text)` over text) whose lock definition runs on the planned
+    values and holds for them: that one is returned, to be dropped and added again."""
     redefined = {
         c.name
         for c in lock.checks
@@ -217,15 +242,23 @@ def _checks_in_the_way(planner: Planner, lock: Table, live: Table, column: str) 
     }
     source = planner.planned(live)
     held: list[str] = []
+    again: list[CheckConstraint] = []
     for check in live.checks:
         if check.name in redefined or not reads(check.expression, column):
             continue
         found = planner.prover.proof(live, f"NOT ({check.expression})", source)
-        if found.unrunnable or (check.validated and found.count != 0):
-            name = f"check {check.name}"
-            why = found.why if found.count is None else f"{rows_text(found.count)} would break it"
-            held.append(f"{name} {'cannot run on them' if found.unrunnable else 'fails'} ({why})")
-    return held
+        if not (found.unrunnable or (check.validated and found.count != 0)):
+            continue
+        kept = next((c for c in lock.checks if c.name == check.name), None)
+        if kept is not None and found.unrunnable:
+            condition = f"NOT ({canonical_sql(kept.expression)})"
+            if planner.prover.proof(live, condition, source).count == 0:
+                again.append(kept)
+                continue
+        name = f"check {check.name}"
+        why = found.why if found.count is None else f"{rows_text(found.count)} would break it"
+        held.append(f"{name} {'cannot run on them' if found.unrunnable else 'fails'} ({why})")
+    return held, again
 
 
 def _target(planner: Planner, spelling: str) -> tuple[str, tuple[str, ...] | None]:

@@ -18,11 +18,12 @@ from schemalock.model import (
 from schemalock.model.names import qualified, quote
 
 
-def primary_key(planner: Planner, changed: d.PrimaryKeyChanged) -> None:
+def primary_key(planner: Planner, changed: d.PrimaryKeyChanged, free: str | None = None) -> None:
     """A missing primary key, or one on other columns: its unique index built concurrently,
     its columns proven NOT NULL, then adopted (`ADD PRIMARY KEY USING INDEX`); a key on other
     columns is swapped for it in one transaction (DROP CONSTRAINT, then ADD ... USING INDEX),
-    unless `key_left` says why that is left for a person."""
+    unless `key_left` says why that is left for a person.  `free`: the name to give it, when
+    another relation holds the lock's (`indexes` finds one)."""
     lock, live = changed.lock, changed.live
     where = qualified(live.schema, live.name)
     if lock.primary_key is None:
@@ -39,7 +40,7 @@ def primary_key(planner: Planner, changed: d.PrimaryKeyChanged) -> None:
             planner.note(f"{where}: {reason}")
             return
     columns = lock.primary_key.columns
-    name = lock.primary_key.name or short_name(f"{live.name}_pkey")
+    name = free or lock.primary_key.name or short_name(f"{live.name}_pkey")
     # Beside the current key, the new index needs a free name; adopting it renames it.
     built = name if former is None else planner.free_index_name(live, name)
     index = Index(name=built, keys=tuple(quote(c) for c in columns), unique=True)
@@ -98,9 +99,10 @@ def key_left(planner: Planner, lock: Table, live: Table) -> str | None:
     return None
 
 
-def missing_unique(planner: Planner, missing: d.MissingUnique) -> None:
+def missing_unique(planner: Planner, missing: d.MissingUnique, free: str | None = None) -> None:
+    """Its unique index built concurrently, then adopted; `free` as for `primary_key`."""
     live, unique = missing.live, missing.unique
-    name = unique.name or short_name(f"{live.name}_{'_'.join(unique.columns)}_key")
+    name = free or unique.name or short_name(f"{live.name}_{'_'.join(unique.columns)}_key")
     index = Index(
         name=name,
         keys=tuple(quote(c) for c in unique.columns),
@@ -143,6 +145,29 @@ def check_changed(planner: Planner, changed: d.CheckChanged) -> None:
     planner.add(Phase.CONSTRAINTS, title, *steps)
     if check.validated:
         _validate_check(planner, live, named, "it is added NOT VALID")
+
+
+def check_around_conversion(planner: Planner, table: Table, check: CheckConstraint) -> None:
+    """A check the lock keeps, as the database wrote it for a column's old type, which cannot
+    run on the new one (ALTER TYPE would add it again and fail): dropped before the
+    conversion, added after it as the lock defines it (NOT VALID, then validated, proven over
+    the converted values).  Once, whichever of its columns' conversions asks."""
+    assert check.name is not None
+    target = qualified(table.schema, table.name)
+    if not planner.once(f"check around conversion {target}.{quote(check.name)}"):
+        return
+    former = next(c for c in table.checks if c.name == check.name)
+    drop = fo.Sql(
+        f"ALTER TABLE {target} DROP CONSTRAINT {quote(check.name)}",
+        undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(check.name)} "
+        f"CHECK ({former.expression}) NOT VALID",
+    )
+    planner.add(Phase.TYPES, f"drop check {check.name} before its columns change", drop)
+    named = CheckConstraint(name=check.name, expression=check.expression)
+    add = check_op(table, named, True)
+    planner.add(Phase.CONSTRAINTS, f"add check {check.name} again NOT VALID", add)
+    if check.validated:
+        _validate_check(planner, table, named, "it is added NOT VALID")
 
 
 def _in_the_way(planner: Planner, table: Table, check: CheckConstraint) -> bool:

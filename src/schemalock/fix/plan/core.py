@@ -3,8 +3,9 @@ kind's planning shares (schemas to create, types to check, NOT NULL proofs, conc
 
 Phases order the plan; within a phase, steps keep the order the differences came in:
 
-1. missing schemas, enums and domains, then renames, new tables, new columns, data mapping and
-   type changes (one transaction);
+1. missing schemas; labels missing from enums (autocommit: committed before they are used);
+   enums and domains, then renames, new tables, new columns, data mapping and type changes
+   (one transaction);
 2. indexes, unique and primary-key indexes: `CREATE INDEX CONCURRENTLY` in an autocommit block;
 3. orphan rows moved aside (or deleted or nulled) when `--orphans` says so;
    constraints: unique/primary key adopting those indexes, foreign keys and checks `NOT VALID`;
@@ -47,21 +48,25 @@ from schemalock.model.types import type_spelling
 
 class Phase(enum.IntEnum):
     SCHEMAS = 1  # before anything in them; the downgrade drops them last, if empty
-    TYPES = 2  # enums, then domains (which may be over an enum): before the tables using them
-    STRUCTURE = 3
-    CONCURRENT = 4
-    DATA = 5  # before the constraints, so a downgrade drops them before putting rows back
-    CONSTRAINTS = 6
-    VALIDATE = 7
-    NOT_NULL = 8
-    KEYS = 9  # a primary key adopting its index, once its columns are NOT NULL
+    # Labels added to an existing enum, in an autocommit block: a label added in a transaction
+    # cannot be used in it (and before PostgreSQL 12 not even added in one), and a domain's
+    # check or a conversion the plan makes next may need it.
+    LABELS = 2
+    TYPES = 3  # enums, then domains (which may be over an enum): before the tables using them
+    STRUCTURE = 4
+    CONCURRENT = 5
+    DATA = 6  # before the constraints, so a downgrade drops them before putting rows back
+    CONSTRAINTS = 7
+    VALIDATE = 8
+    NOT_NULL = 9
+    KEYS = 10  # a primary key adopting its index, once its columns are NOT NULL
     # What PostgreSQL allows only once a column is NOT NULL or out of the old primary key:
     # ADD GENERATED AS IDENTITY; DROP NOT NULL of a column the replaced key held.
-    AFTER_KEYS = 10
+    AFTER_KEYS = 11
     # Foreign keys last: they may lean on a unique or primary key this plan adds, so their
     # downgrade drops them before it.
-    FOREIGN_KEYS = 11
-    VALIDATE_FOREIGN_KEYS = 12
+    FOREIGN_KEYS = 12
+    VALIDATE_FOREIGN_KEYS = 13
 
 
 class Orphans(enum.StrEnum):
@@ -345,13 +350,14 @@ class Planner:
         """What an added column holds in existing rows, if the plan tells without running."""
         if column.default == OWNED_SEQUENCE or column.identity or column.generated:
             return None
-        if self.created_type(column.type):
+        spelling = self.proven_as(column.type)
+        if spelling is None:
             return None
         if column.default is None:
-            return f"CAST(NULL AS {column.type})"
+            return f"CAST(NULL AS {spelling})"
         if not expressions.is_constant(column.default):
             return None  # filled by an UPDATE: now(), gen_random_uuid() differ per run or row
-        return f"CAST({canonical_sql(column.default)} AS {column.type})"
+        return f"CAST({canonical_sql(column.default)} AS {spelling})"
 
     def _converted(self, found: Column, column: Column) -> str | None:
         """A converted (or renamed) column's values: the conversion's `USING col::type`; NULL
@@ -359,11 +365,41 @@ class Planner:
         value = f"c.{quote(found.name)}"
         if found.type == column.type:
             return value
-        if self.created_type(column.type):
+        spelling = self.proven_as(column.type)
+        if spelling is None:
             return None
-        cast = f"CAST({value} AS {column.type})"
-        valid = self.prover.valid(value, column.type, found.type)
+        cast = f"CAST({value} AS {spelling})"
+        valid = self.prover.valid(value, spelling, found.type)
         return cast if valid is None else f"CASE WHEN {valid} THEN {cast} END"
+
+    def proven_as(self, spelling: str) -> str | None:
+        """The type a proof reads values of `spelling` as before the plan has run: a domain
+        only the plan creates as its base type (arrays keep their brackets; its checks are the
+        conversion's to prove), an enum only the plan creates not at all (None), any other
+        type as itself."""
+        element, suffix = spelling, ""
+        while element.endswith("[]"):
+            element, suffix = element[:-2], suffix + "[]"
+        for key, domain in self.lock.database.domains.items():
+            if type_spelling(*key) == element and key not in self.live.domains:
+                base = self.proven_as(domain.type)
+                return None if base is None else base + suffix
+        return None if self.created_type(element) else spelling
+
+    def created_checks(self, spelling: str) -> list[tuple[str, str]]:
+        """What the domains only the plan creates that `spelling` is (down to its base type)
+        demand of a value, as (what, SQL over a column `value`): their checks (`VALUE` reads
+        as that column) and NOT NULL.  Not for arrays."""
+        found: list[tuple[str, str]] = []
+        for key, domain in self.lock.database.domains.items():
+            if type_spelling(*key) != spelling or key in self.live.domains:
+                continue
+            named = qualified(*key)
+            found += [(f"check {c.name} of {named}", c.expression) for c in domain.checks]
+            if not domain.nullable:
+                found.append((f"NOT NULL of {named}", "value IS NOT NULL"))
+            found += self.created_checks(domain.type)
+        return found
 
     def free_index_name(self, table: Table, name: str) -> str:
         """`name`, or a variant no index of the table (live or planned) holds: a live index of

@@ -33,13 +33,18 @@ def foreign_key_changed(planner: Planner, changed: d.ForeignKeyChanged) -> None:
     if found.name is None:
         return
     named = ForeignKey(**{**fk_fields(wanted), "name": found.name})
+    drop, dropping = _drop(live, found), _drop_hazard(live, found)
+    if live.partition_by and planner.prover.connection.info.server_version < 180000:
+        # Not mapped either; with orphans the old key stays, left for a person.
+        _partitioned_foreign_key(planner, live, named, [drop], [dropping], "redefine ")
+        return
     add = fk_op(live, named, True)
     planner.add(
         Phase.FOREIGN_KEYS,
         f"redefine foreign key {found.name}",
-        _drop(live, found),
+        drop,
         add,
-        hazards=[_drop_hazard(live, found), *filter(None, [lock_hazard(add)])],
+        hazards=[dropping, *filter(None, [lock_hazard(add)])],
     )
     if named.validated:  # else the lock keeps it NOT VALID on purpose
         # Not mapped: the values were written for the old target.
@@ -153,12 +158,15 @@ def _partitioned_foreign_key(
     fk: ForeignKey,
     replacing: list[MigrateOperation],
     hazards: list[str],
+    redefine: str = "",
 ) -> None:
     """Before PostgreSQL 18 a partitioned table's foreign key cannot be NOT VALID: it is
-    added validated, scanning every partition under SHARE ROW EXCLUSIVE; orphans stop it."""
+    added validated, scanning every partition under SHARE ROW EXCLUSIVE; orphans stop it (a
+    key being `redefine`d keeps its old definition then: its values are not mapped, having
+    been written for the old target)."""
     assert fk.name is not None
     target = qualified(table.schema, table.name)
-    resolved = _resolve(planner, table, fk, True)
+    resolved = _resolve(planner, table, fk, not redefine)
     if resolved is None:
         return  # refused: the mapping would have to guess
     found, _ = resolved
@@ -172,7 +180,7 @@ def _partitioned_foreign_key(
         return
     planner.add(
         Phase.FOREIGN_KEYS,
-        f"foreign key {fk.name} (validated: partitioned table)",
+        f"{redefine}foreign key {fk.name} (validated: partitioned table)",
         *replacing,
         fk_op(table, fk, False),
         hazards=[

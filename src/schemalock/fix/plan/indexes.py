@@ -82,11 +82,18 @@ def primary_key(planner: Planner, changed: d.PrimaryKeyChanged) -> None:
     """A primary key missing from a partitioned table: each partition's key built online and
     attached; any other table's, as `constraints` plans it."""
     lock, live = changed.lock, changed.live
-    if not live.partition_by or lock.primary_key is None or live.primary_key is not None:
+    if lock.primary_key is None:
         constraints.primary_key(planner, changed)
         return
+    wanted = lock.primary_key.name or short_name(f"{live.name}_pkey")
+    if not live.partition_by or live.primary_key is not None:
+        # Adopting its index renames it: the name must be free, but for the key it replaces.
+        former = live.primary_key.name if live.primary_key is not None else None
+        free = wanted if former == wanted else _free_name(planner, live, wanted)
+        constraints.primary_key(planner, changed, free)
+        return
     columns = lock.primary_key.columns
-    name = _free_name(planner, live, lock.primary_key.name or short_name(f"{live.name}_pkey"))
+    name = _free_name(planner, live, wanted)
     index = Index(name=name, keys=tuple(quote(c) for c in columns), unique=True)
     if planner.duplicates(live, index) is not None:
         return
@@ -101,11 +108,11 @@ def primary_key(planner: Planner, changed: d.PrimaryKeyChanged) -> None:
 def missing_unique(planner: Planner, missing: d.MissingUnique) -> None:
     """A unique constraint missing from a partitioned table, built as its primary key is."""
     live, unique = missing.live, missing.unique
-    if not live.partition_by:
-        constraints.missing_unique(planner, missing)
-        return
     default = short_name(f"{live.name}_{'_'.join(unique.columns)}_key")
     name = _free_name(planner, live, unique.name or default)
+    if not live.partition_by:
+        constraints.missing_unique(planner, missing, name)
+        return
     index = Index(
         name=name,
         keys=tuple(quote(c) for c in unique.columns),

@@ -6,6 +6,10 @@ that leans on what was refused is left out too: a repair on the same columns of 
 repair inside a table whose creation or rename was refused, a foreign key to a key that was
 not added, a column of a type that was not created, anything in a schema that could not be
 created.  The rest is the partial plan.
+
+A repair `held` for a person (a missing table whose name another relation holds: noted, no
+step, nothing refused) leaves out what depends on it the same way; those are noted with it
+rather than refused, as it is.
 """
 
 from __future__ import annotations
@@ -29,14 +33,21 @@ class Repair:
     difference: d.Difference
     steps: list[Step]
     refusals: list[str]
+    held: bool = False  # left for a person (noted), and what it would provide is not made
+
+
+# What a repair left for a person fails to provide: the table, the column.
+HOLDS = (d.MissingTable, d.MissingColumn)
 
 
 def left_out(repairs: list[Repair], refused_schemas: set[str]) -> list[tuple[Repair, str]]:
-    """The repairs to leave out of the plan, each with the reason: refused itself, or
-    depending (perhaps through another) on a refused one."""
+    """The repairs to leave out of the plan, each with the reason: refused or held itself, or
+    depending (perhaps through another) on a refused or held one.  A reason of a repair that
+    depends on a held one ends in `HELD`."""
     out: dict[int, tuple[Repair, str]] = {
         id(repair): (repair, "; ".join(repair.refusals)) for repair in repairs if repair.refusals
     }
+    out |= {id(repair): (repair, HELD) for repair in repairs if repair.held}
     for repair in repairs:
         if id(repair) not in out and repair.difference.subject.schema in refused_schemas:
             out[id(repair)] = (
@@ -53,9 +64,15 @@ def left_out(repairs: list[Repair], refused_schemas: set[str]) -> list[tuple[Rep
                 (r for r, _ in out.values() if depends(repair.difference, r.difference)), None
             )
             if blocker is not None:
-                out[id(repair)] = (repair, f"it depends on {describe(blocker.difference)}")
+                reason = f"it depends on {describe(blocker.difference)}"
+                if out[id(blocker)][1].endswith(HELD):
+                    reason += HELD
+                out[id(repair)] = (repair, reason)
                 grown = True
     return list(out.values())
+
+
+HELD = ", which is left for a person"
 
 
 def describe(difference: d.Difference) -> str:

@@ -109,7 +109,7 @@ def _enum_labels(planner: Planner, wanted: Enum, found: Enum) -> None:
         )
     if statements:
         title = f"enum {wanted.name} labels"
-        planner.add(Phase.CONCURRENT, title, fo.AutocommitBlock(statements))
+        planner.add(Phase.LABELS, title, fo.AutocommitBlock(statements))
 
 
 def _base_types_first(domains: list[Domain]) -> list[Domain]:
