@@ -49,6 +49,12 @@ class Finding:
     # The object the finding is about, as the comparison named it (None for findings about the
     # data, the lock file or the run).
     subject: Subject | None = field(default=None, compare=False)
+    # The file `lock_line` is a line of, when it is not the report's lock (`diff`: a removal
+    # points at the old lock).
+    path: str | None = None
+    # The reason of the waiver (or acknowledged regression) that accepts it: reported, never
+    # counted toward the exit code.
+    waived: str | None = None
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
@@ -74,6 +80,7 @@ class InconclusiveCheck:
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
+    command: str = "verify"  # verify, lint or diff: what made it (titles, tool names)
     inconclusive: list[InconclusiveCheck] = field(default_factory=list)
     lock_path: str | None = None
     lock_sha256: str | None = None
@@ -83,9 +90,14 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         counts = {severity.value: 0 for severity in Severity}
-        for finding in self.findings:
+        for finding in self.counted:
             counts[finding.severity.value] += 1
         return counts
 
+    @property
+    def counted(self) -> list[Finding]:
+        """The findings that count: every one but the waived."""
+        return [f for f in self.findings if f.waived is None]
+
     def failed(self, fail_on: Severity) -> bool:
-        return any(f.severity.rank >= fail_on.rank for f in self.findings)
+        return any(f.severity.rank >= fail_on.rank for f in self.counted)

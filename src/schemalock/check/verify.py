@@ -111,6 +111,7 @@ def lint(lock: Lock, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> 
     findings = [f for f in validity.offline_findings(lock) if f.code in chosen]
     return Report(
         findings=findings,
+        command="lint",
         lock_path=lock.path,
         lock_sha256=lock.sha256,
         duration_ms=int((time.monotonic() - started) * 1000),
