@@ -191,23 +191,28 @@ def _same_check_name(want: CheckConstraint, have: CheckConstraint) -> bool:
     return want.name is not None and want.name == have.name
 
 
-# (how a pass pairs, whether its pairs mean the same): the closest pairing first.
-_CHECK_PASSES: tuple[tuple[Callable[[CheckConstraint, CheckConstraint], bool], bool], ...] = (
-    (_same_name_and_meaning, True),
-    (_same_meaning, True),
-    (_same_check_name, False),
-)
-
-
 def match_checks(
     lock: Table, live: Table
 ) -> tuple[list[tuple[CheckConstraint, CheckConstraint | None, bool]], list[CheckConstraint]]:
-    """Each lock check with the live check of the same meaning (of the same name first, so two
-    checks of one meaning under two names pair with their own), else of the same name; the
-    bool says whether the meaning is the same."""
+    """Each lock check with the live check of the same meaning and name; else of the same
+    meaning under a name no other lock check holds (a check renamed); else of the same name
+    (a check redefined); else of the same meaning.  The bool says whether the meaning is the
+    same.  A live check keeps its name before its meaning: `k2` redefined while another check
+    takes its old meaning is `k2` changed and the other added, in one plan."""
+    claimed = {c.name for c in lock.checks if c.name is not None}
+
+    def renamed(want: CheckConstraint, have: CheckConstraint) -> bool:
+        return have.name not in claimed and _same_meaning(want, have)
+
+    passes: tuple[tuple[Callable[[CheckConstraint, CheckConstraint], bool], bool], ...] = (
+        (_same_name_and_meaning, True),
+        (renamed, True),
+        (_same_check_name, False),
+        (_same_meaning, True),
+    )
     remaining = list(live.checks)
     found: dict[int, tuple[CheckConstraint, bool]] = {}
-    for same, same_meaning in _CHECK_PASSES:
+    for same, same_meaning in passes:
         for index, wanted in enumerate(lock.checks):
             if index in found:
                 continue

@@ -32,16 +32,22 @@ def planned_value(planner: Planner, table: Table, column: str, alias: str) -> st
     wanted = lock.column(column) if lock else None
     found = table.column(column)
     value = f"{alias}.{quote(column)}"
-    if found is None and wanted is not None:  # added by this plan: every row holds its default
-        if wanted.default is None:
-            return f"NULL::{wanted.type}"
-        if wanted.default == OWNED_SEQUENCE or not expressions.is_constant(wanted.default):
-            return None
-        return f"({canonical_sql(wanted.default)})::{wanted.type}"
-    if wanted is None or found is None or wanted.type == found.type:
+    if wanted is None or (found is not None and wanted.type == found.type):
         return value
-    valid = planner.prover.valid(value, wanted.type, found.type) or "true"
-    return f"(CASE WHEN {valid} THEN {value}::{wanted.type} END)"
+    # Read as the type it is proven as before the plan has run (a domain the plan creates:
+    # its base type), or untyped when there is none yet (an enum the plan creates).
+    spelling = planner.proven_as(wanted.type)
+    if found is None:  # added by this plan: every row holds its default
+        if wanted.default is None:
+            return "NULL" if spelling is None else f"NULL::{spelling}"
+        constant = wanted.default != OWNED_SEQUENCE and expressions.is_constant(wanted.default)
+        if spelling is None or not constant:
+            return None
+        return f"({canonical_sql(wanted.default)})::{spelling}"
+    if spelling is None:
+        return None
+    valid = planner.prover.valid(value, spelling, found.type) or "true"
+    return f"(CASE WHEN {valid} THEN {value}::{spelling} END)"
 
 
 def planned_orphans(
