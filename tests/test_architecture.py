@@ -32,6 +32,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("schemalock.probe",),
     ("schemalock.rules",),
     ("schemalock.check",),
+    ("schemalock.guard",),
     ("schemalock.render",),
     ("schemalock.fix",),
     ("schemalock.app",),

@@ -21,7 +21,8 @@ from conftest import ROOT, execute, run_cli, write
 GOLDEN = ROOT / "tests" / "golden"
 # Each golden file of this module, with the test that compares against it: checked as a table
 # (test_no_orphaned_goldens), so whatever runs, in any order or under -k, no golden is left
-# without a test.  The docs_* goldens belong to tests/test_docs.py, which has its own.
+# without a test.  The docs_* goldens belong to tests/test_docs.py and the report_* ones to
+# tests/test_reports.py and the diff_* ones to tests/test_diff.py, which have their own.
 GOLDENS = {
     "drift.txt": "test_golden_text_and_json",
     "drift.json": "test_golden_text_and_json",
@@ -53,6 +54,14 @@ tables:
       id: {type: uuid, primary_key: true}
       org_id: {type: uuid, nullable: false, references: organizations.id, on_delete: cascade}
       status: {type: text}
+"""
+
+LINT_WAIVERS = """waivers:
+  - rule: table-count-mismatch
+    object: "*"
+    reason: Legacy Orgs is dropped in the next release
+    expires: 9999-12-31
+  - {rule: SL004, object: "*", reason: an older promise, expires: 2000-01-01}
 """
 
 
@@ -87,9 +96,12 @@ def test_golden_text_and_json(database: str, tmp_path: Path) -> None:
     as_json = run_cli("verify", "--lock", lock, "--database-url", database, "--format", "json")
     assert as_json.exit_code == 1
     _check_golden("drift.json", _stable(as_json.stdout, lock, database))
-    lint = run_cli("lint", "--lock", lock)
+    # lint of the same lock with waivers: one accepted (shown dimmed, after the rest), one
+    # expired (a warning at its line).
+    lock = write(tmp_path / "schema_lock.yaml", LOCK + LINT_WAIVERS)
+    lint = run_cli("lint", "--lock", lock, "--fail-on", "warning")
     _check_golden("lint.txt", _stable(lint.stdout, lock, database))
-    assert lint.exit_code == 0  # the table-count mismatch is a warning
+    assert lint.exit_code == 1  # the expired waiver warns; the table count is waived
 
 
 @pytest.mark.db
@@ -106,11 +118,14 @@ def test_json_report_contract(database: str, tmp_path: Path) -> None:
         "tool",
         "lock",
         "target",
+        "base",
         "summary",
         "findings",
         "inconclusive",
     }
-    assert set(report["summary"]) == {"error", "warning", "info", "inconclusive", "duration_ms"}
+    assert set(report["summary"]) == {
+        "error", "warning", "info", "waived", "inconclusive", "duration_ms",
+    }  # fmt: skip
     assert set(report["target"]) == {"url", "server_version"}
     for finding in report["findings"]:
         assert set(finding) == {
@@ -130,8 +145,12 @@ def test_json_report_contract(database: str, tmp_path: Path) -> None:
             "lock_line",
             "fixable",
             "estimated",
+            "waived",
+            "path",
         }
         assert finding["estimated"] is False  # no --sample: every count is exact
+        assert finding["waived"] is None  # the lock has no waivers
+        assert finding["path"] is None  # every line is one of the lock's
         assert finding["category"] in {
             "lock",
             "structure",
@@ -140,6 +159,7 @@ def test_json_report_contract(database: str, tmp_path: Path) -> None:
             "data",
             "contracts",
         }
+    assert report["base"] is None  # diff's, the lock compared against
 
 
 @pytest.mark.db
@@ -251,7 +271,9 @@ def test_no_orphaned_goldens() -> None:
     """Every golden file (but docs_*) is in GOLDENS, and the test GOLDENS names for it exists
     here and compares against it: decided from the files and the tests' text, not from which
     tests ran before."""
-    assert {p.name for p in GOLDEN.iterdir() if not p.name.startswith("docs_")} == set(GOLDENS)
+    others = ("docs_", "report_", "diff_")  # tests/test_docs.py, test_reports.py, test_diff.py
+    own = {p.name for p in GOLDEN.iterdir() if not p.name.startswith(others)}
+    assert own == set(GOLDENS)
     for name, owner in GOLDENS.items():
         test = globals().get(owner)
         assert callable(test), f"{name}: no test {owner}"

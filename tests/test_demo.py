@@ -1,5 +1,6 @@
 """`schemalock demo` tells the seed database's story: demo.sql plants exactly the open problems of
-the seed document, verify reports each of them and nothing else, and the demo says so."""
+the seed document, verify reports each of them and nothing else, and the demo says so; then a
+pull request weakens the lock and the guard (`diff --base main`) catches exactly that."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import json
 import re
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,19 @@ from rich.console import Console
 
 from conftest import Server, query, run_cli, scratch_database
 from schemalock.app.demo import LOCK_NAME, build_seed_database, seed_file, tell_story
-from schemalock.app.demo_story import STORY, Observed, active_rules, check_story
-from schemalock.lock import load_lock
+from schemalock.app.demo_story import (
+    CAUGHT,
+    STORY,
+    Observed,
+    active_rules,
+    check_story,
+    pull_request,
+)
+from schemalock.check.findings import Severity
+from schemalock.guard import Version, diff
+from schemalock.lock import load_lock, parse_lock
+
+SEED = Path(__file__).resolve().parents[1] / "src" / "schemalock" / "seed"
 
 
 def _verify_seed(database: str) -> tuple[list[Observed], set[str]]:
@@ -122,6 +134,30 @@ def _assert_the_story_is_told(out: str) -> None:
     assert "quota_used_is_the_sum_of_usage now fails for 2 rows of organizations" in told
 
 
+def _assert_the_guard_caught_the_pull_request(out: str) -> None:
+    """Step 6: the pull request that weakens the lock, and the guard's report of it."""
+    assert "$ schemalock diff --base main" in out
+    for message in CAUGHT:
+        assert message in out, message
+    assert "5 regressions, 0 progress, 0 other changes since main:schema_lock.yaml" in out
+    # A removal points at main's lock, a change at the branch's.
+    assert re.search(r"removed  \[lock-regression main:schema_lock\.yaml:\d+\]", out)
+    assert re.search(r"uuid values  \[lock-regression schema_lock\.yaml:\d+\]", out)
+    assert "Exit 1" in out
+
+
+def test_the_pull_request_is_exactly_what_the_guard_catches() -> None:
+    """Without a database or git: the seed lock and the pull request's, compared."""
+    seed = (SEED / LOCK_NAME).read_text(encoding="utf-8")
+    base = Version(parse_lock(seed, str(SEED / LOCK_NAME)), seed)
+    changed = pull_request(seed)
+    new = Version(parse_lock(changed, str(SEED / LOCK_NAME)), changed)
+    report = diff(new, base, "main:schema_lock.yaml", date(2026, 1, 1))
+    assert sorted(f.message for f in report.findings) == sorted(CAUGHT)
+    assert {f.rule for f in report.findings} == {"lock-regression"}
+    assert report.failed(Severity.ERROR)
+
+
 @pytest.mark.db
 def test_demo_tells_the_story() -> None:
     result = run_cli("demo", "--keep")
@@ -129,7 +165,9 @@ def test_demo_tells_the_story() -> None:
     try:
         assert result.exit_code == 0, result.stdout + result.stderr
         out = result.stdout
-        _assert_the_story_is_told(out[: out.index("6. What comes next")])
+        _assert_the_story_is_told(out[: out.index("6. The guard")])
+        _assert_the_guard_caught_the_pull_request(out[out.index("6. The guard") :])
+        assert out.index("6. The guard") < out.index("7. What comes next")
         assert "INFO  [alembic" not in result.stdout + result.stderr  # Alembic's log stays off
         assert kept is not None
         assert {p.name for p in Path(kept[1]).iterdir()} >= {LOCK_NAME, "demo.sql"}
@@ -162,7 +200,8 @@ def test_the_story_is_the_same_at_any_hour_in_any_zone(
         code = tell_story(console, url, tmp_path / "migrations", datetime.fromisoformat(instant))
     out = printed.getvalue()
     assert code == 0, out
-    _assert_the_story_is_told(out)
+    _assert_the_story_is_told(out[: out.index("6. The guard")])
+    _assert_the_guard_caught_the_pull_request(out[out.index("6. The guard") :])
 
 
 @pytest.mark.db

@@ -203,3 +203,23 @@ def test_foreign_key_of_a_new_domain_column_to_a_new_table_on_a_partitioned_tabl
     assert "foreign key p_mail" in result.stdout, result.stdout + result.stderr
     assert "uncounted" not in result.stdout, result.stdout
     p.converged(result)
+
+
+def test_foreign_key_moved_to_another_unique_column_of_its_parent(pair: MakePair) -> None:
+    """The key moves from the parent's `id` to its unique `code`: the values, written for
+    `id`, are mapped to the same rows' `code` once the old key is dropped, then the new key
+    is validated, in one run (the next run would map them otherwise)."""
+    parent = "CREATE TABLE q (id text PRIMARY KEY, code text NOT NULL UNIQUE);"
+    p = pair(
+        parent
+        + """
+        CREATE TABLE c (id int PRIMARY KEY, ref text REFERENCES q (id));
+        INSERT INTO q VALUES ('q1', 'one'), ('q2', 'two');
+        INSERT INTO c VALUES (10, 'q1'), (11, 'q2'), (12, NULL);
+        """,
+        parent + "CREATE TABLE c (id int PRIMARY KEY, ref text REFERENCES q (code));",
+    )
+    result = p.fix()
+    assert "map public.c.ref from public.q.id to code" in result.stdout, result.stdout
+    p.converged(result, frozenset({("public", "c", "ref")}))
+    assert query(p.url, "SELECT ref FROM c ORDER BY id") == [("one",), ("two",), (None,)]

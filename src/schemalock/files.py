@@ -92,17 +92,22 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise UsageError(f"{name}: cannot write: {error.strerror or error}") from None
 
 
-def refuse_inputs(output: str | os.PathLike[str], inputs: Iterable[tuple[str, str]]) -> None:
+def refuse_inputs(
+    output: str | os.PathLike[str],
+    inputs: Iterable[tuple[str, str]],
+    named: str | None = None,
+) -> None:
     """UsageError if `output` is one of the run's `inputs` ((what, path) pairs): the same file
-    however it is named (relative or absolute, through a symbolic link or a hard link)."""
+    however it is named (relative or absolute, through a symbolic link or a hard link).
+    `named` is the option as the user gave it (default `--output NAME`)."""
     name = os.fspath(output)
     if _exists_as_other_than_a_file(name):
         return  # a terminal or a pipe is not a file anyone could lose
     for what, path in inputs:
         if _same_file(name, path):
             raise UsageError(
-                f"--output {name} is {what} this run reads ({path}): name another file; "
-                "nothing was written"
+                f"{named or f'--output {name}'} is {what} this run reads ({path}): name another"
+                " file; nothing was written"
             )
 
 

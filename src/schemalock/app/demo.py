@@ -7,7 +7,9 @@
 3. `verify` it against the seed lock (`seed/schema_lock.yaml`) and show the report;
 4. tell what the findings mean, problem by problem;
 5. `fix --orphans quarantine --apply`: write the Alembic revision that repairs the structure
-   and apply it; `verify` again, which ends with no structure or integrity error.
+   and apply it; `verify` again, which ends with no structure or integrity error;
+6. the guard (`demo_guard`): a pull request that weakens the lock instead, in a scratch git
+   repository, and `schemalock diff --base main` failing it.
 
 What verify must find, problem by problem, is `demo_story.STORY`; the demo's exit code and
 tests/test_demo.py both read it.
@@ -31,6 +33,7 @@ from rich.rule import Rule as Heading
 from rich.text import Text
 
 from schemalock import db, files
+from schemalock.app.demo_guard import tell_guard
 from schemalock.app.demo_story import COMING, Observed, Outcome, active_rules, check_story, observed
 from schemalock.app.pgserver import embedded_server
 from schemalock.check.findings import Category, Finding, Report, Severity
@@ -94,16 +97,22 @@ def run_demo(keep: bool = False) -> int:
 
 
 def tell_story(console: Console, url: str, migrations: Path, now: datetime | None = None) -> int:
-    """Steps 1 to 5 on the empty database `url`: build the seed database as of `now` (the
+    """Steps 1 to 6 on the empty database `url`: build the seed database as of `now` (the
     demo's clock, see `build_seed_database`), verify it, tell the findings, repair it into
-    `migrations` and verify again.  Returns the demo's exit code: 0 when verify found all the
-    story expects and the repair left no structure or integrity error."""
+    `migrations` and verify again; then, in a git repository beside `migrations`, a pull
+    request that weakens the lock and the guard that fails it.  Returns the demo's exit code:
+    0 when verify found all the story expects, the repair left no structure or integrity
+    error, and the guard caught the pull request."""
     lock, report = _tell_build_and_verify(console, url, now)
     outcomes, unexplained = check_story([observed(f) for f in report.findings], active_rules(lock))
     _tell_findings(console, outcomes, unexplained)
     repaired = _tell_fix(console, lock, url, migrations, report)
+    pull_request = migrations.parent / "pull-request"
+    pull_request.mkdir(parents=True, exist_ok=True)
+    _copy_tree(resources.files(SEED_PACKAGE), pull_request)
+    caught = tell_guard(console, pull_request, LOCK_NAME)
     held = not report.inconclusive and not any(o.missing for o in outcomes)
-    return EXIT_CLEAN if held and not remaining_errors(repaired) else EXIT_FINDINGS
+    return EXIT_CLEAN if held and caught and not remaining_errors(repaired) else EXIT_FINDINGS
 
 
 def remaining_errors(report: Report) -> list[Finding]:
@@ -263,11 +272,12 @@ def _describe(finding: Observed) -> str:
 
 
 def _tell_next(console: Console) -> None:
-    console.print(Heading("6. What comes next"))
+    console.print(Heading("7. What comes next"))
     _say(
         console,
         "In CI, verify exits 1 and fails the pull request until the database and the lock "
-        "agree; on production, `schemalock fix` writes the revision and `alembic upgrade head` "
+        "agree, and `schemalock diff --base main` fails it when the lock itself promises less; "
+        "on production, `schemalock fix` writes the revision and `alembic upgrade head` "
         "(or `fix --apply`) applies it behind the guards: no pooler, no replica, one run at a "
         "time, and a fingerprint that refuses a schema changed since planning. Rows are for "
         "people to decide: schemalock never deletes data unless told exactly that. `schemalock "

@@ -209,3 +209,42 @@ def _take(findings: list[Observed], expect: Expect) -> Observed | None:
         if expect.matches(finding):
             return findings.pop(index)
     return None
+
+
+# -- the guard: the pull request that weakens the lock instead of the database --------------
+
+# The regressions `schemalock diff` must report for `pull_request`, word for word.
+CAUGHT: tuple[str, ...] = (
+    "critical column public.jobs.org_id: type uuid -> text: any text is accepted, no longer "
+    "only uuid values",
+    "critical table public.jobs: foreign key (org_id) -> public.organizations(id) removed",
+    "table public.quota_usage: foreign key (job_id) -> public.jobs(id) removed",
+    "flows.quota_management: flow removed, with 1 invariant",
+    "queries.analyses_stats: query contract removed",
+)
+
+
+def pull_request(lock: str) -> str:
+    """The seed lock as a tempted team would change it once verify fails: jobs.org_id made
+    the text its rows hold (its foreign key gone), quota_usage.job_id's relation dropped, the
+    quota flow and the failing stats contract deleted."""
+    edits = (
+        (
+            "org_id: {type: uuid, nullable: false, references: organizations.id, "
+            "on_delete: cascade, comment: The organization that ran the job}",
+            "org_id: {type: text, nullable: false, comment: The organization that ran the job}",
+        ),
+        (
+            "job_id: {type: uuid, references: jobs.id, on_delete: set null, comment:",
+            "job_id: {type: uuid, comment:",
+        ),
+    )
+    for old, new in edits:
+        assert lock.count(old) == 1, old
+        lock = lock.replace(old, new)
+    for start, end in (
+        ("  quota_management:\n", "  subscription_billing:\n"),
+        ("  analyses_stats:\n", "  jobs_list:\n"),
+    ):
+        lock = lock[: lock.index(start)] + lock[lock.index(end) :]
+    return lock

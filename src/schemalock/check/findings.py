@@ -26,6 +26,13 @@ class Category(StrEnum):
     IDENTIFIERS = "identifiers"
     DATA = "data"
     CONTRACTS = "contracts"
+    # Design advice, not drift: `verify` runs these rules only when asked for by name, code or
+    # category (`--select advice`), so a database that agrees with its lock verifies silent.
+    ADVICE = "advice"
+    # `schemalock diff` only: what a change to the lock removes or weakens (a waiver with
+    # `rule: regression` acknowledges these), and the rest of its changes.
+    REGRESSION = "regression"
+    HISTORY = "history"
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,11 @@ class Report:
     target_url: str | None = None
     server_version: str | None = None
     duration_ms: int = 0
+    # The codes of the rules that ran (JUnit lists those without findings as passed); empty
+    # when a run stopped before its rules could run, or its maker does not say.
+    rules: tuple[str, ...] = ()
+    # `diff`: the lock the report's lock is compared with (`REF:path` or a file's path).
+    base_path: str | None = None
 
     def counts(self) -> dict[str, int]:
         counts = {severity.value: 0 for severity in Severity}

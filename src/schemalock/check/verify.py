@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from schemalock import db, introspect
-from schemalock.check import engine, validity
+from schemalock.check import engine, validity, waivers
 from schemalock.check.findings import Category, InconclusiveCheck, Report
 from schemalock.errors import Inconclusive, UsageError
 from schemalock.model import Environment, Lock
 from schemalock.probe import Probe
+from schemalock.rules import RULES, Rule
 from schemalock.rules.base import Target
 from schemalock.rules.data import MockData
 
@@ -30,16 +32,19 @@ def verify(
     sample_percent: float | None = None,
     on_query: Callable[[str], None] | None = None,
     api: apiprobe.ApiSettings | None = None,
-    on_rule: Callable[[int, int], None] | None = None,
+    on_rule: Callable[[int, int, str], None] | None = None,
+    today: date | None = None,
 ) -> Report:
     """Structure always; with `data`, row checks too (each bounded and read-only);
-    `on_query` hears of every row query before it runs, `on_rule(done, total)` of every rule.
-    With `api`, the lock's endpoints are
-    then asked whether they serve real data (`mock-data`, unless --select/--ignore drop it)."""
+    `on_query` hears of every row query before it runs, `on_rule(done, total, rule)` of every
+    rule.  With `api`, the lock's endpoints are then asked whether they serve real data
+    (`mock-data`, unless --select/--ignore drop it).
+    The lock's waivers apply as of `today` (default: the local date)."""
     started = time.monotonic()
     select, ignore = tuple(select), tuple(ignore)  # read twice: for the rules and the API probe
     environment = _environment(lock, env)
     rules = engine.select_rules(select, ignore, data=data)
+    ran = tuple(rule.code for rule in rules)
     # An invalid lock is refused before connecting, and judging it parses all of it: no
     # expression is parsed, nor invariant planned, while a transaction is open.  The rules
     # about the lock alone have run then: their findings are taken, not found again.
@@ -65,6 +70,7 @@ def verify(
             found = engine.run(lock, live, rules, probe=probe, target=target, on_rule=on_rule)
             found += [f for f in validity.offline_findings(lock) if f.code in judged]
             report.findings = sorted(found, key=lambda f: f.sort_key)
+            report.rules = ran
         finally:
             probe.close()
         report.inconclusive += probe.inconclusive
@@ -76,6 +82,10 @@ def verify(
     # The API probe reads no rows, so --no-data leaves it on; only the rule's selection counts.
     if api is not None and MockData in engine.select_rules(select, ignore):
         _probe_api(report, lock, api, on_query)
+    answered = _conclusive(engine.select_rules(select, ignore, data=data), report)
+    if api is not None and MockData in engine.select_rules(select, ignore):
+        answered.append(MockData)  # asked of the API, even with --no-data
+    report.findings = waivers.apply(report.findings, lock.waivers, today or date.today(), answered)
     report.duration_ms = int((time.monotonic() - started) * 1000)
     return report
 
@@ -93,6 +103,15 @@ def _probe_api(
     report.inconclusive += found.inconclusive
 
 
+def _conclusive(rules: Iterable[type[Rule]], report: Report) -> list[type[Rule]]:
+    """The rules that gave an answer: none that was inconclusive anywhere, and only the lock's
+    own when the database could not be compared at all."""
+    unanswered = {item.rule for item in report.inconclusive}
+    if unanswered - {rule.name for rule in RULES}:
+        return [rule for rule in rules if rule.category is Category.LOCK]
+    return [rule for rule in rules if rule.name not in unanswered]
+
+
 def _environment(lock: Lock, name: str | None) -> Environment | None:
     if name is None:
         return None
@@ -103,15 +122,20 @@ def _environment(lock: Lock, name: str | None) -> Environment | None:
     return environment
 
 
-def lint(lock: Lock, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Report:
-    """The offline rules' findings, those of `select` and not `ignore`; each rule runs once,
-    however often the lock is judged (`validity` keeps the last lock's findings)."""
+def lint(
+    lock: Lock, select: Iterable[str] = (), ignore: Iterable[str] = (), today: date | None = None
+) -> Report:
+    """The offline rules' findings, those of `select` and not `ignore`, with the lock's waivers
+    applied as of `today` (default: the local date); each rule runs once, however often the
+    lock is judged (`validity` keeps the last lock's findings)."""
     started = time.monotonic()
-    chosen = {rule.code for rule in engine.select_rules(select, ignore, offline=True)}
+    rules = engine.select_rules(select, ignore, offline=True)
+    chosen = {rule.code for rule in rules}
     findings = [f for f in validity.offline_findings(lock) if f.code in chosen]
     return Report(
-        findings=findings,
+        findings=waivers.apply(findings, lock.waivers, today or date.today(), rules),
         command="lint",
+        rules=tuple(sorted(chosen)),
         lock_path=lock.path,
         lock_sha256=lock.sha256,
         duration_ms=int((time.monotonic() - started) * 1000),

@@ -3,9 +3,11 @@
 Heavy libraries (psycopg, pydantic, pglast, SQLAlchemy, Alembic) are imported inside the
 commands that need them, so `--help` and `--version` start fast.
 
-The application, its global options and error handling are here; each command is a plain
-function in its group's module (verify, fix, lock, rules, demo), registered below in the
-order `--help` lists them.
+The application and error handling are here; each command is a plain function in its group's
+module (verify, fix, lock, rules, demo, config, ...), registered below in the order `--help`
+lists them. The global options are `cli.flags`, the configuration file `cli.config`, `-v`'s
+timings `cli.verbose`. Shell completion is Typer's (`--install-completion`): completing runs
+no command, and nothing heavy is imported for it.
 """
 
 from __future__ import annotations
@@ -13,43 +15,39 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperGroup
 
 from schemalock import __version__
-from schemalock.cli import demo, fix, lock, rules, verify
-from schemalock.errors import EXIT_CLEAN, EXIT_USAGE, SchemalockError
+from schemalock.cli import baseline, config, demo, diff, fix, flags, lock, rules, verbose, verify
+from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, SchemalockError
+
+if TYPE_CHECKING:
+    from typer import _click as click  # Typer's own copy of click
 
 __all__ = ["app", "main", "run"]
 
-_state = {"debug": False}
-DEBUG_HELP = "Show tracebacks on errors (passwords still redacted)."
-
-
-def _debug_on(_context: object, _parameter: object, value: bool) -> None:
-    if value:
-        _state["debug"] = True
+_ARGS = "schemalock.args"  # the command's arguments, in the group's context
 
 
 class _Commands(TyperGroup):
-    """The command group; every command also takes `--debug` after its name (`schemalock
-    verify --debug`), as it is taken before it."""
+    """The command group. The global options (`cli.flags`) are taken before the command's
+    name and after it (`schemalock verify --debug`); every option of every command can be set
+    by its SCHEMALOCK_ variable and by a configuration file (`cli.config`)."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
+        self.params += flags.typer_options()
         for command in self.commands.values():
-            command.params.append(
-                TyperOption(
-                    param_decls=["--debug"],
-                    is_flag=True,
-                    default=False,
-                    expose_value=False,  # kept in _state, which run() reads
-                    callback=_debug_on,
-                    help=DEBUG_HELP,
-                )
-            )
+            command.params += flags.typer_options()
+        config.add_environment_variables(self.commands)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        ctx.meta[_ARGS] = list(rest)  # where the lock, and so the configuration file, is
+        return rest
 
 
 app = typer.Typer(
@@ -57,7 +55,6 @@ app = typer.Typer(
     cls=_Commands,
     help="Keep a PostgreSQL database honest: verify it against schema_lock.yaml.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -70,20 +67,27 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
 ) -> None:
-    _state["debug"] = debug
+    """Before the command parses its options: the configuration file becomes their defaults."""
+    start = config.start_folder(ctx.meta.get(_ARGS, ()))
+    found = config.find(start)
+    ctx.meta[config.META_START], ctx.meta[config.META_FILE] = start, found
+    if found is not None and isinstance(ctx.command, TyperGroup):
+        ctx.default_map = config.defaults(found, ctx.command.commands)
 
 
 # The commands, in the order `schemalock --help` lists them.
 for _command in (
     verify.verify,
+    baseline.baseline,
+    diff.diff,
     fix.fix,
     lock.lint,
     lock.snapshot,
@@ -92,24 +96,36 @@ for _command in (
     lock.schema,
     demo.demo,
     lock.docs,
+    config.config,
 ):
     app.command()(_command)
 
 
 def run() -> int:
     """The command line as a function: runs `sys.argv`, returns the exit code."""
-    _state["debug"] = False  # set by --debug's callbacks, before or after the command
+    flags.reset()  # set by the global options' callbacks, before or after the command
+    verbose.begin()
+    try:
+        code = _run()
+    finally:
+        verbose.finish()  # -v's last stage and total; it stops watching connections
+    if code == EXIT_FINDINGS and flags.FLAGS.exit_zero:
+        return EXIT_CLEAN  # --exit-zero: findings do not fail; errors (2-5) still do
+    return code
+
+
+def _run() -> int:
     try:
         app()  # standalone: usage errors exit 2, typer.Exit exits with its code
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     except SchemalockError as error:
-        return _fail(str(error), error.exit_code, _state["debug"], error.details)
+        return _fail(str(error), error.exit_code, flags.FLAGS.debug, error.details)
     except Exception as error:  # a bug: one redacted line, the traceback only with --debug
         return _fail(
             f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
             EXIT_USAGE,
-            _state["debug"],
+            flags.FLAGS.debug,
         )
     return EXIT_CLEAN
 

@@ -16,14 +16,22 @@ from schemalock.cli.options import (
     IgnoreOption,
     LockOption,
     LockOutputOption,
-    OutputFormat,
     OutputOption,
     SchemaOutputOption,
     SelectOption,
     TimeoutOption,
     UrlOption,
 )
-from schemalock.cli.output import check_output, finish, print_text, progress, write, wrote
+from schemalock.cli.output import (
+    check_output,
+    check_reports,
+    destinations,
+    finish,
+    print_text,
+    progress,
+    write,
+    wrote,
+)
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCONCLUSIVE
 
 if TYPE_CHECKING:
@@ -33,22 +41,25 @@ if TYPE_CHECKING:
 
 def lint(
     lock: LockOption = "schema_lock.yaml",
-    output_format: FormatOption = OutputFormat.text,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     fail_on: FailOnOption = FailOn.error,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
 ) -> None:
     """Check the lock file alone, without a database."""
+    from datetime import date
+
     from schemalock.check import verify as verifying
     from schemalock.check.validity import refuse_invalid
     from schemalock.lock import load_lock
 
+    reports = destinations(output_format, output)
     loaded = load_lock(lock)
-    check_output(output, loaded)
-    report = verifying.lint(loaded, select or (), ignore or ())
+    check_reports(reports, loaded)
+    report = verifying.lint(loaded, select or (), ignore or (), today=date.today())
     try:
-        finish(report, output_format, output, fail_on)
+        finish(report, reports, fail_on)
     except typer.Exit:
         refuse_invalid(loaded)  # every finding listed: an invalid lock exits 2, as everywhere
         raise

@@ -9,8 +9,15 @@ import typer
 
 
 class OutputFormat(StrEnum):
+    """The report formats of verify, lint and diff (render/ has one module each)."""
+
     text = "text"
     json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+    gitlab = "gitlab"
+    markdown = "markdown"
 
 
 class FailOn(StrEnum):
@@ -29,7 +36,21 @@ UrlOption = Annotated[
         help="PostgreSQL URL; else SCHEMALOCK_DATABASE_URL or DATABASE_URL.",
     ),
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+# FORMAT or FORMAT=PATH, repeatable: parsed by cli.output.destinations (typer has no type for
+# it), so `--help` lists the formats here.
+FormatOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT[=PATH]",
+        show_default=False,
+        help="Report format: "
+        + "|".join(OutputFormat)
+        + " (default text). FORMAT=PATH writes it to a file; repeat for several reports,"
+        " at most one of them without a path (to stdout, or to --output).",
+    ),
+]
 
 
 def _output_option(help_text: str) -> Any:
@@ -38,7 +59,10 @@ def _output_option(help_text: str) -> Any:
 
 OutputOption = Annotated[
     str | None,
-    _output_option("Write the report to this file (never over the lock or a check file it reads)."),
+    _output_option(
+        "Write the report to this file: the --format given without a path, else text (never"
+        " over the lock or a check file it reads)."
+    ),
 ]
 LockOutputOption = Annotated[
     str | None,
@@ -58,14 +82,17 @@ SelectOption = Annotated[
     list[str] | None,
     typer.Option(
         "--select",
-        help="Only these rules (codes, code prefixes or names; repeat or comma-separate).",
+        help="Only these rules (codes, code prefixes, names or categories; repeat or "
+        "comma-separate). Advice (`fk-missing-index`) runs only when named: `--select advice`.",
         show_default=False,
     ),
 ]
 IgnoreOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--ignore", help="Skip these rules (codes, code prefixes or names).", show_default=False
+        "--ignore",
+        help="Skip these rules (codes, code prefixes, names or categories).",
+        show_default=False,
     ),
 ]
 TimeoutOption = Annotated[

@@ -6,25 +6,25 @@ from typing import Annotated
 
 import typer
 
+from schemalock.cli.baseline import BaselineOption, UpdateBaselineOption
 from schemalock.cli.options import (
     FailOn,
     FailOnOption,
     FormatOption,
     IgnoreOption,
     LockOption,
-    OutputFormat,
     OutputOption,
     SelectOption,
     TimeoutOption,
     UrlOption,
 )
-from schemalock.cli.output import check_output, finish, progress
+from schemalock.cli.output import check_reports, destinations, finish, progress
 
 
 def verify(
     lock: LockOption = "schema_lock.yaml",
     database_url: UrlOption = None,
-    output_format: FormatOption = OutputFormat.text,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     fail_on: FailOnOption = FailOn.error,
     select: SelectOption = None,
@@ -71,10 +71,15 @@ def verify(
     api_timeout: Annotated[
         float, typer.Option("--api-timeout", min=0.1, help="Seconds each API request may take.")
     ] = 10.0,
+    baseline: BaselineOption = None,
+    update_baseline: UpdateBaselineOption = False,
 ) -> None:
     """Compare the lock with the live database and report every difference."""
+    from datetime import date
+
     from schemalock import db
     from schemalock.check import verify as verifying
+    from schemalock.cli import baseline as baselines
     from schemalock.errors import UsageError
     from schemalock.lock import load_lock
 
@@ -86,8 +91,10 @@ def verify(
         from schemalock.check import api as apiprobe
 
         api = apiprobe.settings(api_base, api_header or (), api_timeout)
+    reports = destinations(output_format, output)
+    recorded = baselines.held(baseline, update_baseline, sample)
     loaded = load_lock(lock)
-    check_output(output, loaded)
+    check_reports(reports, loaded, [("the baseline", baseline)] if baseline else [])
     url = db.resolve_url(database_url)
     with progress() as bar:
         report = verifying.verify(
@@ -102,5 +109,8 @@ def verify(
             on_query=bar.on_query,
             api=api,
             on_rule=bar.on_rule,
+            today=date.today(),
         )
-    finish(report, output_format, output, fail_on)
+    if baseline is not None and recorded is not None:
+        baselines.ratchet(report, baseline, recorded, update_baseline)
+    finish(report, reports, fail_on)

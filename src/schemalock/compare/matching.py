@@ -19,6 +19,7 @@ from schemalock.model import (
     UniqueConstraint,
     expressions,
 )
+from schemalock.model.types import is_texty
 
 T = TypeVar("T")
 
@@ -225,3 +226,26 @@ def match_checks(
         match, same_meaning = found.get(index, (None, False))
         result.append((wanted, match, same_meaning))
     return result, remaining
+
+
+def unique_columns(parent: Table, referenced: str) -> list[str]:
+    """The parent's columns other than `referenced` that are unique on their own: a primary
+    key, a unique constraint or a unique index without predicate, of one column each."""
+    single = [u.columns[0] for u in parent.uniques if len(u.columns) == 1]
+    single += [
+        key[0][0] for key in map(unique_key, parent.indexes) if key is not None and len(key[0]) == 1
+    ]
+    if parent.primary_key and len(parent.primary_key.columns) == 1:
+        single.append(parent.primary_key.columns[0])
+    return sorted({c for c in single if c != referenced})
+
+
+def other_unique_columns(parent: Table, referenced: str) -> list[str]:
+    """The parent's other single-column unique keys of a text type: what a text reference may
+    hold instead of `referenced` (Clerk ids instead of uuids), which a conversion maps."""
+    return [c for c in unique_columns(parent, referenced) if _texty(parent, c)]
+
+
+def _texty(table: Table, name: str) -> bool:
+    column = table.column(name)
+    return column is not None and is_texty(column.type)

@@ -6,6 +6,7 @@ code: the handlers run while the process stops."""
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,11 +18,25 @@ if TYPE_CHECKING:
 # with its locks and parallel workers, until it ends or next writes to the client.
 _OPEN_CONNECTIONS: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
 CANCEL_TIMEOUT_S = 5.0
+# Told of every connection as it is tracked: the CLI's `-v` timings.
+_WATCHERS: list[Callable[[psycopg.Connection[Any]], None]] = []
 
 
 def track(connection: psycopg.Connection[Any]) -> None:
     """Count `connection` among the process's open connections (see cancel_running)."""
     _OPEN_CONNECTIONS.add(connection)
+    for watcher in _WATCHERS:
+        watcher(connection)
+
+
+def watch_connections(watcher: Callable[[psycopg.Connection[Any]], None]) -> None:
+    """Tell `watcher` of every connection tracked from now on."""
+    _WATCHERS.append(watcher)
+
+
+def unwatch_connections(watcher: Callable[[psycopg.Connection[Any]], None]) -> None:
+    if watcher in _WATCHERS:
+        _WATCHERS.remove(watcher)
 
 
 def track_pooled(dbapi_connection: object, _record: object) -> None:

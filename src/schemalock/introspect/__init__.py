@@ -306,6 +306,8 @@ def _table(
         validated,
         expression,
         nulls_not_distinct,
+        partition_schema,
+        partition_table,
     ) in constraint_rows:
         # Checks may use no column (CHECK (false) NO INHERIT) or a system column (tableoid).
         cols = tuple(names[oid][n] for n in numbers) if kind != "c" else ()
@@ -331,6 +333,7 @@ def _table(
                     initially_deferred=deferred,
                     validated=validated,
                     name=con_name,
+                    ref_partition=(partition_schema, partition_table) if partition_table else None,
                 )
             )
         else:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from schemalock.errors import LockFileError
 from schemalock.lock import inputs, yamlsafe
 from schemalock.lock.contracts import to_contracts
-from schemalock.lock.convert import ConversionError, to_model
+from schemalock.lock.convert import ConversionError, to_model, to_waivers
 from schemalock.model import Lock
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
         settings=settings,
         flows=flows,
         queries=queries,
+        waivers=to_waivers(head, positions),
     )
 
 

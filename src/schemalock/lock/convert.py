@@ -23,6 +23,7 @@ from schemalock.model import (
     PrimaryKey,
     Table,
     UniqueConstraint,
+    Waiver,
     names,
 )
 from schemalock.model.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
@@ -79,6 +80,24 @@ def to_model(
         expected_tables_line=converter.line(("database", "expected_tables")),
     )
     return database, settings
+
+
+def to_waivers(spec: LockHead, positions: Positions) -> tuple[Waiver, ...]:
+    """The lock's waivers, each with the line of its entry."""
+    waivers = []
+    for index, waiver in enumerate(spec.waivers):
+        found = positions.get(("waivers", index))
+        waivers.append(
+            Waiver(
+                rule=waiver.rule.strip(),
+                object=waiver.object.strip(),
+                reason=waiver.reason,
+                expires=waiver.expires,
+                owner=waiver.owner,
+                line=found[0] if found else None,
+            )
+        )
+    return tuple(waivers)
 
 
 class _Converter:
@@ -139,12 +158,18 @@ class _Converter:
             ref_schema, ref_table = self._split_table(
                 fk.references.table, (*fk_path, "references"), default_schema=schema
             )
+            partition = fk.references.partition
             foreign_keys.append(
                 ForeignKey(
                     columns=tuple(fk.columns),
                     ref_schema=ref_schema,
                     ref_table=ref_table,
                     ref_columns=tuple(fk.references.columns),
+                    ref_partition=self._split_table(
+                        partition, (*fk_path, "references", "partition"), ref_schema
+                    )
+                    if partition is not None
+                    else None,
                     on_delete=fk.on_delete,
                     on_update=fk.on_update,
                     match=fk.match,

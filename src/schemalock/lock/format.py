@@ -8,6 +8,8 @@ generated from them (`schemalock schema`), so editors and the CLI validate the s
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -48,6 +50,12 @@ class _Strict(BaseModel):
 class ReferenceSpec(_Strict):
     table: str = Field(description="Referenced table: `name` (same schema) or `schema.name`.")
     columns: list[str] = Field(min_length=1, description="Referenced columns, in key order.")
+    partition: str | None = Field(
+        default=None,
+        description="The partition of the partitioned `table` the key references, when it "
+        "references one partition rather than the whole table: `name` (the table's schema) "
+        "or `schema.name`.",
+    )
 
 
 class ColumnSpec(_Strict):
@@ -282,6 +290,53 @@ class QuerySpec(_Strict):
     description: str | None = None
 
 
+class WaiverSpec(_Strict):
+    """An accepted exception, with its reason, reviewed like any other change to the lock."""
+
+    rule: str = Field(
+        min_length=1,
+        description="The rule waived: a code (`SL102`), a code prefix (`SL4`), a name "
+        "(`extra-table`), or a category (`data`; `regression`: any regression `schemalock "
+        "diff` reports).",
+    )
+    object: str = Field(
+        min_length=1,
+        description="The objects waived: a shell-style glob on the finding's qualified name as "
+        "the lock spells it, `schema.table`, `schema.table.column` or "
+        "`schema.table.constraint` (`public.orgs`, `public.jobs.*`, `*` for every object).",
+    )
+    reason: str = Field(
+        description="Why the finding is accepted (required, not empty).",
+        json_schema_extra={"pattern": r"\S"},
+    )
+    expires: date | None = Field(
+        default=None,
+        description="ISO date (`2027-03-01`) from which the waiver waives nothing and is "
+        "reported as expired.",
+    )
+    owner: str | None = Field(default=None, description="Who answers for it.")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_said(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("a waiver needs a reason")
+        return reason.strip()
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        """Only `YYYY-MM-DD`: pydantic would also read a number as a Unix time."""
+        if value is None or isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"an ISO date (YYYY-MM-DD) is expected, not {value!r}")
+        try:
+            return date.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a date: {error}") from None
+
+
 class LockHead(_Strict):
     """Everything but `tables`, which the loader validates one table at a time against
     `TableSpec`, so a large lock never holds every table's model at once."""
@@ -306,6 +361,11 @@ class LockHead(_Strict):
     queries: dict[str, QuerySpec] = Field(
         default_factory=dict,
         description="Query contracts: prepared (never executed) against the live schema.",
+    )
+    waivers: list[WaiverSpec] = Field(
+        default_factory=list,
+        description="Findings accepted for a reason (and until a date): reported as waived, "
+        "not counted toward the exit code.",
     )
 
 

@@ -192,6 +192,7 @@ def _is_inline_fk(table: Table, fk: ForeignKey) -> bool:
         and not fk.deferrable
         and not fk.initially_deferred
         and fk.validated  # `validated: false` is said at table level only
+        and fk.ref_partition is None  # as is the partition a key references
     )
 
 
@@ -243,10 +244,17 @@ def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
         if fk.ref_schema == table.schema
         else names.lock_name(fk.ref_schema, fk.ref_table)
     )
-    spec: dict[str, Any] = {
-        "columns": _FlowList(fk.columns),
-        "references": _Flow(table=target, columns=_FlowList(fk.ref_columns)),
-    }
+    references = _Flow(table=target, columns=_FlowList(fk.ref_columns))
+    if fk.ref_partition is not None:
+        # A key into one partition, as PostgreSQL holds it: the lock lists the partitioned
+        # table, and says which of its partitions the key references.
+        schema, partition = fk.ref_partition
+        references["partition"] = (
+            names.lock_name(partition)
+            if schema == fk.ref_schema
+            else names.lock_name(*fk.ref_partition)
+        )
+    spec: dict[str, Any] = {"columns": _FlowList(fk.columns), "references": references}
     spec.update(
         _without_none(
             on_delete=fk.on_delete if fk.on_delete != "no action" else None,

@@ -9,6 +9,7 @@ never drift by themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 # The default of a serial column: nextval() of a sequence the column owns.  The sequence name is
 # an implementation detail (and is truncated for long table names), so it is not compared.
@@ -59,10 +60,19 @@ class ForeignKey:
     validated: bool = field(default=True, compare=False)
     name: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
+    # A key into one partition of the partitioned table `ref_table` (schema, name): the
+    # partition is what REFERENCES names; the lock lists its table, never its partitions.
+    ref_partition: tuple[str, str] | None = None
 
     @property
-    def target(self) -> tuple[str, str, tuple[str, ...]]:
-        return (self.ref_schema, self.ref_table, self.ref_columns)
+    def target(self) -> tuple[str, str, tuple[str, ...], tuple[str, str] | None]:
+        return (self.ref_schema, self.ref_table, self.ref_columns, self.ref_partition)
+
+    @property
+    def referenced(self) -> tuple[str, str]:
+        """(schema, name) of the table REFERENCES names: the partition, if the key is into
+        one, else `ref_table`."""
+        return self.ref_partition or (self.ref_schema, self.ref_table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +290,21 @@ class QueryContract:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted exception: the findings of `rule` (a code, a code prefix, a name, or
+    `regression` for any regression `diff` reports) on the objects `object` matches (a
+    shell-style glob on the qualified name, `public.jobs.*`) are reported as waived for
+    `reason`, until `expires` (from that day on it waives nothing)."""
+
+    rule: str
+    object: str
+    reason: str
+    expires: date | None = None
+    owner: str | None = None
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Lock:
     path: str
     sha256: str
@@ -287,3 +312,4 @@ class Lock:
     settings: LockSettings
     flows: tuple[Flow, ...] = ()
     queries: tuple[QueryContract, ...] = ()
+    waivers: tuple[Waiver, ...] = ()

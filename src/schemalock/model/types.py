@@ -238,3 +238,13 @@ def type_spelling(schema: str, name: str) -> str:
 
     quoted = names.quote(name)
     return quoted if schema == "public" else f"{names.quote(schema)}.{quoted}"
+
+
+TEXT_TYPES = ("text", "character varying", "character", "bpchar", "citext")
+
+
+def is_texty(type_name: str) -> bool:
+    """A column type that holds text: the built-in string types and the citext extension's
+    type, in whatever schema it was installed (`extensions.citext` on some hosts)."""
+    base = type_name.split("(")[0]
+    return base in TEXT_TYPES or base.rpartition(".")[2] == "citext"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemalock.model import Column, Table
+from schemalock.model.bookkeeping import is_bookkeeping
 from schemalock.probe.answers import ColumnStats
 from schemalock.probe.mockdata import detectors_for, kind_of
 from schemalock.probe.samples import SAMPLE_LIMIT, distinct
@@ -56,7 +57,10 @@ class ColumnQuestions(Session):
     def profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
         """Per-column statistics of one table in one scan: non-NULL values, how many read as
         uuid, pattern and accepted-values violations.  Cached: every rule reads the same scan,
-        and every rule that asks after it failed is told so."""
+        and every rule that asks after it failed is told so.  A migration tool's bookkeeping
+        table (`alembic_version`, `_prisma_migrations`, ...) is never judged as data: nothing."""
+        if is_bookkeeping(live):
+            return {}
         return self._shared(
             self._profiles, live.key, rule, live, lambda: self._profile(rule, live, lock)
         )

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemalock.model.types import is_texty
+
 _HEX = "0123456789abcdef"
 
 
@@ -84,7 +86,7 @@ _DATA_NOUNS = (
     "data|user|account|customer|client|org|organi[sz]ation|company|companies|tenant"
     "|workspace|member|person|people|profile|employee|contact|patient|student|record|entry"
     "|entries|row|value|name|email|address|phone|order|payment|invoice|subscription"
-    "|transaction|product|item|project|store|shop|merchant|vendor|supplier"
+    "|transaction|product|item|project|store|shop|merchant|vendor|supplier|team"
 )
 
 DETECTORS = (
@@ -120,21 +122,15 @@ DETECTORS = (
         rf"@{_RESERVED_DOMAIN}[^[:alnum:].-]",
         clues=("@",),
     ),
+    # Placeholder text inside a document (a json or jsonb value), where a text column's
+    # mock-word detector never looks.
+    Detector("json-lorem", "json", r"\mlorem ipsum\M", clues=("lorem ipsum",)),
     Detector(
         "fixture-uuid",
         "uuid",
         rf"^({_FIXTURE_UUIDS})$",
     ),
 )
-
-TEXT_TYPES = ("text", "character varying", "character", "bpchar", "citext")
-
-
-def is_texty(type_name: str) -> bool:
-    """A column type that holds text: the built-in string types and the citext extension's
-    type, in whatever schema it was installed (`extensions.citext` on some hosts)."""
-    base = type_name.split("(")[0]
-    return base in TEXT_TYPES or base.rpartition(".")[2] == "citext"
 
 
 def kind_of(type_name: str) -> str | None:

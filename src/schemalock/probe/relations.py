@@ -59,7 +59,7 @@ class RelationQuestions(Session):
         )
         orphan = sql.SQL("{nn} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {matches})").format(
             nn=not_null,
-            parent=sql.Identifier(parent.schema, parent.name),
+            parent=sql.Identifier(*fk.referenced),  # the partition, for a key into one
             matches=matches,
         )
         # One scan counts, classifies and samples: a value that does not convert compares as

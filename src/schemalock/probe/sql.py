@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from schemalock.probe.mockdata import condition_parts, is_texty
+from schemalock.model.types import is_texty
+from schemalock.probe.mockdata import condition_parts
 
 if TYPE_CHECKING:
     import psycopg

@@ -29,6 +29,10 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "lock_line": finding.lock_line,
         "fixable": finding.fixable,
         "estimated": finding.estimated,
+        "waived": finding.waived,  # the reason that accepts it (not counted), or null
+        # The file `lock_line` is a line of when it is not the report's lock (`diff`: the
+        # base lock, `REF:path`, for something removed), else null.
+        "path": finding.path,
     }
 
 
@@ -40,8 +44,10 @@ def render(report: Report) -> str:
         "target": {"url": report.target_url, "server_version": report.server_version}
         if report.target_url
         else None,
+        "base": {"path": report.base_path} if report.base_path else None,  # diff's other lock
         "summary": {
             **report.counts(),
+            "waived": len(report.findings) - len(report.counted),
             "inconclusive": len(report.inconclusive),
             "duration_ms": report.duration_ms,
         },

@@ -19,8 +19,9 @@ def table() -> str:
 def explain(rule: type[Rule]) -> str:
     head = (
         f"{rule.code} {rule.name} ({rule.severity.value}, {rule.category.value}"
-        f"{', offline' if not rule.needs_database else ''}"
+        f"{', offline' if _offline(rule) else ''}"
         f"{', lint only' if rule.lint_only else ''}"
+        f"{', diff only' if rule.diff_only else ''}"
         f"{', fix available' if rule.fixable else ''})"
     )
     return f"{head}\n\n{rule.documentation()}\n"
@@ -44,8 +45,14 @@ def markdown() -> str:
         parts.append(
             f"\n## {rule.code} {rule.name}\n\n{summary}\n\nSeverity: {rule.severity.value}."
             f" Category: {rule.category.value}."
-            f"{' Runs offline (`schemalock lint`).' if not rule.needs_database else ''}"
+            f"{' Runs offline (`schemalock lint`).' if _offline(rule) else ''}"
             f"{' Only in `schemalock lint`.' if rule.lint_only else ''}"
+            f"{' Only in `schemalock diff`.' if rule.diff_only else ''}"
             f"\n{body.rstrip()}"
         )
     return "\n".join(parts) + "\n"
+
+
+def _offline(rule: type[Rule]) -> bool:
+    """`lint` runs it (diff's rules need no database either, but only diff reports them)."""
+    return not rule.needs_database and not rule.diff_only

@@ -22,32 +22,58 @@ def _group(finding: Finding) -> str:
     return "lock file"
 
 
-def render(report: Report, console: Console) -> None:
-    for group, items in groupby(report.findings, key=_group):
+def render(report: Report, console: Console, summary: bool = True) -> None:
+    """The findings by table, then the waived ones and what could not be checked; then, with
+    `summary`, one line counting them (or saying all is well). Without it (`-q`) a clean run
+    writes nothing."""
+    if report.command == "diff":  # changes to the lock, in sections: regressions first
+        from schemalock.render import history
+
+        history.render(report, console, summary)
+        return
+    for group, items in groupby(report.counted, key=_group):
         # No wrapping: a name could otherwise begin a line of a CI log with `::error`.
         console.print(Text(safe_text(group), style="bold"), soft_wrap=True)
         for finding in sorted(items, key=lambda f: (-f.severity.rank, f.code, f.message)):
-            line = Text("  ")
-            line.append(f"{finding.severity.value:<7}", style=_STYLE[finding.severity])
-            line.append(f" {finding.code} ", style="dim")
-            line.append(safe_text(finding.message))
-            where = (
-                f"{safe_text(report.lock_path or '')}:{finding.lock_line}"
-                if finding.lock_line
-                else None
-            )
-            line.append(f"  [{finding.rule}{f' {where}' if where else ''}]", style="dim")
-            console.print(line, soft_wrap=True)
+            console.print(_line(report, finding), soft_wrap=True)
             if finding.samples:  # already redacted by the rule that found them
                 shown = ", ".join(safe_text(sample) for sample in finding.samples)
                 console.print(Text(f"          e.g. {shown}", style="dim"), soft_wrap=True)
+    _render_waived(report, console)
     for item in report.inconclusive:
         target = f" on {qualified(item.schema, item.table)}" if item.table else ""
         console.print(
             Text(f"inconclusive: {item.rule}{target}: {safe_text(item.reason)}", style="magenta"),
             soft_wrap=True,
         )
-    console.print(_summary(report), soft_wrap=True)
+    if summary:
+        console.print(_summary(report), soft_wrap=True)
+
+
+def _line(report: Report, finding: Finding, lead: str = "  ") -> Text:
+    line = Text(lead)
+    line.append(f"{finding.severity.value:<7}", style=_STYLE[finding.severity])
+    line.append(f" {finding.code} ", style="dim")
+    line.append(safe_text(finding.message))
+    where = (
+        f"{safe_text(report.lock_path or '')}:{finding.lock_line}" if finding.lock_line else None
+    )
+    line.append(f"  [{finding.rule}{f' {where}' if where else ''}]", style="dim")
+    return line
+
+
+def _render_waived(report: Report, console: Console) -> None:
+    """Accepted findings after the rest, dimmed, each with the reason that accepts it."""
+    waived = [f for f in report.findings if f.waived is not None]
+    if not waived:
+        return
+    console.print(Text(f"waived ({len(waived)}):", style="dim bold"), soft_wrap=True)
+    for finding in waived:
+        group = _group(finding)
+        line = _line(report, finding, f"  {safe_text(group)}: " if group != "lock file" else "  ")
+        line.append(f"  waived: {safe_text(finding.waived or '')}")
+        line.stylize("dim")
+        console.print(line, soft_wrap=True)
 
 
 def _summary(report: Report) -> Text:
@@ -64,6 +90,9 @@ def _summary(report: Report) -> Text:
         f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 and s.value != 'info' else ''}"
         for s in Severity
     ]
+    waived = len(report.findings) - len(report.counted)
+    if waived:
+        parts.append(f"{waived} waived")
     if report.inconclusive:
         parts.append(f"{len(report.inconclusive)} inconclusive")
     return Text(f"{', '.join(parts)}{target} ({report.duration_ms} ms).", style="bold")

@@ -13,12 +13,9 @@ from schemalock.rules.columns import (
 )
 from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
 from schemalock.rules.contracts import FlowViolation, QueryContractFailed
-from schemalock.rules.data import (
-    AcceptedValuesViolation,
-    DuplicateTable,
-    MockData,
-    PatternViolation,
-)
+from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
+from schemalock.rules.duplicates import DuplicateTable
+from schemalock.rules.history import LockChange, LockProgress, LockRegression
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
 from schemalock.rules.integrity import (
@@ -45,6 +42,7 @@ from schemalock.rules.lockfile import (
 from schemalock.rules.policy import DatabasePolicy
 from schemalock.rules.tables import ExtraTable, MissingTable, PartitionMismatch, RenamedTable
 from schemalock.rules.types import DomainMismatch, EnumMismatch
+from schemalock.rules.waivers import ExpiredWaiver, UnusedWaiver
 
 RULES: tuple[type[Rule], ...] = (
     DanglingReference,
@@ -53,6 +51,8 @@ RULES: tuple[type[Rule], ...] = (
     TableCountMismatch,
     InvalidPattern,
     InvalidExpression,
+    ExpiredWaiver,
+    UnusedWaiver,
     MissingTable,
     ExtraTable,
     MissingColumn,
@@ -90,6 +90,9 @@ RULES: tuple[type[Rule], ...] = (
     DatabasePolicy,
     FlowViolation,
     QueryContractFailed,
+    LockRegression,
+    LockProgress,
+    LockChange,
 )
 
 __all__ = ["RULES", "Context", "Rule", "find_rule"]

@@ -72,6 +72,8 @@ class Rule:
     needs_data: ClassVar[bool] = False  # reads rows: skipped by --no-data
     measures: ClassVar[frozenset[str]] = frozenset()  # what the per-table scan must compute
     lint_only: ClassVar[bool] = False  # too costly to repeat on every verify
+    # Reported by `schemalock diff` (two locks, no Context): verify and lint never run it.
+    diff_only: ClassVar[bool] = False
     fixable: ClassVar[bool] = False
     # The differences whose repair by `schemalock fix` removes what this rule reports:
     # `fixable` is true exactly when the planner repairs one of them (tests hold the two

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
-from schemalock.compare.matching import unique_key
+from schemalock.compare.matching import unique_columns
 from schemalock.model import Column, Table
 from schemalock.probe import ColumnStats
-from schemalock.probe.sql import comparison, is_text
+from schemalock.probe.sql import comparison
 from schemalock.rules.base import Context, Rule, about, q, rows
 from schemalock.rules.integrity import orphan_count, relations, unproven
 
@@ -33,7 +33,9 @@ class UuidStoredAsText(Rule):
     not) whose non-NULL values are at least 90% UUIDs, as PostgreSQL itself reads them (upper
     case, braces and missing hyphens accepted), reporting how many would not convert. When every
     UUID is the key of another table (tried first: tables the column's name points at; then any
-    uuid primary key holding a few sample values), the finding names that relation.
+    uuid primary key holding a few sample values), the finding names that relation. A
+    migration tool's bookkeeping table is not data (`_prisma_migrations.id` is a uuid in a
+    varchar by Prisma's design): never read.
 
     ## Why it matters
     Comparing a text column with a uuid parameter fails (`operator does not exist: text =
@@ -130,6 +132,7 @@ class UndashedUuidAsText(Rule):
     ## What it checks
     Text columns whose non-NULL values are at least 90% 32-digit hex strings. PostgreSQL
     reads those as UUIDs, but hashes look the same, so this is a notice, never an error.
+    Migration tools' bookkeeping tables (Alembic's revision ids) are never read.
 
     ## Why it matters
     If they are UUIDs, the column has the costs of `uuid-stored-as-text`; if they are hashes,
@@ -228,26 +231,3 @@ class MiswiredReference(Rule):
                         actual=other,
                         estimated=context.probe.estimates,
                     )
-
-
-def unique_columns(parent: Table, referenced: str) -> list[str]:
-    """The parent's columns other than `referenced` that are unique on their own: a primary
-    key, a unique constraint or a unique index without predicate, of one column each."""
-    single = [u.columns[0] for u in parent.uniques if len(u.columns) == 1]
-    single += [
-        key[0][0] for key in map(unique_key, parent.indexes) if key is not None and len(key[0]) == 1
-    ]
-    if parent.primary_key and len(parent.primary_key.columns) == 1:
-        single.append(parent.primary_key.columns[0])
-    return sorted({c for c in single if c != referenced})
-
-
-def other_unique_columns(parent: Table, referenced: str) -> list[str]:
-    """The parent's other single-column unique keys of a text type: what a text reference may
-    hold instead of `referenced` (Clerk ids instead of uuids), which a conversion maps."""
-    return [c for c in unique_columns(parent, referenced) if _texty(parent, c)]
-
-
-def _texty(table: Table, name: str) -> bool:
-    column = table.column(name)
-    return column is not None and is_text(column.type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
@@ -12,7 +13,8 @@ from schemalock.rules.base import Context, Rule, cols, q
 
 
 def describe_fk(fk: ForeignKey) -> str:
-    return f"{cols(fk.columns)} -> {q(fk.ref_schema, fk.ref_table)}{cols(fk.ref_columns)}"
+    into = f" (partition {q(*fk.ref_partition)})" if fk.ref_partition else ""
+    return f"{cols(fk.columns)} -> {q(fk.ref_schema, fk.ref_table)}{cols(fk.ref_columns)}{into}"
 
 
 class PrimaryKeyMismatch(Rule):
@@ -149,8 +151,10 @@ class FkTypeMismatch(Rule):
     ## What it checks
     For every relation the lock declares, the child and parent column types can be compared by
     PostgreSQL's equality operators: in the lock itself (checked offline by `schemalock lint`)
-    and in the database. Integer widths, text types and length limits are compatible with each
-    other (`integer` to `bigint`, `varchar(20)` to `text`); `text` to `uuid` is not.
+    and in the database. Text types and length limits are compatible with each other
+    (`varchar(20)` to `text`); `text` to `uuid` is not (an error). Integers of different widths
+    (`bigint` referencing `integer`, or `integer` referencing `bigint`) can hold a foreign key,
+    but one side holds values the other cannot: a warning.
 
     ## Why it matters
     PostgreSQL refuses a foreign key from `text` to `uuid` (42804), so the relation is never
@@ -192,11 +196,15 @@ class FkTypeMismatch(Rule):
             return
         for child_name, parent_name in zip(fk.columns, fk.ref_columns, strict=False):
             child, target = table.column(child_name), parent.column(parent_name)
-            if child is None or target is None or compatible(child.type, target.type):
+            if child is None or target is None:
                 continue
-            yield self.finding(
+            widths = _widths_differ(child.type, target.type)
+            if compatible(child.type, target.type) and not widths:
+                continue
+            found = self.finding(
                 f"{q(*table.key, child_name)} is {child.type} but references "
-                f"{q(*parent.key, parent_name)} of type {target.type} ({where})",
+                f"{q(*parent.key, parent_name)} of type {target.type} ({where})"
+                + (f": {widths}" if widths else ""),
                 table=table,
                 column=child_name,
                 constraint=fk.name,
@@ -205,3 +213,19 @@ class FkTypeMismatch(Rule):
                 expected=target.type,
                 actual=child.type,
             )
+            # The key holds, and fix can create it: a warning, never a lock fix refuses.
+            yield replace(found, severity=Severity.WARNING) if widths else found
+
+
+_INTEGER_BYTES = {"smallint": 2, "integer": 4, "bigint": 8}
+
+
+def _widths_differ(child: str, parent: str) -> str | None:
+    """What integers of two widths in one relation cost, or None when the types are not two
+    integer types of different widths.  A foreign key holds across them, yet a wider child
+    holds values no parent row can have, and a narrower one cannot hold every parent key."""
+    if child not in _INTEGER_BYTES or parent not in _INTEGER_BYTES or child == parent:
+        return None
+    if _INTEGER_BYTES[child] > _INTEGER_BYTES[parent]:
+        return f"values beyond the {parent} range can never match a parent row"
+    return f"parent keys beyond the {child} range cannot be referenced"

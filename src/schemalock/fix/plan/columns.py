@@ -302,7 +302,7 @@ def _mapping(
 ) -> tuple[Table, str] | None:
     """(parent, column) when the column holds another unique column of its parent: the
     values miswired-reference reports, which a data step maps before the conversion."""
-    from schemalock.rules.identifiers import other_unique_columns
+    from schemalock.compare.matching import other_unique_columns
 
     fk = reference_of(lock, wanted.name)
     if fk is None or len(fk.columns) != 1:

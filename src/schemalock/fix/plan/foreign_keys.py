@@ -47,8 +47,10 @@ def foreign_key_changed(planner: Planner, changed: d.ForeignKeyChanged) -> None:
         hazards=[dropping, *filter(None, [lock_hazard(add)])],
     )
     if named.validated:  # else the lock keeps it NOT VALID on purpose
-        # Not mapped: the values were written for the old target.
-        _validate_foreign_key(planner, live, named, map_values=False)
+        # Values written for the old target that name a row of the new one by another of its
+        # unique columns (`id` where `c5` is now the target) are mapped, once the old key
+        # is gone: the next run would map them otherwise.
+        _validate_foreign_key(planner, live, named, replaced=found)
 
 
 def missing_foreign_key(planner: Planner, missing: d.MissingForeignKey) -> None:
@@ -200,13 +202,17 @@ def foreign_key_not_validated(planner: Planner, pending: d.ForeignKeyNotValidate
 
 
 def _validate_foreign_key(
-    planner: Planner, table: Table, fk: ForeignKey, map_values: bool = True
+    planner: Planner,
+    table: Table,
+    fk: ForeignKey,
+    map_values: bool = True,
+    replaced: ForeignKey | None = None,
 ) -> None:
     """VALIDATE, once what stops it is resolved: references holding the parent's slug mapped
     to its key (`map_values`: not while another key still holds the column), orphans left
     NOT VALID with a note, or moved aside as `--orphans` says."""
     assert fk.name is not None
-    resolved = _resolve(planner, table, fk, map_values)
+    resolved = _resolve(planner, table, fk, map_values, replaced)
     if resolved is None:
         return  # refused: the mapping would have to guess
     found, mapped = resolved
@@ -242,15 +248,19 @@ Counted = tuple[int, str] | None  # orphans, and the SQL telling them; None: can
 
 
 def _resolve(
-    planner: Planner, table: Table, fk: ForeignKey, map_values: bool
+    planner: Planner,
+    table: Table,
+    fk: ForeignKey,
+    map_values: bool,
+    replaced: ForeignKey | None = None,
 ) -> tuple[Counted, tuple[str, ...]] | None:
     """The orphans VALIDATE would meet, once references holding another unique column of
     the parent are mapped (when there are orphans at all, and `map_values`), and the columns
-    mapped from; None when the mapping is refused."""
+    mapped from; None when the mapping is refused.  `replaced` as `orphans.map_miswired`."""
     found = _orphans_after_plan(planner, table, fk, ())
     if not map_values or found is None or not found[0]:
         return found, ()
-    mapped = orphans.map_miswired(planner, table, fk)
+    mapped = orphans.map_miswired(planner, table, fk, replaced)
     if not mapped:
         return None if mapped is None else (found, ())
     return _orphans_after_plan(planner, table, fk, mapped), mapped

@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic.operations import MigrateOperation
 
 from schemalock import db
-from schemalock.compare.matching import compatible
+from schemalock.compare.matching import compatible, unique_columns
 from schemalock.fix import operations as fo
 from schemalock.fix.plan import columns
 from schemalock.fix.plan.core import Orphans, Phase, Planner
@@ -20,7 +20,6 @@ from schemalock.fix.plan.sql import canonical_sql, orphan_condition, rows_text
 from schemalock.fix.proofs import points_at
 from schemalock.model import OWNED_SEQUENCE, Column, ForeignKey, Table, expressions
 from schemalock.model.names import qualified, quote
-from schemalock.rules.identifiers import unique_columns
 
 
 def planned_value(planner: Planner, table: Table, column: str, alias: str) -> str | None:
@@ -122,18 +121,22 @@ def count(planner: Planner, table: Table, condition: str) -> int | None:
     return int(str(row[0])) if row else 0
 
 
-def map_miswired(planner: Planner, table: Table, fk: ForeignKey) -> tuple[str, ...] | None:
+def map_miswired(
+    planner: Planner, table: Table, fk: ForeignKey, replaced: ForeignKey | None = None
+) -> tuple[str, ...] | None:
     """References holding another unique column of the parent (its slug where its id
     belongs) in a column of the key's own type: mapped to the key in a data step, before the
     key is validated, when that is unambiguous.  Returns the parent's columns mapped from
     (none: no such reference, or the column is not this key's alone to rewrite); None when
-    refused: values naming two rows of the parent."""
+    refused: values naming two rows of the parent.  `replaced`: the live key `fk` replaces
+    (its old target's values, `id` where `c5` is now the target): the mapping runs after it
+    is dropped, just before the new key is validated."""
     parent = planner.live.tables.get((fk.ref_schema, fk.ref_table))
     child = table.column(fk.columns[0]) if len(fk.columns) == 1 else None
     if parent is None or child is None or changes_values(planner, table, fk):
         return ()  # a conversion maps its own values (columns), before its proof
     orphans = planned_orphans(planner, table, fk)
-    if orphans is None or not _rewritable(planner, table, fk):
+    if orphans is None or not _rewritable(planner, table, fk, replaced):
         return ()
     key = fk.ref_columns[0]
     stored = tuple(
@@ -170,7 +173,7 @@ def map_miswired(planner: Planner, table: Table, fk: ForeignKey) -> tuple[str, .
     ]  # fmt: skip
     froms = ", ".join(f"{source}.{quote(other)}" for other in stored)
     planner.add(
-        Phase.DATA,
+        Phase.DATA if replaced is None else Phase.VALIDATE_FOREIGN_KEYS,
         f"map {where} from {froms} to {quote(key)}",
         guard,
         *maps,
@@ -183,12 +186,15 @@ def map_miswired(planner: Planner, table: Table, fk: ForeignKey) -> tuple[str, .
     return stored
 
 
-def _rewritable(planner: Planner, table: Table, fk: ForeignKey) -> bool:
+def _rewritable(
+    planner: Planner, table: Table, fk: ForeignKey, replaced: ForeignKey | None = None
+) -> bool:
     """Whether rewriting the reference's values is this key's business alone: no other live
-    key on the column points elsewhere (the new values would break it), and no key points at
-    the column (ON UPDATE would cascade or fail)."""
+    key on the column (but the one `fk` replaces) points elsewhere (the new values would
+    break it), and no key points at the column (ON UPDATE would cascade or fail)."""
     column = fk.columns[0]
-    if any(column in other.columns and other.target != fk.target for other in table.foreign_keys):
+    others = [other for other in table.foreign_keys if other is not replaced]
+    if any(column in other.columns and other.target != fk.target for other in others):
         return False
     return not any(column in targets for *_, targets in planner.prover.references_to(table))
 

@@ -183,14 +183,15 @@ def check_op(table: Table, check: CheckConstraint, not_valid: bool) -> MigrateOp
 def fk_op(table: Table, fk: ForeignKey, not_valid: bool) -> MigrateOperation:
     name = fk.name or short_name(f"{table.name}_{'_'.join(fk.columns)}_fkey")
     options: dict[str, Any] = {"postgresql_not_valid": True} if not_valid else {}
+    referent_schema, referent = fk.referenced  # the partition, for a key into one
     return ops.CreateForeignKeyOp(
         name,
         table.name,
-        fk.ref_table,
+        referent,
         list(fk.columns),
         list(fk.ref_columns),
         source_schema=table.schema,
-        referent_schema=fk.ref_schema,
+        referent_schema=referent_schema,
         ondelete=action_sql(fk.on_delete),
         onupdate=action_sql(fk.on_update),
         deferrable=fk.deferrable or None,
@@ -204,7 +205,7 @@ def references_sql(fk: ForeignKey) -> str:
     """`FOREIGN KEY (...) REFERENCES ...` with its actions, as PostgreSQL reads it back."""
     listed = ", ".join(quote(c) for c in fk.columns)
     targets = ", ".join(quote(c) for c in fk.ref_columns)
-    text = f"FOREIGN KEY ({listed}) REFERENCES {qualified(fk.ref_schema, fk.ref_table)} ({targets})"
+    text = f"FOREIGN KEY ({listed}) REFERENCES {qualified(*fk.referenced)} ({targets})"
     if fk.match == "full":
         text += " MATCH FULL"
     text += f" ON UPDATE {fk.on_update.upper()} ON DELETE {fk.on_delete.upper()}"
@@ -223,7 +224,7 @@ def orphan_condition(fk: ForeignKey) -> str:
     match = " AND ".join(
         f"p.{quote(p)} = c.{quote(c)}" for c, p in zip(fk.columns, fk.ref_columns, strict=True)
     )
-    parent = qualified(fk.ref_schema, fk.ref_table)
+    parent = qualified(*fk.referenced)
     return f"{set_} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {match})"
 
 
