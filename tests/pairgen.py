@@ -701,8 +701,13 @@ class Generator:
                 sql = f"CONSTRAINT {ident(name)} UNIQUE ({ident(col.name)})"
                 kind = "unique"
             sides = self.on_sides(table, sql, "unique")
-            if sides[OLD] is None and sides[NEW] is not None and r.chance(0.1):
-                col.distinct = False  # duplicates in the old rows: fix must refuse
+            # Duplicates in the old rows (fix must refuse), where no old key forbids them.
+            held = any(
+                k.kind in ("pk", "unique", "index") and col.name in k.columns and k.sql[OLD]
+                for k in table.constraints
+            )
+            if sides[OLD] is None and sides[NEW] is not None and r.chance(0.1) and not held:
+                col.distinct = False
                 self.lossy = True
             table.constraints.append(Constraint(name, kind, sides, (col.name,)))
 
