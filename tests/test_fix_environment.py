@@ -57,7 +57,13 @@ def _revision(env: Path, rev: str, down: str | None, body: str) -> None:
 
 
 def _advisory_locks(url: str) -> list[tuple[object, ...]]:
-    return query(url, "SELECT pid FROM pg_locks WHERE locktype = 'advisory'")
+    """Advisory locks held in this test's database: pg_locks is server-wide, and another run
+    on the same server (a `fix --apply` elsewhere) holds locks of its own databases."""
+    return query(
+        url,
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
 
 
 def _tables(url: str) -> set[object]:

@@ -180,7 +180,8 @@ def _session(url: str) -> dict[str, object]:
             for name in SETTINGS
         }
         shown["advisory locks"] = connection.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchone()
         shown["prepared statements"] = connection.execute(
             "SELECT count(*) FROM pg_prepared_statements"
