@@ -11,10 +11,15 @@ PostgreSQL itself) and returns the numbers and a few samples.  Identifiers reach
 from schemalock.probe.answers import CheckCount, ColumnStats, OrphanCount
 from schemalock.probe.checks import CheckQuestions
 from schemalock.probe.columns import ColumnQuestions
+from schemalock.probe.questions import Questions
 from schemalock.probe.relations import RelationQuestions
 
-__all__ = ["CheckCount", "ColumnStats", "OrphanCount", "Probe"]
+__all__ = ["CheckCount", "ColumnStats", "OrphanCount", "Probe", "Questions"]
 
 
 class Probe(RelationQuestions, ColumnQuestions, CheckQuestions):
     """What data rules ask: a Session (probe/session.py) with every kind of question."""
+
+
+# The Probe answers every question rules may ask: mypy --strict proves it here.
+_answers_every_question: type[Questions] = Probe
