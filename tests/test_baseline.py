@@ -247,3 +247,43 @@ def test_no_baseline_from_an_inconclusive_run(database: str, tmp_path: Path) -> 
     assert result.exit_code == 4, result.stderr
     assert "no baseline written" in result.stderr
     assert not path.exists()
+
+
+@pytest.mark.db
+def test_a_hand_edited_baseline_holds_data_counts_only_and_says_what_it_ignores(
+    database: str, tmp_path: Path
+) -> None:
+    """Entries for structure rules (which a baseline never holds) and for rules that do not
+    exist are ignored with one warning line naming the file; no count "fell" for a finding
+    the same run reports; `--update-baseline` drops them."""
+    lock, path = _setup(database, tmp_path)
+    execute(database, "ALTER TABLE runs DROP CONSTRAINT runs_pkey")
+    path.write_text(
+        json.dumps(
+            {
+                "format": "schemalock-baseline/1",
+                "counts": {
+                    "fk-orphans": {KEY: 3},
+                    "primary-key-mismatch": {"public.runs": 1},
+                    "fk-not-validated": {"public.runs.runs_job_id_fkey": 1},
+                    "nonsense-rule": {"x": 3},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, report, stderr = _verify(database, lock, "--baseline", str(path))
+    assert code == 1
+    assert [f["rule"] for f in report["findings"] if f["waived"] is None] == [
+        "primary-key-mismatch"
+    ]
+    assert "fell" not in stderr, stderr
+    assert "-> 0" not in stderr
+    [warning] = [line for line in stderr.splitlines() if "ignored" in line]
+    assert warning.startswith(f"schemalock: warning: {path}: ")
+    assert "unknown rule nonsense-rule" in warning
+    assert "fk-not-validated, primary-key-mismatch (not data findings" in warning
+    code, _, stderr = _verify(database, lock, "--baseline", str(path), "--update-baseline")
+    assert code == 1
+    assert _recorded(path) == {"fk-orphans": {KEY: 3}}
+    assert f"dropped 3 ignored entries from {path}" in stderr, stderr

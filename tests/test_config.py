@@ -215,12 +215,43 @@ def test_the_section_of_a_pyproject_is_named(project: Path) -> None:
     ],
 )
 def test_a_password_in_a_file_is_refused(project: Path, url: str) -> None:
+    """Refused whether or not a variable gives the URL that would be used, and by `config`."""
     write(project / "schemalock.toml", f'database_url = "{url}"\n')
-    result = run_cli("verify")
+    elsewhere = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}
+    for args, env in [(["verify"], None), (["verify"], elsewhere), (["config"], elsewhere)]:
+        result = run_cli(*args, env=env)
+        assert result.exit_code == 2, (args, env, result.stdout)
+        assert (
+            "schemalock.toml: database_url holds a password: keep it out of files" in result.stderr
+        )
+        assert "Secr3tPw" not in result.stderr + result.stdout
+        assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "args"),
+    [
+        ("SCHEMALOCK_FAIL_ON", "bogus", ["lint"]),
+        ("SCHEMALOCK_FAIL_ON", "sometimes", ["config", "lint"]),
+        ("SCHEMALOCK_FAIL_ON", "sometimes", ["config"]),
+        ("SCHEMALOCK_SAMPLE", "lots", ["verify"]),
+        ("SCHEMALOCK_COLOR", "purple", ["lint"]),
+    ],
+)
+def test_a_bad_environment_value_is_one_line_naming_the_variable(
+    project: Path, variable: str, value: str, args: list[str]
+) -> None:
+    result = run_cli(*args, env={variable: value})
     assert result.exit_code == 2
-    assert "schemalock.toml: database_url holds a password: keep it out of files" in result.stderr
-    assert "Secr3tPw" not in result.stderr + result.stdout
-    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"schemalock: error: {variable}: "), result.stderr
+    assert repr(value) in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Invalid value for" not in result.stderr
+
+
+def test_an_environment_value_the_command_line_overrides_is_not_read(project: Path) -> None:
+    result = run_cli("lint", "--fail-on", "warning", env={"SCHEMALOCK_FAIL_ON": "bogus"})
+    assert result.exit_code == 1, result.stderr  # the lock's one warning, under --fail-on
 
 
 @pytest.mark.db
@@ -325,7 +356,12 @@ def test_verbose_tells_the_stages_rules_and_queries(project: Path, database: str
     plain = run_cli(*args)
     once = run_cli("-v", *args)
     assert once.exit_code == plain.exit_code == 0
-    assert _timeless(once.stdout) == _timeless(plain.stdout)  # the report is untouched
+    # The report is untouched, but for the coverage counts -v adds to it.
+    report = _timeless(plain.stdout).splitlines()
+    added = [line for line in _timeless(once.stdout).splitlines() if line not in report]
+    assert added[0] == "coverage (database / lock / compared):", once.stdout
+    assert [line for line in added[1:] if not re.fullmatch(r"  [a-z -]+( +\d+){3}", line)] == []
+    assert [line for line in _timeless(once.stdout).splitlines() if line not in added] == report
     stages = [line.split("ms  ", 1)[1] for line in once.stderr.splitlines()]
     assert all(re.match(r"time +\d+\.\d ms  ", line) for line in once.stderr.splitlines())
     assert stages[:3] == [
@@ -413,7 +449,7 @@ def test_shell_completion() -> None:
     words = {
         "schemalock ve": {"verify"},
         "schemalock verify --fail": {"--fail-on"},
-        "schemalock verify --fail-on ": {"error", "warning", "info"},
+        "schemalock verify --fail-on ": {"error", "warning", "info", "uncovered"},
         "schemalock lint --no-pr": {"--no-progress"},
     }
     for line, expected in words.items():

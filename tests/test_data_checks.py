@@ -258,27 +258,35 @@ def test_uuid_stored_as_text(database: str, tmp_path: Path) -> None:
     execute(
         database,
         """
-        CREATE TABLE t (id integer PRIMARY KEY, ref text, token text, name text);
+        CREATE TABLE refs (id uuid PRIMARY KEY);
+        CREATE TABLE t (id integer PRIMARY KEY, ref text, token text, name text,
+            event_id text, request_id text);
         INSERT INTO t SELECT g,
             CASE WHEN g = 1 THEN 'n/a' WHEN g % 3 = 0 THEN upper(gen_random_uuid()::text)
                  WHEN g % 3 = 1 THEN '{' || gen_random_uuid() || '}'
                  ELSE gen_random_uuid()::text END,
             md5(g::text),
-            'Hammock ' || g
+            'Hammock ' || g,
+            replace(gen_random_uuid()::text, '-', ''),
+            gen_random_uuid()::text
         FROM generate_series(1, 30) g;
     """,
     )
     lock = (
-        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: integer, primary_key: "
+        "version: 1\ntables:\n  refs:\n    columns: {id: {type: uuid, primary_key: true}}\n"
+        "  t:\n    columns:\n      id: {type: integer, primary_key: "
         "true}\n      ref: {type: text}\n      token: {type: text}\n"
+        "      event_id: {type: text}\n      request_id: {type: text}\n"
     )  # `name` unlisted
     report = _report(database, tmp_path, lock_text=lock)
+    # `ref` names a table with a uuid key; `request_id`'s UUIDs are nobody's key: silent.
     [as_text] = _by_rule(report, "uuid-stored-as-text")
     assert as_text["column"] == "ref"
     assert as_text["count"] == 29
     assert "1 would not convert" in as_text["message"]
+    # md5 digests are no UUIDs; version-4 UUIDs without hyphens in an id column are.
     [undashed] = _by_rule(report, "undashed-uuid-as-text")
-    assert undashed["column"] == "token"
+    assert undashed["column"] == "event_id"
     assert undashed["severity"] == "info"
     assert [f["rule"] for f in report["findings"]] == [
         "extra-column",
@@ -536,7 +544,7 @@ def test_uuid_text_column_suggests_its_relation(database: str, tmp_path: Path) -
     )
     found = {f["column"]: f["message"] for f in report["findings"]}
     assert "every one matches public.accounts.id" in found["account_id"]
-    assert "matches" not in found["batch"]  # UUIDs, but nobody's key
+    assert "batch" not in found  # UUIDs, but no key holds one: a correlation id, silent
     assert "every one matches public.accounts.id" in found["payer"]
     assert "matches" not in found["owner"]
 
@@ -930,6 +938,7 @@ def test_citext_counts_as_text_for_the_uuid_family(database: str, tmp_path: Path
         database,
         """
         CREATE EXTENSION citext;
+        CREATE TABLE refs (id uuid PRIMARY KEY);
         CREATE TABLE t (id integer PRIMARY KEY, ref citext);
         INSERT INTO t SELECT g, upper(gen_random_uuid()::text) FROM generate_series(1, 20) g;
     """,

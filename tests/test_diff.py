@@ -19,6 +19,7 @@ from conftest import ROOT, execute, run_cli
 from schemalock.app.demo_story import pull_request
 from schemalock.check.findings import Finding, Report, Severity
 from schemalock.compare import differences as d
+from schemalock.errors import LockFileError
 from schemalock.guard import Version, diff
 from schemalock.guard.schema import HANDLERS
 from schemalock.lock import parse_lock
@@ -194,17 +195,21 @@ def test_renames_change_no_promise_of_what_names_them() -> None:
             "owner_id: {type: uuid, nullable: false, renamed_from: org_id, references: orgs.id",
         )
         .replace("jobs_org_idx: {columns: [org_id]}", "jobs_org_idx: {columns: [owner_id]}")
+        .replace("FROM jobs WHERE org_id = $1", "FROM jobs WHERE owner_id = $1")
     )
     report = judge(new)
+    # The invariant on the renamed table and the query on the renamed column are read
+    # through the renames: the same promises.
     assert sorted(seen(report)) == [
         ("lock-change", "column public.jobs.owner_id renamed from org_id"),
         ("lock-change", "table public.orgs renamed from organizations"),
-        # The invariant names the table as it was: an invariant's text is not rewritten.
-        (
-            "lock-regression",
-            "flows.billing.invariants.quota_positive.check.table: 'public.organizations' -> "
-            "'public.orgs': the invariant checks something else",
-        ),
+    ]
+    # A query still naming the old column is another query (it would fail): the base's
+    # query is shown as the renames make it.
+    stale = judge(new.replace("WHERE owner_id = $1", "WHERE org_id = $1"))
+    assert [f.message for f in stale.findings if f.rule == "lock-regression"] == [
+        "queries.stats.sql: 'SELECT count(*) FROM jobs WHERE owner_id = $1' -> "
+        "'SELECT count(*) FROM jobs WHERE org_id = $1': the contract checks another query"
     ]
 
 
@@ -310,6 +315,26 @@ def test_uniques_checks_and_indexes() -> None:
     )
 
 
+def test_a_unique_reordered_is_neutral_and_an_index_redefined_is_one_change() -> None:
+    two = BASE.replace("      contact: {type: email}\n",
+                       "      contact: {type: email}\n"
+                       "    unique:\n      slug_plan: {columns: [slug, plan]}\n")  # fmt: skip
+    reordered = judge(two.replace("[slug, plan]", "[plan, slug]"), two)
+    assert [f.rule for f in reordered.findings] == ["lock-change"]
+    assert "the same uniqueness" in reordered.findings[0].message
+    redefined = one(
+        changed("jobs_org_idx: {columns: [org_id]}", "jobs_org_idx: {columns: [org_id, status]}")
+    )
+    assert (redefined.rule, redefined.path) == ("lock-change", None)
+    assert "index jobs_org_idx is btree (org_id, status), was btree (org_id)" in redefined.message
+    unique = BASE.replace("{columns: [org_id]}", "{columns: [org_id], unique: true}")
+    no_longer = one(
+        judge(BASE.replace("{columns: [org_id]}", "{columns: [org_id, status]}"), unique)
+    )
+    assert no_longer.rule == "lock-regression"
+    assert "no longer unique" in no_longer.message
+
+
 def test_enum_and_domain_changes() -> None:
     widened = one(changed("[pending, running, done]", "[pending, running, done, lost]"))
     assert (widened.rule, widened.message) == (
@@ -375,6 +400,9 @@ def test_text_is_neutral() -> None:
     report = changed("purpose: Who pays", "purpose: Who pays, monthly")
     assert [f.rule for f in report.findings] == ["lock-change"]
     assert report.findings[0].table == "organizations"
+    legacy = BASE.replace("    purpose: Who pays\n", "    purpose: Who pays\n    legacy: true\n")
+    [dropped] = seen(judge(BASE, legacy))
+    assert dropped == ("lock-change", "tables.public.organizations.legacy: no longer legacy")
 
 
 def test_flows_and_invariants() -> None:
@@ -434,6 +462,213 @@ def test_environments_and_ignored_tables() -> None:
     assert any(m.startswith("database.ignore: 'jobs' added") for m in messages)
     ignored = next(f for f in report.findings if f.message.startswith("database.ignore"))
     assert ignored.lock_line == _line(hidden, "database:")
+
+
+# -- every entry removed is its own regression (deepdiff's section-level reports) -------
+
+MANY = (
+    BASE.replace(
+        "database: {name: app}", "database: {name: app, schemas: [public, billing, audit]}"
+    )
+    .replace(
+        '  production: {require_host: ["*.neon.tech"]}\n',
+        '  production: {require_host: ["*.neon.tech"]}\n'
+        '  staging: {require_host: ["*.staging.example"]}\n'
+        '  preview: {require_host: ["*.preview.example"]}\n',
+    )
+    .replace(
+        "queries:\n",
+        "  audit:\n    path: a -> b\n    invariants:\n"
+        "      - name: quota_small\n"
+        "        implies: {table: organizations, when: 'true', then: quota < 100}\n"
+        "  archive:\n    path: c -> d\n"
+        "queries:\n",
+    )
+    + "  by_org:\n    sql: SELECT id FROM jobs WHERE org_id = $1\n    params: [uuid]\n"
+    + "  recent:\n    sql: SELECT id FROM jobs ORDER BY created_at DESC\n"
+)
+
+
+def _without(text: str, start: str, end: str) -> str:
+    return text[: text.index(start)] + text[text.index(end) :]
+
+
+def _regressions(report: Report) -> list[str]:
+    return sorted(f.message for f in report.findings if f.rule == "lock-regression")
+
+
+def test_many_entries_removed_are_each_a_regression() -> None:
+    assert judge(MANY, MANY).findings == []
+    flows = judge(_without(MANY, "flows:", "queries:"), MANY)
+    assert _regressions(flows) == [
+        "flows.archive: flow removed",
+        "flows.audit: flow removed, with 1 invariant",
+        "flows.billing: flow removed, with 2 invariants",
+    ]
+    assert all(f.path == "old.yaml" and f.lock_line for f in flows.findings)
+    queries = judge(MANY[: MANY.index("queries:")], MANY)
+    assert _regressions(queries) == [
+        "queries.by_org: query contract removed",
+        "queries.recent: query contract removed",
+        "queries.stats: query contract removed",
+    ]
+    assert queries.failed(Severity.ERROR)
+    environments = judge(
+        MANY[: MANY.index("  production:")].replace("environments:", "environments: {}")
+        + MANY[MANY.index("enums:") :],
+        MANY,
+    )
+    assert _regressions(environments) == [
+        "environments.preview: environment removed",
+        "environments.production: environment removed",
+        "environments.staging: environment removed",
+    ]
+    invariants = judge(
+        _without(MANY, "      - name: quota_positive", "  audit:").replace(
+            "    invariants:\n  audit:", "    invariants: []\n  audit:"
+        ),
+        MANY,
+    )
+    assert _regressions(invariants) == [
+        "flows.billing.invariants.no_stuck_jobs: invariant removed",
+        "flows.billing.invariants.quota_positive: invariant removed",
+    ]
+
+
+def test_the_database_block_removed_is_judged_key_by_key() -> None:
+    report = judge(
+        MANY.replace("database: {name: app, schemas: [public, billing, audit]}\n", ""), MANY
+    )
+    assert _regressions(report) == [
+        "database.schemas: 'audit' no longer covered",
+        "database.schemas: 'billing' no longer covered",
+    ]
+    assert ("lock-change", "database.name: removed") in seen(report)
+
+
+def test_a_container_replaced_whole_is_broken_down() -> None:
+    """Whatever shape deepdiff reports, a whole section, dict or set replaced is judged
+    entry by entry, and a path the guard does not know is a regression, never neutral."""
+    from schemalock.guard.changes import Kind
+    from schemalock.guard.declarations import Form
+    from schemalock.guard.judging import Event, _judge, expanded
+
+    replaced = Event(("flows",), "changed", False, {"a": {"path": "x"}, "b": {"path": "y"}}, {})
+    assert [(e.path, e.happened) for e in expanded(replaced)] == [
+        (("flows", "a"), "removed"),
+        (("flows", "b"), "removed"),
+    ]
+    gone = Event(("database",), "removed", False, {"schemas": frozenset({"a"}), "name": "n"}, None)
+    assert [(e.path, e.happened, e.element) for e in expanded(gone)] == [
+        (("database", "name"), "removed", False),
+        (("database", "schemas"), "removed", True),
+    ]
+    unknown = Event(("somewhere", "new"), "changed", False, 1, 2)
+    assert _judge(unknown, Form(), Form())[0] is Kind.REGRESSION
+
+
+# -- waivers the pull request adds or changes ------------------------------------------
+
+
+def test_several_waivers_added_are_each_a_regression() -> None:
+    report = judge(
+        BASE
+        + _waivers(
+            "{rule: extra-table, object: public.orgs, reason: consolidation}",
+            "{rule: integrity, object: 'public.jobs.*', reason: cleanup}",
+        )
+    )
+    assert sorted((f.message, f.waived) for f in report.findings) == [
+        ("waivers.extra-table on public.orgs: waiver added", "consolidation"),
+        ("waivers.integrity on public.jobs.*: waiver added", "cleanup"),
+    ]
+
+
+def test_a_blanket_waiver_added_is_a_regression_nothing_acknowledges() -> None:
+    report = judge(
+        BASE
+        + _waivers(
+            "{rule: structure, object: '*', reason: quiet}",
+            "{rule: regression, object: '*', reason: and this too}",
+        )
+    )
+    [finding] = [f for f in report.findings if f.rule == "lock-regression"]
+    assert "a blanket waiver: name the objects it waives" in finding.message
+    assert finding.waived is None
+    assert report.failed(Severity.ERROR)
+    # The same blanket inherited from the base is no change.
+    blanket = _waivers("{rule: structure, object: '*', reason: quiet}")
+    assert judge(BASE + blanket, BASE + blanket).findings == []
+
+
+def test_a_waiver_widened_is_a_regression_and_narrowed_is_shown() -> None:
+    narrow = _waivers("{rule: extra-table, object: public.orgs, reason: pending}")
+    wide = _waivers("{rule: extra-table, object: 'public.*', reason: pending}")
+    widened = judge(BASE + wide, BASE + narrow)
+    assert sorted((f.rule, f.message) for f in widened.findings) == [
+        ("lock-progress", "waivers.extra-table on public.orgs: waiver removed: what it accepted "
+         "counts again"),
+        ("lock-regression", "waivers.extra-table on public.*: waiver added"),
+    ]  # fmt: skip
+    other_rule = judge(BASE + narrow.replace("rule: extra-table", "rule: structure"), BASE + narrow)
+    assert "waivers.structure on public.orgs: waiver added" in _regressions(other_rule)
+
+
+def test_only_an_exact_regression_waiver_acknowledges() -> None:
+    """`regression`, SL601 or lock-regression acknowledge; another category does not (it is
+    a waiver added, a regression of its own); a code prefix does not load."""
+    for rule in ("regression", "SL601", "sl601", "lock-regression"):
+        waiver = _waivers(f"{{rule: {rule}, object: public.jobs.note, reason: ok}}")
+        note = next(f for f in judge(LOOSER + waiver).findings if f.column == "note")
+        assert note.waived == "ok", rule
+    other = judge(LOOSER + _waivers("{rule: data, object: public.jobs.note, reason: ok}"))
+    note = next(f for f in other.findings if f.column == "note")
+    assert note.waived is None
+    assert "waivers.data on public.jobs.note: waiver added" in [f.message for f in other.findings]
+    with pytest.raises(LockFileError, match="'SL6' is a code prefix"):
+        parse_lock(LOOSER + _waivers("{rule: SL6, object: '*', reason: ok}"))
+
+
+def test_an_inherited_waiver_edited_acknowledges_nothing() -> None:
+    old = _waivers("{rule: regression, object: '*', reason: old blanket}")
+    for edited in (
+        "{rule: regression, object: '*', reason: old blanket, owner: me}",
+        "{rule: regression, object: '*', reason: old blanket.}",
+        "{rule: regression, object: '*', reason: old blanket, expires: 2999-01-01}",
+        "{rule: Regression, object: '*', reason: x}",
+    ):
+        report = judge(LOOSER + _waivers(edited), BASE + old)
+        assert [f.waived for f in report.counted if f.rule == "lock-regression"] == [
+            None,
+            None,
+        ], edited
+    # Text-only edits of an ordinary waiver are neutral.
+    plain = _waivers("{rule: extra-table, object: public.orgs, reason: pending}")
+    owned = plain.replace("reason: pending}", "reason: pending (INC-1), owner: data}")
+    assert sorted(f.rule for f in judge(BASE + owned, BASE + plain).findings) == [
+        "lock-change",
+        "lock-change",
+    ]
+
+
+# -- SQL compared as parsed, renames, durations --------------------------------------------
+
+
+def test_sql_is_compared_on_its_parse_tree() -> None:
+    assert changed("then: quota > 0", "then: (quota>0)").findings == []
+    assert (
+        changed(
+            "sql: SELECT count(*) FROM jobs WHERE org_id = $1",
+            "sql: select COUNT(*) from jobs where (org_id = $1);",
+        ).findings
+        == []
+    )
+    assert changed("then: quota > 0", "then: quota >= 0").findings != []
+
+
+def test_a_freshness_limit_is_compared_as_a_duration() -> None:
+    same = one(changed("within: 2 hours", "within: 120 minutes"))
+    assert (same.rule, same.message.endswith("the same limit")) == ("lock-change", True)
 
 
 # -- acknowledging -----------------------------------------------------------------------
@@ -685,12 +920,68 @@ def test_verify_and_lint_never_run_the_guard_rules(tmp_path: Path) -> None:
     assert "(error, regression, diff only)" in run_cli("explain", "SL601").stdout
 
 
-def test_a_lock_not_in_the_base_commit_is_new(repo: Path) -> None:
+def test_a_lock_not_in_the_base_commit_is_new(repo: Path, tmp_path: Path) -> None:
+    """No lock at all in the base commit: all progress.  A base commit that holds a lock
+    elsewhere refuses (exit 2), naming it for --base-lock; `--base-lock ''` says it is new."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    _git(bare, "init", "-q", "-b", "main")
+    (bare / "README").write_text("x\n", encoding="utf-8")
+    _git(bare, "add", ".")
+    _git(bare, "commit", "-q", "-m", "no lock yet")
+    (bare / "schema_lock.yaml").write_text(BASE, encoding="utf-8")
+    result = run_cli("diff", "--base", "HEAD", "--lock", str(bare / "schema_lock.yaml"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "no lock at HEAD:schema_lock.yaml: the whole lock is new" in result.stdout
+
     other = repo / "db" / "other.yaml"
     other.write_text(BASE, encoding="utf-8")
-    result = run_cli("diff", "--base", "HEAD", "--lock", str(other))
+    refused = run_cli("diff", "--base", "HEAD", "--lock", str(other))
+    assert refused.exit_code == 2, refused.stdout + refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert (
+        "no lock at HEAD:db/other.yaml, but HEAD holds a lock at db/schema_lock.yaml: pass "
+        "--base-lock 'db/schema_lock.yaml'" in refused.stderr
+    )
+    new = run_cli("diff", "--base", "HEAD", "--lock", str(other), "--base-lock", "")
+    assert new.exit_code == 0
+    assert "the whole lock is new" in new.stdout
+    named = run_cli(
+        "diff", "--base", "HEAD", "--lock", str(other), "--base-lock", "db/schema_lock.yaml"
+    )
+    assert named.exit_code == 1  # BASE against the seed: tables removed
+    assert "since HEAD:db/schema_lock.yaml" in named.stdout
+    missing = run_cli("diff", "--base", "HEAD", "--lock", str(other), "--base-lock", "nope.yaml")
+    assert missing.exit_code == 2
+    assert "--base-lock nope.yaml: HEAD holds no file nope.yaml" in missing.stderr
+
+
+def test_a_lock_moved_with_git_mv_is_compared_with_its_old_path(repo: Path) -> None:
+    """`git mv` of the lock and its checks, then a weakening: git's rename detection finds
+    the base, and the regression is caught."""
+    (repo / "db2").mkdir()
+    _git(repo, "mv", "db/schema_lock.yaml", "db2/schema_lock.yaml")
+    _git(repo, "mv", "db/checks", "db2/checks")
+    lock = repo / "db2" / "schema_lock.yaml"
+    text = lock.read_text(encoding="utf-8")
+    lock.write_text(text.replace(SEED_ORG_ID, WEAK_ORG_ID), encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "moved and weakened")
+    result = run_cli("diff", "--base", "HEAD~1", "--lock", str(lock))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "since HEAD~1:db/schema_lock.yaml" in result.stdout
+    assert "foreign key (org_id) -> public.organizations(id) removed" in result.stdout
+
+
+def test_repairing_an_invalid_base_is_progress(repo: Path) -> None:
+    """The base only has to load: a pull request that repairs a dangling reference is not
+    a regression for it."""
+    good = "references: jobs.id, on_delete: set null"
+    bad = _commit_edit(repo, good, "references: jobz.id, on_delete: set null", "invalid base")
+    _commit_edit(repo, "references: jobz.id, on_delete: set null", good, "repaired")
+    result = run_cli("diff", "--base", "HEAD~1", "--lock", bad)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "no lock at HEAD:db/other.yaml: the whole lock is new" in result.stdout
+    assert "repairs the base lock" in result.stdout
+    assert "Regressions" not in result.stdout
 
 
 @pytest.mark.db
@@ -783,3 +1074,18 @@ def test_no_orphaned_diff_goldens() -> None:
         test = globals().get(owner)
         assert callable(test), f"{name}: no test {owner}"
         assert f'_check_golden("{name}"' in inspect.getsource(test), f"{owner} never checks {name}"
+
+
+def test_renames_reach_sql_only_through_the_table_that_renamed() -> None:
+    """`organizations.quota` renamed to `quota_max`: the base's `organizations.quota` and an
+    unqualified `quota` over organizations read as the new name; `plans.quota` (another
+    table's column of the same name) does not."""
+    from schemalock.guard.sqltrees import Renames, expression
+
+    renames = Renames(columns={("public", "organizations"): {"quota": "quota_max"}})
+    orgs = [("public", "organizations")]
+    assert expression("quota > 0", orgs, renames) == expression("quota_max > 0")
+    subquery = "EXISTS (SELECT 1 FROM plans WHERE plans.quota = organizations.quota)"
+    assert expression(subquery, orgs, renames) == expression(
+        "EXISTS (SELECT 1 FROM plans WHERE plans.quota = organizations.quota_max)"
+    )

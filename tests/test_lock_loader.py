@@ -254,7 +254,7 @@ def test_written_strings_read_back_unchanged(value: str) -> None:
     import yaml
 
     from schemalock.lock import yamlsafe
-    from schemalock.lock.writer import _Dumper
+    from schemalock.lock.yaml_style import Dumper as _Dumper
 
     text = yaml.dump({"labels": [value]}, Dumper=_Dumper, allow_unicode=True)
     assert yamlsafe.load(text)[0] == {"labels": [value]}

@@ -94,7 +94,8 @@ RECALL = {
         "a@foo.test", "b@corp.example", "c@x.invalid", "d@app.localhost", "Ann <e@q.test>",
         "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002",
         "11111111-2222-3333-4444-555555555555", "123E4567-E89B-12D3-A456-426614174000",
-        "00000000-0000-0000-0000-000000000000",
+        "00000000-0000-0000-0000-000000000000", "Test Team", "Mock Teams", "Acme Test Team",
+        "QA Test User", "load test account",
     ],
     "uuid": [
         "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002",
@@ -118,7 +119,8 @@ PRECISION = {
         "a@example.company.com", "b@examples.com", "c@testing.com", "d@test.com.au",
         "e@latest.io", "f@mytest.com", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
         "see 00000000-0000-0000-0000-000000000001 for details",
-        "00000000-0000-0000-0000-0000000100001",
+        "00000000-0000-0000-0000-0000000100001", "QA Test Team", "Load  Test Teams",
+        "Test Automation Team", "Performance test team",
     ],
     "uuid": [
         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "00000000-0000-0000-0000-000000010001",

@@ -824,6 +824,9 @@ def test_bookkeeping_tables_are_never_judged_as_data(database: str, tmp_path: Pa
             ('8d1f5b62-3c47-4e0a-9f2b-6a1c7e5d9b03', 'c1f0a4e7', '20240917083522_init');
         INSERT INTO app_events VALUES
             ('8d1f5b62-3c47-4e0a-9f2b-6a1c7e5d9b03', 'c1f0a4e7', 'signup');
+        -- The id is a uuid key of this database too: evidence, for an application's table.
+        CREATE TABLE signups (id uuid PRIMARY KEY);
+        INSERT INTO signups VALUES ('8d1f5b62-3c47-4e0a-9f2b-6a1c7e5d9b03');
         """,
     )
     lock = tmp_path / "schema_lock.yaml"
@@ -832,3 +835,109 @@ def test_bookkeeping_tables_are_never_judged_as_data(database: str, tmp_path: Pa
     assert rules_of(report) == [("uuid-stored-as-text", "app_events", "id")], describe(
         report["findings"]
     )
+
+
+# -- ordinary application data: hashes, correlation ids, a QA team ------------------------------
+
+APP_DATA = """
+CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL UNIQUE);
+INSERT INTO customers (email) SELECT 'customer' || g || '@correio.pt'
+    FROM generate_series(1, 12) g;
+CREATE TABLE api_tokens (id serial PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES customers (id), token_hash text NOT NULL,
+    key_digest text NOT NULL, session_key text NOT NULL);
+CREATE INDEX ON api_tokens (customer_id);
+-- md5 hex digests; and a digest column whose values happen to look like version 4 uuids.
+INSERT INTO api_tokens (customer_id, token_hash, key_digest, session_key)
+    SELECT id, md5(email), replace(gen_random_uuid()::text, '-', ''), md5('s' || email)
+    FROM customers;
+CREATE TABLE request_log (id bigserial PRIMARY KEY, request_id text NOT NULL,
+    trace_id varchar(36), path text NOT NULL);
+INSERT INTO request_log (request_id, trace_id, path)
+    SELECT gen_random_uuid()::text, gen_random_uuid()::text, '/api/x'
+    FROM generate_series(1, 20);
+CREATE TABLE teams (id serial PRIMARY KEY, name text NOT NULL);
+INSERT INTO teams (name) VALUES ('Platform Team'), ('QA Test Team'), ('Data Team'),
+    ('Load Test Team'), ('Test Automation Team');
+"""
+
+
+def test_hashes_correlation_ids_and_a_qa_team_are_ordinary_data(
+    database: str, tmp_path: Path
+) -> None:
+    """Each of these fired before: undashed-uuid-as-text on md5 digests (a `*_hash` column),
+    uuid-stored-as-text on a request id no uuid key holds, mock-data on the real team "QA Test
+    Team".  A 32-hex digest is no uuid without a uuid's version and variant digits and an id's
+    name; a text column of uuids that references no uuid key is an external or correlation id;
+    "test" after the kind of testing names a discipline, not a test record."""
+    execute(database, APP_DATA)
+    assert_silent(database, tmp_path)
+
+
+def test_uuids_as_text_are_still_found_where_the_evidence_is(database: str, tmp_path: Path) -> None:
+    """The same rules' recall: a reference named after a uuid-keyed table (orphans and all),
+    a column whose values are another table's uuid keys, a uuid column's name stored as text
+    elsewhere, a text primary key of uuids; undashed version-4 uuids in an
+    id column; a team that is only "Test Team"."""
+    execute(
+        database,
+        """
+        CREATE TABLE organizations (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text);
+        CREATE TABLE sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
+        INSERT INTO organizations (name) SELECT 'Org ' || g FROM generate_series(1, 10) g;
+        INSERT INTO sessions SELECT FROM generate_series(1, 10);
+        CREATE TABLE jobs (id text PRIMARY KEY, org_id text, opened_by text,
+            external_id text, event_id text, name text);
+        INSERT INTO jobs SELECT gen_random_uuid()::text, o.id::text, s.id::text,
+                gen_random_uuid()::text,
+                replace(gen_random_uuid()::text, '-', ''), 'Job ' || o.name
+            FROM (SELECT id, name, row_number() OVER (ORDER BY id) n FROM organizations) o
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) n FROM sessions) s USING (n);
+        UPDATE jobs SET org_id = gen_random_uuid()::text WHERE name = 'Job Org 1';
+        CREATE TABLE audit (id serial PRIMARY KEY, external_id uuid);
+        CREATE TABLE teams (id serial PRIMARY KEY, name text NOT NULL);
+        INSERT INTO teams (name) VALUES ('Test Team'), ('Platform Team');
+        """,
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    _, report = verify(database, lock, "--fail-on", "info")
+    assert rules_of(report) == [
+        ("mock-data", "teams", "name"),
+        ("undashed-uuid-as-text", "jobs", "event_id"),
+        ("uuid-stored-as-text", "jobs", "external_id"),
+        ("uuid-stored-as-text", "jobs", "id"),
+        ("uuid-stored-as-text", "jobs", "opened_by"),
+        ("uuid-stored-as-text", "jobs", "org_id"),
+    ], describe(report["findings"])
+    found = {f["column"]: f["message"] for f in report["findings"]}
+    assert "every one matches public.sessions.id" in found["opened_by"]
+    assert "matches" not in found["org_id"]  # one orphan: named, not matched
+
+
+def test_an_orm_s_text_uuid_keys_and_their_references_are_a_design(
+    database: str, tmp_path: Path
+) -> None:
+    """Prisma's `String @id @default(uuid())`: every key a text column of UUIDs, every
+    reference text to it.  No uuid column anywhere: nothing is mistyped, so nothing to say."""
+    execute(
+        database,
+        """
+        CREATE TABLE "User" (id text PRIMARY KEY, email text NOT NULL UNIQUE);
+        CREATE TABLE "Post" (
+            id text PRIMARY KEY,
+            "authorId" text NOT NULL REFERENCES "User" (id) ON UPDATE CASCADE,
+            title text NOT NULL
+        );
+        INSERT INTO "User" VALUES
+            ('6f1c2a34-8e0b-4f57-9a3d-2b7c1e5d9f40', 'maria.lopez@fastmail.com'),
+            ('0b9d7e21-3c4a-4d8e-b1f2-7a6c5e4d3b21', 'kenji.sato@proton.me');
+        INSERT INTO "Post" VALUES
+            ('c2e4a6b8-1d3f-4a5c-8e7a-9b0c1d2e3f40', '6f1c2a34-8e0b-4f57-9a3d-2b7c1e5d9f40',
+             'Notes on query planning'),
+            ('d3f5b7c9-2e4a-4b6d-9f8b-0c1d2e3f4a51', '0b9d7e21-3c4a-4d8e-b1f2-7a6c5e4d3b21',
+             'A week of pgbench');
+        """,
+    )
+    assert_silent(database, tmp_path)

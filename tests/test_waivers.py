@@ -279,7 +279,7 @@ def test_waivers_load_with_their_lines() -> None:
     lock = parse_lock(
         LOCK_HEAD
         + "  - {rule: extra-table, object: public.orgs, reason: ' pending ', expires: 2027-03-01}\n"
-        + "  - rule: SL4\n    object: 'public.jobs.*'\n"
+        + "  - rule: SL401\n    object: 'public.jobs.*'\n"
         + "    reason: seed data\n    owner: data-team\n"
     )
     first, second = lock.waivers
@@ -299,6 +299,10 @@ def test_waivers_load_with_their_lines() -> None:
         ("{rule: x, object: public.orgs, reason: r, expires: 1700000000}", "ISO date"),
         ("{rule: x, object: public.orgs, reason: r, expires: next week}", "ISO date"),
         ("{rule: x, object: public.orgs, reason: r, until: 2027-01-01}", "unknown key 'until'"),
+        # A code prefix waives whole families of rules (and those added later): --select's.
+        ("{rule: SL, object: '*', reason: quiet}", "'SL' is a code prefix: a waiver names one"),
+        ("{rule: sl4, object: public.orgs, reason: r}", "'sl4' is a code prefix"),
+        ("{rule: SL60, object: public.orgs, reason: r}", "'SL60' is a code prefix"),
     ],
 )
 def test_a_bad_waiver_is_refused_at_its_line(entry: str, message: str) -> None:
@@ -307,6 +311,80 @@ def test_a_bad_waiver_is_refused_at_its_line(entry: str, message: str) -> None:
     assert refused.value.line == 5
     assert message in str(refused.value)
     assert str(refused.value).startswith("schema_lock.yaml:5:")
+    # Plain words: no pydantic class names or error kinds.
+    assert "Value error" not in str(refused.value)
+    assert "WaiverSpec" not in str(refused.value)
+
+
+def test_a_waiver_that_is_no_mapping_says_so_plainly() -> None:
+    with pytest.raises(LockFileError) as refused:
+        parse_lock(LOCK_HEAD + "  - extra-table\n", "schema_lock.yaml")
+    assert str(refused.value).endswith(
+        "waivers.0: a mapping of keys is expected, not 'extra-table'"
+    )
+
+
+def test_full_codes_names_and_categories_load() -> None:
+    lock = parse_lock(
+        LOCK_HEAD
+        + "  - {rule: SL102, object: public.orgs, reason: r}\n"
+        + "  - {rule: extra-table, object: public.orgs, reason: r}\n"
+        + "  - {rule: structure, object: public.orgs, reason: r}\n"
+    )
+    assert [w.rule for w in lock.waivers] == ["SL102", "extra-table", "structure"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "glob", "expected"),
+    [
+        ("structure", "*", True),  # a category on every object
+        ("data", "*.*", True),
+        ("structure", "public.*", False),  # one schema: named objects
+        ("extra-table", "*", False),  # one rule: narrower than a category
+        ("SL102", "*", False),
+    ],
+)
+def test_a_blanket_waiver_is_a_category_on_every_object(
+    rule: str, glob: str, expected: bool
+) -> None:
+    assert waivers.blanket(_waiver(rule, glob)) is expected
+
+
+def test_a_finding_on_a_critical_object_needs_its_exact_name() -> None:
+    """As in `diff`: a glob that happens to cover a critical table or column waives nothing
+    there; naming it does."""
+    accept = waivers.exact_on_critical(frozenset({"public.orgs", "public.jobs.org_id"}))
+    glob, named = _waiver("extra-table", "public.*"), _waiver("extra-table", "public.orgs")
+    assert _waived([_extra_table()], [glob], accept=accept, ran=[]) == [("extra-table", None)]
+    assert _waived([_extra_table()], [named], accept=accept, ran=[]) == [
+        ("extra-table", "accepted")
+    ]
+    column = _waiver("column-type-mismatch", "public.jobs.*")
+    assert _waived([_column_finding()], [column], accept=accept, ran=[]) == [
+        ("column-type-mismatch", None)
+    ]
+    other = _column_finding("note")  # jobs itself is not critical: the glob will do
+    assert _waived([other], [column], accept=accept, ran=[]) == [
+        ("column-type-mismatch", "accepted")
+    ]
+
+
+def test_invariants_and_query_contracts_match_by_their_bare_name() -> None:
+    """One spelling for both commands: verify names a query contract's finding with its
+    table, diff by the contract alone; the bare name matches both."""
+    from schemalock.rules.contracts import FlowViolation, QueryContractFailed
+
+    failed = QueryContractFailed().finding(
+        "fails", table=("public", "jobs"), constraint="analyses_stats"
+    )
+    violated = FlowViolation().finding(
+        "2 rows", table=("public", "jobs"), constraint="no_job_stuck_running"
+    )
+    assert waivers.matches(_waiver("query-contract-failed", "analyses_stats"), failed)
+    assert waivers.matches(_waiver("query-contract-failed", "public.jobs.analyses_stats"), failed)
+    assert waivers.matches(_waiver("flow-violation", "no_job_stuck_running"), violated)
+    # ...but a column finding is still named by its table.
+    assert not waivers.matches(_waiver("column-type-mismatch", "org_id"), _column_finding())
 
 
 def test_a_bad_waiver_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -420,3 +498,68 @@ def test_an_unused_waiver_is_reported_when_its_rule_ran(database: str, tmp_path:
     code, report, _ = _verify(database, lock, "--fail-on", "warning", "--ignore", "SL2,SL102")
     assert code == 0
     assert [f["rule"] for f in report["findings"]] == ["column-type-mismatch"]
+
+
+CONTRACTS = """version: 1
+tables:
+  jobs:
+    critical: true
+    columns:
+      id: {type: uuid, primary_key: true}
+      org_id: {type: uuid}
+queries:
+  stats:
+    sql: SELECT count(*) FROM jobs WHERE owner = $1
+    params: [uuid]
+"""
+
+
+@pytest.mark.db
+def test_one_waiver_spelling_for_verify_and_diff(database: str, tmp_path: Path) -> None:
+    """A query contract is named by its bare name in `verify` and in `diff` alike."""
+    execute(database, "CREATE TABLE jobs (id uuid PRIMARY KEY, org_id text);")
+    plain = write(tmp_path / "plain.yaml", CONTRACTS)
+    code, report, _ = _verify(database, plain, "--no-data")
+    assert code == 1
+    assert "query-contract-failed" in {f["rule"] for f in report["findings"]}
+    waived = CONTRACTS + "waivers:\n  - {rule: query-contract-failed, object: stats, reason: r}\n"
+    lock = write(tmp_path / "schema_lock.yaml", waived)
+    _, report, _ = _verify(database, lock, "--no-data")
+    by_rule = {f["rule"]: f["waived"] for f in report["findings"]}
+    assert by_rule["query-contract-failed"] == "r"
+    assert "unused-waiver" not in by_rule
+    # diff: the same contract changed, acknowledged by the same spelling.
+    changed = CONTRACTS.replace("WHERE owner = $1", "WHERE org_id = $1")
+    new = write(
+        tmp_path / "new.yaml",
+        changed + "waivers:\n  - {rule: regression, object: stats, reason: the column is org_id}\n",
+    )
+    result = run_cli("diff", plain, new, "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["rule"], finding["waived"]) == ("lock-regression", "the column is org_id")
+
+
+@pytest.mark.db
+def test_verify_waives_a_critical_table_s_finding_only_by_its_name(
+    database: str, tmp_path: Path
+) -> None:
+    """`jobs` is critical: `public.*` does not waive its drift, `public.jobs.org_id` does."""
+    execute(database, "CREATE TABLE jobs (id uuid PRIMARY KEY, org_id text);")
+    glob = CONTRACTS.replace("queries:", "ignored_queries:").split("ignored_queries:")[0]
+    lock = write(
+        tmp_path / "schema_lock.yaml",
+        glob + "waivers:\n  - {rule: column-type-mismatch, object: 'public.*', reason: broad}\n",
+    )
+    code, report, _ = _verify(database, lock, "--no-data")
+    assert code == 1
+    mismatch = next(f for f in report["findings"] if f["rule"] == "column-type-mismatch")
+    assert mismatch["waived"] is None
+    exact = glob + (
+        "waivers:\n  - {rule: column-type-mismatch, object: public.jobs.org_id, reason: named}\n"
+    )
+    write(tmp_path / "schema_lock.yaml", exact)
+    code, report, _ = _verify(database, lock, "--no-data")
+    assert code == 0, report
+    mismatch = next(f for f in report["findings"] if f["rule"] == "column-type-mismatch")
+    assert mismatch["waived"] == "named"

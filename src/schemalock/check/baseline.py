@@ -14,6 +14,10 @@ The key of a finding is its rule's name and its object as a waiver names it
 invariant, else its table); the findings of one rule on one object (a relation's orphans and
 its values of the wrong type) count together.  The file is JSON with sorted keys, so the same
 counts always write the same bytes.
+
+Only the rules that count rows are held.  A hand-edited file's entries for any other rule
+(`column-type-mismatch`), or for a rule that does not exist, are ignored and said so (one
+warning line); no count of theirs "falls", and `--update-baseline` drops them.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from schemalock.rules import RULES
 
 FORMAT = "schemalock-baseline/1"
 BASELINED = frozenset({Category.INTEGRITY, Category.IDENTIFIERS, Category.DATA, Category.CONTRACTS})
+# The rules whose findings count rows: the only ones a baseline holds.
+HELD_RULES = frozenset(r.name for r in RULES if r.needs_data and r.category in BASELINED)
 
 Key = tuple[str, str]  # (rule name, object)
 
@@ -38,6 +44,8 @@ Key = tuple[str, str]  # (rule name, object)
 @dataclass(frozen=True)
 class Baseline:
     counts: dict[Key, int] = field(default_factory=dict)
+    # Rules of the file a baseline never holds, ignored: (name, the rule exists).
+    ignored: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass
@@ -50,7 +58,7 @@ class Ratchet:
 
 def key(finding: Finding) -> Key | None:
     """The baseline's key of `finding`; None for a finding a baseline never holds."""
-    if finding.category not in BASELINED or finding.count is None:
+    if finding.rule not in HELD_RULES or finding.count is None:
         return None
     return finding.rule, object_names(finding)[0]
 
@@ -86,10 +94,12 @@ def apply(report: Report, baseline: Baseline) -> Ratchet:
         else:
             findings.append(replace(finding, message=f"{finding.message} (baseline: {recorded})"))
     answered = answered_rules(report)
+    # A finding the baseline cannot hold (no count) is still there: its count did not fall.
+    unheld = {(f.rule, object_names(f)[0]) for f in report.findings if key(f) is None}
     fell = {
         k: (recorded, now.get(k, 0))
         for k, recorded in baseline.counts.items()
-        if now.get(k, 0) < recorded and k[0] in answered
+        if now.get(k, 0) < recorded and k[0] in answered and k not in unheld
     }
     return Ratchet(sorted(findings, key=lambda f: f.sort_key), fell)
 
@@ -116,6 +126,20 @@ def tightened(baseline: Baseline, ratchet: Ratchet) -> Baseline:
         else:
             del counts[found]
     return Baseline(counts)
+
+
+def ignored_note(path: str, baseline: Baseline) -> str | None:
+    """One line saying which of the file's rules are ignored, and why; None when none is."""
+    unknown = [name for name, exists in baseline.ignored if not exists]
+    other = [name for name, exists in baseline.ignored if exists]
+    parts = (
+        [f"unknown rule{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"] if unknown else []
+    )
+    if other:
+        parts.append(f"{', '.join(other)} (not data findings: a baseline never holds them)")
+    if not parts:
+        return None
+    return f"{path}: ignored {'; '.join(parts)}; --update-baseline drops them"
 
 
 def render(baseline: Baseline) -> str:
@@ -154,14 +178,19 @@ def parse(text: str) -> Baseline:
     if not isinstance(counts, dict) or set(document) != {"format", "counts"}:
         raise ValueError('a baseline holds "format" and "counts" only')
     parsed: dict[Key, int] = {}
-    for rule, objects in counts.items():
+    known = {r.name for r in RULES}
+    ignored = []
+    for rule, objects in sorted(counts.items()):
         if not isinstance(objects, dict):
             raise ValueError(f"counts of {rule!r} are not an object")
         for about, count in objects.items():
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ValueError(f"count of {rule} {about} is not a positive integer: {count!r}")
-            parsed[(rule, about)] = count
-    return Baseline(parsed)
+            if rule in HELD_RULES:
+                parsed[(rule, about)] = count
+        if rule not in HELD_RULES:
+            ignored.append((rule, rule in known))
+    return Baseline(parsed, tuple(ignored))
 
 
 def describe(changes: dict[Key, tuple[int, int]]) -> str:

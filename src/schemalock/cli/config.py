@@ -195,9 +195,13 @@ def defaults(config: ConfigFile, commands: Mapping[str, Command]) -> dict[str, d
             k: (v, None) for k, v in top.items() if k in known and shared(name, k)
         }
         chosen.update({k: (v, name) for k, v in tables.get(name, {}).items()})
-        result[name] = {
-            known[key].name or key: _checked(config, table, command, known[key], key, value)
+        checked = {
+            key: _checked(config, table, command, known[key], key, value)
             for key, (value, table) in chosen.items()
+        }  # every value, the URL too: a password in the file is refused even when unused
+        result[name] = {
+            known[key].name or key: value
+            for key, value in checked.items()
             if not (key == URL_KEY and url_from_environment())
         }
     return result
@@ -247,6 +251,41 @@ def _dashed(key: str) -> str:
     return key.replace("_", "-")
 
 
+def check_environment(command: Command, args: Iterable[str] = ()) -> None:
+    """The SCHEMALOCK_ variables `command`'s options read, checked before click reads them: a
+    bad value is a UsageError naming the variable (click's own error names the option, which
+    the user never typed).  An option the command line gives (in `args`) is left to it."""
+    given = list(args)
+    context = typer.Context(command)
+    for param in command.params:
+        variable = param.envvar if isinstance(param, TyperOption) else None
+        if not isinstance(variable, str) or os.environ.get(variable) is None:
+            continue
+        assert isinstance(param, TyperOption)
+        if _on_command_line(param, given):
+            continue
+        try:
+            value = param.type_cast_value(context, param.value_from_envvar(context))
+            if param.name in flags.KEYS:
+                flags.check(param.name, value)
+        except (typer.BadParameter, TypeError, ValueError) as error:
+            message = error.message if isinstance(error, typer.BadParameter) else str(error)
+            raise UsageError(f"{variable}: {message}") from None
+
+
+def _on_command_line(param: TyperOption, args: list[str]) -> bool:
+    names = [*param.opts, *param.secondary_opts]
+    for arg in args:
+        if arg == "--":
+            return False
+        for name in names:
+            if arg == name or arg.startswith(f"{name}="):
+                return True
+            if not name.startswith("--") and arg.startswith(name) and not arg.startswith("--"):
+                return True
+    return False
+
+
 def url_from_environment() -> str | None:
     """The variable the database URL comes from, when one is set."""
     from schemalock.db import URL_ENV_VARS
@@ -288,6 +327,8 @@ def config(
         raise UsageError(f"unknown command {command!r} (see `schemalock --help`)")
     found: ConfigFile | None = group.meta.get(META_FILE)
     start: Path = group.meta.get(META_START, Path())
+    for name in [command] if command else commands:
+        check_environment(commands[name])
     given = {"lock": lock} if _source(ctx, "lock") == "COMMANDLINE" else {}
     file_defaults = defaults(found, commands) if found else {}
     shown = {

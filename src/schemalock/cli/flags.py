@@ -98,12 +98,17 @@ def env_var(key: str) -> str:
     return f"SCHEMALOCK_{key.upper()}"
 
 
+def check(name: str, value: Any) -> None:
+    """typer.BadParameter when the global option `name` refuses `value`."""
+    if name == "color" and value is not None and value not in COLORS:
+        raise typer.BadParameter(f"use {', '.join(COLORS)}, not {value!r}")
+
+
 def _record(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> None:
     name = param.name or ""
     source = ctx.get_parameter_source(name)
     rank = _RANK.get(source.name if source else "DEFAULT", 0)
-    if name == "color" and value is not None and value not in COLORS:
-        raise typer.BadParameter(f"use {', '.join(COLORS)}, not {value!r}")
+    check(name, value)
     if rank == 0:
         return  # a default: FLAGS holds the defaults already
     held = _RANK.get(FLAGS.sources.get(name, "DEFAULT"), 0)

@@ -7,7 +7,13 @@ change means what `verify` would make of it; the rest of the lock is compared ke
 Pure but for `git`, which runs git to read the base lock.
 """
 
-from schemalock.guard import schema_types  # noqa: F401  (registers its difference handlers)
+from schemalock.guard import (
+    grants,  # noqa: F401  (registers its difference handlers)
+    objects,  # noqa: F401  (registers its difference handlers)
+    schema_types,  # noqa: F401  (registers its difference handlers)
+    security,  # noqa: F401  (registers its difference handlers)
+    sequences,  # noqa: F401  (registers its difference handlers)
+)
 from schemalock.guard.diff import Version, diff, read
 from schemalock.guard.git import Committed, lock_at
 

@@ -22,7 +22,8 @@ class Change:
     `line` is a line of the new lock, or of the base lock when `in_base` (something removed
     has no line in the new one).  `before` and `after` are the two sides' values, as JSON
     can hold them.  `critical`: the table or column is marked `critical: true` (on either
-    side).  `acknowledged`: the reason the change carries itself (a waiver added)."""
+    side).  `acknowledged`: the reason the change carries itself (a waiver added);
+    `acknowledgeable`: False when no waiver may acknowledge it (a blanket waiver added)."""
 
     kind: Kind
     message: str
@@ -37,6 +38,7 @@ class Change:
     after: Any = None
     critical: bool = False
     acknowledged: str | None = None
+    acknowledgeable: bool = True
 
 
 def judged(gained: bool, lost: bool) -> Kind:

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemalock.check.waivers import names_rule
 from schemalock.compare import Comparison
 from schemalock.compare.pairs import pair_columns
+from schemalock.guard import renames, sqltrees
 from schemalock.model import Column, Invariant, Lock, Table, Waiver, names
 from schemalock.rules.history import LockRegression
 
@@ -34,12 +34,23 @@ class Form:
     tables: dict[str, Table] = field(default_factory=dict)  # by their key in `data`: the new name
     invariants: dict[tuple[str, str], Invariant] = field(default_factory=dict)
     waivers: dict[str, Waiver] = field(default_factory=dict)
+    # SQL as written, by path, where `data` holds its parse tree: what messages show
+    texts: dict[Path, str] = field(default_factory=dict)
 
 
 def acknowledges(waiver: Waiver) -> bool:
-    """A waiver of regressions: `diff` reads it as an acknowledgement, not as a change."""
+    """A waiver of regressions: `diff` reads it as an acknowledgement, not as a change.  Its
+    `rule` names exactly the regressions (`regression`, `SL601`, `lock-regression`): a code
+    prefix or another category that happens to cover them does not acknowledge anything."""
     rule = LockRegression
-    return names_rule(waiver.rule, rule.code, rule.name, rule.category.value)
+    return waiver.rule.strip().lower() in {rule.code.lower(), rule.name, rule.category.value}
+
+
+def identity(waiver: Waiver) -> str:
+    """What a waiver waives, `rule on object`: the same waiver whatever its reason, owner or
+    end (those are its other fields)."""
+    rule = waiver.rule.strip()
+    return f"{rule.upper() if rule[:2].upper() == 'SL' else rule.lower()} on {waiver.object}"
 
 
 def forms(
@@ -51,7 +62,9 @@ def forms(
     """The plain forms of both locks.  Tables and columns are those both locks have, keyed by
     their names in the new lock (a renamed one under its new name): a table or column added
     or removed is the schema's change, judged there."""
-    new_form, old_form = _form(new, file_lines[0]), _form(old, file_lines[1])
+    renamed = sqltrees.Renames(*renames.declared(new.database, old.database))
+    new_form = _form(new, file_lines[0])
+    old_form = _form(old, file_lines[1], renamed)
     new_form.data["tables"], old_form.data["tables"] = {}, {}
     for pair in comparison.tables:
         if pair.lock is None or pair.live is None:
@@ -70,7 +83,11 @@ def forms(
     return new_form, old_form
 
 
-def _form(lock: Lock, file_lines: Mapping[Path, int]) -> Form:
+def _form(
+    lock: Lock, file_lines: Mapping[Path, int], renamed: sqltrees.Renames = sqltrees.NO_RENAMES
+) -> Form:
+    """The plain form of `lock`; `renamed`: the renames the new lock declares, for the base
+    lock's SQL to name what the new lock names."""
     form = Form()
     settings = lock.settings
     form.data["database"] = _present(
@@ -95,8 +112,11 @@ def _form(lock: Lock, file_lines: Mapping[Path, int]) -> Form:
         for invariant in flow.invariants:
             form.invariants[(flow.name, invariant.name)] = invariant
             _place(form, ("flows", flow.name, "invariants", invariant.name), invariant.line)
+            path = ("flows", flow.name, "invariants", invariant.name, "check")
             invariants[invariant.name] = _present(
-                description=invariant.description, kind=invariant.kind, check=_check(invariant)
+                description=invariant.description,
+                kind=invariant.kind,
+                check=_check(invariant, renamed, form, path),
             )
         form.data["flows"][flow.name] = _present(
             path=flow.path, description=flow.description, invariants=invariants
@@ -104,8 +124,9 @@ def _form(lock: Lock, file_lines: Mapping[Path, int]) -> Form:
     form.data["queries"] = {}
     for query in lock.queries:
         _place(form, ("queries", query.name), query.line)
+        form.texts[("queries", query.name, "sql")] = sqltrees.written(query.sql, (), renamed)
         form.data["queries"][query.name] = _present(
-            sql=_sql(query.sql),
+            sql=sqltrees.statement(query.sql, renamed),
             params=", ".join(query.params),
             endpoint=query.endpoint,
             description=query.description,
@@ -114,7 +135,7 @@ def _form(lock: Lock, file_lines: Mapping[Path, int]) -> Form:
     for waiver in lock.waivers:
         if acknowledges(waiver):
             continue
-        key = f"{waiver.rule} on {waiver.object}"
+        key = identity(waiver)
         form.waivers[key] = waiver
         _place(form, ("waivers", key), waiver.line)
         form.data["waivers"][key] = _present(
@@ -133,11 +154,6 @@ def _place(form: Form, path: Path, line: int | None) -> None:
 def _present(**values: Any) -> dict[str, Any]:
     """The values that are set: a key absent on one side reads as added or removed."""
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _sql(text: str) -> str:
-    """SQL as the lock's YAML may fold or indent it: one space between words."""
-    return " ".join(text.split())
 
 
 def _table(table: Table, columns: dict[str, Column]) -> dict[str, Any]:
@@ -167,13 +183,39 @@ def _column(column: Column) -> dict[str, Any]:
     )
 
 
-def _check(invariant: Invariant) -> dict[str, Any]:
-    """An invariant's check as text, field by field (`file_read` is where, not what)."""
+def _check(
+    invariant: Invariant, renamed: sqltrees.Renames, form: Form, path: Path
+) -> dict[str, Any]:
+    """An invariant's check field by field (`file_read` is where, not what): tables and
+    columns by the names the new lock gives them, SQL as its parse tree."""
     fields = dataclasses.asdict(invariant.check)
     fields.pop("file_read", None)
+    tables = [key for key in (fields.get("table"), fields.get("source")) if key]
+    table, source = (
+        tuple(key) if key else None for key in (fields.get("table"), fields.get("source"))
+    )
+    if table and fields.get("column"):
+        fields["column"] = renamed.column(table, fields["column"])
+    if source and fields.get("measure"):
+        fields["measure"] = renamed.column(source, fields["measure"])
+    if table and source and fields.get("by"):
+        fields["by"] = [
+            (renamed.column(source, mine), renamed.column(table, theirs))
+            for mine, theirs in fields["by"]
+        ]
     for key in ("table", "source"):  # (schema, name): as the lock spells it
         if isinstance(fields.get(key), tuple | list):
-            fields[key] = names.lock_name(*fields[key])
+            fields[key] = names.lock_name(*renamed.table(tuple(fields[key])))
+    for key in ("when", "then", "where", "sql"):
+        text = fields.get(key)
+        if isinstance(text, str):
+            reach = [tuple(k) for k in tables] if key != "sql" else []
+            form.texts[(*path, key)] = sqltrees.written(text, reach, renamed, key != "sql")
+            fields[key] = (
+                sqltrees.statement(text, renamed)
+                if key == "sql"
+                else sqltrees.expression(text, [tuple(k) for k in tables], renamed)
+            )
     return _present(**{key: _text(value) for key, value in fields.items()})
 
 
@@ -183,7 +225,7 @@ def _text(value: Any) -> Any:
             "=".join(part for part in item if part) if isinstance(item, tuple | list) else item
             for item in value
         )
-    return _sql(value) if isinstance(value, str) else value
+    return value
 
 
 # -- the interval of a freshness invariant ----------------------------------------------

@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from schemalock.check import waivers
+from schemalock.check import validity, waivers
 from schemalock.check.findings import Finding, Report
 from schemalock.guard import declarations, judging, keys, schema
 from schemalock.guard.changes import Change, Kind
 from schemalock.lock import inputs, load_lock, yamlsafe
-from schemalock.model import Lock, Waiver, names
+from schemalock.model import Lock, Waiver
 from schemalock.rules.base import Rule
 from schemalock.rules.history import LockChange, LockProgress, LockRegression
 from schemalock.rules.waivers import ExpiredWaiver, UnusedWaiver
@@ -40,7 +40,6 @@ RAN: tuple[type[Rule], ...] = (
     ExpiredWaiver,
     UnusedWaiver,
 )
-_GLOB = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -70,14 +69,20 @@ def diff(new: Version, base: Version | None, base_name: str, today: date) -> Rep
         changes = [_new_lock(new.lock, base_name)]
         old_waivers: tuple[Waiver, ...] = ()
     else:
-        changes = _changes(new, base)
+        changes = _repairs(_changes(new, base), base.lock, new.lock)
         old_waivers = base.lock.waivers
     findings = [_finding(change, base_name) for change in changes]
-    fresh = [w for w in new.lock.waivers if w not in old_waivers]
-    critical = _critical_objects([new.lock] + ([base.lock] if base else []))
-    findings = waivers.apply(
-        findings, fresh, today, RAN, accept=lambda w, f: _accepts(w, f, critical)
+    closed = [f for f, change in zip(findings, changes, strict=True) if not change.acknowledgeable]
+    fresh = _fresh(new.lock.waivers, old_waivers)
+    critical = waivers.critical_names(new.lock) | (
+        waivers.critical_names(base.lock) if base else frozenset()
     )
+    exact = waivers.exact_on_critical(critical)
+
+    def accept(waiver: Waiver, finding: Finding) -> bool:
+        return exact(waiver, finding) and not any(finding is f for f in closed)
+
+    findings = waivers.apply(findings, fresh, today, RAN, accept=accept)
     findings = [_refused(f, fresh, critical) for f in findings]
     return Report(
         findings=findings,
@@ -92,10 +97,53 @@ def diff(new: Version, base: Version | None, base_name: str, today: date) -> Rep
 
 def _changes(new: Version, base: Version) -> list[Change]:
     comparison, renamed = schema.compared(new.lock, base.lock)
-    found = renamed + schema.changes(new.lock, base.lock, comparison) + keys.marks(comparison)
+    pairs, rest = keys.paired(list(comparison))
+    found = renamed + pairs + schema.changes(new.lock, base.lock, rest) + keys.marks(comparison)
     lines = (_database_lines(new.text), _database_lines(base.text))
     new_form, old_form = declarations.forms(new.lock, base.lock, comparison, lines)
     return found + judging.changes(new_form, old_form)
+
+
+def _repairs(changes: list[Change], old: Lock, new: Lock) -> list[Change]:
+    """A base lock may be invalid (the base only has to load): a change that repairs what
+    made it invalid (a foreign key to a table it did not list, an unreadable pattern or
+    check) is progress, not a regression.  Only a change of the same object and kind as a
+    base error the new lock no longer has counts as a repair."""
+    broken = validity.errors(old)
+    if not broken:
+        return changes
+    still = {(e.code, e.schema, e.table, e.column, e.message) for e in validity.errors(new)}
+    fixed = [e for e in broken if (e.code, e.schema, e.table, e.column, e.message) not in still]
+    return [_repaired(change, fixed) for change in changes]
+
+
+def _repaired(change: Change, fixed: list[Finding]) -> Change:
+    if change.kind is not Kind.REGRESSION:
+        return change
+    for error in fixed:
+        if (error.schema, error.table) == (change.schema, change.table) and _same_kind(
+            error, change
+        ):
+            return replace(
+                change,
+                kind=Kind.PROGRESS,
+                message=f"{change.message} (repairs the base lock: {error.message})",
+            )
+    return change
+
+
+def _same_kind(error: Finding, change: Change) -> bool:
+    """Whether `change` is about what `error` (a lock-validity error of the base) is about."""
+    kind = change.subject.kind if change.subject else None
+    if error.rule == "dangling-reference" and " is a duplicate of " in error.message:
+        return ".duplicate_of" in change.message
+    if error.rule == "dangling-reference":  # a foreign key's target
+        return kind == "foreign key" and error.constraint in (None, change.constraint)
+    if error.rule == "invalid-pattern":
+        return change.column == error.column and ".pattern" in change.message
+    if error.rule == "invalid-expression":
+        return kind in ("check", "index") or ".check." in change.message
+    return False
 
 
 def _database_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -155,34 +203,22 @@ def _finding(change: Change, base_name: str) -> Finding:
     )
 
 
-def _critical_objects(locks: Iterable[Lock]) -> frozenset[str]:
-    """The names of the tables and columns either lock marks `critical: true`."""
-    found = set()
-    for lock in locks:
-        for table in lock.database.tables.values():
-            if table.critical:
-                found.add(names.lock_name(*table.key))
-            found |= {names.lock_name(*table.key, c.name) for c in table.columns if c.critical}
-    return frozenset(found)
-
-
-def _accepts(waiver: Waiver, finding: Finding, critical: frozenset[str]) -> bool:
-    """A regression on a critical table or column is accepted only by a waiver that names
-    its object exactly, not by a glob that happens to cover it."""
-    if not (finding.schema and finding.table) or _GLOB.isdisjoint(waiver.object):
-        return True
-    table = (finding.schema, finding.table)
-    named = {names.lock_name(*table)}
-    if finding.column:
-        named.add(names.lock_name(*table, finding.column))
-    return named.isdisjoint(critical)
+def _fresh(new: Iterable[Waiver], old: Iterable[Waiver]) -> list[Waiver]:
+    """The acknowledgements the pull request adds: waivers of regressions whose rule and
+    object the base lock did not have.  One the base had stays inherited whatever else is
+    edited on it (its reason, owner or end): only a new one acknowledges anything."""
+    inherited = {declarations.identity(w) for w in old}
+    return [
+        w for w in new if declarations.acknowledges(w) and declarations.identity(w) not in inherited
+    ]
 
 
 def _refused(finding: Finding, fresh: list[Waiver], critical: frozenset[str]) -> Finding:
     """A critical regression a glob would have acknowledged says why it did not."""
     if finding.waived is not None or finding.category.value != "regression":
         return finding
-    globs = [w for w in fresh if waivers.matches(w, finding) and not _accepts(w, finding, critical)]
+    exact = waivers.exact_on_critical(critical)
+    globs = [w for w in fresh if waivers.matches(w, finding) and not exact(w, finding)]
     if not globs:
         return finding
     names_it = waivers.object_names(finding)[0]

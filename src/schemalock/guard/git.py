@@ -33,8 +33,14 @@ class Committed:
     name: str
 
 
-def lock_at(ref: str, lock_path: str) -> Committed:
-    """The lock `lock_path` names, as commit `ref` of its repository holds it."""
+def lock_at(ref: str, lock_path: str, base_lock: str | None = None) -> Committed:
+    """The lock `lock_path` names, as commit `ref` of its repository holds it.
+
+    A lock the commit does not hold at its path may have moved: git's rename detection
+    (`git diff -M REF`) names its path at `ref`.  Found nowhere, the lock is new (None) unless
+    the commit holds another lock, which refuses (exit 2) and names it for `--base-lock`.
+    `base_lock`: the lock's path at `ref` from the repository's top folder, given by the user
+    (`""`: the lock is new, whatever else the commit holds)."""
     if ref.startswith("-"):
         raise UsageError(f"--base {ref}: a git ref cannot start with '-'")
     # The file a symbolic link leads to: what the commit holds is its content, not the link.
@@ -45,9 +51,23 @@ def lock_at(ref: str, lock_path: str) -> Committed:
     prefix = _git(folder, lock_path, "rev-parse", "--show-prefix").decode().strip()
     commit = _commit(folder, lock_path, ref)
     path = posixpath.join(prefix, os.path.basename(real))
+    if base_lock == "":
+        return Committed(None, "", f"{ref}:{path}")  # new, as the user says
+    if base_lock is not None:
+        path = posixpath.normpath(base_lock.replace(os.sep, "/")).lstrip("/")
+        if _run(folder, "cat-file", "-t", f"{commit}:{path}").returncode != 0:
+            raise UsageError(f"--base-lock {base_lock}: {ref} holds no file {path}")
+    elif _run(folder, "cat-file", "-t", f"{commit}:{path}").returncode != 0:
+        path = _moved_from(folder, commit, path) or path
     name = f"{ref}:{path}"
     kind = _run(folder, "cat-file", "-t", f"{commit}:{path}")
     if kind.returncode != 0:
+        other = _other_lock(folder, commit, path)
+        if other is not None:
+            raise UsageError(
+                f"no lock at {name}, but {ref} holds a lock at {other}: pass --base-lock "
+                f"'{other}' to compare with it (or --base-lock '' if this lock is new)"
+            )
         return Committed(None, "", name)  # not in that commit: the lock is new
     if kind.stdout.strip() != b"blob":
         raise UsageError(f"{name}: not a file at {ref}")
@@ -60,6 +80,73 @@ def lock_at(ref: str, lock_path: str) -> Committed:
     except UnicodeDecodeError as error:
         raise LockFileError(name, None, None, f"invalid UTF-8 at byte {error.start}") from None
     return Committed(_load(text, raw, name, folder, commit, path), text, name)
+
+
+def _moved_from(folder: str, commit: str, path: str) -> str | None:
+    """The path at `commit` of the file now at `path` (repository-relative), when git's
+    rename detection pairs them (committed since, staged or in the working tree)."""
+    found = _run(folder, "diff", "-M", "--name-status", "-z", "--no-ext-diff", commit, "--")
+    if found.returncode != 0:
+        return None
+    fields = found.stdout.decode("utf-8", errors="replace").split("\0")
+    index = 0
+    while index < len(fields) and fields[index]:
+        status = fields[index]
+        if status.startswith(("R", "C")):
+            old, new = fields[index + 1], fields[index + 2]
+            if new == path and status.startswith("R"):
+                return old
+            index += 3
+        else:
+            index += 2
+    return None
+
+
+# At most this many YAML files of the base commit are read looking for a lock elsewhere.
+_MAX_CANDIDATES = 400
+
+
+def _other_lock(folder: str, commit: str, path: str) -> str | None:
+    """A file of `commit` besides `path` that reads as a schemalock lock (a mapping with
+    `version` and `tables` or `database`), those named like the lock first.  One git process
+    reads them all (`cat-file --batch`)."""
+    listed = _run(folder, "ls-tree", "-r", "-z", "--full-tree", "--name-only", commit)
+    if listed.returncode != 0:
+        return None
+    names = listed.stdout.decode("utf-8", errors="replace").split("\0")
+    same = posixpath.basename(path)
+    yaml = sorted(
+        (n for n in names if n.endswith((".yaml", ".yml")) and n != path and "\n" not in n),
+        key=lambda n: (posixpath.basename(n) != same, n),
+    )[:_MAX_CANDIDATES]
+    if not yaml:
+        return None
+    asked = "".join(f"{commit}:{name}\n" for name in yaml).encode()
+    read = _run(folder, "cat-file", "--batch", stdin=asked)
+    if read.returncode != 0:
+        return None
+    out, at = read.stdout, 0
+    for name in yaml:
+        header_end = out.index(b"\n", at)
+        header = out[at:header_end].split()
+        at = header_end + 1
+        if len(header) != 3 or header[1] != b"blob":
+            continue
+        size = int(header[2])
+        content, at = out[at : at + size], at + size + 1
+        if size <= inputs.MAX_INPUT_BYTES and _reads_as_lock(content):
+            return name
+    return None
+
+
+def _reads_as_lock(content: bytes) -> bool:
+    try:
+        data, _ = yamlsafe.load(content.decode("utf-8-sig"), position_depth=0)
+    except (yamlsafe.YamlError, UnicodeDecodeError):
+        return False
+    return (
+        isinstance(data, dict) and "version" in data and bool({"tables", "database"} & data.keys())
+    )
 
 
 def _commit(folder: str, lock_path: str, ref: str) -> str:
@@ -133,13 +220,15 @@ def _git(folder: str, about: str, *arguments: str) -> bytes:
     return done.stdout
 
 
-def _run(folder: str, *arguments: str) -> subprocess.CompletedProcess[bytes]:
+def _run(
+    folder: str, *arguments: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
             ["git", *arguments],
             cwd=folder,
             capture_output=True,
-            stdin=subprocess.DEVNULL,
+            input=stdin if stdin is not None else b"",
             timeout=_TIMEOUT,
             check=False,
         )

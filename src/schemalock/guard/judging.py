@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from schemalock.check import waivers
 from schemalock.guard.changes import Change, Kind
 from schemalock.guard.declarations import Form, Path, seconds
+from schemalock.model import Freshness, Invariant, Waiver
 
 # deepdiff's report types, as what happened to the value at the path.
 _HAPPENED = {
@@ -50,7 +52,10 @@ def changes(new: Form, old: Form) -> list[Change]:
 
     found = []
     before, after = _unequal(old.data, new.data)
-    for report_type, levels in DeepDiff(before, after, view="tree").items():
+    # threshold 0: by default deepdiff reports a dict that shares under a third of its keys
+    # as one value changed (two flows removed would be "flows: changed").
+    compared = DeepDiff(before, after, view="tree", threshold_to_diff_deeper=0)
+    for report_type, levels in compared.items():
         for level in levels:
             path = level.path(output_format="list")
             element = bool(path) and path[-1] is None
@@ -61,7 +66,106 @@ def changes(new: Form, old: Form) -> list[Change]:
                 before=None if level.t1 is notpresent else level.t1,
                 after=None if level.t2 is notpresent else level.t2,
             )
-            found.append(_placed(event, *_judge(event, new, old), new, old))
+            for one in expanded(event):
+                shown = _as_written(one, new, old)
+                found.append(_placed(shown, *_judge(shown, new, old), new, old))
+    return found
+
+
+def _as_written(event: Event, new: Form, old: Form) -> Event:
+    """`event` with SQL as the locks write it: `data` holds parse trees, to compare."""
+    if event.element:
+        return event
+    return Event(
+        event.path,
+        event.happened,
+        event.element,
+        _written(event.before, event.path, old),
+        _written(event.after, event.path, new),
+    )
+
+
+def _written(value: Any, path: Path, form: Form) -> Any:
+    if path in form.texts and value is not None:
+        return form.texts[path]
+    if isinstance(value, dict):
+        return {key: _written(item, (*path, str(key)), form) for key, item in value.items()}
+    return value
+
+
+# The paths whose value is one entry, judged whole when it is added or removed (a flow with
+# its invariants); any other dict added, removed or replaced is broken down key by key.
+_ENTRIES = (
+    ("environments", None),
+    ("flows", None),
+    ("flows", None, "invariants", None),
+    ("queries", None),
+    ("waivers", None),
+)
+
+
+def _is_entry(path: Path) -> bool:
+    return any(
+        len(path) == len(shape)
+        and all(p is None or p == q for p, q in zip(shape, path, strict=True))
+        for shape in _ENTRIES
+    )
+
+
+def expanded(event: Event) -> list[Event]:
+    """`event` as the changes of single entries and values: a whole section, dict or set
+    added, removed or replaced (deepdiff's `values_changed` or `type_changes` of a
+    container) becomes one event per key or element it holds, so nothing is judged as an
+    anonymous "changed" container."""
+    before, after = event.before, event.after
+    if event.element:
+        return [event]
+    if event.happened == "changed" and _container(before) and _container(after):
+        if isinstance(before, dict) and isinstance(after, dict):
+            return _keys(event.path, before, after)
+        if isinstance(before, frozenset | set) and isinstance(after, frozenset | set):
+            return [Event(event.path, "removed", True, item, None) for item in before - after] + [
+                Event(event.path, "added", True, None, item) for item in after - before
+            ]
+    if event.happened == "changed" and (_container(before) or _container(after)):
+        # one side a container, the other a plain value: the old one gone, the new one here
+        return expanded(Event(event.path, "removed", False, before, None)) + expanded(
+            Event(event.path, "added", False, None, after)
+        )
+    if event.happened in ("added", "removed") and not _is_entry(event.path):
+        value, gone = event.value, event.happened == "removed"
+        if isinstance(value, dict):
+            return _keys(event.path, value if gone else {}, {} if gone else value)
+        if isinstance(value, frozenset | set) and event.path[-1:] != ("values",):
+            # a set of names (schemas, hosts, endpoints): each one gained or lost; `values`
+            # is judged whole (no list at all accepts any value)
+            return [
+                Event(event.path, event.happened, True, *((item, None) if gone else (None, item)))
+                for item in sorted(value, key=str)
+            ]
+    return [event]
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, dict | frozenset | set)
+
+
+def _keys(path: Path, before: dict[str, Any], after: dict[str, Any]) -> list[Event]:
+    found: list[Event] = []
+    for key in sorted(before.keys() | after.keys(), key=str):
+        was, now = before.get(key, _ABSENT), after.get(key, _ABSENT)
+        if was == now:
+            continue
+        happened = "added" if was is _ABSENT else "removed" if now is _ABSENT else "changed"
+        found += expanded(
+            Event(
+                (*path, str(key)),
+                happened,
+                False,
+                None if was is _ABSENT else was,
+                None if now is _ABSENT else now,
+            )
+        )
     return found
 
 
@@ -86,8 +190,12 @@ _ABSENT = object()
 
 
 def _judge(event: Event, new: Form, old: Form) -> tuple[Kind, str, str | None]:
-    """(kind, what happened, the reason that acknowledges it) for one event."""
+    """(kind, what happened, the reason that acknowledges it) for one event.  Every path of
+    the plain form (`declarations`) is named here; a path this does not know is judged a
+    regression, so nothing the guard does not understand passes as neutral."""
     match event.path:
+        case ("database", "name" | "expected_tables"):
+            return Kind.NEUTRAL, _changed(event), None  # a name; lint's count of tables
         case ("database", "schemas"):
             return _toggle(event, "added", "covered now", "no longer covered")
         case ("database", "ignore"):
@@ -101,51 +209,75 @@ def _judge(event: Event, new: Form, old: Form) -> tuple[Kind, str, str | None]:
             return _entry(event, "environment")
         case ("environments", name, "require_host"):
             return _hosts(event, new.data["environments"].get(name), old.data["environments"])
+        case ("tables", _, "purpose" | "wiring" | "comment" | "legacy"):
+            return Kind.NEUTRAL, _changed(event), None  # documentation
         case ("tables", _, "endpoints"):
             return _toggle(
                 event, "added", "listed now", "no longer listed: the API probe does not ask it"
             )
-        case ("tables", *_, "critical"):
+        case ("tables", _, "critical") | ("tables", _, "columns", _, "critical"):
             lost = event.before is True
             return (
                 (Kind.REGRESSION, "no longer marked critical", None)
                 if lost
                 else (Kind.PROGRESS, "marked critical", None)
             )
-        case ("tables", *_, "mock_data"):
+        case ("tables", _, "mock_data") | ("tables", _, "columns", _, "mock_data"):
             if event.after is False:
                 return Kind.REGRESSION, "mock_data: false: the mock-data scan is off", None
             return Kind.PROGRESS, "the mock-data scan is on", None
         case ("tables", _, "duplicate_of"):
             return _rule(event, f"{event.after or event.before}")
+        case ("tables", _, "columns", _, "comment"):
+            return Kind.NEUTRAL, _changed(event), None
         case ("tables", _, "columns", _, "pattern"):
             return _rule(event, repr(event.after or event.before))
         case ("tables", _, "columns", _, "values"):
             return _values(event)
         case ("flows", _):
             return _entry(event, "flow", _invariants(event.value))
+        case ("flows", _, "path" | "description"):
+            return Kind.NEUTRAL, _changed(event), None
         case ("flows", _, "invariants", _):
             return _entry(event, "invariant")
+        case ("flows", _, "invariants", _, "description"):
+            return Kind.NEUTRAL, _changed(event), None
         case ("flows", _, "invariants", _, "check", "within") if event.happened == "changed":
             return _within(event)
+        case ("flows", flow, "invariants", name, "check", "where"):
+            return _where(event, new.invariants.get((flow, name)))
+        case ("flows", _, "invariants", _, "check", "path"):
+            return Kind.NEUTRAL, f"{_changed(event)}: the check file moved", None
+        case ("flows", _, "invariants", _, "check", "sql"):
+            return Kind.REGRESSION, "the check file's SQL changed: it checks something else", None
         case ("flows", _, "invariants", _, "kind" | "check", *_):
             return Kind.REGRESSION, f"{_changed(event)}: the invariant checks something else", None
         case ("queries", _):
             return _entry(event, "query contract")
+        case ("queries", _, "endpoint" | "description"):
+            return Kind.NEUTRAL, _changed(event), None
         case ("queries", _, "sql" | "params"):
             return Kind.REGRESSION, f"{_changed(event)}: the contract checks another query", None
         case ("waivers", key):
-            if event.happened == "removed":
-                return Kind.PROGRESS, "waiver removed: what it accepted counts again", None
-            return Kind.REGRESSION, "waiver added", new.waivers[key].reason
+            return _waiver(event, new.waivers.get(key))
+        case ("waivers", _, "reason" | "owner"):
+            return Kind.NEUTRAL, _changed(event), None  # what it waives is the same
         case ("waivers", key, "expires"):
             return _expiry(event, new.waivers[key].reason)
-    return Kind.NEUTRAL, _changed(event), None
+    return (
+        Kind.REGRESSION,
+        f"{_changed(event)} (a change the guard does not judge: counted as a regression)",
+        None,
+    )
 
 
 def _changed(event: Event) -> str:
     if event.element:
         return f"{event.value!r} {event.happened}"
+    if event.before is True and event.after in (False, None):
+        return f"no longer {event.path[-1]}"  # a flag, in words: not `True -> False`
+    if event.after is True and event.before in (False, None):
+        return f"{event.path[-1]} now"
     if event.happened == "changed" and not isinstance(event.after, dict):
         return f"{event.before!r} -> {event.after!r}"
     return event.happened
@@ -212,9 +344,38 @@ def _hosts(event: Event, now: Any, before: Any) -> tuple[Kind, str, str | None]:
 
 def _within(event: Event) -> tuple[Kind, str, str | None]:
     was, now = seconds(str(event.before)), seconds(str(event.after))
-    if was is not None and now is not None and now <= was:
+    if was is not None and now is not None and now == was:
+        return Kind.NEUTRAL, f"{_changed(event)}: the same limit", None
+    if was is not None and now is not None and now < was:
         return Kind.PROGRESS, f"{_changed(event)}: a shorter limit", None
     return Kind.REGRESSION, f"{_changed(event)}: a longer (or unreadable) limit", None
+
+
+def _where(event: Event, invariant: Any) -> tuple[Kind, str, str | None]:
+    """A freshness invariant's `where` removed checks every row: progress.  Any other change
+    of a `where` checks other rows (or, of a reconcile, sums other rows): a regression."""
+    fresh = isinstance(invariant, Invariant) and isinstance(invariant.check, Freshness)
+    if event.happened == "removed" and fresh:
+        return Kind.PROGRESS, f"{_changed(event)}: every row is checked now", None
+    return Kind.REGRESSION, f"{_changed(event)}: the invariant checks other rows", None
+
+
+def _waiver(event: Event, waiver: Waiver | None) -> tuple[Kind, str, str | None]:
+    """A waiver removed is progress.  One added (or whose rule or object changed: another
+    waiver) is a regression its own reason accepts, but a blanket one (a category on every
+    object), which nothing in the pull request accepts."""
+    if event.happened == "removed":
+        return Kind.PROGRESS, "waiver removed: what it accepted counts again", None
+    if waiver is None:
+        return Kind.REGRESSION, _changed(event), None
+    if waivers.blanket(waiver):
+        return (
+            Kind.REGRESSION,
+            f"waiver added: it waives every {waiver.rule} finding on every object "
+            "(a blanket waiver: name the objects it waives)",
+            None,
+        )
+    return Kind.REGRESSION, "waiver added", waiver.reason
 
 
 def _expiry(event: Event, reason: str) -> tuple[Kind, str, str | None]:
@@ -243,8 +404,17 @@ def _placed(
         before=_json(event.before),
         after=_json(event.after),
         acknowledged=acknowledged,
+        acknowledgeable=not _blanket_added(event, new),
         **fields,
     )
+
+
+def _blanket_added(event: Event, new: Form) -> bool:
+    """A blanket waiver added: no waiver of the same pull request acknowledges it."""
+    match event.path:
+        case ("waivers", key) if event.happened == "added" and key in new.waivers:
+            return waivers.blanket(new.waivers[key])
+    return False
 
 
 def _line(event: Event, new: Form, old: Form) -> tuple[int | None, bool]:

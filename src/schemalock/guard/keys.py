@@ -360,3 +360,72 @@ def _marks(new: Table, old: Table) -> Iterator[Change]:
                 f"{index.name} renamed from {old_index.name}",
                 line=index.line,
             )
+
+
+# -- a unique or an index removed and added again: one change ----------------------------
+
+
+def paired(differences: list[d.Difference]) -> tuple[list[Change], list[d.Difference]]:
+    """The changes of a unique constraint whose columns were only reordered (the same
+    uniqueness: neutral) and of an index redefined under its name (one "changed" line), and
+    the differences left for their handlers."""
+    found: list[Change] = []
+    used: set[int] = set()
+    added = [x for x in differences if isinstance(x, d.MissingUnique | d.MissingIndex)]
+    for x in differences:
+        if not isinstance(x, d.ExtraUnique | d.ExtraIndex) or id(x) in used:
+            continue
+        for y in added:
+            if id(y) in used or y.subject.path[:2] != x.subject.path[:2]:
+                continue
+            change = _reordered(x, y) or _redefined(x, y)
+            if change is not None:
+                found.append(change)
+                used |= {id(x), id(y)}
+                break
+    return found, [x for x in differences if id(x) not in used]
+
+
+def _reordered(x: d.Difference, y: d.Difference) -> Change | None:
+    if not (isinstance(x, d.ExtraUnique) and isinstance(y, d.MissingUnique)):
+        return None
+    old, new = x.unique, y.unique
+    if set(old.columns) != set(new.columns) or len(old.columns) != len(new.columns):
+        return None
+    message = (
+        f"{_on(y)}: unique {cols(new.columns)} was {cols(old.columns)}: the same uniqueness "
+        "(the order of its index's columns may change which queries it speeds up)"
+    )
+    return about(y, Kind.NEUTRAL, message, y.line, tables=(y.lock,), **_unique(new))
+
+
+def _redefined(x: d.Difference, y: d.Difference) -> Change | None:
+    """An index of the same name, another definition: a non-unique one is neutral (it
+    promises nothing about the data); a unique one that is no longer unique, or changed at
+    all while unique (not provably as strict), is a regression; becoming unique is progress."""
+    if not (isinstance(x, d.ExtraIndex) and isinstance(y, d.MissingIndex)):
+        return None
+    old, new = x.index, y.index
+    if old.name != new.name:
+        return None
+    if old.unique and not new.unique:
+        kind, why = Kind.REGRESSION, "no longer unique"
+    elif old.unique:
+        kind, why = Kind.REGRESSION, "a unique index redefined: not provably as strict"
+    elif new.unique:
+        kind, why = Kind.PROGRESS, "unique now"
+    else:
+        kind, why = Kind.NEUTRAL, "an index promises nothing about the data"
+    message = (
+        f"{_on(y)}: index {new.name} is {describe_index(new)}, was {describe_index(old)}: {why}"
+    )
+    return about(
+        y,
+        kind,
+        message,
+        y.line,
+        tables=(y.lock,),
+        constraint=new.name,
+        before=describe_index(old),
+        after=describe_index(new),
+    )

@@ -16,7 +16,7 @@ holds every difference type to a handler).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -69,7 +69,7 @@ def compared(new: Lock, old: Lock) -> tuple[Comparison, list[Change]]:
     return comparison, list(renames.changes(new.database, tables, columns))
 
 
-def changes(new: Lock, old: Lock, comparison: Comparison) -> list[Change]:
+def changes(new: Lock, old: Lock, comparison: Iterable[d.Difference]) -> list[Change]:
     """Every difference judged, by the handler its type registered."""
     sides = Sides(new, old)
     return [change for x in comparison for change in HANDLERS[type(x)](x, sides)]

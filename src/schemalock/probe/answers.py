@@ -24,7 +24,8 @@ class CheckCount:
 class ColumnStats:
     non_null: int
     uuid: int = 0
-    undashed: int = 0
+    undashed: int = 0  # 32 hex digits
+    undashed_uuid: int = 0  # of those, with a uuid's version and variant digits
     pattern_violations: int = 0
     value_violations: int = 0
     mock: int = 0  # rows any mock-data detector matches

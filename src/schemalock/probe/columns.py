@@ -10,7 +10,14 @@ from schemalock.probe.answers import ColumnStats
 from schemalock.probe.mockdata import detectors_for, kind_of
 from schemalock.probe.samples import SAMPLE_LIMIT, distinct
 from schemalock.probe.session import Session
-from schemalock.probe.sql import UNDASHED_HEX, array_literal, is_text, mock_condition, no_equality
+from schemalock.probe.sql import (
+    UNDASHED_HEX,
+    UNDASHED_UUID,
+    array_literal,
+    is_text,
+    mock_condition,
+    no_equality,
+)
 
 # The rule an invalid `values:` entry concerns: it is found before the shared per-table scan,
 # which then leaves that column's values out rather than fail for every rule of the table.
@@ -103,8 +110,11 @@ class ColumnQuestions(Session):
                     sql.SQL("count(*) FILTER (WHERE {} ~ {})").format(
                         text_value, sql.Literal(UNDASHED_HEX)
                     ),
+                    sql.SQL("count(*) FILTER (WHERE {} ~ {})").format(
+                        text_value, sql.Literal(UNDASHED_UUID)
+                    ),
                 ]
-                measures += ["non_null", "uuid", "undashed"]
+                measures += ["non_null", "uuid", "undashed", "undashed_uuid"]
             kind = kind_of(column.type)
             if (
                 "mock" in self.measures

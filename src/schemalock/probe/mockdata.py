@@ -5,7 +5,8 @@ Precision matters as much as recall.  A marker word must be a whole word (`\\m..
 and dummy are also surnames and words of real phrases ("Tom Mock", "Mock Trial Coach", "Crash
 Test Dummy Engineer", "Fake Fur Designer"), so they count only as the whole value or right
 before a data noun ("mock data", "fake user", "Acme Mock Org", "test customer"), always
-separated by spaces, which keeps them out of email addresses (`tom.mock@outlook.com`).  An
+separated by spaces, which keeps them out of email addresses (`tom.mock@outlook.com`).  A
+"test team" after a kind of testing is the team that tests ("QA Test Team").  An
 email must be at a reserved domain (or a subdomain of one), not merely contain its name; a UUID
 in a text column counts only as the whole value; inside JSON only keys that say "mock" or
 "test" count, so UUIDs and hashes in documents never do.  Each detector applies to one kind of
@@ -86,7 +87,13 @@ _DATA_NOUNS = (
     "data|user|account|customer|client|org|organi[sz]ation|company|companies|tenant"
     "|workspace|member|person|people|profile|employee|contact|patient|student|record|entry"
     "|entries|row|value|name|email|address|phone|order|payment|invoice|subscription"
-    "|transaction|product|item|project|store|shop|merchant|vendor|supplier|team"
+    "|transaction|product|item|project|store|shop|merchant|vendor|supplier"
+)
+# Kinds of testing: after one, "test team" names the people who test ("QA Test Team", "Load
+# Test Team"), not a test record; "QA Test User" is still a test user.
+_TESTING_KINDS = (
+    "qa|quality|load|unit|integration|performance|security|penetration|pen|stress|acceptance"
+    "|regression|smoke|usability|automation|manual|software|hardware|crash|field|beta"
 )
 
 DETECTORS = (
@@ -103,6 +110,7 @@ DETECTORS = (
         # the clue `test ` stays exact, so "Testament" and "Protest" never reach the regex.
         r"^[[:space:]]*(mock|fake|dummy)([[:space:]]*[0-9]+)?[[:space:]]*$"
         rf"|\m(mock|fake|dummy|test) +({_DATA_NOUNS})s?\M"
+        rf"|\m(mock|fake|dummy) +teams?\M|(?<!\m({_TESTING_KINDS}) +)\mtest +teams?\M"
         r"|\mlorem ipsum\M",
         clues=("mock", "fake", "dummy", "test ", "lorem ipsum"),
         gate=r"\m(mock|fake|dummy|test)([^[:alpha:]]|$)|\mlorem ipsum",

@@ -203,11 +203,16 @@ class RelationQuestions(Session):
         return self.scaled(int(rows[0][0])) if rows else None
 
     def uuid_holders(
-        self, rule: str, table: Table, column: Column, keys: list[tuple[Table, Column]]
+        self,
+        rule: str,
+        table: Table,
+        column: Column,
+        keys: list[tuple[Table, Column]],
+        every: bool = True,
     ) -> list[tuple[Table, Column]] | None:
-        """The uuid `keys` that hold every one of a few sample UUIDs of a text `column`: a
-        short list worth a full `matching` count.  One index probe per key, all in one
-        statement per hundred keys."""
+        """The uuid `keys` that hold every one of a few sample UUIDs of a text `column` (with
+        `every` false: any one of them): a short list worth a full `matching` count.  One index
+        probe per key, all in one statement per hundred keys."""
         from psycopg import sql
 
         value = sql.SQL("c.{}").format(sql.Identifier(column.name))
@@ -236,5 +241,9 @@ class RelationQuestions(Session):
             if rows is None:
                 return None
             wanted, *held = rows[0]
-            found += [key for key, count in zip(chunk, held, strict=True) if count == wanted]
+            found += [
+                key
+                for key, count in zip(chunk, held, strict=True)
+                if count == wanted or (count and not every)
+            ]
         return found

@@ -1,17 +1,24 @@
 """`--format markdown`: the report as a pull-request comment body (also GitHub's job summary).
 
-The first line is always `<!-- schemalock:report -->`, so a bot can find its own comment and
-edit it instead of adding another on every push.  Then a headline with the counts, what was
+The first line is always a marker naming the command (`<!-- schemalock:verify -->`,
+`<!-- schemalock:diff -->`, `<!-- schemalock:lint -->`), so a bot can find its own comment and
+edit it instead of adding another on every push, and the guard's report never replaces
+verify's.  Then a headline with the counts, what was
 checked, a table of the findings (most severe first), the waived ones with their reasons, and
 what could not be checked.  The body stays under `limit` bytes (GitHub takes 65,536 characters
 in a comment): rows past it are left out and a last line says how many.  It holds nothing that
-changes between two runs over the same state (no duration, no server version), so an update
-that changes nothing changes no text.
+changes between two runs over the same state (no duration), so an update that changes nothing
+changes no text.  The database is named by its name and server version only: a comment on a
+public repository is read by anyone, and the host and role of a production database are not
+theirs to know (the password is redacted everywhere; the JSON and SARIF reports, which stay in
+CI, keep the redacted URL).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from schemalock.check.findings import Finding, Report, Severity
 from schemalock.render import safe_text
@@ -23,7 +30,12 @@ from schemalock.render.locations import (
     source_file,
 )
 
-MARKER = "<!-- schemalock:report -->"
+
+def marker_for(command: str) -> str:
+    """The comment's first line, one per command."""
+    return f"<!-- schemalock:{command} -->"
+
+
 COMMENT_LIMIT = 60_000
 _NOTE_ROOM = 400  # kept free for the closing note
 
@@ -50,7 +62,7 @@ def _count(count: int, severity: Severity) -> str:
 def render(
     report: Report, limit: int = COMMENT_LIMIT, marker: bool = True, root: str | None = None
 ) -> str:
-    head = [MARKER] if marker else []
+    head = [marker_for(report.command)] if marker else []
     head += [f"### {_text(headline(report))}", "", _checked(report, root), ""]
     body = _Bounded(limit - _size(head) - _NOTE_ROOM)
     body.section(
@@ -72,6 +84,11 @@ def render(
         [f"- {_text(inconclusive_text(item))}" for item in report.inconclusive],
         counts_findings=False,
     )
+    body.section(
+        ["Not covered (held by the database, not modelled by schemalock, so not compared):", ""],
+        [f"- {_text(kind)} `{_text(name)}`" for kind, name in report.uncovered],
+        counts_findings=False,
+    )
     lines = head + body.lines
     if body.left_out or body.left_out_checks:
         lines.append(f"_{_left_out(body, report)}_")
@@ -80,9 +97,36 @@ def render(
 
 def _checked(report: Report, root: str | None) -> str:
     what = f"Lock {_code(lock_file(report, root))}"
+    if report.base_path:
+        what += f" against its base version {_code(report.base_path)}"
     if report.target_url:
-        what += f" against {_code(report.target_url)}"
+        name = database_name(report.target_url)
+        what += " against database " + (_code(name) if name else "(named by the connection)")
+        if report.server_version:  # "15.4 (Debian 15.4-1)": the version only
+            what += f" (PostgreSQL {_text(report.server_version.split()[0])})"
     return what + "."
+
+
+_KEYWORD_DBNAME = re.compile(r"(?:^|\s)dbname\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def database_name(url: str) -> str | None:
+    """The database a connection string names (a URL's path or `dbname`, a keyword string's
+    `dbname`); None when it names none (libpq then takes PGDATABASE or the user's name)."""
+    if "://" in url:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        named = parse_qs(parts.query).get("dbname", [unquote(parts.path.lstrip("/"))])[-1]
+        return named or None
+    found = _KEYWORD_DBNAME.search(url)
+    if found is None:
+        return None
+    value = found.group(1)
+    if value.startswith("'"):
+        value = re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value or None
 
 
 def _finding_row(report: Report, finding: Finding, root: str | None) -> str:

@@ -1,9 +1,13 @@
 """`--format junit`: the report as JUnit XML, for CI test views (GitLab, Jenkins, Azure, ...).
 
 A test suite per category (structure, integrity, ...).  A test case per rule and object with a
-finding (`SL105 public.jobs.org_id`, class `schemalock.structure.column-type-mismatch`), failed
-with the finding (the failure's `type` is its severity); a waived finding is a skipped case
-whose message is the waiver's reason; a check that could not run is a case in error.  Every
+finding (`SL105 public.jobs.org_id`, class `schemalock.structure.column-type-mismatch`): failed
+with the finding (the failure's `type` is its severity) when the finding fails the run (its
+severity at or above `--fail-on`, errors by default), else a passing case whose
+`<system-out>` holds the finding, so the test view is red exactly when the exit code is 1 (a
+progress or neutral change of `diff`, an info finding, is no failure); a waived finding is a
+skipped case whose message is the waiver's reason; a check that could not run is a case in
+error.  Every
 rule that ran with nothing to say is one passing case: it checked every object of its kind,
 and listing each table of the lock for each rule would bury the failures.
 """
@@ -15,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
 
-from schemalock.check.findings import Category, Finding, InconclusiveCheck, Report
+from schemalock.check.findings import Category, Finding, InconclusiveCheck, Report, Severity
 from schemalock.render.locations import inconclusive_text, object_name, source_file
 from schemalock.rules import RULES
 
@@ -33,8 +37,10 @@ class _Case:
     element: ET.Element
 
 
-def render(report: Report, root: str | None = None) -> str:
-    cases = [_finding_case(report, finding, root) for finding in report.findings]
+def render(report: Report, root: str | None = None, fails: Severity | None = None) -> str:
+    """`fails`: the least severity that fails the run (None: errors, the default `--fail-on`)."""
+    least = fails or Severity.ERROR
+    cases = [_finding_case(report, finding, root, least) for finding in report.findings]
     cases += [_inconclusive_case(item) for item in report.inconclusive]
     cases += _passing_cases(report)
     _unique_names(cases)
@@ -53,7 +59,7 @@ def render(report: Report, root: str | None = None) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"
 
 
-def _finding_case(report: Report, finding: Finding, root: str | None) -> _Case:
+def _finding_case(report: Report, finding: Finding, root: str | None, fails: Severity) -> _Case:
     where = source_file(report, finding, root)
     case = _element(
         finding.category.value,
@@ -65,6 +71,8 @@ def _finding_case(report: Report, finding: Finding, root: str | None) -> _Case:
         case.set("line", str(finding.lock_line))
     if finding.waived is not None:
         ET.SubElement(case, "skipped", message=_xml(f"waived: {finding.waived}"))
+    elif finding.severity.rank < fails.rank:
+        ET.SubElement(case, "system-out").text = _xml(_details(finding, where))
     else:
         failure = ET.SubElement(
             case, "failure", message=_xml(finding.message), type=finding.severity.value

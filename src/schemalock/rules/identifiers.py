@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
 from schemalock.compare.matching import unique_columns
-from schemalock.model import Column, Table
+from schemalock.model import Column, ForeignKey, Table
 from schemalock.probe import ColumnStats
 from schemalock.probe.sql import comparison
 from schemalock.rules.base import Context, Rule, about, q, rows
 from schemalock.rules.integrity import orphan_count, relations, unproven
 
 MOSTLY = 0.9  # share of non-NULL values that makes a column "holding UUIDs"
+# The last word of a column name that says it identifies something (`event_id`, `eventId`,
+# `order_uuid`, `payment_ref`), and words that say its values are digests or secrets.
+ID_WORDS = frozenset({"id", "uuid", "guid", "ref", "reference"})
+DIGEST_WORDS = re.compile(
+    r"(hash|digest|token|checksum|etag|signature|secret|salt|nonce|fingerprint)(e?s)?|(sha|md)[0-9]*"
+)
 
 
 def _uuid_columns(context: Context, rule: str) -> Iterator[tuple[Table, str, ColumnStats]]:
@@ -31,9 +39,17 @@ class UuidStoredAsText(Rule):
     ## What it checks
     Every text, varchar, char or citext column of a locked table (whether the lock lists it or
     not) whose non-NULL values are at least 90% UUIDs, as PostgreSQL itself reads them (upper
-    case, braces and missing hyphens accepted), reporting how many would not convert. When every
-    UUID is the key of another table (tried first: tables the column's name points at; then any
-    uuid primary key holding a few sample values), the finding names that relation. A
+    case, braces and missing hyphens accepted), reporting how many would not convert, when
+    something says they are this database's ids: the lock declares a reference on the column
+    to a uuid column,
+    a uuid column elsewhere has its name, its name points at a
+    table with a uuid key (`org_id`: a table whose name starts with `org`), or a sample value
+    is found in a uuid primary key.  A text column of UUIDs no key of the database holds (a
+    request or correlation id, another system's ids) is ordinary data: silent; so is a table's
+    own text key of UUIDs and the text references to it (an ORM's `String @id
+    @default(uuid())`: a design, kept by the lock).  When every
+    UUID is the key of another table (tried first: tables the column's name points at; then
+    any uuid primary key holding a sample value), the finding names that relation. A
     migration tool's bookkeeping table is not data (`_prisma_migrations.id` is a uuid in a
     varchar by Prisma's design): never read.
 
@@ -63,7 +79,10 @@ class UuidStoredAsText(Rule):
                 continue  # 32-hex tokens: undashed-uuid-as-text's notice
             column = lock.column(name)
             bad = stats.non_null - stats.uuid
-            suggestion = _suggested_parent(context, lock.key, name, stats.uuid)
+            evidence = _evidence(context, lock.key, name, stats.uuid)
+            if evidence is None:
+                continue  # nobody's ids: a correlation or external id is text by right
+            suggestion = evidence.parent
             yield self.finding(
                 f"column {q(*lock.key, name)} is text but {about(context, stats.uuid)} of its "
                 f"{stats.non_null} values are UUIDs; {about(context, bad)} "
@@ -83,16 +102,26 @@ class UuidStoredAsText(Rule):
             )
 
 
-def _suggested_parent(context: Context, key: tuple[str, str], name: str, uuids: int) -> str | None:
-    """The uuid key of another table all of a column's UUIDs match; None when the lock already
-    declares a reference or nothing matches.  Tables the column's name points at (`org_id`:
-    tables whose name starts with `org`) are tried first; then every uuid key that holds a few
-    sample values, found by index probes, so an unhelpful name still gets its suggestion."""
+@dataclass(frozen=True)
+class Evidence:
+    """Why a text column of UUIDs holds this database's ids, and the uuid key every one of
+    them matches (None: none, or the lock declares the reference already)."""
+
+    parent: str | None = None
+
+
+def _evidence(context: Context, key: tuple[str, str], name: str, uuids: int) -> Evidence | None:
+    """Whether a column's UUIDs are ids of this database (see UuidStoredAsText), and the key
+    they all match; None when nothing says so.  Tables the column's name points at (`org_id`:
+    tables whose name starts with `org`) are tried first; then every uuid key holding a sample
+    value, found by index probes, so an unhelpful name still gets its suggestion."""
     assert context.probe is not None
     assert context.live is not None
     lock_table = context.lock.database.tables.get(key)
-    if lock_table and any(name in fk.columns for fk in lock_table.foreign_keys):
-        return None
+    if lock_table and any(
+        _references_uuid(context, fk, name) for fk in lock_table.foreign_keys if name in fk.columns
+    ):
+        return Evidence()
     live = context.live.tables[key]
     child = live.column(name)
     if child is None:
@@ -102,13 +131,38 @@ def _suggested_parent(context: Context, key: tuple[str, str], name: str, uuids: 
     named = [k for k in keys if len(stem) >= 2 and k[0].name.lower().startswith(stem)]
     for parent, parent_column in named:
         if context.probe.matching(SUGGESTING, live, child, parent, parent_column) == uuids:
-            return q(*parent.key, parent_column.name)
+            return Evidence(q(*parent.key, parent_column.name))
     others = [k for k in keys if k not in named]
-    holders = context.probe.uuid_holders(SUGGESTING, live, child, others) if others else []
+    holders = (
+        context.probe.uuid_holders(SUGGESTING, live, child, others, every=False) if others else []
+    )
     for parent, parent_column in holders or []:
         if context.probe.matching(SUGGESTING, live, child, parent, parent_column) == uuids:
-            return q(*parent.key, parent_column.name)
+            return Evidence(q(*parent.key, parent_column.name))
+    # A table's own text key of UUIDs is not evidence: an ORM's `String @id @default(uuid())`
+    # keys every table so by design, and its references are text too.
+    if named or holders or _uuid_elsewhere(context, key, name):
+        return Evidence()
     return None
+
+
+def _references_uuid(context: Context, fk: ForeignKey, name: str) -> bool:
+    """Whether the lock's reference `fk` makes column `name` point at a uuid column (a text
+    reference to a text key of UUIDs is a design, not a mistyped id)."""
+    parent = context.lock.database.tables.get((fk.ref_schema, fk.ref_table))
+    target = parent.column(fk.ref_columns[fk.columns.index(name)]) if parent else None
+    return target is None or target.type == "uuid"
+
+
+def _uuid_elsewhere(context: Context, key: tuple[str, str], name: str) -> bool:
+    """Whether another table has a uuid column of this name: the same id, typed there."""
+    assert context.live is not None
+    return any(
+        column.name == name and column.type == "uuid"
+        for table in context.live.tables.values()
+        if table.key != key
+        for column in table.columns
+    )
 
 
 SUGGESTING = "uuid-stored-as-text"
@@ -127,19 +181,24 @@ def _uuid_keys(context: Context, exclude: tuple[str, str]) -> list[tuple[Table, 
 
 
 class UndashedUuidAsText(Rule):
-    """A text column holds 32-digit hexadecimal ids: perhaps UUIDs without hyphens.
+    """A text column holds UUIDs without hyphens.
 
     ## What it checks
-    Text columns whose non-NULL values are at least 90% 32-digit hex strings. PostgreSQL
-    reads those as UUIDs, but hashes look the same, so this is a notice, never an error.
-    Migration tools' bookkeeping tables (Alembic's revision ids) are never read.
+    Text columns named as ids (the name's last word is `id`, `uuid`, `guid`, `ref` or
+    `reference`: `event_id`, `eventId`) whose non-NULL values are at least 90% 32-digit hex
+    strings with a UUID's version digit (1-8, the 13th) and variant digit (8, 9, a or b, the
+    17th). PostgreSQL reads those as UUIDs. A hash or a random token is not one: one random hex
+    string in eight has both digits, so a column of md5 or sha digests never passes, and a name
+    that says digest or secret (`token_hash`, `checksum`, `etag`, `sha256`, `api_token`) is
+    never read. A notice, never an error. Migration tools' bookkeeping tables (Alembic's
+    revision ids) are never read.
 
     ## Why it matters
-    If they are UUIDs, the column has the costs of `uuid-stored-as-text`; if they are hashes,
-    nothing is wrong.
+    They are UUIDs (Python's `uuid4().hex`), so the column has the costs of
+    `uuid-stored-as-text`, and each value takes 33 bytes rather than 16.
 
     ## Example
-    `webhook_events.dedup_key` holds values like `3f2a9c...` (32 hex digits).
+    `webhook_events.event_id` holds values like `3f2a9c1d7e4b4a6c9d0e1f2a3b4c5d6e`.
 
     ## Fix
     If they are UUIDs: `ALTER COLUMN ... TYPE uuid USING ...::uuid`. Otherwise nothing.
@@ -153,18 +212,26 @@ class UndashedUuidAsText(Rule):
         if context.probe is None:
             return
         for lock, name, stats in _uuid_columns(context, self.name):
-            if stats.undashed >= MOSTLY * stats.non_null:
+            if stats.undashed_uuid >= MOSTLY * stats.non_null and names_an_id(name):
                 column = lock.column(name)
                 yield self.finding(
-                    f"column {q(*lock.key, name)}: {about(context, stats.undashed)} of its "
-                    f"{stats.non_null} values are 32-digit hex strings (UUIDs "
-                    "without hyphens, or hashes)",
+                    f"column {q(*lock.key, name)}: {about(context, stats.undashed_uuid)} of its "
+                    f"{stats.non_null} values are UUIDs without hyphens",
                     table=lock,
                     column=name,
                     line=column.line if column else lock.line,
-                    count=stats.undashed,
+                    count=stats.undashed_uuid,
                     estimated=context.probe.estimates,
                 )
+
+
+def names_an_id(name: str) -> bool:
+    """Whether a column's name says it identifies something (`event_id`, `eventId`, `ref`) and
+    nothing says digest or secret (`token_hash`, `sha256`, `api_token_id`)."""
+    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    if not words or any(DIGEST_WORDS.fullmatch(word) for word in words):
+        return False
+    return words[-1] in ID_WORDS
 
 
 class MiswiredReference(Rule):
