@@ -122,7 +122,11 @@ def test_json_report_contract(database: str, tmp_path: Path) -> None:
         "summary",
         "findings",
         "inconclusive",
+        "coverage",  # verify's: what it compared, and what it saw but does not model
     }
+    assert set(report["coverage"]) == {"kinds", "not_covered"}
+    for kind in report["coverage"]["kinds"]:
+        assert set(kind) == {"kind", "database", "lock", "compared"}
     assert set(report["summary"]) == {
         "error", "warning", "info", "waived", "inconclusive", "duration_ms",
     }  # fmt: skip

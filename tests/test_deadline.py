@@ -29,7 +29,13 @@ from conftest import Server, as_role, execute, query, run_cli, scratch_database,
 from schemalock.app.pgserver import embedded_server
 from schemalock.db import deadline
 from test_catalogue_connections import Handler, _open_upstream, startup_packet, tcp_server
-from test_catalogue_faults import SCANNING_CHILD, SLOW_CHILD, SLOW_LOCK, SLOW_READER
+from test_catalogue_faults import (
+    NOT_THE_SUBJECT,
+    SCANNING_CHILD,
+    SLOW_CHILD,
+    SLOW_LOCK,
+    SLOW_READER,
+)
 from test_signals import _start as start
 
 pytestmark = pytest.mark.db
@@ -124,7 +130,7 @@ def test_d07_a_server_that_stops_answering_mid_verify_is_inconclusive_within_the
     with as_role(private, SLOW_READER) as reader:
         process = _start(
             "verify", "--lock", lock, "--database-url", reader, "--format", "json",
-            "--statement-timeout", f"{limit:g}", "--ignore", "missing-foreign-key,fk-missing-index",
+            "--statement-timeout", f"{limit:g}", "--ignore", NOT_THE_SUBJECT,
         )  # fmt: skip
         pid, ran = _running(private, SCANNING_CHILD)
         assert ran < limit, "the scan was found too late to freeze it before its timeout"
@@ -197,7 +203,7 @@ def test_d07_a_proxy_that_stops_forwarding_mid_verify_is_inconclusive_within_the
         process = _start(
             "verify", "--lock", lock, "--format", "json", "--statement-timeout", f"{limit:g}",
             "--database-url", url_as(reader, host="127.0.0.1", port=str(port)),
-            "--ignore", "missing-foreign-key,fk-missing-index",
+            "--ignore", NOT_THE_SUBJECT,
         )  # fmt: skip
         _, ran = _running(database, SCANNING_CHILD)
         silent.set()
@@ -229,7 +235,7 @@ def test_a_statement_the_server_still_runs_within_its_timeout_is_left_alone(
         began = time.monotonic()
         result = run_cli(
             "verify", "--lock", lock, "--database-url", reader, "--format", "json",
-            "--statement-timeout", "10", "--ignore", "missing-foreign-key,fk-missing-index",
+            "--statement-timeout", "10", "--ignore", NOT_THE_SUBJECT,
             env={deadline.GRACE_ENV: f"{GRACE:g}"},
         )  # fmt: skip
         took = time.monotonic() - began

@@ -29,6 +29,8 @@ LEFT_ALONE: dict[str, set[str]] = {
     "foreign key added": {"extra-column", "extra-constraint"},
     "enum label added": {"enum-mismatch"},
     "domain check added": {"domain-mismatch"},
+    "table added in a schema the lock does not list": {"extra-schema", "extra-table"},
+    "view added is not a table, but a view": {"extra-view"},
 }
 STRUCTURAL = ("structure", "integrity")
 

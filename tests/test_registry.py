@@ -50,9 +50,9 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
 
 
 def test_codes_group_by_category() -> None:
-    prefixes = {
+    prefixes: dict[str, str | tuple[str, ...]] = {
         "lock": "SL0",
-        "structure": "SL1",
+        "structure": ("SL1", "SL7"),  # SL7: objects beyond tables (views, functions, ...)
         "integrity": "SL2",
         "identifiers": "SL3",
         "data": "SL4",

@@ -88,6 +88,7 @@ def test_every_format_of_one_run_matches_its_golden(
     def stable(text: str) -> str:
         text = _stable(text, "schema_lock.yaml", database)
         text = re.sub(r'"serverVersion": "[^"]+"', '"serverVersion": "X"', text)
+        text = re.sub(r"database `[^`]+` \(PostgreSQL [^)]+\)", "database `neondb` (PG X)", text)
         return re.sub(r' time="[0-9.]+"', ' time="0"', text)
 
     def read(name: str) -> str:
@@ -126,7 +127,7 @@ def test_every_format_of_one_run_matches_its_golden(
     ET.fromstring((tmp_path / files["junit"]).read_bytes())  # well-formed
     issues = json.loads(read("gitlab"))
     assert [issue["severity"] for issue in issues] == ["major"] * 6 + ["minor"] * 5
-    assert read("markdown").startswith(comment.MARKER + "\n")
+    assert read("markdown").startswith("<!-- schemalock:verify -->\n")
 
 
 def test_no_orphaned_goldens() -> None:
@@ -151,7 +152,10 @@ def test_several_formats_write_several_files_and_the_terminal_keeps_the_text(
     assert result.exit_code == 0  # the table-count mismatch is a warning
     _validate_sarif((tmp_path / "lint.sarif").read_text(encoding="utf-8"))
     suites = ET.fromstring((tmp_path / "lint.xml").read_bytes())
-    assert suites.get("failures") == "1"
+    # A warning does not fail the run (exit 0): no failure in the test view either.
+    assert suites.get("failures") == "0"
+    [noted] = suites.iter("system-out")
+    assert "SL004 table-count-mismatch" in (noted.text or "")
     # No report went to stdout, and none was text: the log still gets the text.
     assert "SL004 the lock expects 3 tables but lists 2" in result.stdout
     assert "0 errors, 1 warning, 0 info" in result.stdout
@@ -169,7 +173,10 @@ def test_several_formats_write_several_files_and_the_terminal_keeps_the_text(
     assert "SL004" in (tmp_path / "lint.txt").read_text(encoding="utf-8")
     assert "SL004" in (tmp_path / "pr.md").read_text(encoding="utf-8")
     stdout = run_cli("lint", "--format", "markdown", "--format", "sarif=lint2.sarif")
-    assert stdout.stdout.startswith(comment.MARKER + "\n")
+    assert stdout.stdout.startswith("<!-- schemalock:lint -->\n")
+    warned = run_cli("lint", "--format", "junit", "--fail-on", "warning")
+    assert warned.exit_code == 1
+    assert ET.fromstring(warned.stdout).get("failures") == "1"
 
 
 @pytest.mark.parametrize(
@@ -308,7 +315,7 @@ def test_step_summary_is_bounded_and_says_how_many_it_left_out() -> None:
     assert 0 < shown < 3000
     assert text.rstrip().endswith("--format json` lists them all._")
     assert f"_{3000 - shown} findings not shown," in text
-    assert not text.startswith(comment.MARKER)  # the marker is the PR comment's
+    assert not text.startswith("<!--")  # the marker is the PR comment's
     whole = github.summary(_report(*many[:5]), limit=limit)
     assert "not shown" not in whole
     assert sum(1 for line in whole.splitlines() if line.startswith("| error |")) == 5
@@ -433,17 +440,23 @@ def test_junit_cases_per_rule_and_object_and_passing_rules() -> None:
     suites = ET.fromstring(junit.render(report))
     cases = {case.get("name"): [child.tag for child in case] for case in suites.iter("testcase")}
     assert cases == {
-        "SL004 schema_lock.yaml": ["failure"],
+        "SL004 schema_lock.yaml": ["system-out"],  # a warning: below errors, no failure
         "SL101 missing-table": [],  # ran, found nothing: passed
         "SL105 public.jobs.org_id": ["failure"],
         "SL105 public.jobs.org_id #2": ["failure"],
         "SL201 public.events": ["error"],  # could not run: never a pass
     }
     assert [suite.get("name") for suite in suites] == ["lock", "structure", "integrity"]
-    assert (suites.get("tests"), suites.get("failures"), suites.get("errors")) == ("5", "3", "1")
-    lock_failure = suites.find("testsuite/testcase/failure")
+    assert (suites.get("tests"), suites.get("failures"), suites.get("errors")) == ("5", "2", "1")
+    lock_note = suites.find("testsuite/testcase/system-out")
+    assert lock_note is not None
+    assert "expects <3> & lists \\x01 2" in (lock_note.text or "")
+    # With --fail-on warning the warning fails the run, and is a failure.
+    strict = ET.fromstring(junit.render(report, fails=Severity.WARNING))
+    lock_failure = strict.find("testsuite/testcase/failure")
     assert lock_failure is not None
     assert lock_failure.get("message") == "expects <3> & lists \\x01 2"
+    assert strict.get("failures") == "3"
 
 
 def test_the_comment_keeps_its_marker_and_its_table() -> None:
@@ -455,7 +468,7 @@ def test_the_comment_keeps_its_marker_and_its_table() -> None:
     )
     body = comment.render(_report(pipe))
     lines = body.splitlines()
-    assert lines[0] == "<!-- schemalock:report -->"
+    assert lines[0] == "<!-- schemalock:verify -->"
     row = next(line for line in lines if line.startswith("| error |"))
     # Exactly the table's five cells: the pipes of the name and message are escaped.
     assert len(re.findall(r"(?<!\\)\|", row)) == 6
@@ -471,8 +484,50 @@ def test_the_comment_keeps_its_marker_and_its_table() -> None:
     )
     clean = comment.render(_report())
     assert clean.splitlines()[:4] == [
-        comment.MARKER,
+        "<!-- schemalock:verify -->",
         "### schemalock verify: no findings",
         "",
         "Lock `schema_lock.yaml`.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://app_rw:***@prod-db.internal.example:5432/billing", "`billing`"),
+        ("host=prod-db.internal.example user=app_rw password=*** dbname=billing", "`billing`"),
+        ("postgresql:///billing?host=/run/postgresql&user=app_rw", "`billing`"),
+        ("postgresql://app_rw@prod-db.internal.example", "(named by the connection)"),
+    ],
+)
+def test_the_comment_and_job_summary_name_the_database_not_its_host_or_user(
+    url: str, shown: str
+) -> None:
+    """A pull-request comment on a public repository is read by anyone: the database's name
+    and server version only, never the host or the role the gate connects as."""
+    report = _report(target_url=url, server_version="15.4 (Debian 15.4-1)")
+    for body in (comment.render(report), github.summary(report)):
+        for secret in ("prod-db", "app_rw", "5432"):
+            assert secret not in body, body
+        assert f"against database {shown} (PostgreSQL 15.4)." in body, body
+
+
+def test_diff_reports_fail_only_what_fails_the_run(tmp_path: Path) -> None:
+    """A progress or neutral change of `diff` (info) is a passing JUnit case with a note, as
+    the exit code is 0; a regression is a failure.  The PR comment is diff's own (its marker
+    differs from verify's and lint's) and names the base."""
+    old = write(tmp_path / "old.yaml", LOCK)
+    table = "  audit_log:\n    columns:\n      id: {type: uuid, primary_key: true}\n"
+    progress = write(tmp_path / "new.yaml", LOCK.replace("tables:\n", "tables:\n" + table, 1))
+    passed = run_cli("diff", old, progress, "--format", "junit")
+    assert passed.exit_code == 0, passed.stdout + passed.stderr
+    suites = ET.fromstring(passed.stdout)
+    assert suites.get("failures") == "0"
+    notes = [node.text or "" for node in suites.iter("system-out")]
+    assert any("table public.audit_log added" in note for note in notes)
+    regressed = run_cli("diff", progress, old, "--format", "junit")
+    assert regressed.exit_code == 1
+    assert ET.fromstring(regressed.stdout).get("failures") == "1"
+    body = run_cli("diff", old, progress, "--format", "markdown").stdout
+    assert body.splitlines()[0] == "<!-- schemalock:diff -->"
+    assert f"against its base version `{old}`" in body

@@ -16,19 +16,19 @@ if TYPE_CHECKING:
 def snapshot(url: str, schemas: list[str] | None, timeouts: db.Timeouts) -> str:
     connection = db.connect(url, "snapshot")
     try:
-        database, name = introspect.consistent_read(
+        database, name, left_out = introspect.consistent_read(
             connection, timeouts, lambda conn: _read(conn, schemas), "snapshot"
         )
     finally:
         connection.close()
-    return write_lock(database, name)
+    return write_lock(database, name, left_out)
 
 
 def _read(
     connection: psycopg.Connection[Any], schemas: list[str] | None
-) -> tuple[Database, str | None]:
-    """The chosen schemas (default: every user schema, `public` first) and the database's
-    name, in one transaction."""
+) -> tuple[Database, str | None, tuple[str, ...]]:
+    """The chosen schemas (default: every user schema, `public` first), the database's name
+    and the schemas not chosen, in one transaction."""
     available = introspect.user_schemas(connection)
     if schemas:
         unknown = sorted(set(schemas) - set(available))
@@ -40,4 +40,5 @@ def _read(
         chosen = (["public"] if "public" in available else []) + chosen
     database = introspect.introspect(connection, chosen)
     name = connection.execute("SELECT pg_catalog.current_database()").fetchone()
-    return database, str(name[0]) if name else None
+    left_out = tuple(s for s in available if s not in chosen)
+    return database, str(name[0]) if name else None, left_out

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from schemalock.check.findings import Category, Finding
 from schemalock.errors import UsageError
 from schemalock.model import Database, Lock
-from schemalock.probe import Probe
+from schemalock.probe import Questions
 from schemalock.rules import RULES, Context, Rule
 from schemalock.rules.base import Target
 
@@ -81,7 +81,7 @@ def run(
     lock: Lock,
     live: Database | None,
     rules: Iterable[type[Rule]],
-    probe: Probe | None = None,
+    probe: Questions | None = None,
     target: Target | None = None,
     on_rule: Callable[[int, int, str], None] | None = None,
 ) -> list[Finding]:

@@ -84,6 +84,23 @@ class InconclusiveCheck:
     table: str | None = None
 
 
+@dataclass(frozen=True)
+class KindCoverage:
+    kind: str
+    database: int  # how many the database holds
+    lock: int  # how many the lock declares
+    compared: int  # how many both have: compared aspect by aspect
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a verify run looked at (`check.coverage` measures it)."""
+
+    kinds: tuple[KindCoverage, ...] = ()
+    # What the database holds that schemalock does not model: (kind, qualified name).
+    uncovered: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -99,6 +116,9 @@ class Report:
     rules: tuple[str, ...] = ()
     # `diff`: the lock the report's lock is compared with (`REF:path` or a file's path).
     base_path: str | None = None
+    # verify: what the run looked at, kind by kind, and what it saw but does not model
+    # (`check.coverage`); None when nothing was compared (lint, diff, no connection).
+    coverage: Coverage | None = None
 
     def counts(self) -> dict[str, int]:
         counts = {severity.value: 0 for severity in Severity}
@@ -113,3 +133,8 @@ class Report:
 
     def failed(self, fail_on: Severity) -> bool:
         return any(f.severity.rank >= fail_on.rank for f in self.counted)
+
+    @property
+    def uncovered(self) -> tuple[tuple[str, str], ...]:
+        """What the database holds that schemalock does not model (`--fail-on uncovered`)."""
+        return self.coverage.uncovered if self.coverage is not None else ()

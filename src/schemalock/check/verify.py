@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from schemalock import db, introspect
-from schemalock.check import engine, validity, waivers
+from schemalock.check import coverage, engine, validity, waivers
 from schemalock.check.findings import Category, InconclusiveCheck, Report
 from schemalock.errors import Inconclusive, UsageError
 from schemalock.model import Environment, Lock
@@ -59,7 +59,10 @@ def verify(
         server_version=connection.info.parameter_status("server_version"),
     )
     try:
-        live = introspect.read_database(connection, timeouts, list(lock.database.schemas))
+        live = introspect.read_everything(
+            connection, timeouts, lock.database.schemas, lock.settings.ignores_schema
+        )
+        report.coverage = coverage.measure(lock, live)
         wanted = frozenset().union(*(rule.measures for rule in rules))
         # Online, rules always get the probe; with --no-data no rule that reads rows runs.
         probe = Probe(
@@ -85,7 +88,9 @@ def verify(
     answered = _conclusive(engine.select_rules(select, ignore, data=data), report)
     if api is not None and MockData in engine.select_rules(select, ignore):
         answered.append(MockData)  # asked of the API, even with --no-data
-    report.findings = waivers.apply(report.findings, lock.waivers, today or date.today(), answered)
+    report.findings = waivers.apply(
+        report.findings, lock.waivers, today or date.today(), answered, accept=_exact(lock)
+    )
     report.duration_ms = int((time.monotonic() - started) * 1000)
     return report
 
@@ -133,10 +138,18 @@ def lint(
     chosen = {rule.code for rule in rules}
     findings = [f for f in validity.offline_findings(lock) if f.code in chosen]
     return Report(
-        findings=waivers.apply(findings, lock.waivers, today or date.today(), rules),
+        findings=waivers.apply(
+            findings, lock.waivers, today or date.today(), rules, accept=_exact(lock)
+        ),
         command="lint",
         rules=tuple(sorted(chosen)),
         lock_path=lock.path,
         lock_sha256=lock.sha256,
         duration_ms=int((time.monotonic() - started) * 1000),
     )
+
+
+def _exact(lock: Lock) -> waivers.Acceptance:
+    """A finding on a `critical: true` table or column is waived only by a waiver naming its
+    object exactly (as `diff` acknowledges a critical regression)."""
+    return waivers.exact_on_critical(waivers.critical_names(lock))

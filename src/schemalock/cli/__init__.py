@@ -45,6 +45,7 @@ class _Commands(TyperGroup):
         config.add_environment_variables(self.commands)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        config.check_environment(self, args)  # the global options' variables, in one line
         rest = super().parse_args(ctx, args)
         ctx.meta[_ARGS] = list(rest)  # where the lock, and so the configuration file, is
         return rest
@@ -76,6 +77,10 @@ def _main(
     ] = False,
 ) -> None:
     """Before the command parses its options: the configuration file becomes their defaults."""
+    commands = ctx.command.commands if isinstance(ctx.command, TyperGroup) else {}
+    invoked = ctx.invoked_subcommand
+    if invoked is not None and invoked in commands:
+        config.check_environment(commands[invoked], ctx.meta.get(_ARGS, ()))
     start = config.start_folder(ctx.meta.get(_ARGS, ()))
     found = config.find(start)
     ctx.meta[config.META_START], ctx.meta[config.META_FILE] = start, found

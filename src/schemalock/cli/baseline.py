@@ -91,7 +91,11 @@ def held(path: str | None, update: bool, sample: float | None) -> Baseline | Non
         return None
     if sample is not None:
         raise UsageError("--baseline compares exact counts: leave out --sample")
-    return baselines.load(path)
+    recorded = baselines.load(path)
+    ignored = baselines.ignored_note(path, recorded)
+    if ignored:
+        print(f"schemalock: warning: {ignored}", file=sys.stderr)
+    return recorded
 
 
 def ratchet(report: Report, path: str, recorded: Baseline, update: bool) -> None:
@@ -102,6 +106,9 @@ def ratchet(report: Report, path: str, recorded: Baseline, update: bool) -> None
 
     held_against = baselines.apply(report, recorded)
     report.findings = held_against.findings
+    if update and recorded.ignored:
+        files.write_text(path, baselines.render(baselines.tightened(recorded, held_against)))
+        _note(f"dropped {len(recorded.ignored)} ignored entries from {path}")
     if not held_against.fell:
         return
     fell = baselines.describe(held_against.fell)

@@ -29,6 +29,15 @@ def diff(
             show_default=False,
         ),
     ] = None,
+    base_lock: Annotated[
+        str | None,
+        typer.Option(
+            "--base-lock",
+            help="The lock's path at --base, from the repository's top folder, when it moved "
+            "since (git's rename detection finds most moves itself); '' if it is new there.",
+            show_default=False,
+        ),
+    ] = None,
     lock: LockOption = "schema_lock.yaml",
     output_format: FormatOption = None,
     output: OutputOption = None,
@@ -44,6 +53,8 @@ def diff(
     reports = destinations(output_format, output)
     if files and base is not None:
         raise UsageError("give --base REF or two lock files (OLD NEW), not both")
+    if base_lock is not None and base is None:
+        raise UsageError("--base-lock goes with --base REF")
     if files:
         if len(files) != 2:
             raise UsageError(f"give two lock files, OLD and NEW (got {len(files)})")
@@ -54,7 +65,7 @@ def diff(
         check_reports(reports, new.lock, inputs=[("the base lock", old_path)])
     elif base is not None:
         new = guard.read(lock)
-        committed = guard.lock_at(base, lock)
+        committed = guard.lock_at(base, lock, base_lock)
         old = guard.Version(committed.lock, committed.text) if committed.lock else None
         base_name = committed.name
         check_reports(reports, new.lock)

@@ -21,6 +21,7 @@ from schemalock.cli.options import (
     SelectOption,
     TimeoutOption,
     UrlOption,
+    threshold,
 )
 from schemalock.cli.output import (
     check_output,
@@ -158,7 +159,8 @@ def docs(
         print_text(verification.report)
         wrote(output)
     report = verification.report
-    if report.failed(verification.fail_on):
+    uncovered = fail_on is FailOn.uncovered and report.uncovered
+    if report.failed(verification.fail_on) or uncovered:
         raise typer.Exit(EXIT_FINDINGS)
     raise typer.Exit(EXIT_INCONCLUSIVE if report.inconclusive else EXIT_CLEAN)
 
@@ -179,7 +181,6 @@ def _docs_verify(
     from schemalock import db
     from schemalock.check import engine
     from schemalock.check import verify as verifying
-    from schemalock.check.findings import Severity
     from schemalock.render.markdown import Verification
 
     url = db.resolve_url(database_url)
@@ -199,7 +200,7 @@ def _docs_verify(
     return Verification(
         report=report,
         rules=frozenset(rule.code for rule in ran),
-        fail_on=Severity(fail_on.value),
+        fail_on=threshold(fail_on),
         environment=env,
         checked_at=datetime.now(UTC).replace(microsecond=0),
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from schemalock.check.findings import Severity
 
 
 class OutputFormat(StrEnum):
@@ -24,6 +27,16 @@ class FailOn(StrEnum):
     error = "error"
     warning = "warning"
     info = "info"
+    # errors, and anything the database holds that schemalock does not model (verify's
+    # coverage section lists it as not covered)
+    uncovered = "uncovered"
+
+
+def threshold(fail_on: FailOn) -> Severity:
+    """The least severity that fails the run (`uncovered`: errors, as by default)."""
+    from schemalock.check.findings import Severity
+
+    return Severity.ERROR if fail_on is FailOn.uncovered else Severity(fail_on.value)
 
 
 LockOption = Annotated[str, typer.Option("--lock", "-l", help="Lock file.", show_default=True)]
@@ -76,7 +89,12 @@ DocsOutputOption = Annotated[
     _output_option("Write the Markdown document here instead of to stdout (never over the lock)."),
 ]
 FailOnOption = Annotated[
-    FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding is at least this severe (`uncovered`: errors, and "
+        "anything the database holds that schemalock does not model).",
+    ),
 ]
 SelectOption = Annotated[
     list[str] | None,

@@ -14,13 +14,13 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 import typer
 
 from schemalock.cli import flags, verbose
-from schemalock.cli.options import FailOn, OutputFormat
+from schemalock.cli.options import FailOn, OutputFormat, threshold
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCONCLUSIVE, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from schemalock.check.findings import Report
+    from schemalock.check.findings import Report, Severity
     from schemalock.model import Lock
 
 
@@ -201,25 +201,28 @@ def write(text: str, output: str | None) -> None:
 
 def finish(report: Report, reports: Sequence[Destination], fail_on: FailOn) -> NoReturn:
     """Write every report `destinations` chose, then exit: 1 for findings at or above
-    `fail_on`, else 4 when a check could not run, else 0."""
-    from schemalock.check.findings import Severity
+    `fail_on` (with `uncovered`: errors, or anything the coverage lists as not covered),
+    else 4 when a check could not run, else 0."""
 
-    write_reports(report, reports)
-    if report.failed(Severity(fail_on.value)):
+    write_reports(report, reports, threshold(fail_on))
+    if report.failed(threshold(fail_on)) or (fail_on is FailOn.uncovered and report.uncovered):
         raise typer.Exit(EXIT_FINDINGS)
     raise typer.Exit(EXIT_INCONCLUSIVE if report.inconclusive else EXIT_CLEAN)
 
 
-def write_reports(report: Report, reports: Sequence[Destination]) -> None:
+def write_reports(
+    report: Report, reports: Sequence[Destination], fails: Severity | None = None
+) -> None:
     """The files first, then stdout.  When every report goes to a file and none is text, the
     terminal (a CI log) still gets the text; with `github`, the job summary is appended to
-    `$GITHUB_STEP_SUMMARY` when it is set."""
+    `$GITHUB_STEP_SUMMARY` when it is set.  `fails`: the least severity that fails the run
+    (JUnit marks only those findings as failures; None: errors)."""
     root = _source_root(report)
     for wish in sorted(reports, key=lambda wish: wish.path is None):
         if wish.format is OutputFormat.text:
             print_text(report, wish.path)
         else:
-            write(render(report, wish.format, root), wish.path)
+            write(render(report, wish.format, root, fails), wish.path)
     if all(wish.path is not None for wish in reports) and all(
         wish.format is not OutputFormat.text for wish in reports
     ):
@@ -228,7 +231,12 @@ def write_reports(report: Report, reports: Sequence[Destination]) -> None:
         _append_step_summary(report, root)
 
 
-def render(report: Report, output_format: OutputFormat, root: str | None = None) -> str:
+def render(
+    report: Report,
+    output_format: OutputFormat,
+    root: str | None = None,
+    fails: Severity | None = None,
+) -> str:
     """Any format but text (which rich draws) as a string; paths relative to `root`."""
     if output_format is OutputFormat.json:
         from schemalock.render import json as json_render
@@ -241,7 +249,7 @@ def render(report: Report, output_format: OutputFormat, root: str | None = None)
     if output_format is OutputFormat.junit:
         from schemalock.render import junit
 
-        return junit.render(report, root)
+        return junit.render(report, root, fails)
     if output_format is OutputFormat.github:
         from schemalock.render import github
 
@@ -292,11 +300,11 @@ def print_text(report: Report, output: str | None = None) -> None:
     """The text report, to the terminal or to `output`; under `-q` without its summary line."""
     from schemalock.render import text
 
-    summary = not flags.FLAGS.quiet
+    summary, coverage = not flags.FLAGS.quiet, flags.FLAGS.verbose > 0
     if output is None:
-        text.render(report, console(), summary=summary)
+        text.render(report, console(), summary=summary, coverage=coverage)
         return
     from schemalock import files
 
     with files.replacing(output) as handle:
-        text.render(report, console(file=handle, width=200), summary=summary)
+        text.render(report, console(file=handle, width=200), summary=summary, coverage=coverage)

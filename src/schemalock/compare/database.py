@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from schemalock.compare import differences as d
+from schemalock.compare.grants import grant_differences
 from schemalock.compare.matching import (
     match_checks,
     match_foreign_keys,
     match_indexes,
     match_uniques,
 )
+from schemalock.compare.objects import object_differences
 from schemalock.compare.pairs import TablePair, pair_columns, pair_tables
+from schemalock.compare.security import security_differences
+from schemalock.compare.sequences import sequence_differences
 from schemalock.model import Column, Database, Domain, LockSettings, Table, expressions
 
 D = TypeVar("D", bound=d.Difference)
@@ -72,6 +76,12 @@ def compare(lock: Database, live: Database, settings: LockSettings | None = None
             found.extend(_table_differences(pair.lock, pair.live))
     found.extend(_enum_differences(lock, live, settings))
     found.extend(_domain_differences(lock, live, settings))
+    found.extend(object_differences(lock, live, settings))
+    found.extend(security_differences(lock, live, settings))
+    found.extend(sequence_differences(lock, live, settings))
+    found.extend(grant_differences(lock, live, settings))
+    if live.elsewhere is not None:  # the schemas the lock does not cover: all of it is extra
+        found.extend(compare(Database(schemas=()), live.elsewhere, settings))
     return Comparison(tuple(found), tuple(tables))
 
 

@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemalock.compare.grant_differences import *  # noqa: F403
+
+# Kinds outside tables, one module per family (each with its `__all__`), re-exported: rules,
+# the planner and the guard name every difference `d.X`.
+from schemalock.compare.object_differences import *  # noqa: F403
+from schemalock.compare.security_differences import *  # noqa: F403
+from schemalock.compare.sequence_differences import *  # noqa: F403
+from schemalock.compare.subject import Difference as Difference
+from schemalock.compare.subject import Subject as Subject
 from schemalock.model import (
     CheckConstraint,
     Column,
@@ -20,30 +29,6 @@ from schemalock.model import (
     Table,
     UniqueConstraint,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """What a difference or finding is about: a kind of object and where it sits.
-
-    `name` is the object's own name within its table (a column, a constraint, an index), or
-    the name of a type; `table` is None for objects outside tables (enums, domains)."""
-
-    kind: str  # table, column, primary key, foreign key, unique, check, index, enum, domain
-    schema: str
-    table: str | None = None
-    name: str | None = None
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        return tuple(part for part in (self.schema, self.table, self.name) if part is not None)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Difference:
-    subject: Subject
-    line: int | None
-
 
 # -- tables ------------------------------------------------------------------------------
 

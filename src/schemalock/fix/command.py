@@ -124,7 +124,11 @@ def _plan(
     live, fingerprint = introspect.consistent_read(
         connection,
         timeouts,
-        lambda conn: (introspect.introspect(conn, schemas), guards.fingerprint(conn, schemas)),
+        lambda conn: (
+            # What verify reads: what it reports in other schemas, fix names as left alone.
+            introspect.everything(conn, tuple(schemas), lock.settings.ignores_schema),
+            guards.fingerprint(conn, schemas),
+        ),
     )
     probe = Probe(connection, timeouts)
     planner = Planner(

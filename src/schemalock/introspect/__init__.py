@@ -14,16 +14,18 @@ reads again on a fresh snapshot.  No half-read table is ever compared.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from schemalock import db
 from schemalock.errors import Inconclusive
+from schemalock.introspect import grants, objects, security, sequences
+from schemalock.introspect.indexdef import index_elements as index_elements
 from schemalock.model import (
     OWNED_SEQUENCE,
     CheckConstraint,
@@ -102,6 +104,31 @@ def read_database(
     return consistent_read(connection, timeouts, lambda conn: introspect(conn, schemas), what)
 
 
+def read_everything(
+    connection: psycopg.Connection[Any],
+    timeouts: db.Timeouts,
+    covered: tuple[str, ...],
+    skip: Callable[[str], bool],
+) -> Database:
+    """`everything`, on one consistent snapshot."""
+    return consistent_read(connection, timeouts, lambda conn: everything(conn, covered, skip))
+
+
+def everything(
+    connection: psycopg.Connection[Any], covered: tuple[str, ...], skip: Callable[[str], bool]
+) -> Database:
+    """The covered schemas' objects, as `read_database`, with `elsewhere` all the database
+    holds in every other user schema but those `skip` says (the lock's ignored schemas), and
+    `uncovered` what no kind of the model holds: coverage from the database, not only from
+    the lock.  The same queries read both, so this costs one query more than the covered
+    schemas alone."""
+    present = user_schemas(connection)
+    looked_at = [s for s in present if s in covered or not skip(s)]
+    uncovered = tuple((k, n) for k, n in _rows(connection, "uncovered", {"schemas": looked_at}))
+    found = replace(introspect(connection, looked_at), uncovered=uncovered)
+    return found.covering(covered, skip)
+
+
 def consistent_read(
     connection: psycopg.Connection[Any],
     timeouts: db.Timeouts,
@@ -146,9 +173,11 @@ def _catalog_races(what: str) -> Iterator[None]:
 
 
 def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Database:
-    """Read tables, enums and domains of `schemas`; call inside `db.read_only()`.  Tables
+    """Read tables, enums, domains, views, routines and triggers of `schemas`; call inside
+    `db.read_only()`.  Tables
     dropped meanwhile are left out; CatalogChanged if a table changed while it was read."""
-    nnd = "i.indnullsnotdistinct" if connection.info.server_version >= 150000 else "false"
+    version = connection.info.server_version
+    nnd = "i.indnullsnotdistinct" if version >= 150000 else "false"
     by_schema = {"schemas": schemas}
     table_rows = _rows(connection, "tables", by_schema)
     oids = [row[0] for row in table_rows]
@@ -157,8 +186,22 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     constraint_rows = _rows(connection, "constraints", by_oid, nulls_not_distinct=nnd)
     names = _attribute_names(connection, column_rows, constraint_rows)
     columns, constraints = _group(column_rows), _group(constraint_rows)
-    index_rows = _rows(connection, "indexes", by_oid, nulls_not_distinct=nnd)
+    view_rows = _rows(connection, "views", by_schema)
+    view_oids = {row[0] for row in view_rows}
+    # One read of the indexes of the tables and the materialized views.
+    all_index_rows = _rows(
+        connection, "indexes", {"oids": [*oids, *view_oids]}, nulls_not_distinct=nnd
+    )
+    index_rows = [row for row in all_index_rows if row[0] not in view_oids]
+    view_indexes = {
+        oid: [_index(*row) for row in rows]
+        for oid, rows in _group([r for r in all_index_rows if r[0] in view_oids]).items()
+    }
     dropped = _dropped_tables(connection, table_rows, column_rows, constraint_rows, index_rows)
+    row_security, policies = security.row_security(_rows(connection, "policies", by_schema))
+    granted, roles = grants.grants(
+        _rows(connection, "grants", by_schema), grants.public_schema_default(version)
+    )
     indexes = _group(index_rows)
     tables = {}
     for oid, schema, name, _partitioned, partition_by, comment in table_rows:
@@ -192,6 +235,19 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             for row in _rows(connection, "user_casts", {})
             if row[0] != VANISHED_TYPE
         ),
+        views=objects.views(view_rows, view_indexes),
+        routines=objects.routines(
+            _rows(connection, "functions", by_schema, body=objects.body_fragment(version))
+        ),
+        triggers=objects.triggers(
+            _rows(connection, "triggers", by_schema, cloned=objects.cloned_fragment(version))
+        ),
+        row_security=row_security,
+        policies=policies,
+        sequences=sequences.sequences(_rows(connection, "sequences", by_schema)),
+        extensions=sequences.extensions(_rows(connection, "extensions", by_schema)),
+        grants=granted,
+        roles=roles,
     )
 
 
@@ -426,43 +482,3 @@ def _domain(
             for n, e in zip(check_names, check_exprs, strict=True)
         ),
     )
-
-
-# The characters that matter when splitting pg_get_indexdef() output, quoted names and string
-# literals taken whole, so a scan never steps through the text one character at a time.
-_INDEXDEF_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|[(),]')
-
-
-def index_elements(definition: str) -> tuple[list[str], list[str]]:
-    """Key elements and INCLUDE columns from pg_get_indexdef() output.
-
-    The first parenthesis outside quotes opens the key list (index and table names that contain
-    one are quoted), so the scan needs no SQL parser.
-    """
-    keys, end = _parenthesized_list(definition, 0)
-    rest = definition[end + 1 :]
-    include: list[str] = []
-    if rest.startswith(" INCLUDE ("):
-        include, _ = _parenthesized_list(rest, 0)
-    return keys, include
-
-
-def _parenthesized_list(text: str, start: int) -> tuple[list[str], int]:
-    """The comma-separated items of the first parenthesized list at or after `start`."""
-    items: list[str] = []
-    depth, begin = 0, -1
-    for token in _INDEXDEF_TOKEN.finditer(text, start):
-        char = token.group()
-        if char == "(":
-            depth += 1
-            if depth == 1:
-                begin = token.end()
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                items.append(text[begin : token.start()].strip())
-                return items, token.start()
-        elif char == "," and depth == 1:
-            items.append(text[begin : token.start()].strip())
-            begin = token.end()
-    raise ValueError(f"unbalanced parentheses in index definition {text!r}")

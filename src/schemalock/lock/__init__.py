@@ -160,10 +160,25 @@ def _validate(
         where = ".".join(str(part) for part in location)
         more = error.error_count() - 1
         suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-        message = first["msg"]
+        message = first["msg"].removeprefix("Value error, ")  # pydantic's wording, not ours
         if first["type"] == "extra_forbidden":
             message = f"unknown key {location[-1]!r}"
+        elif first["type"] in ("model_type", "dict_type"):
+            message = f"a mapping of keys is expected, not {_shown(first.get('input'))}"
+        elif first["type"] == "list_type":
+            message = f"a list is expected, not {_shown(first.get('input'))}"
         raise LockFileError(path, line, column, f"{where}: {message}{suffix}") from None
+
+
+def _shown(value: Any) -> str:
+    """A YAML value as the user wrote it, for a message: `null` for nothing."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
 
 
 class _Positions(dict[tuple[Any, ...], tuple[int, int]]):

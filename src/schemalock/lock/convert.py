@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from schemalock.lock import fields
+from schemalock.lock import (
+    convert_grants,
+    convert_objects,
+    convert_security,
+    convert_sequences,
+    fields,
+)
 from schemalock.lock.paths import ConversionError as ConversionError
 from schemalock.lock.paths import Path
 from schemalock.model import (
@@ -54,13 +60,36 @@ def to_model(
             )
         tables[table.key] = table
     enums, domains = converter.enums(spec), converter.domains(spec, user_types)
+    views = convert_objects.views(spec, converter.line)
+    routines = convert_objects.routines(spec, converter.line, user_types)
+    triggers = convert_objects.triggers(spec, converter.line)
+    row_security, policies = convert_security.row_security(spec, converter.line)
+    sequences = convert_sequences.sequences(spec, converter.line)
+    extensions = convert_sequences.extensions(spec, converter.line)
+    grants = convert_grants.grants(spec, converter.line, user_types)
     # Every schema the lock names is covered, listed under `database.schemas` or not.
-    named = [key[0] for key in (*tables, *enums, *domains)]
+    named = [
+        key[0]
+        for kind in (
+            *(tables, enums, domains, views, routines, triggers),
+            *(row_security, policies, sequences, extensions, grants),
+        )
+        for key in kind
+    ]
     database = Database(
         tables=tables,
         enums=enums,
         domains=domains,
         schemas=tuple(dict.fromkeys([*spec.database.schemas, *named])),
+        views=views,
+        routines=routines,
+        triggers=triggers,
+        row_security=row_security,
+        policies=policies,
+        sequences=sequences,
+        extensions=extensions,
+        grants=grants,
+        grant_roles=frozenset(convert_grants.named_roles(spec)),
     )
     settings = LockSettings(
         name=spec.database.name,
@@ -78,6 +107,9 @@ def to_model(
         enums_line=converter.line(("enums",)) or converter.line(("tables",)) or 1,
         domains_line=converter.line(("domains",)) or converter.line(("tables",)) or 1,
         expected_tables_line=converter.line(("database", "expected_tables")),
+        section_lines={
+            str(key[0]): found[0] for key, found in positions.items() if len(key) == 1 and found
+        },
     )
     return database, settings
 

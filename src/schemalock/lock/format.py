@@ -13,19 +13,25 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+# Sections of the kinds outside tables, one module each.
+from schemalock.lock.format_base import IndexSpec as IndexSpec
+from schemalock.lock.format_base import Strict
+from schemalock.lock.format_grants import GrantsSpec
+from schemalock.lock.format_objects import FunctionSpec, TriggerSpec, ViewSpec
+from schemalock.lock.format_security import RowSecuritySpec
+from schemalock.lock.format_sequences import ExtensionSpec, SequenceSpec
+
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://schemalock.dev/schema_lock.schema.json"
 
 FkAction = Literal["no action", "restrict", "cascade", "set null", "set default"]
-SqlText = str  # an SQL expression, kept as written
+SqlText = str  # an SQL expression, kept as written (as in format_base)
 # A default or generation expression: SQL text, or a plain number or boolean that stands for
 # itself (`default: 0`), which the loader turns into that text.
 SqlValue = Annotated[
@@ -43,8 +49,7 @@ def _sql_scalar(value: Any) -> Any:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict
 
 
 class ReferenceSpec(_Strict):
@@ -140,18 +145,6 @@ class UniqueSpec(_Strict):
     nulls_not_distinct: bool = False
 
 
-class IndexSpec(_Strict):
-    columns: list[str] = Field(
-        min_length=1,
-        description="Key columns or expressions, each optionally with opclass, DESC, NULLS FIRST.",
-    )
-    unique: bool = False
-    method: str = "btree"
-    where: SqlText | None = Field(default=None, description="Predicate of a partial index.")
-    include: list[str] = Field(default_factory=list)
-    nulls_not_distinct: bool = False
-
-
 class TableSpec(_Strict):
     purpose: str | None = None
     wiring: str | None = None
@@ -198,11 +191,15 @@ class DatabaseSpec(_Strict):
         default=None, ge=0, description="How many tables the database should hold."
     )
     schemas: list[str] = Field(
-        default_factory=lambda: ["public"], description="Schemas the lock covers."
+        default_factory=lambda: ["public"],
+        description="Schemas the lock covers; verify reports every other schema of the "
+        "database (`extra-schema`) unless `ignore` has `schema.*` for it.",
     )
     ignore: list[str] = Field(
         default_factory=list,
-        description="Tables to leave out entirely (`name`, `schema.name`, shell-style globs).",
+        description="Tables, views and functions to leave out entirely (`name`, `schema.name`, "
+        "shell-style globs; a trigger goes with its table); `schema.*` leaves a whole schema "
+        "out (verify then neither reads nor reports it).",
     )
 
 
@@ -295,9 +292,9 @@ class WaiverSpec(_Strict):
 
     rule: str = Field(
         min_length=1,
-        description="The rule waived: a code (`SL102`), a code prefix (`SL4`), a name "
-        "(`extra-table`), or a category (`data`; `regression`: any regression `schemalock "
-        "diff` reports).",
+        description="The rule waived: a code (`SL102`), a name (`extra-table`), or a "
+        "category (`data`; `regression`: any regression `schemalock diff` reports). Not a "
+        "code prefix (`SL4`): that is for `--select`.",
     )
     object: str = Field(
         min_length=1,
@@ -315,6 +312,18 @@ class WaiverSpec(_Strict):
         "reported as expired.",
     )
     owner: str | None = Field(default=None, description="Who answers for it.")
+
+    @field_validator("rule")
+    @classmethod
+    def _one_rule(cls, rule: str) -> str:
+        """A code prefix (`SL`, `SL4`) would waive whole families of rules, today's and those
+        added later."""
+        if re.fullmatch(r"\s*[Ss][Ll]\d{0,2}\s*", rule):
+            raise ValueError(
+                f"{rule.strip()!r} is a code prefix: a waiver names one rule (a full code "
+                "like SL102, or a name like extra-table) or a category (structure, data, ...)"
+            )
+        return rule
 
     @field_validator("reason")
     @classmethod
@@ -350,6 +359,37 @@ class LockHead(_Strict):
     types: list[str] = Field(
         default_factory=list,
         description="Other types the database defines (composite, range, extension types).",
+    )
+    views: dict[str, ViewSpec] = Field(
+        default_factory=dict, description="Views and materialized views by name."
+    )
+    functions: dict[str, FunctionSpec] = Field(
+        default_factory=dict,
+        description="Functions and procedures by signature: `name(type, ...)` or "
+        "`schema.name(type, ...)`.",
+    )
+    triggers: dict[str, dict[str, TriggerSpec]] = Field(
+        default_factory=dict,
+        description="Triggers by table (or view), then by name.",
+    )
+    row_security: dict[str, RowSecuritySpec] = Field(
+        default_factory=dict,
+        description="Row-level security by table: enabled, forced, and the table's policies. "
+        "A table not listed has row-level security disabled.",
+    )
+    sequences: dict[str, SequenceSpec] = Field(
+        default_factory=dict,
+        description="Sequences by name (`name` or `schema.name`), those no column uses as its "
+        "serial or identity sequence.",
+    )
+    extensions: dict[str, ExtensionSpec] = Field(
+        default_factory=dict,
+        description="Extensions by name: the schema their objects are in, and their version. "
+        "What an extension owns belongs to it and is listed nowhere else.",
+    )
+    grants: GrantsSpec = Field(
+        default_factory=GrantsSpec,
+        description="Privileges granted to roles, by kind of object, object and role.",
     )
     environments: dict[str, EnvironmentSpec] = Field(
         default_factory=dict,

@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 from schemalock import __version__
-from schemalock.lock.yamlsafe import reads_as_non_string
+from schemalock.lock import write_grants, write_objects, write_security, write_sequences
+from schemalock.lock.yaml_style import Dumper, Flow, FlowList
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
@@ -30,57 +31,32 @@ from schemalock.model.types import SERIAL_FOR, UnknownType, canonical_type, type
 SCHEMA_MODELINE = "# yaml-language-server: $schema=schema_lock.schema.json\n"
 
 
-class _Flow(dict[str, Any]):
-    """A mapping written on one line: `{type: uuid, primary_key: true}`."""
-
-
-class _FlowList(list[Any]):
-    """A list written on one line: `[a, b]`."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # PyYAML decides quoting by YAML 1.1; the loader reads YAML 1.2 (where `1e5` is a number
-    # and `no` a string): quote whatever the loader would not read back as this string.
-    style = "'" if reads_as_non_string(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _string)
-
-
-_Dumper.add_representer(
-    _Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True)
-)
-_Dumper.add_representer(
-    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
-)
-
-
 def _key(schema: str, name: str) -> str:
     return names.lock_name(name) if schema == DEFAULT_SCHEMA else names.lock_name(schema, name)
 
 
-def write_lock(database: Database, database_name: str | None) -> str:
+def write_lock(
+    database: Database, database_name: str | None, left_out: tuple[str, ...] = ()
+) -> str:
+    """The lock of `database`; `left_out` are the database's schemas it does not cover
+    (`snapshot --schema`), written as ignored (`schema.*`) so verify reports none of them."""
     document: dict[str, Any] = {"version": 1}
     document["database"] = {
         k: v
         for k, v in (
             ("name", database_name),
-            ("schemas", _FlowList(database.schemas)),
+            ("schemas", FlowList(database.schemas)),
+            ("ignore", FlowList(f"{names.lock_name(s)}.*" for s in left_out) or None),
         )
         if v is not None
     }
     if database.enums:
         document["enums"] = {
-            _key(*k): _FlowList(e.labels) for k, e in sorted(database.enums.items())
+            _key(*k): FlowList(e.labels) for k, e in sorted(database.enums.items())
         }
     if database.domains:
         document["domains"] = {
-            _key(*k): _Flow(
+            _key(*k): Flow(
                 _without_none(
                     type=d.type,
                     nullable=False if not d.nullable else None,
@@ -92,11 +68,15 @@ def write_lock(database: Database, database_name: str | None) -> str:
         }
     other_types = _other_types(database)
     if other_types:
-        document["types"] = _FlowList(other_types)
+        document["types"] = FlowList(other_types)
     document["tables"] = {_key(*k): _table(t) for k, t in sorted(database.tables.items())}
+    document.update(write_objects.sections(database))
+    document.update(write_security.sections(database))
+    document.update(write_sequences.sections(database))
+    document.update(write_grants.sections(database))
     body = yaml.dump(
         document,
-        Dumper=_Dumper,
+        Dumper=Dumper,
         sort_keys=False,
         width=4096,
         allow_unicode=True,
@@ -151,16 +131,16 @@ def _table(table: Table) -> dict[str, Any]:
         for c in table.columns
     }
     if table.primary_key and inline_pk is None:
-        result["primary_key"] = _FlowList(table.primary_key.columns)
+        result["primary_key"] = FlowList(table.primary_key.columns)
     foreign_keys = {
         fk.name: _foreign_key(table, fk)
         for fk in table.foreign_keys
         if fk.columns[0] not in inline_fks or inline_fks[fk.columns[0]] is not fk
     }
     uniques = {
-        u.name: _Flow(
+        u.name: Flow(
             _without_none(
-                columns=_FlowList(u.columns), nulls_not_distinct=u.nulls_not_distinct or None
+                columns=FlowList(u.columns), nulls_not_distinct=u.nulls_not_distinct or None
             )
         )
         for u in table.uniques
@@ -203,7 +183,7 @@ def _column(
     fk: ForeignKey | None,
     table: Table,
     in_primary_key: bool,
-) -> _Flow:
+) -> Flow:
     serial = column.default == OWNED_SEQUENCE and column.type in SERIAL_FOR
     implied_not_null = serial or in_primary_key or column.identity is not None
     nullable = None if column.nullable == (not implied_not_null) else column.nullable
@@ -229,7 +209,7 @@ def _column(
         )
     if column.comment is not None:
         spec["comment"] = column.comment
-    return _Flow(spec)
+    return Flow(spec)
 
 
 def _reference(table: Table, schema: str, name: str, column: str) -> str:
@@ -244,7 +224,7 @@ def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
         if fk.ref_schema == table.schema
         else names.lock_name(fk.ref_schema, fk.ref_table)
     )
-    references = _Flow(table=target, columns=_FlowList(fk.ref_columns))
+    references = Flow(table=target, columns=FlowList(fk.ref_columns))
     if fk.ref_partition is not None:
         # A key into one partition, as PostgreSQL holds it: the lock lists the partitioned
         # table, and says which of its partitions the key references.
@@ -254,7 +234,7 @@ def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
             if schema == fk.ref_schema
             else names.lock_name(*fk.ref_partition)
         )
-    spec: dict[str, Any] = {"columns": _FlowList(fk.columns), "references": references}
+    spec: dict[str, Any] = {"columns": FlowList(fk.columns), "references": references}
     spec.update(
         _without_none(
             on_delete=fk.on_delete if fk.on_delete != "no action" else None,
@@ -268,22 +248,13 @@ def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
     return spec
 
 
-def _check(check: CheckConstraint) -> str | _Flow:
+def _check(check: CheckConstraint) -> str | Flow:
     """A check as its expression; one left NOT VALID in full, saying so: a fresh snapshot then
     verifies silent, the lock stating what is knowingly not validated."""
     if check.validated:
         return check.expression
-    return _Flow(expression=check.expression, validated=False)
+    return Flow(expression=check.expression, validated=False)
 
 
-def _index(index: Index) -> _Flow:
-    return _Flow(
-        _without_none(
-            columns=_FlowList(index.keys),
-            unique=index.unique or None,
-            method=index.method if index.method != "btree" else None,
-            where=index.where,
-            include=_FlowList(index.include) if index.include else None,
-            nulls_not_distinct=index.nulls_not_distinct or None,
-        )
-    )
+def _index(index: Index) -> Flow:
+    return write_objects.index_spec(index)

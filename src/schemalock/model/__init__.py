@@ -8,8 +8,21 @@ never drift by themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
+from fnmatch import fnmatchcase
+from typing import Any
+
+from schemalock.model.extensions import Extension
+from schemalock.model.grants import Grant
+from schemalock.model.policies import Policy, RowSecurity
+
+# Kinds outside tables, one module each (they import nothing from here at run time).
+from schemalock.model.routines import Routine
+from schemalock.model.sequences import Sequence
+from schemalock.model.triggers import Trigger
+from schemalock.model.views import View
 
 # The default of a serial column: nextval() of a sequence the column owns.  The sequence name is
 # an implementation detail (and is truncated for long table names), so it is not compared.
@@ -171,7 +184,8 @@ class Domain:
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """A database as far as the lock covers it: tables, enums and domains by (schema, name)."""
+    """A database as far as the lock covers it: tables, enums, domains and views by (schema,
+    name), routines by (schema, name, argument types), triggers by (schema, table, name)."""
 
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     enums: dict[tuple[str, str], Enum] = field(default_factory=dict)
@@ -179,6 +193,65 @@ class Database:
     schemas: tuple[str, ...] = (DEFAULT_SCHEMA,)
     # Live only: types a cast function outside pg_catalog converts (user code would run).
     user_casts: frozenset[str] = field(default=frozenset(), compare=False)
+    views: dict[tuple[str, str], View] = field(default_factory=dict)
+    routines: dict[tuple[str, str, tuple[str, ...]], Routine] = field(default_factory=dict)
+    triggers: dict[tuple[str, str, str], Trigger] = field(default_factory=dict)
+    # Tables whose row-level security is enabled or forced, by (schema, table); policies by
+    # (schema, table, name).
+    row_security: dict[tuple[str, str], RowSecurity] = field(default_factory=dict)
+    policies: dict[tuple[str, str, str], Policy] = field(default_factory=dict)
+    # Sequences no column uses as its serial or identity sequence, by (schema, name).
+    sequences: dict[tuple[str, str], Sequence] = field(default_factory=dict)
+    # Extensions by (schema, name): the schema their objects are in.
+    extensions: dict[tuple[str, str], Extension] = field(default_factory=dict)
+    # Privileges by (schema, on, object, column, role): see `model.grants`.
+    grants: dict[tuple[str, str, str, str, str], Grant] = field(default_factory=dict)
+    # Live only: the roles of the cluster (None: not read, as in a lock).
+    roles: frozenset[str] | None = field(default=None, compare=False)
+    # Lock only: the roles `grants:` names; only their privileges are compared.
+    grant_roles: frozenset[str] = field(default=frozenset(), compare=False)
+    # Live only: what the database holds that no kind above models, as (kind, qualified
+    # name) pairs, e.g. ("event trigger", "audit_ddl"): the report's "not covered".
+    uncovered: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # Live only, when every schema was looked at (verify): the database's schemas the lock
+    # does not cover and does not ignore, with all they hold; `schemas` then holds only the
+    # covered schemas that exist.  None: only the covered schemas were read.
+    elsewhere: Database | None = field(default=None, compare=False)
+
+    def kinds(self) -> dict[str, dict[Any, Any]]:
+        """The objects of each kind (KINDS), by key, the schema first in every key."""
+        return {kind: getattr(self, attribute) for kind, attribute in KINDS.items()}
+
+    def covering(self, covered: tuple[str, ...], skip: Callable[[str], bool]) -> Database:
+        """A database read whole (every schema in `schemas`) as a lock covering `covered`
+        sees it: the covered schemas it has, and `elsewhere` the others but those `skip`s."""
+        others = tuple(s for s in self.schemas if s not in covered and not skip(s))
+        live = self.within(tuple(s for s in covered if s in self.schemas))
+        return replace(live, elsewhere=self.within(others))
+
+    def within(self, schemas: tuple[str, ...]) -> Database:
+        """The objects of these schemas only."""
+        kept: dict[str, Any] = {
+            attribute: {k: v for k, v in getattr(self, attribute).items() if k[0] in schemas}
+            for attribute in KINDS.values()
+        }
+        return replace(self, schemas=schemas, **kept)
+
+
+# Each kind of object a Database holds, and the attribute that holds it (by key).
+KINDS = {
+    "table": "tables",
+    "enum": "enums",
+    "domain": "domains",
+    "view": "views",
+    "function": "routines",
+    "trigger": "triggers",
+    "row-level security": "row_security",
+    "policy": "policies",
+    "sequence": "sequences",
+    "extension": "extensions",
+    "grant": "grants",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +273,18 @@ class LockSettings:
     enums_line: int | None = None
     domains_line: int | None = None
     expected_tables_line: int | None = None
+    # The line of every top-level section the lock has (`views`, `functions`, `database`,
+    # ...): where an extra object of that kind would belong.
+    section_lines: dict[str, int] = field(default_factory=dict)
+
+    def ignores_schema(self, schema: str) -> bool:
+        """Whether `ignore` leaves a schema out whole: a pattern `schema.*` (or a glob of
+        schemas, `tenant_*.*`) matches it."""
+        return any(p.endswith(".*") and fnmatchcase(schema, p[:-2]) for p in self.ignore)
+
+    def section_line(self, section: str) -> int | None:
+        """The line of a section, else of `tables:`: where an extra object is reported."""
+        return self.section_lines.get(section, self.tables_line)
 
 
 @dataclass(frozen=True, slots=True)

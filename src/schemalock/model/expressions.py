@@ -155,6 +155,12 @@ def as_sql(text: str, kind: str = "expr") -> str:
     return str(RawStream()(node))
 
 
+def normalized(tree: Any) -> Any:
+    """The comparable form of a parse tree (pglast's dict form): what `canonical` compares,
+    for the comparison of whole statements (`schemalock.model.definitions`)."""
+    return _normalize(tree)
+
+
 def _normalize(node: Any, loose: bool = False) -> Any:
     """The comparable form of a parse-tree node.  `loose`: this position coerces a literal to
     the surrounding type anyway (a default, a comparison operand), so the literal's cast adds

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 # case, hyphens optional after any group of four, optionally in braces.
 UUID_INPUT = r"^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7})$"
 UNDASHED_HEX = r"^[0-9A-Fa-f]{32}$"
+# 32 hex digits with a uuid's version (1-8) and RFC 9562 variant (8, 9, a, b) digits where a
+# uuid has them: one random hex string in eight has both, so a column of digests never does.
+UNDASHED_UUID = r"^[0-9A-Fa-f]{12}[1-8][0-9A-Fa-f]{3}[89ABab][0-9A-Fa-f]{15}$"
 
 # PostgreSQL's integer input before 16 (pg_strtoint16/32/64): C-locale white space around an
 # optional sign and decimal digits; 16 added 0x/0o/0b prefixes and underscores, and has

@@ -20,6 +20,7 @@ from schemalock.render.locations import (
     lock_file,
     object_name,
     removed_from,
+    uncovered_text,
 )
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -60,6 +61,9 @@ def render(report: Report, root: str | None = None) -> str:
         )
         for item in report.inconclusive
     ]
+    uncovered = uncovered_text(report)
+    if uncovered is not None:
+        lines.append(command("notice", uncovered, title="not covered by schemalock"))
     lines.append(comment.headline(report))
     return "\n".join(lines) + "\n"
 

@@ -36,8 +36,23 @@ def finding_record(finding: Finding) -> dict[str, Any]:
     }
 
 
+def coverage_record(report: Report) -> dict[str, Any] | None:
+    """verify's coverage: per kind, how many the database holds, the lock declares and were
+    compared; and what the database holds that is not modelled (null when nothing was
+    compared: lint, diff, a run that could not connect)."""
+    if report.coverage is None:
+        return None
+    return {
+        "kinds": [
+            {"kind": k.kind, "database": k.database, "lock": k.lock, "compared": k.compared}
+            for k in report.coverage.kinds
+        ],
+        "not_covered": [{"kind": kind, "name": name} for kind, name in report.uncovered],
+    }
+
+
 def render(report: Report) -> str:
-    document = {
+    document: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "tool": {"name": "schemalock", "version": __version__},
         "lock": {"path": report.lock_path, "sha256": report.lock_sha256},
@@ -57,4 +72,6 @@ def render(report: Report) -> str:
             for i in report.inconclusive
         ],
     }
+    if report.coverage is not None:  # verify's, when it compared (an additive field)
+        document["coverage"] = coverage_record(report)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

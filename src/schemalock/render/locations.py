@@ -126,6 +126,15 @@ def fingerprints(report: Report, findings: Sequence[Finding], root: str | None =
     return prints
 
 
+def uncovered_text(report: Report) -> str | None:
+    """What the database holds that schemalock does not model, as one line (None when it
+    holds nothing of the kind): `not covered (2): extension citext; sequence public.s`."""
+    if not report.uncovered:
+        return None
+    named = "; ".join(f"{kind} {name}" for kind, name in report.uncovered)
+    return f"not covered ({len(report.uncovered)}), held by the database but not compared: {named}"
+
+
 def inconclusive_text(item: InconclusiveCheck) -> str:
     """A check that could not run, as one line: `fk-orphans on public.jobs: statement_timeout`."""
     target = f" on {qualified(item.schema, item.table)}" if item.table else ""

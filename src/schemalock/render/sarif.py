@@ -23,6 +23,7 @@ from schemalock.render.locations import (
     fingerprints,
     inconclusive_text,
     removed_from,
+    uncovered_text,
 )
 from schemalock.rules import RULES, Rule
 
@@ -181,12 +182,13 @@ def _properties(finding: Finding) -> dict[str, Any]:
 def _invocation(report: Report) -> dict[str, Any]:
     """Checks that could not run make the run unsuccessful (exit 4), never a pass."""
     invocation: dict[str, Any] = {"executionSuccessful": not report.inconclusive}
-    if report.inconclusive:
-        invocation["toolExecutionNotifications"] = [
-            {
-                "level": "error",
-                "message": {"text": f"inconclusive: {inconclusive_text(item)}"},
-            }
-            for item in report.inconclusive
-        ]
+    notifications = [
+        {"level": "error", "message": {"text": f"inconclusive: {inconclusive_text(item)}"}}
+        for item in report.inconclusive
+    ]
+    uncovered = uncovered_text(report)
+    if uncovered is not None:  # said, not failed: `--fail-on uncovered` decides the exit
+        notifications.append({"level": "note", "message": {"text": uncovered}})
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return invocation

@@ -22,10 +22,11 @@ def _group(finding: Finding) -> str:
     return "lock file"
 
 
-def render(report: Report, console: Console, summary: bool = True) -> None:
+def render(report: Report, console: Console, summary: bool = True, coverage: bool = False) -> None:
     """The findings by table, then the waived ones and what could not be checked; then, with
-    `summary`, one line counting them (or saying all is well). Without it (`-q`) a clean run
-    writes nothing."""
+    `summary`, what the database holds that schemalock does not model (when it holds any;
+    with `coverage` (`-v`), the count of every kind too) and one line counting the findings
+    (or saying all is well). Without it (`-q`) a clean run writes nothing."""
     if report.command == "diff":  # changes to the lock, in sections: regressions first
         from schemalock.render import history
 
@@ -47,7 +48,35 @@ def render(report: Report, console: Console, summary: bool = True) -> None:
             soft_wrap=True,
         )
     if summary:
+        coverage_section(report, console, every_kind=coverage)
         console.print(_summary(report), soft_wrap=True)
+
+
+def coverage_section(report: Report, console: Console, every_kind: bool = False) -> None:
+    """What the run saw but does not model, by kind (nothing when it saw none); with
+    `every_kind`, first how many of each kind the database holds, the lock declares and
+    were compared."""
+    covered = report.coverage
+    if covered is None:
+        return
+    if every_kind:
+        console.print(Text("coverage (database / lock / compared):", style="dim bold"))
+        for kind in covered.kinds:
+            line = f"  {kind.kind:<10} {kind.database:>5} {kind.lock:>5} {kind.compared:>5}"
+            console.print(Text(line, style="dim"), soft_wrap=True)
+    if not covered.uncovered:
+        return
+    console.print(
+        Text(
+            f"not covered ({len(covered.uncovered)}): held by the database, not modelled by "
+            "schemalock, so not compared (`--fail-on uncovered` fails on them):",
+            style="bold",
+        ),
+        soft_wrap=True,
+    )
+    for kind, items in groupby(covered.uncovered, key=lambda item: item[0]):
+        shown = ", ".join(safe_text(name) for _, name in items)
+        console.print(Text(f"  {kind}: {shown}"), soft_wrap=True)
 
 
 def _line(report: Report, finding: Finding, lead: str = "  ") -> Text:

@@ -15,6 +15,8 @@ from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, Missing
 from schemalock.rules.contracts import FlowViolation, QueryContractFailed
 from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
 from schemalock.rules.duplicates import DuplicateTable
+from schemalock.rules.extensions import ExtensionChanged, ExtraExtension, MissingExtension
+from schemalock.rules.grants import ExtraGrant, MissingGrant, MissingRole
 from schemalock.rules.history import LockChange, LockProgress, LockRegression
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
@@ -40,8 +42,24 @@ from schemalock.rules.lockfile import (
     TableCountMismatch,
 )
 from schemalock.rules.policy import DatabasePolicy
+from schemalock.rules.routines import (
+    DefinerWithoutSearchPath,
+    ExtraFunction,
+    FunctionChanged,
+    MissingFunction,
+)
+from schemalock.rules.row_security import (
+    ExtraPolicy,
+    MissingPolicy,
+    PolicyChanged,
+    RlsMismatch,
+)
+from schemalock.rules.schemas import ExtraSchema, MissingSchema
+from schemalock.rules.sequences import ExtraSequence, MissingSequence, SequenceChanged
 from schemalock.rules.tables import ExtraTable, MissingTable, PartitionMismatch, RenamedTable
+from schemalock.rules.triggers import ExtraTrigger, MissingTrigger, TriggerChanged
 from schemalock.rules.types import DomainMismatch, EnumMismatch
+from schemalock.rules.views import ExtraView, MissingView, ViewChanged
 from schemalock.rules.waivers import ExpiredWaiver, UnusedWaiver
 
 RULES: tuple[type[Rule], ...] = (
@@ -93,6 +111,33 @@ RULES: tuple[type[Rule], ...] = (
     LockRegression,
     LockProgress,
     LockChange,
+    # Kinds outside tables (SL7xx): views, functions, triggers, schemas, sequences,
+    # extensions, row-level security and policies, grants and roles.
+    MissingView,
+    ExtraView,
+    ViewChanged,
+    MissingFunction,
+    ExtraFunction,
+    FunctionChanged,
+    DefinerWithoutSearchPath,
+    MissingTrigger,
+    ExtraTrigger,
+    TriggerChanged,
+    MissingSchema,
+    ExtraSchema,
+    MissingSequence,
+    ExtraSequence,
+    SequenceChanged,
+    MissingExtension,
+    ExtraExtension,
+    ExtensionChanged,
+    RlsMismatch,
+    MissingPolicy,
+    ExtraPolicy,
+    PolicyChanged,
+    MissingGrant,
+    ExtraGrant,
+    MissingRole,
 )
 
 __all__ = ["RULES", "Context", "Rule", "find_rule"]

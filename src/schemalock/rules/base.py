@@ -18,7 +18,7 @@ from schemalock.compare.differences import Difference, Subject
 from schemalock.model import Database, Environment, Lock, Table, names
 
 if TYPE_CHECKING:
-    from schemalock.probe import Probe
+    from schemalock.probe import Questions
 
 DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
 
@@ -41,7 +41,7 @@ class Context:
 
     lock: Lock
     live: Database | None = None
-    probe: Probe | None = None  # questions to the database; None offline (lint)
+    probe: Questions | None = None  # questions to the database; None offline (lint)
     target: Target | None = None  # what verify connected to, for policy rules
     _comparison: Comparison | None = field(default=None, repr=False)
 

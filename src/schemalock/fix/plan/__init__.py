@@ -19,8 +19,12 @@ from schemalock.fix.plan import (
     columns,
     constraints,
     foreign_keys,
+    grants,
     indexes,
+    objects,
     partial,
+    security,
+    sequences,
     tables,
     types,
 )
@@ -49,9 +53,22 @@ HANDLERS = _one_handler_each(
     indexes.HANDLERS,
     foreign_keys.HANDLERS,
     types.HANDLERS,
+    objects.HANDLERS,
+    security.HANDLERS,
+    sequences.HANDLERS,
+    grants.HANDLERS,
 )
 _NOTES_ONLY: frozenset[Handler] = frozenset(
-    {tables.left_alone, types.extra_enum, types.domain_left_alone, foreign_keys.extra_foreign_key}
+    {
+        tables.left_alone,
+        types.extra_enum,
+        types.domain_left_alone,
+        foreign_keys.extra_foreign_key,
+        *objects.NOTES_ONLY,
+        *security.NOTES_ONLY,
+        *sequences.NOTES_ONLY,
+        *grants.NOTES_ONLY,
+    }
 )
 # The difference types a plan repairs (the others are noted and left alone): what makes a
 # rule `fixable`.
