@@ -24,7 +24,6 @@ from schemalock.model import (
     Enum,
     Environment,
     ForeignKey,
-    Index,
     LockSettings,
     PrimaryKey,
     Table,
@@ -244,19 +243,7 @@ class _Converter:
                 for c_name, written in spec.checks.items()
             ),
             indexes=tuple(
-                Index(
-                    name=i_name,
-                    keys=tuple(ix.columns),
-                    unique=ix.unique,
-                    method=fields.index_method(ix.method, (*path, "indexes", i_name, "method")),
-                    where=ix.where,
-                    include=fields.included_columns(
-                        ix.include, (*path, "indexes", i_name, "include")
-                    ),
-                    nulls_not_distinct=ix.nulls_not_distinct,
-                    line=self.line((*path, "indexes", i_name)),
-                )
-                for i_name, ix in spec.indexes.items()
+                fields.index(i_name, ix, path, self.line) for i_name, ix in spec.indexes.items()
             ),
             partition_by=spec.partition_by,
             comment=spec.comment,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from schemalock.lock import fields
 from schemalock.lock.paths import ConversionError, Path
-from schemalock.model import DEFAULT_SCHEMA, Index, names
+from schemalock.model import DEFAULT_SCHEMA, names
 from schemalock.model.routines import Routine
 from schemalock.model.triggers import EVENTS, Trigger
 from schemalock.model.types import UnknownType, canonical_type
@@ -40,19 +40,7 @@ def views(spec: LockHead, line: Line) -> dict[tuple[str, str], View]:
             materialized=view.materialized,
             options=tuple(sorted(view.options.items())),
             indexes=tuple(
-                Index(
-                    name=i_name,
-                    keys=tuple(ix.columns),
-                    unique=ix.unique,
-                    method=fields.index_method(ix.method, (*path, "indexes", i_name, "method")),
-                    where=ix.where,
-                    include=fields.included_columns(
-                        ix.include, (*path, "indexes", i_name, "include")
-                    ),
-                    nulls_not_distinct=ix.nulls_not_distinct,
-                    line=line((*path, "indexes", i_name)),
-                )
-                for i_name, ix in view.indexes.items()
+                fields.index(i_name, ix, path, line) for i_name, ix in view.indexes.items()
             ),
             comment=view.comment,
             line=line(path),

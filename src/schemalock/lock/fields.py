@@ -15,12 +15,15 @@ on a text column) are refused here too: `fix` would otherwise write a revision t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from schemalock.lock.paths import ConversionError, Path
 
 if TYPE_CHECKING:
     from schemalock.lock.format import ColumnSpec, ForeignKeySpec
+    from schemalock.lock.format_base import IndexSpec
+    from schemalock.model import Index
 
 MAX_NAME_BYTES = 63  # PostgreSQL's identifier limit, which enum labels share
 
@@ -116,3 +119,21 @@ def deferral(spec: ForeignKeySpec, path: Path) -> None:
         raise _error(
             "`initially_deferred: true` needs `deferrable: true`", (*path, "initially_deferred")
         )
+
+
+def index(name: str, spec: IndexSpec, owner: Path, line: Callable[[Path], int | None]) -> Index:
+    """The lock's index `name` of the table or materialized view at `owner`, as the model
+    holds it (`line` finds a path's line in the lock)."""
+    from schemalock.model import Index
+
+    path = (*owner, "indexes", name)
+    return Index(
+        name=name,
+        keys=tuple(spec.columns),
+        unique=spec.unique,
+        method=index_method(spec.method, (*path, "method")),
+        where=spec.where,
+        include=included_columns(spec.include, (*path, "include")),
+        nulls_not_distinct=spec.nulls_not_distinct,
+        line=line(path),
+    )
