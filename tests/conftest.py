@@ -210,6 +210,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def fix_notes(url: str, lock: Path, migrations: Path) -> str:
+    """`schemalock fix` without --apply where every difference is left for a person: exit 0,
+    no revision written.  Returns what it said (stdout and stderr)."""
+    result = run_cli(
+        "fix", "--lock", str(lock), "--database-url", url, "--migrations", str(migrations)
+    )
+    said = result.stdout + result.stderr
+    assert result.exit_code == 0, said
+    assert not list((migrations / "versions").glob("*.py")), said
+    return said
+
+
 def write(path: Path, text: str) -> str:
     path.write_text(text, encoding="utf-8")
     return str(path)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import execute, run_cli
+from conftest import execute, fix_notes, run_cli
 from test_diff import BASE, judge, seen
 from test_roundtrip import snapshot
 
@@ -166,12 +166,7 @@ def test_fix_leaves_grants_for_a_person(database: str, tmp_path: Path) -> None:
     lock = tmp_path / "schema_lock.yaml"
     snapshot(database, lock)
     execute(database, "REVOKE INSERT ON documents FROM pg_monitor")
-    result = run_cli(
-        "fix", "--lock", str(lock), "--database-url", database,
-        "--migrations", str(tmp_path / "migrations"),
-    )  # fmt: skip
-    said = result.stdout + result.stderr
-    assert result.exit_code == 0, said
+    said = fix_notes(database, lock, tmp_path / "migrations")
     assert (
         "table public.documents: privileges are not repaired by fix yet: GRANT INSERT ... TO "
         "pg_monitor by hand"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import execute, query, run_cli
+from conftest import execute, fix_notes, query, run_cli
 from test_roundtrip import snapshot
 
 pytestmark = pytest.mark.db
@@ -484,16 +484,10 @@ def test_fix_leaves_views_functions_and_triggers_for_a_person(
         "DROP VIEW active_jobs; DROP TRIGGER jobs_count_quota ON jobs;"
         " ALTER FUNCTION org_quota(int) VOLATILE",
     )
-    result = run_cli(
-        "fix", "--lock", str(lock), "--database-url", database,
-        "--migrations", str(tmp_path / "migrations"),
-    )  # fmt: skip
-    said = result.stdout + result.stderr
-    assert result.exit_code == 0, said
+    said = fix_notes(database, lock, tmp_path / "migrations")
     assert "no revision written" in said, said
     assert "view public.active_jobs: views are not repaired by fix yet" in said, said
     # PostgreSQL 18 prints the column without its table (`status`), 15 as `jobs.status`.
     assert "status = 'running'::job_status)" in said, "the lock's definition"
     assert "function public.org_quota(integer): functions are not repaired by fix yet" in said
     assert "trigger jobs_count_quota on public.jobs: triggers are not repaired" in said
-    assert not list((tmp_path / "migrations" / "versions").glob("*.py"))
