@@ -12,7 +12,10 @@ is written for its own side's column types, so both scripts always run.  Rows ar
 old side only, respecting its constraints; they convert to the new types (but for a few lossy
 conversions chosen on purpose) and mostly respect the new constraints (a few pairs break a new
 check, unique or foreign key on purpose: `fix` must then refuse or add the constraint NOT VALID,
-saying why)."""
+saying why).
+
+The kinds outside tables (issue 12: views, functions, triggers, sequences, row-level security,
+policies, grants) come from tests/pairgen_objects.py, drawn after the tables and rows."""
 
 from __future__ import annotations
 
@@ -1041,7 +1044,12 @@ def build(rng: random.Random, seed: int | str) -> Pair:
     g = Generator(Rand(rng))
     g.build()
     new_sql = render(g, NEW)
-    old_sql = render(g, OLD)  # after NEW: the rows take the last draws
+    old_sql = render(g, OLD)  # after NEW: the rows take these draws
+    # The kinds outside tables last: a seed's tables and rows are those it had without them.
+    from pairgen_objects import objects
+
+    old_objects, new_objects = objects(g)
+    old_sql, new_sql = old_sql + "\n" + old_objects, new_sql + "\n" + new_objects
     tables, numeric = kept(g)
     return Pair(seed, old_sql, new_sql, tables, numeric, g.lossy, g.drifts)
 

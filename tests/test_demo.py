@@ -10,11 +10,13 @@ import re
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from rich.console import Console
 
-from conftest import Server, query, run_cli, scratch_database
+from conftest import Server, execute, query, run_cli, scratch_database
 from schemalock.app.demo import LOCK_NAME, build_seed_database, seed_file, tell_story
 from schemalock.app.demo_story import (
     CAUGHT,
@@ -31,10 +33,20 @@ from schemalock.lock import load_lock, parse_lock
 SEED = Path(__file__).resolve().parents[1] / "src" / "schemalock" / "seed"
 
 
-def _verify_seed(database: str) -> tuple[list[Observed], set[str]]:
-    """verify's findings on the seed database (as the JSON report gives them), and the rules
-    that can report on the seed lock."""
+def _verify_seed(database: str, drift: str = "") -> tuple[list[Observed], set[str]]:
+    """verify's findings on the seed database, `drift` run on it first (as the JSON report
+    gives them), and the rules that can report on the seed lock."""
+    findings, active = _seed_report(database, drift)
+    fields = ("rule", "table", "column", "count", "constraint")
+    return [tuple(f[name] for name in fields) for f in findings], active
+
+
+def _seed_report(database: str, drift: str = "") -> tuple[list[dict[str, Any]], set[str]]:
+    """verify's JSON findings on the seed database once `drift` ran on it, and the rules that
+    can report on the seed lock."""
     build_seed_database(database)
+    if drift:
+        execute(database, drift)
     with seed_file(LOCK_NAME) as lock:
         result = run_cli(
             "verify", "--lock", str(lock), "--database-url", database, "--format", "json"
@@ -43,9 +55,7 @@ def _verify_seed(database: str) -> tuple[list[Observed], set[str]]:
     assert result.exit_code == 1, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["inconclusive"] == []
-    fields = ("rule", "table", "column", "count", "constraint")
-    found = [tuple(f[name] for name in fields) for f in report["findings"]]
-    return found, active
+    return report["findings"], active
 
 
 @pytest.mark.db
@@ -88,6 +98,88 @@ def test_the_flow_problems_are_planted_once(database: str) -> None:
     }
     counts = {name: query(database, sql)[0][0] for name, sql in checks.items()}
     assert counts == {name: 0 if "not planted" in name else 1 for name in checks}
+
+
+# -- the quota flow: the seed lock's trigger and function, in the seed database ---------------
+
+KESTREL_LABS = "83b7f93e-224a-45aa-a572-a11c10e1875c"
+
+
+@pytest.mark.db
+def test_the_quota_flow_charges_each_usage_row_logged(database: str) -> None:
+    """Flow 3 in the seed database: logging a usage row raises its organization's quota_used
+    by its amount, in the same statement, and no other organization's; deleting the row gives
+    nothing back (the flow runs one way)."""
+    build_seed_database(database)
+
+    def quotas() -> dict[object, object]:
+        rows = query(database, "SELECT id::text, quota_used FROM organizations")
+        return {organization: quota for organization, quota in rows}
+
+    before = quotas()
+    execute(
+        database,
+        "INSERT INTO quota_usage (org_id, usage_amount, usage_type) "
+        f"VALUES ('{KESTREL_LABS}', 5, 'analysis')",
+    )
+    charged = quotas()
+    assert charged == {**before, KESTREL_LABS: 6}  # Kestrel Labs had used 1 credit
+    execute(database, "DELETE FROM quota_usage WHERE usage_amount = 5 AND job_id IS NULL")
+    assert quotas() == charged
+
+
+# Drift of the quota flow in the seed database, and the one finding verify owes each.
+QUOTA_FLOW_DRIFT = {
+    "trigger dropped": (
+        "DROP TRIGGER quota_usage_charges_quota ON quota_usage",
+        ("missing-trigger", "quota_usage", "quota_usage_charges_quota:"),
+    ),
+    "trigger disabled by a bulk load": (
+        "ALTER TABLE quota_usage DISABLE TRIGGER quota_usage_charges_quota",
+        ("trigger-changed", "quota_usage", "quota_usage_charges_quota:"),
+    ),
+    "function rewritten": (
+        "CREATE OR REPLACE FUNCTION charge_quota_usage() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NULL; END $$",
+        ("function-changed", None, "charge_quota_usage():"),
+    ),
+}
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("drift", sorted(QUOTA_FLOW_DRIFT))
+def test_the_seed_lock_verifies_the_quota_flow(database: str, drift: str) -> None:
+    """The seed lock's function and trigger are compared with the seed database's: each drift
+    is the story's findings and one more, from its rule, at its declaration in the lock."""
+    statement, (rule, table, declaration) = QUOTA_FLOW_DRIFT[drift]
+    findings, active = _seed_report(database, statement)
+    fields = ("rule", "table", "column", "count", "constraint")
+    outcomes, unexplained = check_story(
+        [tuple(f[name] for name in fields) for f in findings], active
+    )
+    assert [o.missing for o in outcomes if o.missing] == []
+    [extra] = [f for f in findings if (f["rule"], f["table"]) == (rule, table)]
+    assert [(r, t) for r, t, *_ in unexplained] == [(rule, table)]
+    lock_lines = (SEED / LOCK_NAME).read_text(encoding="utf-8").splitlines()
+    assert lock_lines[int(str(extra["lock_line"])) - 1].strip().startswith(declaration)
+
+
+@pytest.mark.db
+def test_a_snapshot_of_the_seed_database_spells_the_quota_flow_as_the_lock(
+    database: str, tmp_path: Path
+) -> None:
+    """What `snapshot` writes for the seed database's function and trigger is what the seed
+    lock declares, and neither holds a view."""
+    build_seed_database(database)
+    written = tmp_path / "snapshot.yaml"
+    result = run_cli("snapshot", "--database-url", database, "-o", str(written))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    snapshot = yaml.safe_load(written.read_text(encoding="utf-8"))
+    seed = yaml.safe_load((SEED / LOCK_NAME).read_text(encoding="utf-8"))
+    assert snapshot["functions"] == seed["functions"]
+    assert snapshot["triggers"] == seed["triggers"]
+    assert "views" not in snapshot
+    assert "views" not in seed
 
 
 def test_check_story_tells_found_missing_and_coming() -> None:

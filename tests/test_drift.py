@@ -27,7 +27,7 @@ DRIFT: dict[str, tuple[str, Expected]] = {
     "partition added is not a table": (
         "CREATE TABLE events_2027 PARTITION OF events "
         "FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')",
-        [],
+        [("extra-partition", "events", None)],
     ),
     "view added is not a table, but a view": (
         "CREATE VIEW v AS SELECT 1 AS one",

@@ -31,6 +31,7 @@ LEFT_ALONE: dict[str, set[str]] = {
     "domain check added": {"domain-mismatch"},
     "table added in a schema the lock does not list": {"extra-schema", "extra-table"},
     "view added is not a table, but a view": {"extra-view"},
+    "partition added is not a table": {"extra-partition"},
 }
 STRUCTURAL = ("structure", "integrity")
 

@@ -1,9 +1,11 @@
-"""`fix --apply` on generated (old schema, new schema) pairs (issue 10, section 3).
+"""`fix --apply` on generated (old schema, new schema) pairs (issue 10, section 3; the kinds
+outside tables: issue 12).
 
 For each pair of tests/pairgen.py: build NEW in one database and snapshot it to a lock; build
 OLD with its rows in another; `fix --apply` on OLD.  Then, by exit code:
 
-- 0: verify (`--no-data`) reports no structural finding but `extra-*`, `fk-missing-index` (a
+- 0: verify (`--no-data`) reports no structural finding but `extra-*` (an extra grant is
+  revoked: not allowed), `fk-missing-index` (a
   warning about the design, no drift), what fix listed as "left for a person", and a NOT VALID
   constraint fix names in its output (orphans, rows breaking a check); every row is still there
   with every value of every column both sides hold (compared as text, as numbers where the kind
@@ -89,8 +91,13 @@ FAILURE_NAMES = {
 }  # fmt: skip
 
 # Rules verify may still report after a successful fix: objects the lock does not list (fix
-# never drops them) and a warning about the design that is no drift.
-ALLOWED_RULES = ("extra-table", "extra-column", "extra-index", "extra-constraint")
+# never drops them: tables and what they hold, and the kinds outside tables of
+# tests/pairgen_objects.py) and a warning about the design that is no drift.  An extra grant
+# is not among them: fix revokes what a role the lock names holds beyond the lock's grants.
+ALLOWED_RULES = (
+    "extra-table", "extra-column", "extra-index", "extra-constraint", "extra-view",
+    "extra-function", "extra-trigger", "extra-sequence", "extra-policy", "extra-extension",
+)  # fmt: skip
 DESIGN_WARNINGS = ("fk-missing-index",)
 # Left NOT VALID on purpose when rows break them: allowed when fix's output names them.
 NOT_VALID_RULES = ("fk-not-validated", "check-not-validated")
@@ -452,6 +459,24 @@ DRIFTS = {
     "foreign key action changed", "foreign key target changed", "type integer -> bigint",
     "type text -> character varying(40)", "type character varying(40) -> text",
     "type integer -> text", "type text -> integer", "type text -> ENUM", "type integer -> POSINT",
+    # the kinds outside tables (tests/pairgen_objects.py)
+    "view added", "view removed", "materialized view added", "materialized view removed",
+    "materialized view index added", "materialized view index removed", "view column added",
+    "view column removed", "view over a converted column", "view reading a view",
+    "view calling a function whose return type changes", "function added", "function removed",
+    "function body changed", "function volatility changed", "function returns changed",
+    "function security definer changed", "function argument name changed",
+    "function strict changed", "function language changed", "trigger function added",
+    "trigger function body changed", "trigger added", "trigger removed",
+    "trigger timing changed", "trigger when changed", "trigger state changed",
+    "trigger events changed", "trigger function changed", "trigger over a converted column",
+    "trigger on a partitioned table", "sequence added", "sequence removed",
+    "sequence max changed", "sequence increment changed", "sequence cycle changed",
+    "sequence cache changed", "sequence as changed", "sequence owner added",
+    "row-level security added", "row-level security removed", "policy added", "policy removed",
+    "policy using changed", "policy roles changed", "policy command changed",
+    "policy mode changed", "policy over a converted column", "grant added", "grant removed",
+    "column grant",
 }  # fmt: skip
 FEATURES = (
     "PARTITION BY RANGE", "PARTITION BY LIST", "GENERATED ALWAYS AS IDENTITY",
@@ -460,6 +485,12 @@ FEATURES = (
     "CREATE DOMAIN", "CREATE SCHEMA", "PRIMARY KEY (a, b)", "numeric(10,2)",
     "character varying(40)", "uuid", "timestamp with time zone", "date", "jsonb", "text[]",
     "integer[]", "smallint", "boolean", '"Order Items', '"Mixed Case',
+    "CREATE MATERIALIZED VIEW", "SECURITY DEFINER SET search_path", "CREATE PROCEDURE",
+    "LANGUAGE plpgsql", "RETURNS trigger", "UPDATE OF", "WHEN (OLD.", "FOR EACH STATEMENT",
+    "DISABLE TRIGGER", "ENABLE ALWAYS TRIGGER", "ENABLE REPLICA TRIGGER", "OWNED BY",
+    "setval(", "FORCE ROW LEVEL SECURITY", "AS RESTRICTIVE", "TO pg_monitor, pg_read_all_stats",
+    "GRANT EXECUTE ON FUNCTION", "GRANT EXECUTE ON PROCEDURE", "GRANT USAGE ON SEQUENCE",
+    "GRANT SELECT (",
 )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Privileges (issue 12): snapshot then verify is silent, each kind of grant's drift is
 reported (missing, extra, to PUBLIC), roles the lock does not name are not judged, a role the
-lock names that the cluster lacks is `missing-role`, `fix` leaves a note, and `schemalock
+lock names that the cluster lacks is `missing-role` (which `fix` leaves for a person;
+tests/test_fix_grants.py: the grants it repairs), and `schemalock
 diff` judges a grant to PUBLIC a regression.  Grantees are PostgreSQL's predefined roles
 (pg_monitor, pg_read_all_stats, pg_signal_backend): roles are cluster-wide, and the shared
 test server must not collect test roles."""
@@ -161,16 +162,18 @@ def test_a_role_the_lock_names_must_exist(database: str, tmp_path: Path) -> None
 
 
 @pytest.mark.db
-def test_fix_leaves_grants_for_a_person(database: str, tmp_path: Path) -> None:
-    execute(database, GRANTED)
+def test_fix_leaves_a_missing_role_for_a_person(database: str, tmp_path: Path) -> None:
+    """Grants are repaired (tests/test_fix_grants.py), but a role is cluster-wide: fix never
+    creates one, and grants nothing to it."""
+    execute(database, "CREATE TABLE documents (id int)")
     lock = tmp_path / "schema_lock.yaml"
-    snapshot(database, lock)
-    execute(database, "REVOKE INSERT ON documents FROM pg_monitor")
+    lock.write_text(
+        "version: 1\ntables:\n  documents: {columns: {id: {type: int}}}\n"
+        "grants:\n  tables:\n    documents: {sl_k2_no_such_role: [select]}\n",
+        encoding="utf-8",
+    )
     said = fix_notes(database, lock, tmp_path / "migrations")
-    assert (
-        "table public.documents: privileges are not repaired by fix yet: GRANT INSERT ... TO "
-        "pg_monitor by hand"
-    ) in said, said
+    assert "role sl_k2_no_such_role: missing; roles are cluster-wide: CREATE ROLE by hand" in said
 
 
 GUARDED = BASE + "grants:\n  tables:\n    jobs: {app: [select]}\n"

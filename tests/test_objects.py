@@ -471,23 +471,23 @@ def test_a_schema_the_lock_lists_is_missing(database: str, tmp_path: Path) -> No
     assert exit_code == 1
 
 
-def test_fix_leaves_views_functions_and_triggers_for_a_person(
-    database: str, tmp_path: Path
-) -> None:
-    """`fix` does not repair these kinds yet: each difference is noted with what to run, the
-    lock's definition included, and no revision is written for them alone."""
+def test_fix_leaves_extra_views_functions_and_triggers_alone(database: str, tmp_path: Path) -> None:
+    """What the lock does not mention is never dropped: each extra object is noted, and no
+    revision is written for them alone (the repairs are in test_fix_objects.py)."""
     execute(database, OBJECTS)
     lock = tmp_path / "schema_lock.yaml"
     snapshot(database, lock)
     execute(
         database,
-        "DROP VIEW active_jobs; DROP TRIGGER jobs_count_quota ON jobs;"
-        " ALTER FUNCTION org_quota(int) VOLATILE",
+        "CREATE VIEW idle_jobs AS SELECT id FROM jobs WHERE status = 'queued';"
+        " CREATE FUNCTION org_name(org int) RETURNS text LANGUAGE sql"
+        "  AS $$ SELECT name FROM organizations WHERE id = org $$;"
+        " CREATE TRIGGER jobs_touch_again BEFORE INSERT ON jobs"
+        "  FOR EACH ROW EXECUTE FUNCTION touch();",
     )
     said = fix_notes(database, lock, tmp_path / "migrations")
     assert "no revision written" in said, said
-    assert "view public.active_jobs: views are not repaired by fix yet" in said, said
-    # PostgreSQL 18 prints the column without its table (`status`), 15 as `jobs.status`.
-    assert "status = 'running'::job_status)" in said, "the lock's definition"
-    assert "function public.org_quota(integer): functions are not repaired by fix yet" in said
-    assert "trigger jobs_count_quota on public.jobs: triggers are not repaired" in said
+    assert "view public.idle_jobs: extra views are reported and left alone" in said, said
+    assert "function public.org_name(integer): extra functions are reported and left" in said
+    assert "trigger jobs_touch_again on public.jobs: extra triggers are reported" in said
+    assert query(database, "SELECT count(*) FROM pg_trigger WHERE tgname = 'jobs_touch_again'")

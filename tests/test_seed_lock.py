@@ -172,3 +172,24 @@ def test_the_five_flows_and_the_failing_query() -> None:
     [stats] = [query for query in lock.queries if query.endpoint == "/api/analyses/stats"]
     assert stats.sql == "SELECT type, COUNT(*) as count FROM jobs WHERE org_id = $1 GROUP BY type"
     assert stats.params == ("uuid",)
+
+
+def test_the_quota_flow_is_a_trigger_and_no_view_is_invented() -> None:
+    """Flow 3 (quota_usage.usage_amount → organizations.quota_used) is the one database object
+    the document implies: a trigger on quota_usage and its function, adding each usage row to
+    its organization's quota. The document names no view (its stats endpoint reads jobs), so
+    the lock declares none; its table list stays the document's."""
+    database = load_lock(LOCK).database
+    assert list(database.routines) == [("public", "charge_quota_usage", ())]
+    [function] = database.routines.values()
+    assert (function.returns, function.language) == ("trigger", "plpgsql")
+    assert "quota_used = quota_used + NEW.usage_amount" in function.body
+    [trigger] = database.triggers.values()
+    assert (trigger.table, trigger.timing, trigger.events, trigger.row, trigger.function) == (
+        "quota_usage",
+        "after",
+        ("insert",),
+        True,
+        "charge_quota_usage",
+    )
+    assert database.views == {}

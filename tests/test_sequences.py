@@ -1,7 +1,7 @@
 """Sequences of their own (issue 12): snapshot then verify is silent, each option's drift is
 reported (missing, extra, changed), serial and identity columns' sequences stay the
-columns', `fix` leaves a note, and `schemalock diff` judges a narrowed sequence a
-regression."""
+columns', `fix` plans the repair (applied, converging and undone, in test_fix_sequences.py),
+and `schemalock diff` judges a narrowed sequence a regression."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import execute, fix_notes, query, run_cli
+from conftest import execute, query, run_cli
 from test_diff import BASE, judge, seen
 from test_roundtrip import snapshot
 
@@ -25,6 +25,8 @@ CREATE SEQUENCE ticket_numbers AS smallint OWNED BY tickets.number;
 CREATE SCHEMA billing;
 CREATE SEQUENCE billing.receipts;
 COMMENT ON SEQUENCE invoice_numbers IS 'shared by invoices and credit notes';
+-- Owned by a serial column whose default uses another sequence: a sequence of its own.
+CREATE SEQUENCE ticket_spares OWNED BY tickets.id;
 """
 
 
@@ -55,12 +57,13 @@ def test_round_trip_is_silent_and_complete(database: str, tmp_path: Path) -> Non
             "comment": "shared by invoices and credit notes",
         },
         "ticket_numbers": {"type": "smallint", "owned_by": "tickets.number"},
+        "ticket_spares": {"owned_by": "tickets.id"},
     }, "serial and identity sequences are the columns'"
     exit_code, report = _verify(lock, database, "--fail-on", "info")
     assert report["findings"] == [], [f["message"] for f in report["findings"]]
     assert exit_code == 0
     kinds = {k["kind"]: k for k in report["coverage"]["kinds"]}
-    assert kinds["sequence"] == {"kind": "sequence", "database": 4, "lock": 4, "compared": 4}
+    assert kinds["sequence"] == {"kind": "sequence", "database": 5, "lock": 5, "compared": 5}
     assert not [i for i in report["coverage"]["not_covered"] if i["kind"] == "sequence"]
     assert snapshot(database, tmp_path / "again.yaml") == lock.read_text(), "deterministic"
 
@@ -108,19 +111,33 @@ def test_drift(
     assert _found(report) == sorted(expected), [f["message"] for f in report["findings"]]
 
 
+def _revision(url: str, lock: Path, migrations: Path) -> str:
+    """`schemalock fix` without --apply: the one revision it writes, as text."""
+    result = run_cli(
+        "fix", "--lock", str(lock), "--database-url", url, "--migrations", str(migrations)
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    [revision] = (migrations / "versions").glob("*.py")
+    return revision.read_text(encoding="utf-8")
+
+
 @pytest.mark.db
-def test_fix_leaves_sequences_for_a_person(database: str, tmp_path: Path) -> None:
+def test_fix_plans_sequences(database: str, tmp_path: Path) -> None:
     execute(database, SEQUENCES)
     lock = tmp_path / "schema_lock.yaml"
     snapshot(database, lock)
     execute(database, "DROP SEQUENCE invoice_numbers; ALTER SEQUENCE countdown NO CYCLE")
-    said = fix_notes(database, lock, tmp_path / "migrations")
-    assert "no revision written" in said, said
+    upgrade, _, downgrade = _revision(database, lock, tmp_path / "migrations").partition(
+        "def downgrade"
+    )
     assert (
-        "sequence public.invoice_numbers: sequences are not repaired by fix yet: CREATE "
-        "SEQUENCE public.invoice_numbers AS bigint START 1000 INCREMENT 10"
-    ) in said, said
-    assert "ALTER SEQUENCE public.countdown CYCLE by hand" in said, said
+        "CREATE SEQUENCE public.invoice_numbers AS bigint START 1000 INCREMENT 10 MINVALUE 1 "
+        "MAXVALUE 9223372036854775807 CACHE 5 NO CYCLE"
+    ) in upgrade, upgrade
+    assert "COMMENT ON SEQUENCE public.invoice_numbers IS 'shared by" in upgrade, upgrade
+    assert "ALTER SEQUENCE public.countdown CYCLE" in upgrade, upgrade
+    assert "DROP SEQUENCE public.invoice_numbers" in downgrade, downgrade
+    assert "ALTER SEQUENCE public.countdown NO CYCLE" in downgrade, downgrade
 
 
 GUARDED = BASE + "sequences:\n  invoice_numbers: {start: 1000}\n"
@@ -200,17 +217,20 @@ def test_extensions_round_trip_and_drift(database: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.db
-def test_fix_leaves_extensions_for_a_person(database: str, tmp_path: Path) -> None:
+def test_fix_plans_extensions(database: str, tmp_path: Path) -> None:
     extension = _extension(database)
     execute(database, f"CREATE EXTENSION {extension}")
+    (version,) = query(
+        database, "SELECT extversion FROM pg_extension WHERE extname = %s", (extension,)
+    )[0]
     lock = tmp_path / "schema_lock.yaml"
     snapshot(database, lock)
     execute(database, f"DROP EXTENSION {extension}")
-    said = fix_notes(database, lock, tmp_path / "migrations")
-    assert (
-        f"extension {extension}: extensions are not installed by fix yet: CREATE EXTENSION "
-        f"{extension} SCHEMA public by hand"
-    ) in said, said
+    upgrade, _, downgrade = _revision(database, lock, tmp_path / "migrations").partition(
+        "def downgrade"
+    )
+    assert f"CREATE EXTENSION {extension} SCHEMA public VERSION '{version}'" in upgrade, upgrade
+    assert f"DROP EXTENSION {extension}'" in downgrade, downgrade
 
 
 def test_diff_judges_extensions() -> None:

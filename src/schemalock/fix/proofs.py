@@ -192,25 +192,6 @@ class Prover:
                 return _unproven(error)
         return Blocker(len(found), tuple(str(row[0]) for row in found[:SAMPLES]))
 
-    def dependent_views(self, table: Table, column: str) -> list[str]:
-        """Views and materialized views reading `column`: PostgreSQL refuses to change the
-        type of a column a view uses."""
-        with db.read_only(self.connection, self.timeouts, "fix") as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT v.oid::pg_catalog.regclass::text"
-                " FROM pg_catalog.pg_depend AS d"
-                " JOIN pg_catalog.pg_rewrite AS r ON r.oid = d.objid"
-                " JOIN pg_catalog.pg_class AS v ON v.oid = r.ev_class"
-                " JOIN pg_catalog.pg_attribute AS a"
-                "   ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
-                " WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-                "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-                "   AND d.refobjid = pg_catalog.to_regclass(%s) AND a.attname = %s"
-                "   AND v.oid <> d.refobjid ORDER BY 1",
-                [qualified(table.schema, table.name), column],
-            ).fetchall()
-        return [str(row[0]) for row in rows]
-
     def referenced(
         self, table: Table, rows: str, references: list[Reference]
     ) -> list[tuple[str, Blocker]]:
@@ -284,6 +265,30 @@ class Prover:
                 [qualified(table.schema, table.name)],
             ).fetchall()
         return [((str(r[0]), str(r[1])), str(r[2]), _names(r[3]), _names(r[4])) for r in rows]
+
+    def grant_targets(self, targets: list[tuple[str, str]]) -> dict[tuple[str, str], Grantable]:
+        """For each (kind, name) a GRANT would name: whether it exists, and whether this role
+        may grant on it (a superuser, or a member of its owner: anyone else's GRANT does
+        nothing but warn).  Kinds: `relation` and `routine` (names as SQL spells them, a
+        routine with its argument types), `schema` (quoted), `role` (as is; its members may
+        ALTER DEFAULT PRIVILEGES FOR it)."""
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            rows = conn.execute(_GRANT_TARGETS, [[k for k, _ in targets], [n for _, n in targets]])
+            return {(str(r[0]), str(r[1])): (bool(r[2]), bool(r[3])) for r in rows.fetchall()}
+
+    def sequence_value(self, schema: str, name: str) -> int:
+        """The value the sequence holds now (`last_value`, drawn or not): ALTER SEQUENCE fails
+        on bounds that leave it outside them."""
+        with db.read_only(self.connection, self.timeouts, "fix") as conn:
+            row = conn.execute(f"SELECT last_value FROM {qualified(schema, name)}").fetchone()
+        assert row is not None
+        return int(str(row[0]))
+
+    def default_rows_in(self, table: Table, default: tuple[str, str], condition: str) -> Blocker:
+        """Rows of `table`'s DEFAULT partition `default` (alias `c`) that `condition` (a new
+        partition's bound) covers: PostgreSQL refuses to create that partition over them.  As
+        `proof`: a condition that cannot run counts None, with what PostgreSQL said."""
+        return self.proof(table, condition, qualified(*default))
 
 
 Reference = tuple[tuple[str, str], str, list[str], list[str]]  # (schema, table), name, from, to
@@ -428,3 +433,24 @@ def _key(table: Table) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+Grantable = tuple[bool, bool]  # (exists, this role may grant and revoke on it)
+# The owner of each target (a role for itself), and whether current_user acts for it.
+_GRANT_TARGETS = """
+SELECT t.kind, t.name, o.owner IS NOT NULL,
+       o.owner IS NOT NULL AND (
+           (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
+           OR pg_catalog.pg_has_role(current_user, o.owner, 'MEMBER'))
+FROM ROWS FROM (pg_catalog.unnest(%s::pg_catalog.text[]),
+                pg_catalog.unnest(%s::pg_catalog.text[])) AS t (kind, name)
+CROSS JOIN LATERAL (SELECT CASE t.kind
+    WHEN 'relation' THEN (SELECT c.relowner FROM pg_catalog.pg_class AS c
+                          WHERE c.oid = pg_catalog.to_regclass(t.name))
+    WHEN 'routine' THEN (SELECT p.proowner FROM pg_catalog.pg_proc AS p
+                         WHERE p.oid = pg_catalog.to_regprocedure(t.name))
+    WHEN 'schema' THEN (SELECT n.nspowner FROM pg_catalog.pg_namespace AS n
+                        WHERE n.oid = pg_catalog.to_regnamespace(t.name))
+    WHEN 'role' THEN (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = t.name)
+    END AS owner) AS o
+"""

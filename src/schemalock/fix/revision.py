@@ -17,6 +17,7 @@ from schemalock import durations, files
 from schemalock.errors import UsageError
 from schemalock.fix import environment
 from schemalock.fix import operations as fo
+from schemalock.fix.partition_ops import CreatePartition
 from schemalock.fix.plan import Plan
 from schemalock.fix.proofs import lossy
 from schemalock.model.expressions import is_literal
@@ -136,6 +137,8 @@ def _drop_guards(op: MigrateOperation) -> list[fo.Guard]:
     if isinstance(op, ops.CreateTableOp):
         table = qualified(op.schema or "public", op.table_name)
         return [_dropping(f"EXISTS (SELECT 1 FROM {table})", f"table {table}")]
+    if isinstance(op, CreatePartition):
+        return [_dropping(f"EXISTS (SELECT 1 FROM {op.target})", f"partition {op.target}")]
     if isinstance(op, ops.AddColumnOp):
         if op.column.computed is not None:
             return []  # computed from the other columns: nothing of its own is lost

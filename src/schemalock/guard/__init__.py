@@ -8,8 +8,10 @@ Pure but for `git`, which runs git to read the base lock.
 """
 
 from schemalock.guard import (
+    aspects,  # noqa: F401  (registers its difference handlers)
     grants,  # noqa: F401  (registers its difference handlers)
     objects,  # noqa: F401  (registers its difference handlers)
+    partitions,  # noqa: F401  (registers its difference handlers)
     schema_types,  # noqa: F401  (registers its difference handlers)
     security,  # noqa: F401  (registers its difference handlers)
     sequences,  # noqa: F401  (registers its difference handlers)

@@ -65,3 +65,9 @@ def _changed_trigger(x: d.TriggerChanged, sides: Sides) -> Iterator[Change]:
     aspects = ", ".join(a for a in d.TRIGGER_ASPECTS if a in x.aspects)
     kind = Kind.REGRESSION if disabled else Kind.NEUTRAL
     yield _change(x, kind, f"{_name(x)}: {aspects} changed", x.line)
+
+
+@handles(d.CommentChanged)
+def _changed_comment(x: d.CommentChanged, sides: Sides) -> Iterator[Change]:
+    # Documentation: a PR may reword it freely.
+    yield _change(x, Kind.NEUTRAL, f"{_name(x)}: comment changed", x.line)

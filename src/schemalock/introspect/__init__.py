@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from schemalock import db
 from schemalock.errors import Inconclusive
-from schemalock.introspect import grants, objects, security, sequences
+from schemalock.introspect import aspects, grants, objects, partitions, security, sequences
 from schemalock.introspect.indexdef import index_elements as index_elements
 from schemalock.model import (
     OWNED_SEQUENCE,
@@ -204,7 +204,7 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     )
     indexes = _group(index_rows)
     tables = {}
-    for oid, schema, name, _partitioned, partition_by, comment in table_rows:
+    for oid, schema, name, _partitioned, partition_by, comment, *more in table_rows:
         if oid in dropped:
             continue
         table = _table(
@@ -217,7 +217,9 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             indexes[oid],
             names,
         )
-        tables[table.key] = table
+        table = aspects.with_options(table, more[2])  # after inherits and partitions
+        # more: inherits, partitions (tables.sql)
+        tables[table.key] = partitions.placed(table, *more[:2])
     return Database(
         tables=tables,
         enums={
@@ -290,7 +292,7 @@ def _vanished_parts(
     """Table oid -> a part the catalog functions no longer print (dropped since the snapshot),
     for the tables that have one."""
     parts: dict[int, str] = {}
-    for oid, _schema, _name, partitioned, partition_by, _comment in table_rows:
+    for oid, _schema, _name, partitioned, partition_by, _comment, *_ in table_rows:
         if partitioned and partition_by is None:
             parts.setdefault(oid, "partition key")
     for row in column_rows:
@@ -344,7 +346,7 @@ def _table(
     names: dict[int, dict[int, str]],
 ) -> Table:
     primary_key = None
-    foreign_keys, uniques, checks = [], [], []
+    foreign_keys, uniques, checks, exclusions = [], [], [], []
     for (
         oid,
         con_name,
@@ -364,9 +366,12 @@ def _table(
         nulls_not_distinct,
         partition_schema,
         partition_table,
+        no_inherit,
+        definition,
     ) in constraint_rows:
-        # Checks may use no column (CHECK (false) NO INHERIT) or a system column (tableoid).
-        cols = tuple(names[oid][n] for n in numbers) if kind != "c" else ()
+        # Checks may use no column (CHECK (false) NO INHERIT) or a system column (tableoid);
+        # an exclusion's expression elements are column 0.
+        cols = tuple(names[oid][n] for n in numbers) if kind not in ("c", "x") else ()
         if kind == "p":
             primary_key = PrimaryKey(columns=cols, name=con_name)
         elif kind == "u":
@@ -392,10 +397,11 @@ def _table(
                     ref_partition=(partition_schema, partition_table) if partition_table else None,
                 )
             )
+        elif kind == "x":
+            exclusions.append(aspects.exclusion(con_name, definition, deferrable, deferred))
         else:
-            checks.append(
-                CheckConstraint(expression=expression, name=con_name, validated=validated)
-            )
+            check = CheckConstraint(expression, con_name, validated, no_inherit=no_inherit)
+            checks.append(check)
     return Table(
         schema=schema,
         name=name,
@@ -406,6 +412,7 @@ def _table(
         checks=tuple(checks),
         indexes=tuple(_index(*row) for row in index_rows),
         partition_by=partition_by,
+        exclusions=tuple(exclusions),
         comment=comment,
     )
 
@@ -422,6 +429,8 @@ def _column(
     comment: str | None,
     owned_sequence: bool,
     _has_default: bool,
+    collation_schema: str | None,
+    collation: str | None,
 ) -> Column:
     is_generated = generated in _GENERATED
     if owned_sequence and default is not None and default.startswith("nextval("):
@@ -434,6 +443,7 @@ def _column(
         identity=_IDENTITY.get(identity),
         generated=default if is_generated else None,
         generated_storage=_GENERATED.get(generated),
+        collation=aspects.collation(collation_schema, collation),
         comment=comment,
     )
 

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from schemalock.lock import (
+    convert_aspects,
     convert_grants,
     convert_objects,
+    convert_partitions,
     convert_security,
     convert_sequences,
     fields,
@@ -94,6 +96,7 @@ def to_model(
         name=spec.database.name,
         expected_tables=spec.database.expected_tables,
         ignore=tuple(spec.database.ignore),
+        comments=spec.database.comments,
         environments={
             name: Environment(
                 name=name,
@@ -246,6 +249,14 @@ class _Converter:
                 fields.index(i_name, ix, path, self.line) for i_name, ix in spec.indexes.items()
             ),
             partition_by=spec.partition_by,
+            partitions=convert_partitions.partitions(
+                spec.partitions, spec.partition_by, schema, (*path, "partitions"), self.line
+            ),
+            inherits=convert_partitions.inherits(spec.inherits, schema, (*path, "inherits")),
+            options=convert_aspects.options(spec.options, (*path, "options")),
+            exclusions=convert_aspects.exclusions(
+                spec.exclusions, (*path, "exclusions"), self.line
+            ),
             comment=spec.comment,
             purpose=spec.purpose,
             wiring=spec.wiring,
@@ -303,6 +314,7 @@ class _Converter:
             identity=spec.identity,
             generated=spec.generated,
             generated_storage=(spec.generated_storage or "stored") if spec.generated else None,
+            collation=convert_aspects.collation(spec.collation, (*path, "collation")),
             comment=spec.comment,
             pattern=spec.pattern,
             values=tuple(_value_text(v) for v in spec.values) if spec.values is not None else None,
@@ -366,7 +378,11 @@ def _check(name: str, written: str | CheckSpec, line: int | None) -> CheckConstr
     if isinstance(written, str):
         return CheckConstraint(expression=written, name=name, line=line)
     return CheckConstraint(
-        expression=written.expression, name=name, validated=written.validated, line=line
+        expression=written.expression,
+        name=name,
+        validated=written.validated,
+        line=line,
+        no_inherit=written.no_inherit,
     )
 
 

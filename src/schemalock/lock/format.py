@@ -19,11 +19,25 @@ from pydantic import (
     model_validator,
 )
 
+from schemalock.lock.format_aspects import (
+    COLLATION_DESCRIPTION,
+    EXCLUSIONS_DESCRIPTION,
+    NO_INHERIT_DESCRIPTION,
+    OPTIONS_DESCRIPTION,
+    ExclusionSpec,
+    OptionValue,
+)
+
 # Sections of the kinds outside tables, one module each.
 from schemalock.lock.format_base import IndexSpec as IndexSpec
 from schemalock.lock.format_base import Strict
 from schemalock.lock.format_grants import GrantsSpec
 from schemalock.lock.format_objects import FunctionSpec, TriggerSpec, ViewSpec
+from schemalock.lock.format_partitions import (
+    INHERITS_DESCRIPTION,
+    PARTITIONS_DESCRIPTION,
+    PartitionSpec,
+)
 from schemalock.lock.format_security import RowSecuritySpec
 from schemalock.lock.format_sequences import ExtensionSpec, SequenceSpec
 
@@ -83,6 +97,7 @@ class ColumnSpec(_Strict):
     generated_storage: Literal["stored", "virtual"] | None = Field(
         default=None, description="Storage of a generated column (default stored)."
     )
+    collation: str | None = Field(default=None, description=COLLATION_DESCRIPTION)
     primary_key: bool = Field(default=False, description="This column alone is the primary key.")
     unique: bool = Field(default=False, description="A unique constraint on this column alone.")
     references: str | None = Field(
@@ -130,7 +145,7 @@ class ForeignKeySpec(_Strict):
 
 
 class CheckSpec(_Strict):
-    """A check written in full, to say it is knowingly NOT VALID."""
+    """A check written in full, to say it is knowingly NOT VALID, or NO INHERIT."""
 
     expression: SqlText = Field(description="A boolean SQL expression.")
     validated: bool = Field(
@@ -138,6 +153,7 @@ class CheckSpec(_Strict):
         description="false: the check is knowingly left NOT VALID (rows written before it were "
         "never checked); `check-not-validated` then stays silent and `fix` does not validate it.",
     )
+    no_inherit: bool = Field(default=False, description=NO_INHERIT_DESCRIPTION)
 
 
 class UniqueSpec(_Strict):
@@ -159,6 +175,10 @@ class TableSpec(_Strict):
     partition_by: str | None = Field(
         default=None, description="Partition key of a partitioned table, e.g. `RANGE (created_at)`."
     )
+    partitions: dict[str, str | PartitionSpec] | None = Field(
+        default=None, description=PARTITIONS_DESCRIPTION
+    )
+    inherits: list[str] = Field(default_factory=list, description=INHERITS_DESCRIPTION)
     mock_data: bool = Field(default=True, description="Scan this table for mock data.")
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     primary_key: list[str] | None = Field(default=None, description="Composite primary key.")
@@ -171,9 +191,14 @@ class TableSpec(_Strict):
     checks: dict[str, SqlText | CheckSpec] = Field(
         default_factory=dict,
         description="Check constraints by name: a boolean SQL expression, or "
-        "`{expression: ..., validated: false}` for one knowingly left NOT VALID.",
+        "`{expression: ..., validated: false}` for one knowingly left NOT VALID "
+        "(`no_inherit: true` for a NO INHERIT one).",
     )
     indexes: dict[str, IndexSpec] = Field(default_factory=dict, description="Indexes by name.")
+    exclusions: dict[str, str | ExclusionSpec] = Field(
+        default_factory=dict, description=EXCLUSIONS_DESCRIPTION
+    )
+    options: dict[str, OptionValue] = Field(default_factory=dict, description=OPTIONS_DESCRIPTION)
 
 
 class DomainSpec(_Strict):
@@ -200,6 +225,13 @@ class DatabaseSpec(_Strict):
         description="Tables, views and functions to leave out entirely (`name`, `schema.name`, "
         "shell-style globs; a trigger goes with its table); `schema.*` leaves a whole schema "
         "out (verify then neither reads nor reports it).",
+    )
+    comments: Literal["exact", "documentation"] = Field(
+        default="documentation",
+        description="What the lock's `comment:` fields are: `documentation` (the default, for "
+        "a lock written by hand) notes for people, never compared; `exact` (what `snapshot` "
+        "writes, with every comment the database has) the database's COMMENT ON texts, "
+        "compared both ways (`comment-changed`): a comment the lock does not give is none.",
     )
 
 

@@ -13,7 +13,14 @@ from typing import Any
 import yaml
 
 from schemalock import __version__
-from schemalock.lock import write_grants, write_objects, write_security, write_sequences
+from schemalock.lock import (
+    write_aspects,
+    write_grants,
+    write_objects,
+    write_partitions,
+    write_security,
+    write_sequences,
+)
 from schemalock.lock.yaml_style import Dumper, Flow, FlowList
 from schemalock.model import (
     DEFAULT_SCHEMA,
@@ -47,6 +54,7 @@ def write_lock(
             ("name", database_name),
             ("schemas", FlowList(database.schemas)),
             ("ignore", FlowList(f"{names.lock_name(s)}.*" for s in left_out) or None),
+            ("comments", "exact"),  # every comment is written below
         )
         if v is not None
     }
@@ -119,6 +127,7 @@ def _table(table: Table) -> dict[str, Any]:
     }
     inline_fks = {fk.columns[0]: fk for fk in table.foreign_keys if _is_inline_fk(table, fk)}
     result: dict[str, Any] = _without_none(comment=table.comment, partition_by=table.partition_by)
+    result.update(write_partitions.table_fields(table.partitions, table.inherits, table.schema))
     result["columns"] = {
         c.name: _column(
             c,
@@ -154,6 +163,7 @@ def _table(table: Table) -> dict[str, Any]:
     ):
         if value:
             result[key] = value
+    result.update(write_aspects.table_fields(table))
     return result
 
 
@@ -196,6 +206,7 @@ def _column(
         generated_storage=column.generated_storage
         if column.generated_storage == "virtual"
         else None,
+        collation=column.collation,
         primary_key=True if primary_key else None,
         unique=True if unique else None,
     )
@@ -251,9 +262,15 @@ def _foreign_key(table: Table, fk: ForeignKey) -> dict[str, Any]:
 def _check(check: CheckConstraint) -> str | Flow:
     """A check as its expression; one left NOT VALID in full, saying so: a fresh snapshot then
     verifies silent, the lock stating what is knowingly not validated."""
-    if check.validated:
+    if check.validated and not check.no_inherit:
         return check.expression
-    return Flow(expression=check.expression, validated=False)
+    return Flow(
+        _without_none(
+            expression=check.expression,
+            no_inherit=True if check.no_inherit else None,
+            validated=False if not check.validated else None,
+        )
+    )
 
 
 def _index(index: Index) -> Flow:

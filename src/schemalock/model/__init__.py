@@ -14,8 +14,10 @@ from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
+from schemalock.model.exclusions import ExclusionConstraint
 from schemalock.model.extensions import Extension
 from schemalock.model.grants import Grant
+from schemalock.model.partitions import Partition
 from schemalock.model.policies import Policy, RowSecurity
 
 # Kinds outside tables, one module each (they import nothing from here at run time).
@@ -40,6 +42,8 @@ class Column:
     identity: str | None = None  # "always" | "by default"
     generated: str | None = None  # expression of a generated column
     generated_storage: str | None = None  # "stored" | "virtual"
+    # COLLATE: None is the type's own (the live column's attcollation is its type's).
+    collation: str | None = None
     comment: str | None = field(default=None, compare=False)
     # Data rules and documentation carried by the lock only.
     pattern: str | None = field(default=None, compare=False)
@@ -104,6 +108,9 @@ class CheckConstraint:
     # left NOT VALID.
     validated: bool = field(default=True, compare=False)
     line: int | None = field(default=None, compare=False)
+    # NO INHERIT: the check holds for the table's own rows only, not its children's.  Compared
+    # apart from the expression (`compare.aspects`).
+    no_inherit: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,15 @@ class Table:
     checks: tuple[CheckConstraint, ...] = ()
     indexes: tuple[Index, ...] = ()
     partition_by: str | None = None
+    # A partitioned table's partitions (`model.partitions`); None: not partitioned, or a lock
+    # that does not list them (its partitions are then not compared).
+    partitions: tuple[Partition, ...] | None = None
+    # The tables this one inherits from (legacy inheritance, not partitioning), in order.
+    inherits: tuple[tuple[str, str], ...] = ()
+    # Storage parameters (reloptions: fillfactor, autovacuum_*, ...) as sorted (name, value)
+    # pairs, and exclusion constraints (`model.exclusions`).
+    options: tuple[tuple[str, str], ...] = ()
+    exclusions: tuple[ExclusionConstraint, ...] = ()
     comment: str | None = field(default=None, compare=False)
     # Documentation carried by the lock only.
     purpose: str | None = field(default=None, compare=False)
@@ -268,6 +284,9 @@ class LockSettings:
     name: str | None = None
     expected_tables: int | None = None
     ignore: tuple[str, ...] = ()
+    # `exact`: the lock's comments are the database's, compared (snapshot's); `documentation`:
+    # notes for people, never compared.
+    comments: str = "documentation"
     environments: dict[str, Environment] = field(default_factory=dict)
     tables_line: int | None = None
     enums_line: int | None = None

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemalock.model import expressions
+
+if TYPE_CHECKING:
+    from schemalock.model import Table
 
 
 def same_query(left: str, right: str) -> bool:
@@ -362,3 +365,60 @@ def _signature_tree(text: str, part: str) -> Any:
     return expressions.normalized(
         {key: tree.get(key) for key in ("parameters", "returnType") if key in tree}
     )
+
+
+def relations_read(query: str, default_schema: str = "public") -> set[tuple[str, str]] | None:
+    """The (schema, name) of every relation a query names (unqualified: in `default_schema`),
+    from its parse tree; None when it does not parse."""
+    from pglast import ast, parse_sql
+    from pglast.visitors import Visitor
+
+    found: set[tuple[str, str]] = set()
+
+    class _Relations(Visitor):
+        def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
+            found.add((node.schemaname or default_schema, str(node.relname)))
+
+    try:
+        _Relations()(parse_sql(query))
+    except Exception:  # pglast's ParseError
+        return None
+    return found
+
+
+def over_converted(
+    query: str, table: Table, column: str, new_type: str, default_schema: str = "public"
+) -> str | None:
+    """`query` reading `table` as it will be once `column` has `new_type`: each reference to
+    the table replaced by a subquery of its columns, that one a NULL of the new type (so
+    PostgreSQL can say, reading no row, whether the query still holds).  None when the query
+    does not parse or names the table nowhere."""
+    from pglast import ast, parse_sql
+    from pglast.stream import RawStream
+    from pglast.visitors import Visitor
+
+    from schemalock.model.names import quote
+
+    listed = ", ".join(
+        f"CAST(NULL AS {new_type}) AS {quote(c.name)}" if c.name == column else quote(c.name)
+        for c in table.columns
+    )
+    shadow = f"SELECT {listed} FROM {quote(table.schema)}.{quote(table.name)}"
+    replaced = []
+
+    class _Shadowed(Visitor):
+        def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> Any:
+            schema = node.schemaname or default_schema
+            if (schema, node.relname) != (table.schema, table.name):
+                return None
+            replaced.append(node)
+            alias = node.alias or ast.Alias(aliasname=table.name)
+            subquery = parse_sql(shadow)[0].stmt
+            return ast.RangeSubselect(lateral=False, subquery=subquery, alias=alias)
+
+    try:
+        tree = parse_sql(query)
+        _Shadowed()(tree)
+        return str(RawStream()(tree)) if replaced else None
+    except Exception:  # pglast's ParseError: no answer from this query
+        return None

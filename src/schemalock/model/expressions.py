@@ -71,7 +71,8 @@ def canonical(text: str, kind: str = "expr") -> str:
         tree = _parse(text, kind)
     except Exception:  # pglast raises its own ParseError; anything unparsable compares as text
         return " ".join(text.split())
-    return json.dumps(_normalize(tree, loose=kind == "expr"), sort_keys=True)
+    normal = _bound(tree) if kind == "bound" else _normalize(tree, loose=kind == "expr")
+    return json.dumps(normal, sort_keys=True)
 
 
 # What the statement around a fragment may hold besides the fragment itself: anything else
@@ -79,6 +80,7 @@ def canonical(text: str, kind: str = "expr") -> str:
 _SELECT_DEFAULTS = {"@", "targetList", "groupDistinct", "limitOption", "op", "all"}
 _INDEX_KEYS = {"@", "idxname", "relation", "accessMethod", "indexParams"}
 _TABLE_KEYS = {"@", "relation", "partspec", "oncommit", "if_not_exists"}
+_BOUND_KEYS = {"@", "relation", "inhRelations", "partbound", "oncommit", "if_not_exists"}
 
 
 def is_constant(default: str) -> bool:
@@ -112,6 +114,9 @@ def _parse(text: str, kind: str) -> Any:
     if kind == "partition":
         _only(tree, _TABLE_KEYS, kind, lambda: "tableElts" not in tree)
         return statement.partspec(skip_none=True)
+    if kind == "bound":
+        _only(tree, _BOUND_KEYS, kind, lambda: len(statement.inhRelations) == 1)
+        return statement.partbound(skip_none=True)
     _only(
         tree,
         _SELECT_DEFAULTS,
@@ -125,8 +130,14 @@ _TEMPLATES = {
     "expr": "SELECT {}",
     "index_elem": "CREATE INDEX x ON t ({})",
     "partition": "CREATE TABLE t () PARTITION BY {}",
+    "bound": "CREATE TABLE t PARTITION OF p {}",
 }
-_KINDS = {"expr": "expression", "index_elem": "index key", "partition": "partition key"}
+_KINDS = {
+    "expr": "expression",
+    "index_elem": "index key",
+    "partition": "partition key",
+    "bound": "partition bound",
+}
 
 
 def _only(tree: dict[str, Any], allowed: set[str], kind: str, shape: Any) -> None:
@@ -150,6 +161,8 @@ def as_sql(text: str, kind: str = "expr") -> str:
         node = statement.indexParams[0]
     elif kind == "partition":
         node = statement.partspec
+    elif kind == "bound":
+        node = statement.partbound
     else:
         node = statement.targetList[0].val
     return str(RawStream()(node))
@@ -305,7 +318,7 @@ def parse_error(text: str, kind: str = "expr") -> str | None:
     Every command judges every expression of the lock before it connects, so this is cheap
     where a lock is repetitive: each text is parsed once, and a plain column name (most index
     keys) not at all."""
-    if kind != "partition" and _PLAIN_NAME.match(text) and text not in _keywords():
+    if kind not in ("partition", "bound") and _PLAIN_NAME.match(text) and text not in _keywords():
         return None
     try:
         _parse(text, kind)
@@ -379,3 +392,21 @@ def indexed_column(key: str) -> str | None:
         return None
     name = element.get("name")
     return name if isinstance(name, str) else None
+
+
+def _bound(tree: dict[str, Any]) -> dict[str, Any]:
+    """A partition bound's comparable form.  Its values take the partition key's types, so a
+    literal's cast adds nothing (`'2026-01-01'::date` is `'2026-01-01'`); a list partition's
+    `IN (...)` values are a set, in one order whichever order they are written in (FROM and
+    TO stay positional: each is a tuple of the key's columns)."""
+    normal: dict[str, Any] = {}
+    for key, value in tree.items():
+        if key in _NOISE:
+            continue
+        loose = key in ("lowerdatums", "upperdatums", "listdatums")
+        normal[key] = _normalize(value, loose)
+    if "listdatums" in normal:
+        normal["listdatums"] = sorted(
+            normal["listdatums"], key=lambda v: json.dumps(v, sort_keys=True)
+        )
+    return normal

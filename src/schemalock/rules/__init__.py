@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schemalock.rules.aspects import CollationMismatch, ExclusionMismatch, TableOptionsMismatch
 from schemalock.rules.base import Context, Rule
 from schemalock.rules.columns import (
     ColumnTypeMismatch,
@@ -11,6 +12,7 @@ from schemalock.rules.columns import (
     NullabilityMismatch,
     RenamedColumn,
 )
+from schemalock.rules.comments import CommentChanged
 from schemalock.rules.constraints import CheckMismatch, ExtraConstraint, MissingUnique
 from schemalock.rules.contracts import FlowViolation, QueryContractFailed
 from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
@@ -40,6 +42,12 @@ from schemalock.rules.lockfile import (
     InvalidExpression,
     InvalidPattern,
     TableCountMismatch,
+)
+from schemalock.rules.partitions import (
+    ExtraPartition,
+    InheritanceMismatch,
+    MissingPartition,
+    PartitionChanged,
 )
 from schemalock.rules.policy import DatabasePolicy
 from schemalock.rules.routines import (
@@ -92,6 +100,13 @@ RULES: tuple[type[Rule], ...] = (
     ExtraConstraint,
     PartitionMismatch,
     DomainMismatch,
+    CollationMismatch,
+    TableOptionsMismatch,
+    ExclusionMismatch,
+    MissingPartition,
+    ExtraPartition,
+    PartitionChanged,
+    InheritanceMismatch,
     FkOrphans,
     FkNotValidated,
     FkTypeMismatch,
@@ -138,6 +153,7 @@ RULES: tuple[type[Rule], ...] = (
     MissingGrant,
     ExtraGrant,
     MissingRole,
+    CommentChanged,
 )
 
 __all__ = ["RULES", "Context", "Rule", "find_rule"]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
+from schemalock.model import CheckConstraint
 from schemalock.rules.base import Context, Rule, cols, q
 
 
@@ -51,7 +52,8 @@ class CheckMismatch(Rule):
     ## What it checks
     Every check under `checks:` exists with the same meaning, compared on PostgreSQL's parse
     tree (`plan IN ('free', 'pro')` equals the catalog's `plan = ANY (ARRAY[...])`). A check
-    with the lock's name but another expression is reported as changed.
+    with the lock's name but another expression is reported as changed, and so is one that is
+    NO INHERIT where the lock says otherwise (`no_inherit: true`).
 
     ## Why it matters
     The database accepts values the lock rules out (a negative quota, an unknown plan).
@@ -62,7 +64,9 @@ class CheckMismatch(Rule):
 
     ## Fix
     `ADD CONSTRAINT ... CHECK (...) NOT VALID`, then `VALIDATE CONSTRAINT`, so writes are not
-    blocked during the scan. Validation fails on violating rows, which are reported.
+    blocked during the scan. Validation fails on violating rows, which are reported. A check
+    NO INHERIT on one side only is left for a person, with the statements: it is dropped and
+    added again, and the tables that inherit gain or lose it.
     """
 
     code, name = "SL113", "check-mismatch"
@@ -86,10 +90,24 @@ class CheckMismatch(Rule):
                 expected=wanted.expression,
                 actual=found.expression if found else None,
             )
+        for inheritance in context.differences(d.CheckInheritanceChanged):
+            have, want = inheritance.live_check, inheritance.lock_check
+            yield self.reported(
+                inheritance,
+                f"check {q(have.name)} on {q(*inheritance.lock.key)} is {_inheritance(have)}; "
+                f"the lock says {_inheritance(want)}",
+                constraint=want.name,
+                expected=_inheritance(want),
+                actual=_inheritance(have),
+            )
+
+
+def _inheritance(check: CheckConstraint) -> str:
+    return "NO INHERIT" if check.no_inherit else "inherited (not NO INHERIT)"
 
 
 class ExtraConstraint(Rule):
-    """A foreign key, unique or check constraint exists in the database but not in the lock.
+    """A foreign key, unique, check or exclusion constraint is in the database, not in the lock.
 
     ## What it checks
     Every constraint of a locked table is accounted for by the lock (primary keys are
@@ -131,5 +149,13 @@ class ExtraConstraint(Rule):
             yield self.reported(
                 check,
                 f"check {q(constraint)} on {name} ({check.check.expression}) is not in the lock",
+                constraint=constraint,
+            )
+        for extra in context.differences(d.ExtraExclusion):
+            name, constraint = q(*extra.live.key), extra.exclusion.name
+            yield self.reported(
+                extra,
+                f"exclusion constraint {q(constraint)} on {name} ({extra.exclusion.definition}) "
+                "is not in the lock",
                 constraint=constraint,
             )

@@ -26,11 +26,13 @@ class MissingExtension(Rule):
 
     ## Fix
     `CREATE EXTENSION citext SCHEMA <schema>` (the server must have it available).
-    `schemalock fix` does not install extensions yet: it leaves a note.
+    `schemalock fix` installs it (at the lock's version, if it gives one) before anything
+    uses it; it refuses one the server does not offer, or this role may not install.
     """
 
     code, name = "SL751", "missing-extension"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.MissingExtension,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -94,12 +96,14 @@ class ExtensionChanged(Rule):
 
     ## Fix
     `ALTER EXTENSION name SET SCHEMA <schema>` / `ALTER EXTENSION name UPDATE TO '<version>'`,
-    or change the lock if the change was meant. `schemalock fix` does not repair extensions
-    yet: it leaves a note.
+    or change the lock if the change was meant. `schemalock fix` runs them, refusing a version
+    the server has no update path to and a schema move of an extension that is not
+    relocatable.
     """
 
     code, name = "SL753", "extension-changed"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.ExtensionChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:

@@ -50,12 +50,13 @@ class MissingGrant(Rule):
     gives `app_user` only `SELECT`.
 
     ## Fix
-    `GRANT INSERT ON documents TO app_user` (or change the lock). `schemalock fix` does not
-    grant yet: it leaves a note.
+    `GRANT INSERT ON documents TO app_user` (or change the lock); `schemalock fix` grants
+    exactly the missing privileges (on an object that does not exist yet, it leaves a note).
     """
 
     code, name = "SL771", "missing-grant"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.MissingGrant,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -90,12 +91,16 @@ class ExtraGrant(Rule):
     `DELETE`.
 
     ## Fix
-    `REVOKE DELETE ON documents FROM analyst`, or add the privilege to the lock. Nothing is
-    generated: schemalock never revokes on its own.
+    `REVOKE DELETE ON documents FROM analyst`, or add the privilege to the lock.
+    `schemalock fix` revokes exactly the extra privileges on the objects the lock mentions
+    (declares or grants on), declaring that the role's sessions lose them; on an object the
+    lock does not mention it leaves a note.
     """
 
     code, name = "SL772", "extra-grant"
     severity, category = Severity.WARNING, Category.STRUCTURE
+    fixable = True
+    repaired_by = (d.ExtraGrant,)
 
     def check(self, context: Context) -> Iterator[Finding]:
         for extra in context.differences(d.ExtraGrant):

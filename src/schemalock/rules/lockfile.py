@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare.matching import column_name, key_columns
 from schemalock.model import OWNED_SEQUENCE, Domain, Enum, Table, expressions, names
+from schemalock.model.partitions import walk
 from schemalock.rules.base import Context, Rule, q
 
 MAX_IDENTIFIER_BYTES = 63
@@ -326,12 +327,12 @@ class InvalidExpression(Rule):
     ## What it checks
     Every SQL expression in the lock parses with PostgreSQL's own parser as one expression of
     its kind (defaults, checks, index keys with their operator classes, collations and ordering,
-    index predicates, generation and partition expressions, domain defaults and checks); every
-    flow invariant passes the allow-list `verify` applies before running it (one boolean
-    expression over the lock's tables and columns, only side-effect-free functions, subqueries
-    only in `implies`; a custom check is one SELECT; written out with explicit operators, at
-    most 16 times its written size, or 10,000 parse nodes); every query contract parses as one
-    statement.
+    index predicates, generation and partition expressions, partition bounds, domain defaults
+    and checks); every flow invariant passes the allow-list `verify` applies before running it
+    (one boolean expression over the lock's tables and columns, only side-effect-free
+    functions, subqueries only in `implies`; a custom check is one SELECT; written out with
+    explicit operators, at most 16 times its written size, or 10,000 parse nodes); every query
+    contract parses as one statement.
 
     ## Why it matters
     The database could never have been built from this lock, comparing it with the live
@@ -430,3 +431,8 @@ def _expressions(table: Table) -> Iterator[tuple[str, str, str, int | None]]:
             yield index.where, "expr", f"predicate of index {q(index.name)}", index.line
     if table.partition_by:
         yield table.partition_by, "partition", "partition key", table.line
+    for _, partition in walk(table.partitions, table.key):
+        name = q(*partition.key)
+        yield partition.bound, "bound", f"bound of partition {name}", partition.line
+        if partition.partition_by:
+            yield partition.partition_by, "partition", f"key of partition {name}", partition.line

@@ -30,12 +30,13 @@ class MissingFunction(Rule):
     only.
 
     ## Fix
-    Create it from the lock (`CREATE FUNCTION`). `schemalock fix` does not repair functions
-    yet: it leaves a note with the lock's definition.
+    `schemalock fix` creates it from the lock (`CREATE FUNCTION` or `CREATE PROCEDURE`, every
+    attribute the lock gives), once the tables its body reads exist and before the views and
+    triggers that use it.
     """
 
     code, name = "SL711", "missing-function"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.MissingRoutine,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -96,12 +97,16 @@ class FunctionChanged(Rule):
     The lock says `volatility: stable`; the database's function is `VOLATILE`.
 
     ## Fix
-    `CREATE OR REPLACE FUNCTION` with the lock's definition (drop and create when the return
-    type changes). `schemalock fix` does not repair functions yet: it leaves a note.
+    `schemalock fix` writes `CREATE OR REPLACE FUNCTION` with the lock's definition, which
+    keeps its privileges and what uses it. When PostgreSQL does not allow that (another
+    return type, function for procedure, renamed arguments or removed defaults) it drops the
+    function and creates it again: the views calling it are rebuilt around it, the triggers
+    executing it dropped and created again, its privileges given back; a default, check,
+    index or policy using it makes the plan refuse, naming them.
     """
 
     code, name = "SL713", "function-changed"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.RoutineChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:

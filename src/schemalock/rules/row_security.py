@@ -35,11 +35,13 @@ class RlsMismatch(Rule):
     ## Fix
     `ALTER TABLE documents ENABLE ROW LEVEL SECURITY` (and `FORCE ROW LEVEL SECURITY` when
     the lock says `forced: true`), or change the lock if the change was meant.
-    `schemalock fix` does not repair row-level security yet: it leaves a note.
+    `schemalock fix` does it, after creating the table's missing policies (enabled without
+    them, the table would show no row to any role but its owner), and declares the hazard.
     """
 
     code, name = "SL761", "rls-mismatch"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.RowSecurityChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -70,12 +72,13 @@ class MissingPolicy(Rule):
     The lock lists `tenant_isolation` on `documents`; the database has no such policy.
 
     ## Fix
-    Create it as the lock defines it (`CREATE POLICY tenant_isolation ON documents ...`).
-    `schemalock fix` does not repair policies yet: it leaves a note.
+    Create it as the lock defines it (`CREATE POLICY tenant_isolation ON documents ...`);
+    `schemalock fix` does (unless a role it names does not exist: that is left for a person).
     """
 
     code, name = "SL762", "missing-policy"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.MissingPolicy,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -140,11 +143,13 @@ class PolicyChanged(Rule):
 
     ## Fix
     `ALTER POLICY` (roles, USING, WITH CHECK) or drop and create it (command, mode) as the
-    lock defines it. `schemalock fix` does not repair policies yet: it leaves a note.
+    lock defines it; `schemalock fix` does, and its downgrade puts the database's definition
+    back.
     """
 
     code, name = "SL764", "policy-changed"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.PolicyChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:

@@ -23,12 +23,13 @@ class MissingSchema(Rule):
     The lock lists `schemas: [public, billing]`; the database has no `billing`.
 
     ## Fix
-    `CREATE SCHEMA billing` (`schemalock fix` creates a schema with the tables it creates in
-    it). Safe.
+    `CREATE SCHEMA billing`: `schemalock fix` creates it before anything in it (refused, with
+    what to ask the database owner, when its role may not create schemas); the downgrade
+    drops it only while it is empty. Safe.
     """
 
     code, name = "SL731", "missing-schema"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.MissingSchema,)
 
     def check(self, context: Context) -> Iterator[Finding]:

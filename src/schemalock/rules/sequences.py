@@ -26,11 +26,13 @@ class MissingSequence(Rule):
 
     ## Fix
     `CREATE SEQUENCE` with the lock's options, and `setval()` past the numbers already used.
-    `schemalock fix` does not repair sequences yet: it leaves a note.
+    `schemalock fix` creates it with the lock's options (and `OWNED BY` its column, once the
+    column exists); numbers drawn elsewhere before are for a person to `setval()` past.
     """
 
     code, name = "SL741", "missing-sequence"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.MissingSequence,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -91,11 +93,13 @@ class SequenceChanged(Rule):
 
     ## Fix
     `ALTER SEQUENCE` with the lock's options (or change the lock if the change was meant).
-    `schemalock fix` does not repair sequences yet: it leaves a note.
+    `schemalock fix` alters exactly the options that differ, and the owner; it refuses bounds
+    the sequence's current value lies outside (PostgreSQL would fail).
     """
 
     code, name = "SL743", "sequence-changed"
     severity, category = Severity.ERROR, Category.STRUCTURE
+    fixable = True
     repaired_by = (d.SequenceChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:

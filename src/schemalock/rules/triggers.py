@@ -30,12 +30,12 @@ class MissingTrigger(Rule):
     The lock lists `jobs.jobs_count_quota`; the database's `jobs` has no such trigger.
 
     ## Fix
-    `CREATE TRIGGER` from the lock. `schemalock fix` does not repair triggers yet: it leaves a
-    note.
+    `schemalock fix` creates it from the lock (`CREATE [CONSTRAINT] TRIGGER`, then its
+    enabled state), after the plan's own data steps, so none of them fires it.
     """
 
     code, name = "SL721", "missing-trigger"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.MissingTrigger,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -92,13 +92,14 @@ class TriggerChanged(Rule):
     `AFTER INSERT` only, or is disabled.
 
     ## Fix
-    Drop and create the trigger from the lock (`CREATE OR REPLACE TRIGGER`, PostgreSQL 14+),
-    or `ALTER TABLE ... ENABLE TRIGGER`. `schemalock fix` does not repair triggers yet: it
-    leaves a note.
+    `schemalock fix` enables or disables it (`ALTER TABLE ... ENABLE|DISABLE TRIGGER`) when
+    that is the only difference; otherwise it drops the trigger and creates it from the lock
+    in one transaction (`CREATE OR REPLACE TRIGGER` exists only from PostgreSQL 14 and not
+    for constraint triggers).
     """
 
     code, name = "SL723", "trigger-changed"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.TriggerChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:

@@ -25,13 +25,13 @@ class MissingView(Rule):
     The lock lists `active_jobs`; the database has no `public.active_jobs`.
 
     ## Fix
-    Create it from the lock's query (`CREATE VIEW ... AS <query>`, or `CREATE MATERIALIZED
-    VIEW` and its indexes). `schemalock fix` does not repair views yet: it leaves a note with
-    the lock's definition.
+    `schemalock fix` creates it from the lock's query (`CREATE VIEW ... AS <query>`, or
+    `CREATE MATERIALIZED VIEW ... WITH DATA` and its indexes: the query runs once), after the
+    tables and functions it reads and the views it reads, in the order of their dependencies.
     """
 
     code, name = "SL701", "missing-view"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.MissingView,)
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -93,13 +93,17 @@ class ViewChanged(Rule):
     `WHERE status IN ('running', 'queued')`.
 
     ## Fix
-    `CREATE OR REPLACE VIEW` with the lock's query (when its columns stay the same; else drop
-    and create, with whatever depends on it). `schemalock fix` does not repair views yet: it
-    leaves a note with the lock's definition.
+    `schemalock fix` replaces it in place (`CREATE OR REPLACE VIEW`) when its columns keep
+    their names, types and number, which keeps its privileges and the views over it; else
+    (and always for a materialized view) it drops the view and every view reading it (from
+    `pg_depend`), and creates them again in order, their privileges, comments, indexes and
+    triggers given back. Options are set with `ALTER VIEW ... SET/RESET`; a materialized
+    view's missing index is built (an extra one is left alone). The hazard is declared: the
+    views are absent while the migration's transaction runs.
     """
 
     code, name = "SL703", "view-changed"
-    severity, category = Severity.ERROR, Category.STRUCTURE
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
     repaired_by = (d.ViewChanged,)
 
     def check(self, context: Context) -> Iterator[Finding]:

@@ -1,6 +1,6 @@
 -- The seed database, as its "Database Schema Lock" document describes it: the structure of
--- schema_lock.yaml (next to this file), realistic rows, and the document's open problems,
--- each planted once and marked "PROBLEM" below.  `schemalock demo` builds it on an embedded
+-- schema_lock.yaml (next to this file), realistic rows, the document's open problems, each
+-- planted once and marked "PROBLEM" below, and last the trigger that keeps its quota flow.  `schemalock demo` builds it on an embedded
 -- PostgreSQL and verifies it against the lock; tests/test_demo.py counts every finding.
 --
 -- Time.  Every timestamp comes from one instant, the demo's clock: the setting
@@ -191,7 +191,8 @@ INSERT INTO plans (name, quota_limit, price, dodo_price_id, features) VALUES
 -- PROBLEM c (1 of 3): "Acme Mock Org", left behind by a signup fallback that invented an
 -- organization when Clerk's webhook was late.
 -- PROBLEM e: Harbor & Pine's quota_used says 9 while its quota_usage rows add up to 6 (an
--- Inngest step retried after the increment, before the usage row was written, three times).
+-- Inngest step retried after the API's increment, before the usage row was written, three
+-- times; the trigger at the end of this file has made the two one statement since).
 -- updated_at is set below, where the usage rows are.
 INSERT INTO organizations (id, clerk_org_id, name, quota_used, quota_limit, plan, created_at) VALUES
     ('473266ce-fbbf-494b-8431-975574d2e2d8', 'org_2DlGBLSM3LwAspsefjTLJ3cUptp',
@@ -396,3 +397,24 @@ VALUES
     ('dodo', 'payment.succeeded',
      '{"type": "payment.succeeded", "data": {"payment_id": "pay_7Rk2Xw5Nc9Ht3Lb6Vq1M", "subscription_id": "sub_ln5heq7GOSGaeGLNILdYTa", "total_amount": 2900, "currency": "USD"}}',
      false, NULL, pg_temp.ago('2 hours'));
+
+-- == The quota flow ===========================================================================
+
+-- The document's Flow 3, "Quota Management": Job Completion → quota_usage.usage_amount →
+-- organizations.quota_used → Real-time Limits (quota_usage's wiring: "Job Completion → Quota
+-- Increment → Usage Logging"; checkpoint 4, "Real Quotas": quota_used "must reflect actual job
+-- consumption").  Logging a usage row charges its organization in the same statement, so the
+-- increment and the log can no longer part the way PROBLEM e's retries parted them.  It came
+-- last, after the rows above (which the API's own increment charged): it charges new rows
+-- only, and leaves PROBLEM e's drift where it is.  It adds and never subtracts: the flow
+-- runs one way, and the document says nothing of refunds.
+CREATE FUNCTION charge_quota_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE organizations
+    SET quota_used = quota_used + NEW.usage_amount, updated_at = now()
+    WHERE id = NEW.org_id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER quota_usage_charges_quota AFTER INSERT ON quota_usage
+    FOR EACH ROW EXECUTE FUNCTION charge_quota_usage();

@@ -16,17 +16,22 @@ from typing import Any
 
 from schemalock.compare import differences as d
 from schemalock.fix.plan import (
+    aspects,
     columns,
+    comments,
     constraints,
     foreign_keys,
     grants,
     indexes,
-    objects,
     partial,
+    partition_tables,
+    routines,
+    schemas,
     security,
     sequences,
     tables,
     types,
+    views,
 )
 from schemalock.fix.plan.core import Orphans, Phase, Plan, Planner, Step
 
@@ -53,10 +58,15 @@ HANDLERS = _one_handler_each(
     indexes.HANDLERS,
     foreign_keys.HANDLERS,
     types.HANDLERS,
-    objects.HANDLERS,
+    views.HANDLERS,
+    routines.HANDLERS,
+    schemas.HANDLERS,
+    comments.HANDLERS,
     security.HANDLERS,
     sequences.HANDLERS,
     grants.HANDLERS,
+    partition_tables.HANDLERS,
+    aspects.HANDLERS,
 )
 _NOTES_ONLY: frozenset[Handler] = frozenset(
     {
@@ -64,10 +74,14 @@ _NOTES_ONLY: frozenset[Handler] = frozenset(
         types.extra_enum,
         types.domain_left_alone,
         foreign_keys.extra_foreign_key,
-        *objects.NOTES_ONLY,
+        *views.NOTES_ONLY,
+        *routines.NOTES_ONLY,
+        *schemas.NOTES_ONLY,
         *security.NOTES_ONLY,
         *sequences.NOTES_ONLY,
         *grants.NOTES_ONLY,
+        *partition_tables.NOTES_ONLY,
+        *aspects.NOTES_ONLY,
     }
 )
 # The difference types a plan repairs (the others are noted and left alone): what makes a

@@ -9,7 +9,7 @@ from alembic.operations import MigrateOperation, ops
 
 from schemalock.compare import differences as d
 from schemalock.fix import operations as fo
-from schemalock.fix.plan import constraints
+from schemalock.fix.plan import aspects, constraints, routines, views
 from schemalock.fix.plan.core import Phase, Planner
 from schemalock.fix.plan.sql import (
     SERIALS,
@@ -40,7 +40,10 @@ def renamed_column(planner: Planner, renamed: d.RenamedColumn) -> None:
 
 
 def missing_column(planner: Planner, missing: d.MissingColumn) -> None:
-    _add_column(planner, missing.lock, missing.live, missing.column)
+    steps, column = len(planner.plan.steps), missing.column
+    _add_column(planner, missing.lock, missing.live, column)
+    if len(planner.plan.steps) > steps:  # added: with the lock's collation and comment
+        aspects.added_column(planner, missing.live, column)
 
 
 def _add_column(planner: Planner, lock: Table, live: Table, column: Column) -> None:
@@ -131,11 +134,12 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
     where = qualified(live.schema, live.name, found.name)
     if not planner.types_exist(f"column {where}", wanted.type):
         return
-    views = planner.prover.dependent_views(live, found.name)
-    if views:
+    triggers, others = routines.column_users(planner, live, found.name)
+    if others:
         planner.plan.refusals.append(
-            f"{where} to {wanted.type}: read by {', '.join(views)}, and PostgreSQL cannot "
-            "change the type of a column a view uses: drop the views, apply, re-create them"
+            f"{where} to {wanted.type}: used by {', '.join(others)}, and PostgreSQL cannot "
+            "change the type of a column they use: drop them, apply, then run fix again (it "
+            "creates them as the lock defines them)"
         )
         return
     target, labels = _target(planner, wanted.type)
@@ -199,6 +203,12 @@ def _convert(planner: Planner, lock: Table, live: Table, wanted: Column, found: 
     ]
     if mapping is not None:
         hazards.append("data-dependent step: values mapped through the parent table")
+    # PostgreSQL cannot change the type of a column a view reads: the views are dropped
+    # first and created again after.
+    if not views.around_conversion(planner, live, found.name, wanted.type, where):
+        return
+    for trigger in triggers:
+        routines.rebuild_trigger(planner, trigger, f"{where} changes type")
     planner.add(
         Phase.STRUCTURE,
         f"convert {where} to {wanted.type}",

@@ -132,14 +132,14 @@ def check_changed(planner: Planner, changed: d.CheckChanged) -> None:
             f"ALTER TABLE {target} DROP CONSTRAINT {quote(name)}",
             # Back NOT VALID: the rows it held for are unchanged, new ones checked.
             undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(name)} "
-            f"CHECK ({former.expression}) NOT VALID",
+            f"CHECK ({former.expression}){_no_inherit(former)} NOT VALID",
         )
         if _in_the_way(planner, live, former):
             # Before the conversion of its columns, which would add it again and fail.
             planner.add(Phase.TYPES, f"drop check {name} before its columns change", drop)
         else:
             steps.append(drop)
-    named = CheckConstraint(name=name, expression=check.expression)
+    named = CheckConstraint(name=name, expression=check.expression, no_inherit=check.no_inherit)
     steps.append(check_op(live, named, True))
     title = f"{'redefine' if former else 'add'} check {name} NOT VALID"
     planner.add(Phase.CONSTRAINTS, title, *steps)
@@ -160,14 +160,19 @@ def check_around_conversion(planner: Planner, table: Table, check: CheckConstrai
     drop = fo.Sql(
         f"ALTER TABLE {target} DROP CONSTRAINT {quote(check.name)}",
         undo=f"ALTER TABLE {target} ADD CONSTRAINT {quote(check.name)} "
-        f"CHECK ({former.expression}) NOT VALID",
+        f"CHECK ({former.expression}){_no_inherit(former)} NOT VALID",
     )
     planner.add(Phase.TYPES, f"drop check {check.name} before its columns change", drop)
-    named = CheckConstraint(name=check.name, expression=check.expression)
+    named = CheckConstraint(check.expression, check.name, no_inherit=check.no_inherit)
     add = check_op(table, named, True)
     planner.add(Phase.CONSTRAINTS, f"add check {check.name} again NOT VALID", add)
     if check.validated:
         _validate_check(planner, table, named, "it is added NOT VALID")
+
+
+def _no_inherit(check: CheckConstraint) -> str:
+    """A check's NO INHERIT, as its DDL says it: put back as it was."""
+    return " NO INHERIT" if check.no_inherit else ""
 
 
 def _in_the_way(planner: Planner, table: Table, check: CheckConstraint) -> bool:

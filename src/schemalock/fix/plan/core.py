@@ -23,6 +23,7 @@ from typing import Any
 
 from alembic.operations import MigrateOperation, ops
 
+from schemalock.fix import extensions
 from schemalock.fix import operations as fo
 from schemalock.fix.plan.sql import (
     canonical_sql,
@@ -47,26 +48,50 @@ from schemalock.model.types import type_spelling
 
 
 class Phase(enum.IntEnum):
-    SCHEMAS = 1  # before anything in them; the downgrade drops them last, if empty
+    SCHEMAS = enum.auto()  # before anything in them; the downgrade drops them last, if empty
+    # Extensions provide types and functions the tables, routines and indexes may use.
+    EXTENSIONS = enum.auto()
     # Labels added to an existing enum, in an autocommit block: a label added in a transaction
     # cannot be used in it (and before PostgreSQL 12 not even added in one), and a domain's
     # check or a conversion the plan makes next may need it.
-    LABELS = 2
-    TYPES = 3  # enums, then domains (which may be over an enum): before the tables using them
-    STRUCTURE = 4
-    CONCURRENT = 5
-    DATA = 6  # before the constraints, so a downgrade drops them before putting rows back
-    CONSTRAINTS = 7
-    VALIDATE = 8
-    NOT_NULL = 9
-    KEYS = 10  # a primary key adopting its index, once its columns are NOT NULL
+    LABELS = enum.auto()
+    TYPES = enum.auto()  # enums, then domains (which may be over an enum): before the tables
+    SEQUENCES = enum.auto()  # before the columns whose defaults call nextval() on them
+    # Views over a column being converted, or over a view or function being dropped and
+    # created again: dropped first (PostgreSQL refuses otherwise), created again in VIEWS.
+    DETACH = enum.auto()
+    STRUCTURE = enum.auto()
+    # Functions once the tables and columns their bodies read exist; views after the
+    # functions they call; a sequence OWNED BY a column once the column exists.
+    ROUTINES = enum.auto()
+    VIEWS = enum.auto()
+    SEQUENCE_OWNERS = enum.auto()
+    CONCURRENT = enum.auto()
+    DATA = enum.auto()  # before the constraints, so a downgrade drops them before putting rows back
+    CONSTRAINTS = enum.auto()
+    VALIDATE = enum.auto()
+    NOT_NULL = enum.auto()
+    KEYS = enum.auto()  # a primary key adopting its index, once its columns are NOT NULL
     # What PostgreSQL allows only once a column is NOT NULL or out of the old primary key:
     # ADD GENERATED AS IDENTITY; DROP NOT NULL of a column the replaced key held.
-    AFTER_KEYS = 11
+    AFTER_KEYS = enum.auto()
+    # A partition added to an existing partitioned table, once the table's indexes and keys
+    # the plan builds are complete: PostgreSQL gives it each of them as it creates it (built
+    # before, the partition would hold none and leave the parent's index INVALID).
+    PARTITIONS = enum.auto()
     # Foreign keys last: they may lean on a unique or primary key this plan adds, so their
     # downgrade drops them before it.
-    FOREIGN_KEYS = 12
-    VALIDATE_FOREIGN_KEYS = 13
+    FOREIGN_KEYS = enum.auto()
+    VALIDATE_FOREIGN_KEYS = enum.auto()
+    # Triggers once the rows are where the plan puts them: the plan's own UPDATEs (a mapped
+    # reference, a filled column) never fire a trigger it creates.
+    TRIGGERS = enum.auto()
+    # Policies before row-level security is turned on (enabled without a policy, a table
+    # shows no rows to anyone but its owner); privileges last, on objects that exist.
+    POLICIES = enum.auto()
+    ROW_SECURITY = enum.auto()
+    GRANTS = enum.auto()
+    COMMENTS = enum.auto()  # on what exists by then, the plan's own objects included
 
 
 class Orphans(enum.StrEnum):
@@ -83,6 +108,9 @@ class Step:
     ops: list[MigrateOperation]
     hazards: list[str] = field(default_factory=list)
     long: bool = False  # a scan or a build: a long statement_timeout, the same short lock_timeout
+    # Within a phase: steps of a lower order first (views by their dependencies), then in the
+    # order the differences came in.
+    order: int = 0
 
 
 @dataclass
@@ -99,7 +127,7 @@ class Plan:
         return list(seen)
 
     def ordered(self) -> list[Step]:
-        return sorted(self.steps, key=lambda step: step.phase)
+        return sorted(self.steps, key=lambda step: (step.phase, step.order))
 
     def summary(self) -> list[str]:
         """The steps and their hazards as fix prints them: before `--apply` runs them (the
@@ -127,6 +155,9 @@ class Planner:
     _absent_types: dict[str, Provider] | None = None  # types the database lacks, asked once
     _names: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # index names taken
     refused_schemas: set[str] = field(default_factory=set)  # nothing can be created in them
+    # What a kind's handlers share across differences (views dropped and created again, the
+    # dependency graph read once), by the kind's own key.
+    shared: dict[str, Any] = field(default_factory=dict)
 
     def note(self, text: str) -> None:
         if text not in self.plan.notes:
@@ -155,10 +186,10 @@ class Planner:
         return True
 
     def types_exist(self, where: str, spelling: str) -> bool:
-        """Whether the type exists, or is an enum or domain of the lock (which the plan creates
-        before anything uses it).  One that is neither is refused, naming what could provide
-        it: fix creates no extension and no other kind of type, and a revision using it could
-        only fail."""
+        """Whether the type exists, or is an enum or domain of the lock, or the type of an
+        extension the lock declares (which the plan creates or installs before anything uses
+        it).  One that is none of these is refused, naming what could provide it: fix creates
+        no other kind of type, and a revision using it could only fail."""
         absent = self.absent()
         element = _element_type(spelling)
         if element not in absent:
@@ -168,21 +199,28 @@ class Planner:
 
     def absent(self) -> dict[str, Provider]:
         """The types the lock uses (columns, domains' base types) that the database lacks and
-        the plan would not create, asked in one read."""
+        the plan would not create (nor install with their extension), asked in one read."""
         if self._absent_types is None:
             database = self.lock.database
             created = {type_spelling(*key) for key in (*database.enums, *database.domains)}
             used = {_element_type(c.type) for t in database.tables.values() for c in t.columns}
             used |= {_element_type(domain.type) for domain in database.domains.values()}
-            self._absent_types = self.prover.missing_types(sorted(used - created))
+            missing = self.prover.missing_types(sorted(used - created))
+            self._absent_types = {
+                spelling: provider
+                for spelling, provider in missing.items()
+                if not extensions.installs_type(
+                    self.prover, database, self.live, spelling, provider
+                )
+            }
         return self._absent_types
 
     def create_schema(self, schema: str) -> None:
         """CREATE SCHEMA, once, before anything the plan creates in a schema the database
         lacks; refused (before anything is written) when this role may not create schemas."""
         if self._schemas is None:
-            named = {k[0] for k in (*self.lock.database.tables, *self.lock.database.enums)}
-            named |= {k[0] for k in self.lock.database.domains}
+            named = {k[0] for kind in self.lock.database.kinds().values() for k in kind}
+            named |= set(self.lock.database.schemas)
             self._schemas = self.prover.missing_schemas(sorted(named))
         if schema not in self._schemas:
             return
@@ -431,6 +469,7 @@ def _missing_type(spelling: str, provider: Provider) -> str:
         where = f" SCHEMA {schema}" if schema else ""
         text += f" (CREATE EXTENSION {quote(extension)}{where} provides it)"
     return (
-        f"{text}, and fix creates only the enums and domains the lock declares: create the "
-        "type or install its extension, then run fix again"
+        f"{text}, and fix creates only the enums and domains the lock declares (and the "
+        "types of the extensions it declares): create the type or install its extension, "
+        "then run fix again"
     )

@@ -1,41 +1,291 @@
-"""Privileges and roles: not repaired by `fix` yet.  Each difference is left for a person with
-a note saying what to run; nothing is granted or revoked (rules say `fixable = False`)."""
+"""Privileges: a missing grant is granted, an extra one (of a role the lock names) revoked,
+each exactly the privileges that differ, in the last phase, on objects that exist by then.
+
+Roles are cluster-wide: a missing role is left for a person (CREATE ROLE is a decision about
+logins and memberships), and the comparison leaves out the grants to it.  A grant on an
+object that does not exist and that the plan does not create (a table the lock declares is
+created first), or whose default privileges' owner is missing, is noted, not planned to fail.
+A role that is neither a superuser nor a member of the object's owner is refused: its GRANT
+and REVOKE would only warn and change nothing.
+
+`grant_sql` and `revoke_sql` are what other kinds' planning uses to give an object it creates
+again its grants back.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from schemalock.compare import differences as d
-from schemalock.fix.plan.core import Planner
-from schemalock.model.grants import PUBLIC
+from schemalock.fix import operations as fo
+from schemalock.fix.plan.core import Phase, Planner
+from schemalock.lock.fields import sql_type
+from schemalock.lock.paths import ConversionError
+from schemalock.model import names
+from schemalock.model.grants import PUBLIC, Grant
+from schemalock.model.names import qualified, quote
 from schemalock.rules.grants import on
 
+# ALTER DEFAULT PRIVILEGES ... IN SCHEMA: what ON takes for each kind of default privileges.
+_DEFAULT_KINDS = {
+    "tables": "TABLES",
+    "sequences": "SEQUENCES",
+    "functions": "FUNCTIONS",
+    "types": "TYPES",
+}
 
-def _grantee(role: str) -> str:
-    return "PUBLIC" if role == PUBLIC else role
+
+def grantee(role: str) -> str:
+    """A role as GRANT names it: PUBLIC is a keyword, any other name is quoted as needed."""
+    return "PUBLIC" if role == PUBLIC else quote(role)
 
 
-def grant_left_alone(planner: Planner, difference: d.Difference) -> None:
-    if isinstance(difference, d.MissingRole):
+def grant_sql(grant: Grant, privileges: tuple[str, ...] | None = None) -> str:
+    """GRANT `privileges` (all of the grant's when None) on the grant's object to its role."""
+    listed = _privileges(grant, privileges)
+    if grant.on == "default":
+        return (
+            f"{_defaults(grant)} GRANT {listed} ON {_default_kind(grant)} TO {grantee(grant.role)}"
+        )
+    return f"GRANT {listed} ON {target(grant)} TO {grantee(grant.role)}"
+
+
+def revoke_sql(grant: Grant, privileges: tuple[str, ...] | None = None) -> str:
+    """REVOKE `privileges` (all of the grant's when None) on the grant's object from its
+    role: exactly those, nothing else it holds."""
+    listed = _privileges(grant, privileges)
+    if grant.on == "default":
+        return (
+            f"{_defaults(grant)} REVOKE {listed} ON {_default_kind(grant)} "
+            f"FROM {grantee(grant.role)}"
+        )
+    return f"REVOKE {listed} ON {target(grant)} FROM {grantee(grant.role)}"
+
+
+def target(grant: Grant) -> str:
+    """The object as GRANT names it: `TABLE s.t`, `SEQUENCE s.q`, `ROUTINE s.f(integer)`
+    (ROUTINE: a procedure or an aggregate as well as a function), `SCHEMA s`.  Raises
+    ValueError for a routine signature whose types are not type names."""
+    if grant.on == "schema":
+        return f"SCHEMA {quote(grant.schema)}"
+    if grant.on == "function":
+        return f"ROUTINE {routine(grant)}"
+    if grant.on == "sequence":
+        return f"SEQUENCE {qualified(grant.schema, grant.object)}"
+    return f"TABLE {qualified(grant.schema, grant.object)}"
+
+
+def routine(grant: Grant) -> str:
+    """`schema.name(type, ...)` of a function grant, its types checked to be type names (the
+    lock keeps an unknown type as written, and this text reaches SQL)."""
+    text = grant.object
+    opening = _outside_quotes(text, "(")
+    if opening < 0 or not text.endswith(")"):
+        raise ValueError(f"{text!r} is not a signature, `name(type, ...)`")
+    [name] = names.split(text[:opening])
+    types = _arguments(text[opening + 1 : -1])
+    for spelling in types:
+        try:
+            sql_type(spelling, spelling, ())
+        except ConversionError:
+            raise ValueError(f"argument type {spelling!r} is not a type name") from None
+    return f"{qualified(grant.schema, name)}({', '.join(types)})"
+
+
+def _privileges(grant: Grant, privileges: tuple[str, ...] | None) -> str:
+    chosen = privileges if privileges is not None else grant.privileges
+    if grant.on == "column":  # GRANT SELECT (email), UPDATE (email) ON TABLE ...
+        return ", ".join(f"{p.upper()} ({quote(grant.column)})" for p in chosen)
+    return ", ".join(p.upper() for p in chosen)
+
+
+def _defaults(grant: Grant) -> str:
+    return (
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote(grant.object)} IN SCHEMA {quote(grant.schema)}"
+    )
+
+
+def _default_kind(grant: Grant) -> str:
+    if grant.column not in _DEFAULT_KINDS:
+        raise ValueError(f"default privileges on {grant.column} are not set IN SCHEMA")
+    return _DEFAULT_KINDS[grant.column]
+
+
+def _outside_quotes(text: str, wanted: str) -> int:
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == wanted and not quoted:
+            return index
+    return -1
+
+
+def _arguments(inside: str) -> list[str]:
+    """The comma-separated types, commas inside parentheses or quotes kept."""
+    parts, current, depth, quoted = [], "", 0, False
+    for char in inside:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "," and depth == 0 and not quoted:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    parts.append(current.strip())
+    return [] if parts == [""] else parts
+
+
+def _checked(planner: Planner, grant: Grant, verb: str) -> str | None:
+    """Why the grant cannot be planned (left as a note or refused), or None.  The object
+    must exist, or be a table the plan creates; this role must act for its owner."""
+    try:
+        statement = grant_sql(grant)
+        kind, name = _lookup(grant)
+    except ValueError as error:
+        planner.note(f"{on(grant)}: {error}: {verb} it by hand")
+        return "noted"
+    exists, may = planner.prover.grant_targets([(kind, name)]).get((kind, name), (False, False))
+    if not exists:
+        if _created(planner, grant):
+            return None  # created by this plan (under this role) before the GRANTS phase
+        what = f"its owner {quote(grant.object)}" if kind == "role" else "it"
         planner.note(
-            f"role {difference.role}: missing; roles are cluster-wide: CREATE ROLE by hand"
+            f"{on(grant)}: {what} does not exist, and fix does not create it here: run "
+            f"`{statement}` once it does (or fix again)"
+        )
+        return "noted"
+    if not may:
+        planner.plan.refusals.append(
+            f"{on(grant)}: this role may not {verb} on it (it is not a superuser, nor a "
+            f"member of the role that owns it: PostgreSQL would only warn): run fix as its "
+            "owner"
+        )
+        return "refused"
+    return None
+
+
+def _created(planner: Planner, grant: Grant) -> bool:
+    """Whether the grant is on an object the lock declares and the database lacks: the plan
+    creates it (a table, view, sequence, function or schema) before the GRANTS phase."""
+    lock, live = planner.lock.database, planner.live
+    key = (grant.schema, grant.object)
+    if grant.on in ("table", "column"):
+        return (key in lock.tables and key not in live.tables) or (
+            key in lock.views and key not in live.views
+        )
+    if grant.on == "sequence":
+        return key in lock.sequences and key not in live.sequences
+    if grant.on == "function":
+        return any(
+            (routine.schema, routine.signature) == key and routine.key not in live.routines
+            for routine in lock.routines.values()
+        )
+    if grant.on == "schema":
+        return grant.schema in lock.schemas and grant.schema not in live.schemas
+    return False
+
+
+def _lookup(grant: Grant) -> tuple[str, str]:
+    """What `Prover.grant_targets` asks about for this grant."""
+    if grant.on == "default":
+        _default_kind(grant)
+        return "role", grant.object
+    if grant.on == "schema":
+        return "schema", quote(grant.schema)
+    if grant.on == "function":
+        return "routine", routine(grant)
+    return "relation", qualified(grant.schema, grant.object)
+
+
+def missing_grant(planner: Planner, difference: d.MissingGrant) -> None:
+    grant, privileges = difference.lock, difference.privileges
+    if _checked(planner, grant, "grant"):
+        return
+    planner.add(
+        Phase.GRANTS,
+        f"grant {', '.join(privileges).upper()} on {on(grant)} to {grantee(grant.role)}",
+        fo.Sql(grant_sql(grant, privileges), undo=revoke_sql(grant, privileges)),
+        hazards=[],
+    )
+
+
+def extra_grant(planner: Planner, difference: d.ExtraGrant) -> None:
+    """Revoked: the comparison reports extra privileges only of the roles the lock's
+    `grants:` names, on objects of the schemas it covers, so the lock speaks about them."""
+    grant, privileges = difference.live, difference.privileges
+    if not _mentioned(planner, grant):
+        planner.note(
+            f"{on(grant)}: {grantee(grant.role)} holds {', '.join(privileges).upper()} on an "
+            "object the lock does not mention; reported and left alone"
         )
         return
-    assert isinstance(difference, d.MissingGrant | d.ExtraGrant)
-    grant = difference.lock if isinstance(difference, d.MissingGrant) else difference.live
-    privileges = ", ".join(difference.privileges).upper()
-    statement = (
-        f"GRANT {privileges} ... TO {_grantee(grant.role)}"
-        if isinstance(difference, d.MissingGrant)
-        else f"REVOKE {privileges} ... FROM {_grantee(grant.role)} (or add it to the lock)"
+    if _checked(planner, grant, "revoke"):
+        return
+    operations = [fo.Sql(revoke_sql(grant, privileges), undo=grant_sql(grant, privileges))]
+    operations += _columns_kept(planner, grant, privileges)
+    planner.add(
+        Phase.GRANTS,
+        f"revoke {', '.join(privileges).upper()} on {on(grant)} from {grantee(grant.role)}",
+        *operations,
+        hazards=[
+            f"sessions of {grantee(grant.role)} lose {', '.join(privileges).upper()} on {on(grant)}"
+        ],
     )
-    planner.note(f"{on(grant)}: privileges are not repaired by fix yet: {statement} by hand")
+
+
+def _mentioned(planner: Planner, grant: Grant) -> bool:
+    """Whether the lock speaks about the grant's object (declares it, or grants on it):
+    privileges on an object it never mentions (an extra table's) are left alone with it.
+    A schema the lock covers, and its default privileges, it always speaks about."""
+    database = planner.lock.database
+    if grant.on in ("schema", "default"):
+        return True
+    kinds = ("table", "column") if grant.on in ("table", "column") else (grant.on,)
+    if any(g.schema == grant.schema and g.on in kinds and g.object == grant.object
+           for g in database.grants.values()):  # fmt: skip
+        return True
+    if grant.on == "function":
+        name = grant.object[: _outside_quotes(grant.object, "(")]
+        return any(key[:2] == (grant.schema, *names.split(name)) for key in database.routines)
+    key = (grant.schema, grant.object)
+    if grant.on == "sequence":
+        # A column's own sequence (serial, identity) is not a sequence of the model: it is
+        # the lock's when its table is.
+        own = key not in planner.live.sequences and any(
+            s == grant.schema and grant.object.startswith(f"{t}_") for s, t in database.tables
+        )
+        return own or key in database.sequences
+    return key in database.tables or key in database.views
+
+
+def _columns_kept(planner: Planner, grant: Grant, privileges: tuple[str, ...]) -> list[Any]:
+    """REVOKE of a table privilege revokes it on every column too (the SQL standard's rule):
+    the column grants the lock makes of it are granted again.  Undone by nothing: the
+    downgrade's GRANT on the table leaves them as they are."""
+    if grant.on != "table":
+        return []
+    return [
+        fo.Sql(grant_sql(kept, kept_privileges))
+        for kept in planner.lock.database.grants.values()
+        if kept.on == "column"
+        and (kept.schema, kept.object, kept.role) == (grant.schema, grant.object, grant.role)
+        and (kept_privileges := tuple(p for p in kept.privileges if p in privileges))
+    ]
+
+
+def role_left_alone(planner: Planner, difference: d.MissingRole) -> None:
+    planner.note(
+        f"role {quote(difference.role)}: missing; roles are cluster-wide: CREATE ROLE by hand "
+        "(fix leaves out the grants to it until it exists)"
+    )
 
 
 HANDLERS: dict[type[Any], Any] = {
-    d.MissingGrant: grant_left_alone,
-    d.ExtraGrant: grant_left_alone,
-    d.MissingRole: grant_left_alone,
+    d.MissingGrant: missing_grant,
+    d.ExtraGrant: extra_grant,
+    d.MissingRole: role_left_alone,
 }
-# Every handler here only notes: none repairs (what makes the rules not `fixable`).
-NOTES_ONLY: frozenset[Any] = frozenset(HANDLERS.values())
+NOTES_ONLY: frozenset[Any] = frozenset({role_left_alone})

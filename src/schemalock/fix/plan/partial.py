@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from schemalock.compare import differences as d
 from schemalock.fix.plan.core import Step
-from schemalock.model import Index, expressions
+from schemalock.model import DEFAULT_SCHEMA, Index, definitions, expressions, names
 from schemalock.model.names import qualified, quote
 from schemalock.model.types import type_spelling
 
@@ -87,9 +87,14 @@ def depends(repair: d.Difference, refused: d.Difference) -> bool:
     provide nothing another repair needs."""
     if isinstance(refused, d.MissingEnum | d.MissingDomain):
         return _uses_type(repair, type_spelling(*refused.lock.key))
+    made = _made(refused)
+    if made is not None and made in _needed(repair):
+        return True  # a privilege on, a view over, a trigger executing what is not made
     table = _table(refused)
     if table is None:
         return False
+    if isinstance(refused, (*_WHOLE_TABLE, *_COLUMN)) and table in _read(repair):
+        return True  # a view, function, trigger or policy over what is not there
     if isinstance(refused, _WHOLE_TABLE):
         return _table(repair) == table or _references(repair, table, None)
     provided = _columns(refused)
@@ -103,6 +108,51 @@ def depends(repair: d.Difference, refused: d.Difference) -> bool:
 
 _COLUMN = (d.MissingColumn, d.RenamedColumn, d.ColumnChanged)
 _KEY = (d.PrimaryKeyChanged, d.MissingUnique, d.MissingIndex)
+
+
+def _made(refused: d.Difference) -> tuple[str, str, str] | None:
+    """What a repair creates that other objects may need: (kind, schema, name), a function by
+    its signature."""
+    match refused:
+        case d.MissingTable() | d.MissingView():
+            return ("relation", *refused.lock.key)
+        case d.MissingSequence():
+            return ("sequence", *refused.lock.key)
+        case d.MissingRoutine():
+            return ("function", refused.lock.schema, refused.lock.signature)
+    return None
+
+
+def _needed(repair: d.Difference) -> set[tuple[str, str, str]]:
+    """The objects a repair's statements name, in `_made`'s terms."""
+    match repair:
+        case d.MissingGrant():
+            grant = repair.lock
+            kind = {"table": "relation", "column": "relation"}.get(grant.on, grant.on)
+            return {(kind, grant.schema, grant.object)}
+        case d.MissingTrigger() | d.TriggerChanged():
+            trigger = repair.lock
+            parts = names.split(trigger.function)
+            schema, function = (DEFAULT_SCHEMA, parts[0]) if len(parts) == 1 else parts[:2]
+            return {
+                ("relation", trigger.schema, trigger.table),
+                ("function", schema, f"{function}()"),
+            }
+    return {("relation", *key) for key in _read(repair)}
+
+
+def _read(repair: d.Difference) -> set[tuple[str, str]]:
+    """The tables an object the repair creates or replaces reads: a view's query, a SQL
+    function's body (both from the parse tree; unqualified names in public, as the catalog
+    prints them), the table of a trigger or a policy.  Any column of them counts."""
+    match repair:
+        case d.MissingView() | d.ViewChanged():
+            return definitions.relations_read(repair.lock.query) or set()
+        case d.MissingRoutine() | d.RoutineChanged() if repair.lock.language == "sql":
+            return definitions.relations_read(repair.lock.body) or set()
+        case d.MissingTrigger() | d.TriggerChanged() | d.MissingPolicy() | d.PolicyChanged():
+            return {(repair.lock.schema, repair.lock.table)}
+    return set()
 
 
 def _references(

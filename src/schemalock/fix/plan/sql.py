@@ -174,6 +174,13 @@ def unique_op(table: Table, unique: UniqueConstraint) -> MigrateOperation:
 
 def check_op(table: Table, check: CheckConstraint, not_valid: bool) -> MigrateOperation:
     name = check.name or short_name(f"{table.name}_check")
+    if check.no_inherit:  # SQLAlchemy's DDL has no NO INHERIT
+        target, constraint = qualified(table.schema, table.name), quote(name)
+        return fo.Sql(
+            f"ALTER TABLE {target} ADD CONSTRAINT {constraint} CHECK "
+            f"({canonical_sql(check.expression)}) NO INHERIT{' NOT VALID' if not_valid else ''}",
+            undo=f"ALTER TABLE {target} DROP CONSTRAINT {constraint}",
+        )
     options = {"postgresql_not_valid": True} if not_valid else {}
     return ops.CreateCheckConstraintOp(
         name, table.name, canonical_sql(check.expression), schema=table.schema, **options

@@ -8,7 +8,7 @@ from alembic.operations import MigrateOperation, ops
 
 from schemalock.compare import differences as d
 from schemalock.fix import operations as fo
-from schemalock.fix.plan import partitions
+from schemalock.fix.plan import aspects, comments, partition_tables, partitions, security
 from schemalock.fix.plan.core import Phase, Planner
 from schemalock.fix.plan.sql import (
     canonical_sql,
@@ -52,6 +52,7 @@ def missing_table(planner: Planner, missing: d.MissingTable) -> None:
     options: dict[str, Any] = {}
     if table.partition_by:
         options["postgresql_partition_by"] = canonical_sql(table.partition_by, "partition")
+    if table.partition_by and not table.partitions:
         planner.note(
             f"{qualified(*key)}: created partitioned ({table.partition_by}) and empty: the lock "
             "does not hold partitions, so none is created, and a row has nowhere to go until "
@@ -63,6 +64,12 @@ def missing_table(planner: Planner, missing: d.MissingTable) -> None:
         _owned_sequence(planner, table, c) for c in table.columns if c.default == OWNED_SEQUENCE
     ]
     planner.add(Phase.STRUCTURE, f"create {qualified(*key)}", create, *serials)
+    partition_tables.create_all(planner, table)  # the partitions the lock lists, if any
+    comments.created(planner, "table", key, table.comment)
+    security.created(planner, table)
+    aspects.created(planner, table)  # its collations, storage parameters, exclusions
+    for column in table.columns:
+        comments.created(planner, "column", (*key, column.name), column.comment)
     # A new, empty table: its constraints and indexes cost nothing to add validated.
     for unique in table.uniques:
         planner.add(Phase.STRUCTURE, "unique on a new table", unique_op(table, unique))

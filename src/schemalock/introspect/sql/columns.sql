@@ -17,8 +17,14 @@ SELECT a.attrelid AS table_oid,
          WHERE s.refobjid = a.attrelid AND s.refobjsubid = a.attnum AND s.deptype = 'a'
            AND s.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
            AND s.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass) AS owned_sequence,
-       ad.adbin IS NOT NULL AS has_default
+       ad.adbin IS NOT NULL AS has_default,
+       -- A collation other than the type's own (COLLATE), its schema and name; else NULL.
+       CASE WHEN a.attcollation <> ty.typcollation THEN cn.nspname END AS collation_schema,
+       CASE WHEN a.attcollation <> ty.typcollation THEN co.collname END AS collation
 FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d
        ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass

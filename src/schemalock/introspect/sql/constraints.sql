@@ -1,5 +1,6 @@
--- Primary keys, unique, foreign-key and check constraints of the given tables.  Key columns come
--- as attribute numbers (resolving names here costs more than the rest of the query together);
+-- Primary keys, unique, foreign-key, check and exclusion constraints of the given tables.  Key
+-- columns come as attribute numbers (resolving names here costs more than the rest of the query
+-- together);
 -- NOT NULL constraints (pg_constraint rows on PostgreSQL 18) are read from pg_attribute instead.
 -- A foreign key into one partition of a partitioned table names the partitioned (root) table
 -- as its ref_schema/ref_table, the partition itself in partition_schema/partition_table: the
@@ -22,7 +23,10 @@ SELECT con.conrelid AS table_oid,
             THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid, true) END AS expression,
        {nulls_not_distinct} AS nulls_not_distinct,
        CASE WHEN rc.relispartition THEN rn.nspname END AS partition_schema,
-       CASE WHEN rc.relispartition THEN rc.relname END AS partition_table
+       CASE WHEN rc.relispartition THEN rc.relname END AS partition_table,
+       con.contype = 'c' AND con.connoinherit AS no_inherit,
+       -- An exclusion constraint as PostgreSQL prints it (`EXCLUDE USING gist (...) ...`).
+       CASE WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid) END AS definition
 FROM pg_catalog.pg_constraint con
 LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
@@ -31,7 +35,7 @@ LEFT JOIN pg_catalog.pg_class tc
 LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = con.conindid AND con.contype = 'u'
 WHERE con.conrelid = ANY (%(oids)s::pg_catalog.oid[])
-  AND con.contype IN ('p', 'u', 'f', 'c')
+  AND con.contype IN ('p', 'u', 'f', 'c', 'x')
   -- A foreign key to a partitioned table gets a clone per partition: keep the one declared.
   AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname

@@ -29,5 +29,5 @@ WHERE p.prokind IN ('f', 'p')
   AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_depend e
         WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-          AND e.objid = p.oid AND e.deptype = 'e')
+          AND e.objid = p.oid AND e.deptype IN ('e', 'i'))
 ORDER BY n.nspname, p.proname, 3

@@ -1,7 +1,8 @@
 -- Sequences of the covered schemas but those a column uses: an identity column's (pg_depend
--- 'i') and a serial column's (owned, 'a', by a column whose default is nextval()); those are
--- the column's `identity` / `serial`.  A sequence OWNED BY a column that is not its default
--- is listed, with its owner.  Not listed: those an extension owns.
+-- 'i') and a serial column's (owned, 'a', by a column whose default calls nextval() on it);
+-- those are the column's `identity` / `serial`.  A sequence OWNED BY a column whose default
+-- does not use it (a serial column's second sequence, say) is listed, with its owner.  Not
+-- listed: those an extension owns.
 SELECT n.nspname AS schema,
        c.relname AS name,
        pg_catalog.format_type(s.seqtypid, NULL) AS type,
@@ -28,8 +29,11 @@ LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = o.refobjid AND a.attnum = o.
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = o.refobjid AND ad.adnum = o.refobjsubid
 WHERE c.relkind = 'S'
   AND n.nspname = ANY (%(schemas)s::pg_catalog.text[])
-  AND NOT (ad.oid IS NOT NULL
-           AND pg_catalog.strpos(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), 'nextval(') = 1)
+  AND NOT EXISTS (  -- the owning column's default calls nextval() on this very sequence
+        SELECT 1 FROM pg_catalog.pg_depend x
+        WHERE x.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND x.objid = ad.oid
+          AND x.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND x.refobjid = c.oid)
   AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_depend i
         WHERE i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass

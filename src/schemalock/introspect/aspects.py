@@ -1,0 +1,42 @@
+"""Table-level aspects read with the tables, columns and constraints (tables.sql, columns.sql,
+constraints.sql): storage parameters, exclusion constraints, a column's collation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from schemalock.model import Table, names
+from schemalock.model.exclusions import ExclusionConstraint
+
+# What pg_get_constraintdef() appends for a deferrable constraint: a field of its own.
+_DEFERRAL = re.compile(r"(\s+DEFERRABLE)?(\s+INITIALLY DEFERRED)?\s*\Z")
+
+
+def with_options(table: Table, reloptions: list[str] | None) -> Table:
+    """The table with its storage parameters (`fillfactor=70` texts) as sorted pairs."""
+    if not reloptions:
+        return table
+    pairs = (option.partition("=") for option in reloptions)
+    return replace(table, options=tuple(sorted((name, value) for name, _, value in pairs)))
+
+
+def exclusion(
+    name: str, definition: str, deferrable: bool, initially_deferred: bool
+) -> ExclusionConstraint:
+    return ExclusionConstraint(
+        definition=_DEFERRAL.sub("", definition),
+        deferrable=deferrable,
+        initially_deferred=initially_deferred,
+        name=name,
+    )
+
+
+def collation(schema: str | None, name: str | None) -> str | None:
+    """A column's own collation as the lock spells it: `C`, `"en_US.utf8"` (pg_catalog's, by
+    name), `public.german` (another schema's)."""
+    if name is None:
+        return None
+    if schema in (None, "pg_catalog"):
+        return names.lock_name(name)
+    return names.lock_name(schema, name)

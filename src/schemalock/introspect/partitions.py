@@ -1,0 +1,53 @@
+"""A table's partitions and inheritance parents, from the two columns tables.sql adds to
+each table's row (no query of their own)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from schemalock.model import Table
+from schemalock.model.partitions import Partition
+
+Key = tuple[str, str]
+
+
+def placed(table: Table, inherits: list[list[str]] | None, found: list[list[Any]] | None) -> Table:
+    """`table` with its parents (`inherits`: [schema, name] pairs, in order) and, when it is
+    partitioned, its partitions (`found`: [schema, name, parent schema, parent name, bound,
+    key] rows of the whole tree)."""
+    parents = tuple((schema, name) for schema, name in inherits or ())
+    if table.partition_by is None:
+        return replace(table, inherits=parents)
+    return replace(table, inherits=parents, partitions=_tree(table.key, found or []))
+
+
+def _tree(root: Key, rows: list[list[Any]]) -> tuple[Partition, ...]:
+    """The partitions under `root`, each sub-partitioned one holding its own.  A partition
+    whose bound (or, partitioned, whose key) the catalog no longer prints was dropped or
+    detached since the snapshot: left out with what is under it, as a later read would."""
+    children: defaultdict[Key, list[list[Any]]] = defaultdict(list)
+    for row in rows:
+        children[(row[2], row[3])].append(row)
+
+    def under(parent: Key) -> tuple[Partition, ...]:
+        found = []
+        for schema, name, _parent_schema, _parent_name, bound, key in children[parent]:
+            if bound is None:
+                continue
+            partitioned = (schema, name) in children or key is not None
+            if partitioned and key is None:
+                continue
+            found.append(
+                Partition(
+                    schema=schema,
+                    name=name,
+                    bound=bound,
+                    partition_by=key,
+                    partitions=under((schema, name)) if key is not None else None,
+                )
+            )
+        return tuple(found)
+
+    return under(root)
