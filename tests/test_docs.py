@@ -386,3 +386,36 @@ def test_no_orphaned_goldens() -> None:
         test = globals().get(owner)
         assert callable(test), f"{name}: no test {owner}"
         assert f'_check_golden("{name}"' in inspect.getsource(test), f"{owner} never checks {name}"
+
+
+@pytest.mark.db
+def test_docs_list_the_objects_beyond_tables(database: str, tmp_path: Path) -> None:
+    """Views, functions, triggers, partitions, sequences, row-level security, policies and
+    privileges each have their lines in the document, from a lock snapshot writes."""
+    from test_objects import OBJECTS
+    from test_roundtrip import snapshot
+
+    execute(
+        database,
+        OBJECTS + "CREATE SEQUENCE ticket_numbers START 100;"
+        " ALTER TABLE jobs ENABLE ROW LEVEL SECURITY;"
+        " CREATE POLICY own_jobs ON jobs USING (org_id = 1);"
+        " GRANT SELECT ON active_jobs TO pg_monitor;",
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    result = run_cli("docs", "--lock", str(lock))
+    assert result.exit_code == 0, result.stderr
+    document = result.stdout
+    for line in (
+        "- `events_2026`: partition of `events` `FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')`",
+        "#### `status_counts`\n\nmaterialized view, index `status_counts_status` on `status`",
+        "- `reset_quota(integer, integer)`: function, sql, returns `void`, volatile, security "
+        "definer, search_path = `public, pg_temp`",
+        "- `jobs_disabled` on `jobs`: before insert, for each row, executes `touch` (disabled)",
+        "- `ticket_numbers`: bigint, from 100 by 1",
+        "- `jobs`: row-level security enabled",
+        "- policy `own_jobs` on `jobs`: for all, permissive, to `public`, using `(org_id = 1)`",
+        "- `select` on table `active_jobs` to `pg_monitor`",
+    ):
+        assert line in document, line

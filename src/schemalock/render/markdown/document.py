@@ -37,6 +37,7 @@ from schemalock.render.markdown.markup import (
     table_row,
 )
 from schemalock.render.markdown.mermaid import diagram
+from schemalock.render.markdown.objects import objects
 from schemalock.render.markdown.tables import table_marks, table_sections
 
 
@@ -48,6 +49,7 @@ def render(lock: Lock, verification: Verification | None = None) -> str:
         diagram(lock),
         table_sections(lock),
         _types(lock),
+        objects(lock),
         _flows(lock),
         _queries(lock),
     ]
