@@ -72,7 +72,7 @@ def test_snapshot_covers_every_object_kind(database: str, tmp_path: Path) -> Non
     assert tables["events"]["primary_key"] == ["id", "occurred_at"]
     user = tables["user"]["columns"]
     assert user["order"] == {"type": "bigint", "identity": "always", "primary_key": True}
-    assert user["Mixed Case"]["identity"] == "by default"
+    assert user["Mixed Case"]["identity"] == {"generated": "by default", "start": 10}
     assert 'it\'s "quoted"' in user
     assert "naïve" in user
     jobs = tables["jobs"]

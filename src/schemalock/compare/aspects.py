@@ -1,5 +1,6 @@
-"""Table-level aspects besides columns' types, keys and indexes: column collations, storage
-parameters, exclusion constraints and the NO INHERIT of checks, for a table both sides have."""
+"""Table-level aspects besides columns' types, keys and indexes: column collations, identity
+sequence options, storage parameters, exclusion constraints and the NO INHERIT of checks, for
+a table both sides have."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Callable, Iterator
 from schemalock.compare import differences as d
 from schemalock.compare.matching import match_checks
 from schemalock.compare.pairs import pair_columns
-from schemalock.model import Table
+from schemalock.model import Column, Table
 from schemalock.model.exclusions import ExclusionConstraint
+from schemalock.model.sequences import IDENTITY_OPTIONS
 
 # Spellings PostgreSQL accepts for one boolean: `autovacuum_enabled=off` is `false`.
 _BOOLEANS = {"on": "true", "yes": "true", "true": "true", "off": "false", "no": "false"}
@@ -19,14 +21,27 @@ _BOOLEANS["false"] = "false"
 def table_aspect_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
     for pair in pair_columns(lock, live):
         want, have = pair.lock, pair.live
-        if want is not None and have is not None and want.collation != have.collation:
+        if want is None or have is None:
+            continue
+        subject = d.Subject("column", lock.schema, lock.name, want.name)
+        if want.collation != have.collation:
             yield d.CollationChanged(
-                subject=d.Subject("column", lock.schema, lock.name, want.name),
+                subject=subject,
                 line=want.line,
                 lock=lock,
                 live=live,
                 lock_column=want,
                 live_column=have,
+            )
+        if aspects := identity_aspects(want, have):
+            yield d.IdentityOptionsChanged(
+                subject=subject,
+                line=want.line,
+                lock=lock,
+                live=live,
+                lock_column=want,
+                live_column=have,
+                aspects=aspects,
             )
     if comparable_options(lock.options) != comparable_options(live.options):
         yield d.TableOptionsChanged(
@@ -37,6 +52,17 @@ def table_aspect_differences(lock: Table, live: Table) -> Iterator[d.Difference]
         )
     yield from _exclusions(lock, live)
     yield from _check_inheritance(lock, live)
+
+
+def identity_aspects(want: Column, have: Column) -> frozenset[str]:
+    """The identity's sequence options that differ, for a column that is an identity on both
+    sides (adding or dropping one is the column's `identity` aspect).  Each side's options
+    are relative to its own column type: a column converted to bigint with nothing said has
+    bigint's defaults, as PostgreSQL gives its sequence."""
+    if want.identity is None or have.identity is None:
+        return frozenset()
+    wanted, found = dict(want.identity_options), dict(have.identity_options)
+    return frozenset(name for name in IDENTITY_OPTIONS if wanted.get(name) != found.get(name))
 
 
 def comparable_options(options: tuple[tuple[str, str], ...]) -> dict[str, str]:

@@ -173,6 +173,14 @@ class CollationChanged(ColumnPairDifference):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IdentityOptionsChanged(ColumnPairDifference):
+    """An identity column (both sides) whose sequence has other options: `aspects` of
+    IDENTITY_OPTIONS (`type`, `start`, `increment`, `min`, `max`, `cache`, `cycle`)."""
+
+    aspects: frozenset[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class TableOptionsChanged(TableDifference):
     """Other storage parameters (`WITH (fillfactor=...)`): the tables' `options` say which."""
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from schemalock.compare import differences as d
 from schemalock.guard.changes import Change, Kind
 from schemalock.guard.schema import Sides, about, handles
+from schemalock.guard.sequences import narrowed
+from schemalock.model.sequences import IDENTITY_OPTIONS, identity_sequence
 from schemalock.rules.base import q
 
 
@@ -26,6 +28,25 @@ def _collation(x: d.CollationChanged, sides: Sides) -> Iterator[Change]:
         column=x.lock_column.name,
         before=old,
         after=new,
+    )
+
+
+@handles(d.IdentityOptionsChanged)
+def _identity(x: d.IdentityOptionsChanged, sides: Sides) -> Iterator[Change]:
+    """Neutral, but for options that bring running out or reuse closer (as a sequence's)."""
+    new, old = x.lock_column, x.live_column
+    aspects = ", ".join(a for a in IDENTITY_OPTIONS if a in x.aspects)
+    before = identity_sequence(old.type, old.identity_options)
+    after = identity_sequence(new.type, new.identity_options)
+    yield about(
+        x,
+        Kind.REGRESSION if narrowed(old=before, new=after) else Kind.NEUTRAL,
+        f"column {q(*x.lock.key, new.name)}: identity {aspects} changed",
+        x.line,
+        tables=(x.lock, x.live),
+        column=new.name,
+        before=dict(old.identity_options),
+        after=dict(new.identity_options),
     )
 
 

@@ -431,6 +431,8 @@ def _column(
     _has_default: bool,
     collation_schema: str | None,
     collation: str | None,
+    identity_type: str | None,
+    identity_sequence: list[int] | None,
 ) -> Column:
     is_generated = generated in _GENERATED
     if owned_sequence and default is not None and default.startswith("nextval("):
@@ -444,6 +446,7 @@ def _column(
         generated=default if is_generated else None,
         generated_storage=_GENERATED.get(generated),
         collation=aspects.collation(collation_schema, collation),
+        identity_options=aspects.identity(live_type(type_), identity_type, identity_sequence),
         comment=comment,
     )
 

@@ -1,5 +1,6 @@
 """Table-level aspects read with the tables, columns and constraints (tables.sql, columns.sql,
-constraints.sql): storage parameters, exclusion constraints, a column's collation."""
+constraints.sql): storage parameters, exclusion constraints, a column's collation and its
+identity's sequence options."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import replace
 
 from schemalock.model import Table, names
 from schemalock.model.exclusions import ExclusionConstraint
+from schemalock.model.sequences import IdentityOptions, Sequence, identity_options
 
 # What pg_get_constraintdef() appends for a deferrable constraint: a field of its own.
 _DEFERRAL = re.compile(r"(\s+DEFERRABLE)?(\s+INITIALLY DEFERRED)?\s*\Z")
@@ -40,3 +42,13 @@ def collation(schema: str | None, name: str | None) -> str | None:
     if schema in (None, "pg_catalog"):
         return names.lock_name(name)
     return names.lock_name(schema, name)
+
+
+def identity(column_type: str, type_: str | None, values: list[int] | None) -> IdentityOptions:
+    """An identity column's sequence options that differ from the defaults for its type, from
+    columns.sql's (start, increment, min, max, cache, cycle); () for another column."""
+    if type_ is None or values is None:
+        return ()
+    start, increment, minimum, maximum, cache, cycle = (int(value) for value in values)
+    sequence = Sequence("", "", type_, start, increment, minimum, maximum, cache, bool(cycle))
+    return identity_options(column_type, sequence)

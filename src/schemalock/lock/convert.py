@@ -306,12 +306,16 @@ class _Converter:
         fields.column_filling(spec, type_name, serial, path)
         implied_not_null = serial or name in pk_columns or spec.identity is not None
         nullable = spec.nullable if spec.nullable is not None else not implied_not_null
+        identity, identity_options = convert_sequences.identity(
+            spec.identity, type_name, (*path, "identity")
+        )
         return Column(
             name=name,
             type=type_name,
             nullable=nullable,
             default=OWNED_SEQUENCE if serial else spec.default,
-            identity=spec.identity,
+            identity=identity,
+            identity_options=identity_options,
             generated=spec.generated,
             generated_storage=(spec.generated_storage or "stored") if spec.generated else None,
             collation=convert_aspects.collation(spec.collation, (*path, "collation")),

@@ -1,14 +1,22 @@
-"""The lock's `sequences:` and `extensions:` sections -> the model."""
+"""The lock's `sequences:` and `extensions:` sections, and a column's `identity:` with its
+sequence's options -> the model."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from schemalock.lock.format_sequences import IdentitySpec
 from schemalock.lock.paths import ConversionError, Path
 from schemalock.model import DEFAULT_SCHEMA, names
 from schemalock.model.extensions import ALWAYS_THERE, Extension
-from schemalock.model.sequences import Sequence, defaults
+from schemalock.model.sequences import (
+    IdentityOptions,
+    Sequence,
+    defaults,
+    identity_options,
+    identity_sequence,
+)
 
 if TYPE_CHECKING:
     from schemalock.lock.format import LockHead
@@ -57,6 +65,28 @@ def sequences(spec: LockHead, line: Line) -> dict[tuple[str, str], Sequence]:
             line=line(path),
         )
     return result
+
+
+def identity(
+    spec: str | IdentitySpec | None, column_type: str, path: Path
+) -> tuple[str | None, IdentityOptions]:
+    """A column's `identity:` as its kind and the options that differ from the defaults (a
+    `start` written at `min` is the default, not an option)."""
+    if not isinstance(spec, IdentitySpec):
+        return spec, ()
+    if spec.increment == 0:
+        raise ConversionError("an identity's `increment` cannot be 0", (*path, "increment"))
+    given = spec.model_dump(exclude={"generated"}, exclude_none=True)
+    sequence = identity_sequence(column_type, given.items())
+    least, _ = defaults(sequence.type, -1)
+    _, greatest = defaults(sequence.type, 1)
+    if not least <= sequence.minimum <= sequence.start <= sequence.maximum <= greatest:
+        raise ConversionError(
+            f"`start` {sequence.start} is outside `min` {sequence.minimum} .. `max` "
+            f"{sequence.maximum}, or those outside {sequence.type}'s {least} .. {greatest}",
+            path,
+        )
+    return spec.generated, identity_options(column_type, sequence)
 
 
 def extensions(spec: LockHead, line: Line) -> dict[tuple[str, str], Extension]:

@@ -39,7 +39,12 @@ from schemalock.lock.format_partitions import (
     PartitionSpec,
 )
 from schemalock.lock.format_security import RowSecuritySpec
-from schemalock.lock.format_sequences import ExtensionSpec, SequenceSpec
+from schemalock.lock.format_sequences import (
+    IDENTITY_DESCRIPTION,
+    ExtensionSpec,
+    IdentitySpec,
+    SequenceSpec,
+)
 
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://schemalock.dev/schema_lock.schema.json"
@@ -88,8 +93,8 @@ class ColumnSpec(_Strict):
     default: SqlValue | None = Field(
         default=None, description="Default value, as an SQL expression."
     )
-    identity: Literal["always", "by default"] | None = Field(
-        default=None, description="GENERATED ALWAYS / BY DEFAULT AS IDENTITY."
+    identity: Literal["always", "by default"] | IdentitySpec | None = Field(
+        default=None, description=IDENTITY_DESCRIPTION
     )
     generated: SqlValue | None = Field(
         default=None, description="Expression of a generated column (GENERATED ALWAYS AS ...)."

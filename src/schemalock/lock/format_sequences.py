@@ -38,6 +38,40 @@ class SequenceSpec(Strict):
     comment: str | None = None
 
 
+class IdentitySpec(Strict):
+    """An identity column's kind with its sequence's options; those left out are PostgreSQL's
+    defaults for the column's type and the direction, as for `sequences:`."""
+
+    generated: Literal["always", "by default"] = Field(
+        description="GENERATED ALWAYS / BY DEFAULT AS IDENTITY."
+    )
+    type: Literal["smallint", "integer", "bigint"] | None = Field(
+        default=None,
+        description="The sequence's `AS` type; the default is the column's (set apart only "
+        "by an ALTER SEQUENCE).",
+    )
+    start: int | None = Field(
+        default=None, description="START WITH; the default is `min` (ascending) or `max`."
+    )
+    increment: int | None = Field(default=None, description="INCREMENT BY (not 0); default 1.")
+    min: int | None = Field(
+        default=None, description="MINVALUE; the default is 1, or the type's least (descending)."
+    )
+    max: int | None = Field(
+        default=None, description="MAXVALUE; the default is the type's greatest, or -1."
+    )
+    cache: int | None = Field(default=None, ge=1, description="CACHE; default 1.")
+    cycle: bool | None = Field(default=None, description="CYCLE: wraps around at the end.")
+
+
+IDENTITY_DESCRIPTION = (
+    "GENERATED ALWAYS / BY DEFAULT AS IDENTITY: `always` or `by default`; with its sequence's "
+    "options, a mapping: `{generated: always, start: 1000, increment: 10}` (also `type`, "
+    "`min`, `max`, `cache`, `cycle`; those left out are PostgreSQL's defaults for the column's "
+    "type)."
+)
+
+
 class ExtensionSpec(Strict):
     """An extension (`CREATE EXTENSION`), keyed by its name. `plpgsql` is in every database:
     not listed."""

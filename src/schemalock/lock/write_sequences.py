@@ -1,12 +1,12 @@
 """`snapshot`'s `sequences:` and `extensions:` sections, deterministically: sorted by key,
-PostgreSQL's defaults left out."""
+PostgreSQL's defaults left out; and a column's `identity:` with its sequence's options."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from schemalock.lock.yaml_style import Flow
-from schemalock.model import DEFAULT_SCHEMA, Database, names
+from schemalock.model import DEFAULT_SCHEMA, Column, Database, names
 from schemalock.model.extensions import Extension
 from schemalock.model.sequences import Sequence, defaults
 
@@ -40,6 +40,14 @@ def _sequence(sequence: Sequence) -> Flow:
         "comment": sequence.comment,
     }
     return Flow({k: v for k, v in values.items() if v is not None})
+
+
+def identity(column: Column) -> str | Flow | None:
+    """A column's `identity:`: its kind alone, or with the sequence's options that differ
+    from the defaults (`{generated: always, start: 1000}`)."""
+    if column.identity is None or not column.identity_options:
+        return column.identity
+    return Flow({"generated": column.identity, **dict(column.identity_options)})
 
 
 def _owner(sequence: Sequence) -> str | None:

@@ -201,7 +201,7 @@ def _column(
         type=SERIAL_FOR[column.type] if serial else column.type,
         nullable=nullable,
         default=None if serial else column.default,
-        identity=column.identity,
+        identity=write_sequences.identity(column),
         generated=column.generated,
         generated_storage=column.generated_storage
         if column.generated_storage == "virtual"

@@ -22,7 +22,7 @@ from schemalock.model.policies import Policy, RowSecurity
 
 # Kinds outside tables, one module each (they import nothing from here at run time).
 from schemalock.model.routines import Routine
-from schemalock.model.sequences import Sequence
+from schemalock.model.sequences import IdentityOptions, Sequence
 from schemalock.model.triggers import Trigger
 from schemalock.model.views import View
 
@@ -40,6 +40,9 @@ class Column:
     nullable: bool = True
     default: str | None = None
     identity: str | None = None  # "always" | "by default"
+    # The identity's sequence options that differ from PostgreSQL's defaults for the column's
+    # type (`sequences.identity_options`); () for none, or for a column without identity.
+    identity_options: IdentityOptions = ()
     generated: str | None = None  # expression of a generated column
     generated_storage: str | None = None  # "stored" | "virtual"
     # COLLATE: None is the type's own (the live column's attcollation is its type's).

@@ -5,6 +5,7 @@ out is PostgreSQL's default for the type and direction (`defaults`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 TYPES = ("smallint", "integer", "bigint")
@@ -35,3 +36,49 @@ class Sequence:
     @property
     def key(self) -> tuple[str, str]:
         return (self.schema, self.name)
+
+
+# An identity column's sequence options, in the order ALTER COLUMN ... SET says them: `type`
+# (AS, which follows the column's type unless the sequence was altered apart), then
+# CREATE SEQUENCE's.  A column holds only those that differ from PostgreSQL's defaults.
+IDENTITY_OPTIONS = ("type", "start", "increment", "min", "max", "cache", "cycle")
+IdentityOptions = tuple[tuple[str, int | str], ...]  # (option, value), in IDENTITY_OPTIONS order
+
+
+def identity_sequence(column_type: str, options: Iterable[tuple[str, int | str]]) -> Sequence:
+    """Every option of an identity column's sequence: `options`, PostgreSQL's defaults for
+    the rest (the column's type, then the type's and direction's bounds, start at the first)."""
+    given = dict(options)
+    type_ = str(given.get("type", column_type))
+    increment = int(given.get("increment", 1))
+    least, greatest = defaults(type_, increment)
+    minimum, maximum = int(given.get("min", least)), int(given.get("max", greatest))
+    first = minimum if increment > 0 else maximum
+    return Sequence(
+        schema="",
+        name="",
+        type=type_,
+        start=int(given.get("start", first)),
+        increment=increment,
+        minimum=minimum,
+        maximum=maximum,
+        cache=int(given.get("cache", 1)),
+        cycle=bool(given.get("cycle", False)),
+    )
+
+
+def identity_options(column_type: str, sequence: Sequence) -> IdentityOptions:
+    """The options of an identity column's sequence that differ from the defaults (given the
+    others: a start at `min` is the default whatever `min` is)."""
+    least, greatest = defaults(sequence.type, sequence.increment)
+    first = sequence.minimum if sequence.increment > 0 else sequence.maximum
+    pairs: tuple[tuple[str, int | str, int | str], ...] = (
+        ("type", sequence.type, column_type),
+        ("start", sequence.start, first),
+        ("increment", sequence.increment, 1),
+        ("min", sequence.minimum, least),
+        ("max", sequence.maximum, greatest),
+        ("cache", sequence.cache, 1),
+        ("cycle", sequence.cycle, False),
+    )
+    return tuple((name, value) for name, value, default in pairs if value != default)

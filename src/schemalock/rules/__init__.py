@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from schemalock.rules.aspects import CollationMismatch, ExclusionMismatch, TableOptionsMismatch
+from schemalock.rules.aspects import (
+    CollationMismatch,
+    ExclusionMismatch,
+    IdentityOptionsMismatch,
+    TableOptionsMismatch,
+)
 from schemalock.rules.base import Context, Rule
 from schemalock.rules.columns import (
     ColumnTypeMismatch,
@@ -103,6 +108,7 @@ RULES: tuple[type[Rule], ...] = (
     CollationMismatch,
     TableOptionsMismatch,
     ExclusionMismatch,
+    IdentityOptionsMismatch,
     MissingPartition,
     ExtraPartition,
     PartitionChanged,

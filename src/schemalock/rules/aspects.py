@@ -1,5 +1,5 @@
 """Rules about a table's aspects besides its columns' types and its keys: column collations,
-storage parameters, exclusion constraints."""
+identity sequence options, storage parameters, exclusion constraints."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare import differences as d
 from schemalock.compare.aspects import comparable_options
+from schemalock.model import Column
 from schemalock.model.exclusions import ExclusionConstraint
+from schemalock.model.sequences import IDENTITY_OPTIONS, identity_sequence
 from schemalock.rules.base import Context, Rule, q
+from schemalock.rules.sequences import options
 
 
 class CollationMismatch(Rule):
@@ -53,6 +56,56 @@ class CollationMismatch(Rule):
 
 def _collation(name: str | None) -> str:
     return name if name is not None else "its type's default"
+
+
+class IdentityOptionsMismatch(Rule):
+    """An identity column's sequence has other options than the lock.
+
+    ## What it checks
+    For a column that is an identity in both: its sequence's start, increment, minimum,
+    maximum, cache, cycle and type (`AS`, the column's own unless altered apart) equal the
+    lock's `identity: {generated: ..., start: ..., ...}`; options the lock leaves out are
+    PostgreSQL's defaults for the column's type. The current value is data, not compared.
+
+    ## Why it matters
+    A lowered `max` runs out (`nextval: reached maximum value`) and stops every insert;
+    `cycle` turned on hands out numbers already used; a changed increment or start breaks
+    numbering the application relies on. None of it shows in the column's type or default.
+
+    ## Example
+    The lock says `orders.id: {type: bigint, identity: {generated: always, start: 1000,
+    increment: 10}}`; the database column's identity starts at 1 and counts by 1.
+
+    ## Fix
+    `ALTER TABLE ... ALTER COLUMN ... SET INCREMENT BY ... SET START ... SET MAXVALUE ...`
+    (`ALTER SEQUENCE ... AS` for the type): no rewrite, a brief lock. `schemalock fix` sets
+    exactly the options that differ, and refuses bounds the sequence's current value lies
+    outside (PostgreSQL would fail); the downgrade puts the old options back.
+    """
+
+    code, name = "SL125", "identity-options-mismatch"
+    severity, category, fixable = Severity.ERROR, Category.STRUCTURE, True
+    repaired_by = (d.IdentityOptionsChanged,)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for changed in context.differences(d.IdentityOptionsChanged):
+            want, have = changed.lock_column, changed.live_column
+            aspects = [a for a in IDENTITY_OPTIONS if a in changed.aspects]
+            expected, actual = identity_said(want, aspects), identity_said(have, aspects)
+            yield self.reported(
+                changed,
+                f"identity column {q(*changed.lock.key, have.name)} has {actual}; the lock "
+                f"says {expected}",
+                column=want.name,
+                expected=expected,
+                actual=actual,
+            )
+
+
+def identity_said(column: Column, aspects: list[str]) -> str:
+    """The `aspects` of the column's identity sequence, as CREATE SEQUENCE says them."""
+    sequence = identity_sequence(column.type, column.identity_options)
+    return options(sequence, aspects)
 
 
 class TableOptionsMismatch(Rule):

@@ -22,6 +22,7 @@ from schemalock.fix.plan import (
     constraints,
     foreign_keys,
     grants,
+    identity,
     indexes,
     partial,
     partition_tables,
@@ -67,6 +68,7 @@ HANDLERS = _one_handler_each(
     grants.HANDLERS,
     partition_tables.HANDLERS,
     aspects.HANDLERS,
+    identity.HANDLERS,
 )
 _NOTES_ONLY: frozenset[Handler] = frozenset(
     {

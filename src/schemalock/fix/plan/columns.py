@@ -16,6 +16,7 @@ from schemalock.fix.plan.sql import (
     alter_default,
     binary_coercible,
     canonical_sql,
+    generated_as,
     reads,
     reference_of,
     rows_text,
@@ -372,7 +373,7 @@ def _add_identity(target: str, column: Column) -> list[fo.Sql]:
     generated = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
     return [
         fo.Sql(
-            f"ALTER TABLE {target} ALTER COLUMN {name} ADD GENERATED {generated} AS IDENTITY",
+            f"ALTER TABLE {target} ALTER COLUMN {name} ADD {generated_as(column, generated)}",
             undo=f"ALTER TABLE {target} ALTER COLUMN {name} DROP IDENTITY IF EXISTS",
         ),
         fo.Sql(_restart(target, column.name)),

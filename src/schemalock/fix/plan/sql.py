@@ -99,7 +99,7 @@ def sa_column(column: Column, table: Table, default: bool = True, not_null: bool
         server_default = sa.text(canonical_sql(column.default))
     extra: list[Any] = []
     if column.identity:
-        extra.append(sa.Identity(always=column.identity == "always"))
+        extra.append(sa.Identity(always=column.identity == "always", **identity_arguments(column)))
     if column.generated:
         extra.append(sa.Computed(canonical_sql(column.generated), persisted=True))
     return sa.Column(
@@ -111,6 +111,26 @@ def sa_column(column: Column, table: Table, default: bool = True, not_null: bool
         # SQLAlchemy would make an integer primary key SERIAL; an identity says what it is.
         autoincrement="auto" if column.identity else False,
     )
+
+
+def identity_arguments(column: Column) -> dict[str, Any]:
+    """sa.Identity's arguments for the sequence options the lock gives the column (those that
+    differ from the defaults; PostgreSQL derives the rest as the lock does)."""
+    keywords = {"start": "start", "increment": "increment", "min": "minvalue"}
+    keywords |= {"max": "maxvalue", "cache": "cache", "cycle": "cycle"}
+    given = dict(column.identity_options)
+    return {keywords[name]: given[name] for name in keywords if name in given}
+
+
+def generated_as(column: Column, generated: str) -> str:
+    """`GENERATED ALWAYS AS IDENTITY (START WITH 1000 ...)`: the column's identity with the
+    sequence options the lock gives it (AS, a sequence altered apart, is left out)."""
+    given = identity_arguments(column)
+    words = {"start": "START WITH", "increment": "INCREMENT BY", "minvalue": "MINVALUE"}
+    words |= {"maxvalue": "MAXVALUE", "cache": "CACHE"}
+    said = [f"{words[k]} {v}" for k, v in given.items() if k != "cycle"]
+    said += ["CYCLE"] if given.get("cycle") else []
+    return f"GENERATED {generated} AS IDENTITY" + (f" ({' '.join(said)})" if said else "")
 
 
 def alter_default(
