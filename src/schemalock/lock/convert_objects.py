@@ -85,16 +85,15 @@ def signature(
     text: str, path: Path, user_types: frozenset[str] = frozenset()
 ) -> tuple[str, str, tuple[str, ...]]:
     """`schema.name(type, ...)` -> (schema, name, canonical argument types)."""
-    opening = _outside_quotes(text, "(")
-    if opening < 0 or not text.rstrip().endswith(")"):
+    split = names.split_signature(text)
+    if split is None:
         raise ConversionError(
             f"a function is keyed by its signature, `name(type, ...)`; {text!r} has no "
             "argument list (write `name()` for none)",
             path,
         )
-    schema, name = _split(text[:opening].strip(), path)
-    inside = text[opening + 1 : text.rstrip().rindex(")")]
-    return schema, name, tuple(argument_type(t, user_types) for t in _arguments(inside))
+    schema, name = _split(split[0], path)
+    return schema, name, tuple(argument_type(t, user_types) for t in split[1])
 
 
 def argument_type(spelling: str, user_types: frozenset[str] = frozenset()) -> str:
@@ -104,32 +103,6 @@ def argument_type(spelling: str, user_types: frozenset[str] = frozenset()) -> st
         return canonical_type(spelling, user_types)
     except UnknownType:
         return " ".join(spelling.split())
-
-
-def _outside_quotes(text: str, wanted: str) -> int:
-    quoted = False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == wanted and not quoted:
-            return index
-    return -1
-
-
-def _arguments(inside: str) -> list[str]:
-    """The comma-separated types, commas inside parentheses (`numeric(10,2)`) kept."""
-    parts: list[str] = []
-    depth, current = 0, ""
-    for char in inside:
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        current += char
-    parts.append(current)
-    found = [part.strip() for part in parts]
-    return [] if found == [""] else found
 
 
 def triggers(spec: LockHead, line: Line) -> dict[tuple[str, str, str], Trigger]:

@@ -120,3 +120,37 @@ def quote(name: str) -> str:
 
 def qualified(*parts: str | None) -> str:
     return ".".join(quote(p) for p in parts if p is not None)
+
+
+def split_signature(text: str) -> tuple[str, list[str]] | None:
+    """`name(type, ...)` -> (the name, the argument types), each as written; None when the text
+    has no argument list.  A comma inside parentheses (`numeric(10,2)`) or quotes belongs to
+    its type."""
+    opening = _outside_quotes(text, "(")
+    if opening < 0 or not text.rstrip().endswith(")"):
+        return None
+    inside = text[opening + 1 : text.rstrip().rindex(")")]
+    parts, current, depth, quoted = [], "", 0, False
+    for char in inside:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "," and depth == 0 and not quoted:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    parts.append(current.strip())
+    return text[:opening].strip(), [] if parts == [""] else parts
+
+
+def _outside_quotes(text: str, wanted: str) -> int:
+    """The index of the first `wanted` outside double quotes, or -1."""
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == wanted and not quoted:
+            return index
+    return -1

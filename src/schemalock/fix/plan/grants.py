@@ -79,11 +79,11 @@ def routine(grant: Grant) -> str:
     """`schema.name(type, ...)` of a function grant, its types checked to be type names (the
     lock keeps an unknown type as written, and this text reaches SQL)."""
     text = grant.object
-    opening = _outside_quotes(text, "(")
-    if opening < 0 or not text.endswith(")"):
+    signature = names.split_signature(text)
+    if signature is None:
         raise ValueError(f"{text!r} is not a signature, `name(type, ...)`")
-    [name] = names.split(text[:opening])
-    types = _arguments(text[opening + 1 : -1])
+    [name] = names.split(signature[0])
+    types = signature[1]
     for spelling in types:
         try:
             sql_type(spelling, spelling, ())
@@ -109,33 +109,6 @@ def _default_kind(grant: Grant) -> str:
     if grant.column not in _DEFAULT_KINDS:
         raise ValueError(f"default privileges on {grant.column} are not set IN SCHEMA")
     return _DEFAULT_KINDS[grant.column]
-
-
-def _outside_quotes(text: str, wanted: str) -> int:
-    quoted = False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == wanted and not quoted:
-            return index
-    return -1
-
-
-def _arguments(inside: str) -> list[str]:
-    """The comma-separated types, commas inside parentheses or quotes kept."""
-    parts, current, depth, quoted = [], "", 0, False
-    for char in inside:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in "()":
-            depth += 1 if char == "(" else -1
-        elif char == "," and depth == 0 and not quoted:
-            parts.append(current.strip())
-            current = ""
-            continue
-        current += char
-    parts.append(current.strip())
-    return [] if parts == [""] else parts
 
 
 def _checked(planner: Planner, grant: Grant, verb: str) -> str | None:
@@ -248,7 +221,8 @@ def _mentioned(planner: Planner, grant: Grant) -> bool:
            for g in database.grants.values()):  # fmt: skip
         return True
     if grant.on == "function":
-        name = grant.object[: _outside_quotes(grant.object, "(")]
+        signature = names.split_signature(grant.object)
+        name = signature[0] if signature else grant.object
         return any(key[:2] == (grant.schema, *names.split(name)) for key in database.routines)
     key = (grant.schema, grant.object)
     if grant.on == "sequence":

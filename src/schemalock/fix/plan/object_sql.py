@@ -10,6 +10,8 @@ string literals.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from schemalock.fix.operations import literal
 from schemalock.fix.plan.sql import canonical_sql
@@ -21,6 +23,7 @@ from schemalock.model.views import View
 
 # Settings whose value is a list of names, written unquoted as the catalog prints them
 # (`search_path = public, pg_temp`): a quoted one would be a single name holding the commas.
+T = TypeVar("T")
 _LIST_SETTINGS = frozenset(
     {
         "search_path",
@@ -37,6 +40,19 @@ _STANDARD_BODY = re.compile(r"(BEGIN\s+ATOMIC\b|RETURN\b)", re.IGNORECASE)
 class NotOneStatement(ValueError):
     """A definition from the lock that would not be the one statement it is meant to be (a
     query holding a `;` and more, an argument list closing early): never written."""
+
+
+def spelled(refusals: list[str], what: str, spell: Callable[[], T]) -> T | None:
+    """`spell()`, or None with `what` refused (appended to `refusals`) when the lock's
+    definition would not be the one statement it is meant to be."""
+    try:
+        return spell()
+    except (NotOneStatement, ValueError) as error:
+        refusals.append(
+            f"{what}: the lock's definition cannot be written as one statement ({error}): "
+            "correct it in the lock"
+        )
+        return None
 
 
 def one_statement(text: str, node: str) -> str:

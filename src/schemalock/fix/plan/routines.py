@@ -175,14 +175,11 @@ def extra_routine(planner: Planner, extra: d.ExtraRoutine) -> None:
 
 
 def _statement(planner: Planner, routine: Routine, replace: bool = False) -> str | None:
-    try:
-        return object_sql.create_routine(routine, replace=replace)
-    except (object_sql.NotOneStatement, ValueError) as error:
-        planner.plan.refusals.append(
-            f"{routine.kind} {_named(routine)}: the lock's definition cannot be written as one "
-            f"CREATE statement ({error}): correct it in the lock"
-        )
-        return None
+    return object_sql.spelled(
+        planner.plan.refusals,
+        f"{routine.kind} {_named(routine)}",
+        lambda: object_sql.create_routine(routine, replace=replace),
+    )
 
 
 def _named(routine: Routine) -> str:
@@ -312,14 +309,10 @@ def _taken_care_of(planner: Planner, trigger: Trigger) -> bool:
 
 
 def _trigger_statements(planner: Planner, trigger: Trigger) -> list[str] | None:
-    try:
-        return object_sql.trigger_statements(trigger)
-    except object_sql.NotOneStatement as error:
-        planner.plan.refusals.append(
-            f"trigger {quote(trigger.name)} on {_on(trigger)}: the lock's definition cannot "
-            f"be written as one CREATE TRIGGER ({error}): correct it in the lock"
-        )
-        return None
+    where = f"trigger {quote(trigger.name)} on {_on(trigger)}"
+    return object_sql.spelled(
+        planner.plan.refusals, where, lambda: object_sql.trigger_statements(trigger)
+    )
 
 
 def _on(trigger: Trigger) -> str:

@@ -338,14 +338,8 @@ def _populated(view: View) -> list[str]:
 
 
 def _statement(planner: Planner, view: View, spell: Any) -> str | None:
-    try:
-        return str(spell())
-    except object_sql.NotOneStatement as error:
-        planner.plan.refusals.append(
-            f"{view.kind} {qualified(view.schema, view.name)}: the lock's query cannot be "
-            f"written as one CREATE statement ({error}): correct it in the lock"
-        )
-        return None
+    where = f"{view.kind} {qualified(view.schema, view.name)}"
+    return object_sql.spelled(planner.plan.refusals, where, spell)
 
 
 def _state(planner: Planner) -> _Views:
