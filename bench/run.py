@@ -1,7 +1,8 @@
 """`make bench`: time `schemalock verify` against pg_dump on 12, 500 and 5,000 tables, and its
 data checks against hand-written queries on a 1M-row parent and a 10M-row child.
 
-    python bench/run.py [--sizes 12,500] [--runs N] [--no-data | --data-only] [--output PATH]
+    python bench/run.py [--sizes 12,500] [--runs N] [--no-data | --data-only | --latency-only]
+                        [--latency-ms 10] [--latency-sizes 12,500,5000] [--output PATH]
 
 Writes bench/RESULTS.md and prints the same.  SCHEMALOCK_BENCH_DATABASE_URL points it at an
 existing server; otherwise it starts an embedded PostgreSQL 18 under bench/work/.
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_data
+import bench_latency
 from bench_check import orphan_check_pairs
 from bench_ddl import SMALL_SAAS_SCHEMA, TableDDL, synthetic_schema
 from bench_report import (
@@ -56,6 +58,7 @@ DATA_RUNS = 5
 DATA_LOCK = WORK_DIR / "data_lock.yaml"
 MOCK_RULE = "mock-data"
 MOCK_TIMEOUT_S = 600  # for timing A2 when the default 30 s cuts its scan short
+LATENCY_RUNS = 3  # pairs per command through the proxy, and runs on loopback
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,24 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="only the data checks: no structure sizes, no start-up",
     )
     parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=bench_latency.DEFAULT_DELAY_MS,
+        help="the far-away database's delay each way (default 10; 0: no latency section)",
+    )
+    parser.add_argument(
+        "--latency-sizes",
+        type=_sizes,
+        default=[12, 500],
+        help="table counts for the latency section (default 12,500: pg_dump sends one "
+        "statement per object, 8,067 at 5,000 tables, each a round trip through the proxy)",
+    )
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the latency section: no structure sizes, start-up or data checks",
+    )
+    parser.add_argument(
         "--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="where to write the report"
     )
     options = parser.parse_args(argv)
@@ -122,7 +143,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--data-only and --no-data exclude each other")
     if options.data_only and options.sizes is not None:
         parser.error("--data-only runs no structure sizes: drop --sizes")
+    if options.latency_only and (options.data_only or options.sizes is not None):
+        parser.error("--latency-only runs only --latency-sizes: drop --data-only and --sizes")
     options.sizes = [] if options.data_only else (options.sizes or list(PLANS))
+    if options.latency_only:
+        options.sizes, options.data = [], False
+    if options.data_only or not options.latency_ms:
+        options.latency_sizes = []
     return options
 
 
@@ -160,9 +187,31 @@ def _run(options: argparse.Namespace) -> str:
             for tables in options.sizes
         ]
         data = _bench_data(server, server_major, options.runs) if options.data else None
-    return render(
+        latency = _bench_latency(server, options, environment.pg_dump_path)
+    text = render(
         environment, commands, sizes, startup, data, started_at, time.perf_counter() - started
     )
+    return text + (f"\n{bench_latency.render(latency)}\n" if latency.sizes else "")
+
+
+def _bench_latency(
+    server: Server, options: argparse.Namespace, pg_dump_path: str
+) -> bench_latency.LatencyResult:
+    """verify, verify --no-data and snapshot through a delaying proxy, against pg_dump."""
+    measured = []
+    for tables in options.latency_sizes:
+        plan = PLANS[tables]
+        _progress(f"latency, {tables} tables: preparing database {plan.database}")
+        database = ensure_database(server, plan.database, plan.schema())
+        lock = _snapshot(database.url, WORK_DIR / "locks" / f"{plan.database}.yaml")
+        tools = bench_latency.tools(SCHEMALOCK, lock, pg_dump_path, WORK_DIR / "latency.yaml")
+        runs = options.runs or LATENCY_RUNS
+        measured.append(
+            bench_latency.bench_size(
+                tables, database.url, tools, options.latency_ms, runs, _progress
+            )
+        )
+    return bench_latency.LatencyResult(options.latency_ms, tuple(measured))
 
 
 def _describe(server: Server) -> tuple[Environment, int]:

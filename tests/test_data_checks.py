@@ -16,7 +16,7 @@ from conftest import as_role, execute, lock_held, query, run_cli, write
 from schemalock import db, introspect
 from schemalock.lock import parse_lock
 from schemalock.probe import Probe
-from schemalock.probe.sql import UUID_INPUT
+from schemalock.probe.sql import UUID_INPUT, uuid_input_valid
 from test_roundtrip import snapshot
 
 pytestmark = pytest.mark.db
@@ -297,6 +297,8 @@ def test_uuid_stored_as_text(database: str, tmp_path: Path) -> None:
 
 def test_uuid_regex_agrees_with_postgresql(database: str) -> None:
     """The pre-16 stand-in for pg_input_is_valid decides exactly as PostgreSQL's uuid input."""
+    from psycopg import sql
+
     corpus = [
         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
         "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
@@ -332,6 +334,13 @@ def test_uuid_regex_agrees_with_postgresql(database: str) -> None:
     )
     disagreements = [(v, pg, rx) for v, pg, rx in rows if pg != rx]
     assert disagreements == []
+    # The expression the probe runs (the canonical form tried first) decides the same.
+    composed = sql.SQL("SELECT v, reads_as_uuid(v), {} FROM unnest(%s::text[]) v").format(
+        uuid_input_valid(sql.SQL("v"))
+    )
+    assert [(v, pg) for v, pg, _ in query(database, composed, [corpus])] == [
+        (v, ok) for v, _, ok in query(database, composed, [corpus])
+    ]
 
 
 def test_environment_policy(populated: str, tmp_path: Path) -> None:

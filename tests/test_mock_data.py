@@ -323,3 +323,40 @@ def test_clues_are_lower_case_literals() -> None:
 
     for detector in DETECTORS:
         assert all(clue == clue.lower() for clue in detector.clues), detector.name
+
+
+def test_uuid_range_gate_decides_as_the_regex_alone(database: str) -> None:
+    """A uuid column is tested against the fixture UUIDs' ranges (a binary search over
+    uuids) before its text meets the regex: the gate never hides a fixture.  Every form with
+    every first group it allows, values either side of each range's bounds, and random ones."""
+    import random
+    import uuid as uuids
+
+    from psycopg import sql
+
+    from schemalock.probe.mockdata import FIXTURE_FIRST_GROUPS, detectors_for
+    from schemalock.probe.sql import mock_condition
+
+    rng = random.Random(7)
+    values = [*CORPUS["uuid"]]
+    for first in FIXTURE_FIRST_GROUPS:
+        below, above = f"{(int(first, 16) - 1) % 16**8:08x}", f"{(int(first, 16) + 1) % 16**8:08x}"
+        for group in (first, below, above):
+            rest = (
+                f"{first[:4]}-{first[:4]}-{first[:4]}-{first[:4] * 3}",
+                "0000-0000-0000-000000000001",
+                "ffff-ffff-ffff-ffffffffffff",
+                f"1234-5678-{rng.getrandbits(16):04x}-{rng.getrandbits(48):012x}",
+            )
+            values += [f"{group}-{tail}" for tail in rest]
+    values += [str(uuids.UUID(int=rng.getrandbits(128))) for _ in range(300)]
+    value = sql.SQL("v::pg_catalog.text")
+    gated, params = mock_condition("uuid", value, sql.SQL("v"))
+    alone = sql.SQL(" OR ").join(sql.SQL("{} ~* %s").format(value) for _ in detectors_for("uuid"))
+    rows = query(
+        database,
+        sql.SQL("SELECT v, {}, {} FROM pg_catalog.unnest(%s::uuid[]) v").format(gated, alone),
+        [*params, *(d.pattern for d in detectors_for("uuid")), values],
+    )
+    assert [(v, gate) for v, gate, _ in rows] == [(v, bare) for v, _, bare in rows]
+    assert sum(1 for *_, bare in rows if bare) >= 2 * len(FIXTURE_FIRST_GROUPS)

@@ -84,11 +84,14 @@ def run(
     probe: Questions | None = None,
     target: Target | None = None,
     on_rule: Callable[[int, int, str], None] | None = None,
+    before: Callable[[Context, list[type[Rule]]], None] | None = None,
 ) -> list[Finding]:
     """Every rule's findings, sorted; `on_rule(done, total, "SL201 fk-orphans")` hears before
-    each rule runs."""
+    each rule runs, `before(context, rules)` before the first (verify asks ahead there)."""
     context = Context(lock=lock, live=live, probe=probe, target=target)
     chosen = list(rules)
+    if before is not None:
+        before(context, chosen)
     findings: list[Finding] = []
     for done, rule in enumerate(chosen):
         if on_rule is not None:

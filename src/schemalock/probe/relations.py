@@ -41,6 +41,7 @@ class RelationQuestions(Session):
             pairs.append((child_column, parent_column))
         c_col = [sql.SQL("c.{}").format(sql.Identifier(c.name)) for c, _ in pairs]
         converted, validity, how = [], [], []
+        read_as_other = False
         for (child_column, parent_column), value in zip(pairs, c_col, strict=True):
             comparison = self._comparable(child_column, parent_column, value)
             if comparison is None:
@@ -48,6 +49,7 @@ class RelationQuestions(Session):
                 self.refuse(rule, child, reason)
                 return None
             converted.append(comparison[0])
+            read_as_other |= comparison[0] is not value  # as text, or text read as uuid or int
             if comparison[1] is not None:
                 validity.append(comparison[1])
             how.append(comparison[2])
@@ -71,6 +73,9 @@ class RelationQuestions(Session):
         keys = sql.SQL("pg_catalog.concat_ws(', ', {})").format(
             sql.SQL(", ").join(sql.SQL("{}::pg_catalog.text").format(v) for v in c_col)
         )
+        source = self._source(child, "c")
+        if read_as_other:
+            source = self._candidates(source, fk, pairs)
         rows = self._rows(
             rule,
             child,
@@ -86,7 +91,7 @@ class RelationQuestions(Session):
                 n=sql.Literal(4 * SAMPLE_LIMIT),
                 keys=keys,
                 valid=valid,
-                src=self._source(child, "c"),
+                src=source,
                 orphan=orphan,
             ),
             None,
@@ -101,6 +106,27 @@ class RelationQuestions(Session):
             compared_as=", ".join(how),
             invalid_samples=distinct(invalid_samples or ()),
         )
+
+    def _candidates(
+        self, source: sql.Composable, fk: ForeignKey, pairs: list[tuple[Column, Column]]
+    ) -> sql.Composable:
+        """The child rows that could be orphans, as relation `c`: those whose key's text is not
+        the text of a parent key.  A key read as uuid or integer from text has a parent when its
+        text is the parent value's own (canonical) text, which a hash anti-join on text finds
+        without reading one value as a uuid; only the rest, a few rows, meet the validity test
+        and the conversion.  Text equal means value equal, so no orphan is left out."""
+        from psycopg import sql
+
+        textual = sql.SQL(" AND ").join(
+            sql.SQL("p.{}::pg_catalog.text = c.{}::pg_catalog.text").format(
+                sql.Identifier(parent.name), sql.Identifier(child.name)
+            )
+            for child, parent in pairs
+        )
+        return sql.SQL(
+            "(SELECT * FROM {src} WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE {textual})"
+            " OFFSET 0) c"
+        ).format(src=source, parent=sql.Identifier(*fk.referenced), textual=textual)
 
     def _comparable(
         self, child: Column, parent: Column, value: sql.Composable

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,15 +14,18 @@ from schemalock import db
 from schemalock.check.findings import InconclusiveCheck
 from schemalock.errors import Inconclusive
 from schemalock.model import Column, Table
+from schemalock.probe import pipeline
 from schemalock.probe.answers import ColumnStats, OrphanCount
+from schemalock.probe.pipeline import BATCH_CHECKS, Outcome, Statement
 from schemalock.probe.samples import SAMPLE_LIMIT, distinct
-from schemalock.probe.sql import UUID_INPUT, integer_input_valid, percent_escaped
+from schemalock.probe.sql import integer_input_valid, percent_escaped, uuid_input_valid
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg import sql
 
-BATCH_CHECKS, BATCH_SECONDS = 100, 2.0
+BATCH_SECONDS = 2.0
+LOOK_AHEAD_WAVES = 3  # questions whose text depends on answers asked ahead, and theirs
 ALL_MEASURES = frozenset({"uuid", "pattern", "values", "mock"})
 T = TypeVar("T")
 
@@ -48,6 +51,12 @@ class Session:
     _seed: int = field(default_factory=lambda: random.randrange(2**31))
     _batch_started: float | None = None
     _batched: int = 0
+    # Asked ahead (`ask_ahead`): answers waiting for the question, by its text and parameters;
+    # while composing ahead, the questions composed and how many of their answers were unknown.
+    _ahead: dict[Hashable, Outcome] = field(default_factory=dict)
+    _composed: dict[Hashable, Statement] | None = None
+    _unknown: int = 0  # answers asked for while composing ahead and not known yet
+    _waiting: int = 0  # questions composed ahead whose text depends on such answers
 
     @property
     def estimates(self) -> bool:
@@ -78,17 +87,25 @@ class Session:
         """The rows of one check's query, or None when it could not finish (recorded as
         inconclusive, about `table`).  `params` empty or None: the query has no placeholders,
         so a `%` in an identifier or in user SQL stays a `%`."""
+        if self._composed is not None:
+            return self._compose_ahead(query, params)
+        outcome = self._ahead.pop(self._key(query, params), None) if self._ahead else None
         if self.on_query is not None:
             shown = label or (f"{table.schema}.{table.name}" if table else "")
             self.on_query(f"{rule}: {shown}")
         try:
             with db.inconclusive_errors(rule, self.timeouts):
+                if outcome is not None:  # answered ahead: its rows, or its error raised here
+                    if outcome.error is not None:
+                        raise outcome.error
+                    return outcome.rows
                 self._batch()
                 rows = self._execute(query, params)
                 self._batched += 1
                 return rows
         except Inconclusive as error:
-            self.close()  # the failed statement aborted the batch's transaction
+            if outcome is None:
+                self.close()  # the failed statement aborted the batch's transaction
             self.refuse(rule, table, error.reason, label)
             return None
 
@@ -99,10 +116,80 @@ class Session:
             return self.connection.execute(query).fetchall()
         return self.connection.execute(percent_escaped(query, self.connection), params).fetchall()
 
+    # -- asking ahead ----------------------------------------------------------------------
+
+    def ask_ahead(
+        self,
+        questions: Sequence[Callable[[], object]],
+        dry_runs: Sequence[Callable[[], object]] = (),
+    ) -> None:
+        """Send together the statements `questions` would run, and keep their answers for
+        when they are asked (`_rows` takes each once): a few round trips for all of them
+        (probe/pipeline.py), and every question later gets the answer it would have had.
+        Each question is composed without running anything (`_compose_ahead`); one whose text
+        depends on another's answer is composed again once that answer is here.  `dry_runs`
+        ask questions whose follow-ups depend on their answers only (rules that read an
+        unknown answer as nothing to ask further): each runs again while it met one."""
+        waiting = [(question, False) for question in questions]
+        waiting += [(run, True) for run in dry_runs]
+        for _ in range(LOOK_AHEAD_WAVES):
+            self._composed, again = {}, []
+            try:
+                for question, dry in waiting:
+                    before = self._waiting, self._unknown
+                    question()
+                    if self._waiting > before[0] or (dry and self._unknown > before[1]):
+                        again.append((question, dry))
+                statements = list(self._composed.values())
+            finally:
+                self._composed = None
+            if not statements:
+                return
+            if self.on_query is not None:
+                self.on_query(f"{len(statements)} data questions, sent together")
+            self.close()  # a pipeline starts outside any transaction
+            self._ahead.update(pipeline.ask(self.connection, self.timeouts, statements))
+            waiting = again
+
+    def _waits_on_ahead(self, unknown_before: int) -> bool:
+        """Whether, while composing ahead, an answer asked for since `self._unknown` was
+        `unknown_before` is not known yet: then the question composed depends on it, and is
+        composed again once it is here."""
+        if self._unknown == unknown_before:
+            return False
+        self._waiting += 1
+        return True
+
+    def _compose_ahead(
+        self, query: sql.Composed, params: list[Any] | None
+    ) -> list[tuple[Any, ...]] | None:
+        """While composing ahead, in place of running a query: its answer when known already,
+        else None, the statement kept for sending."""
+        text = pipeline.wire_text(query, params, self.connection)
+        key = self._key(query, params, text)
+        outcome = self._ahead.get(key)
+        if outcome is not None:
+            return outcome.rows
+        assert self._composed is not None
+        self._composed[key] = Statement(key, text, params)
+        self._unknown += 1
+        return None
+
+    def _key(
+        self, query: sql.Composed, params: list[Any] | None, text: bytes | None = None
+    ) -> Hashable:
+        """A question's identity: the text it runs (as sent, so composed once) and its values."""
+        if text is None:
+            text = pipeline.wire_text(query, params, self.connection)
+        return text or query.as_bytes(self.connection), repr(params or [])
+
     def refuse(self, rule: str, table: Table | None, reason: str, label: str | None = None) -> None:
         """Record a check that cannot give an answer: the run is inconclusive, never a pass.
         `label` names the check where the table alone does not.  Listed once per rule, table
-        and reason, however many of the rule's questions met the same refusal."""
+        and reason, however many of the rule's questions met the same refusal.  Nothing while
+        composing ahead: the question asked later refuses as it did."""
+        if self._composed is not None:
+            return
         if label:
             reason = f"{label}: {reason}"
         self._refusals, self._last_refusal = self._refusals + 1, reason
@@ -125,7 +212,9 @@ class Session:
     ) -> T | None:
         """`compute()`, asked once however many rules want it.  When it failed, each later
         rule that wanted it is listed as inconclusive too: an answer of nothing from a cached
-        failure would read as a pass."""
+        failure would read as a pass.  Composing ahead, nothing is kept."""
+        if self._composed is not None:
+            return compute()
         if key not in cache:
             refusals = self._refusals
             cache[key] = compute()
@@ -162,7 +251,7 @@ class Session:
                 text, sql.Literal(type_name)
             )
         if type_name == "uuid":
-            return sql.SQL("({} ~ {})").format(text, sql.Literal(UUID_INPUT))
+            return uuid_input_valid(text)
         return integer_input_valid(text, type_name)
 
     def _uuid_valid(self, value: sql.Composable) -> sql.Composable:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from schemalock.model.types import is_texty
-from schemalock.probe.mockdata import condition_parts
+from schemalock.probe.mockdata import condition_parts, fixture_uuid_ranges
 
 if TYPE_CHECKING:
     import psycopg
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # PostgreSQL's uuid input, for servers without pg_input_is_valid (before 16): hex digits in any
 # case, hyphens optional after any group of four, optionally in braces.
 UUID_INPUT = r"^(\{[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7}\}|[0-9A-Fa-f]{4}(-?[0-9A-Fa-f]{4}){7})$"
+# The form PostgreSQL prints (and nearly every stored uuid has): a simpler regex, tried first.
+CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 UNDASHED_HEX = r"^[0-9A-Fa-f]{32}$"
 # 32 hex digits with a uuid's version (1-8) and RFC 9562 variant (8, 9, a, b) digits where a
 # uuid has them: one random hex string in eight has both, so a column of digests never does.
@@ -35,11 +37,21 @@ INTEGER_RANGES = {
 }
 
 
-def mock_condition(kind: str, value: sql.Composable) -> tuple[sql.Composable, list[Any]]:
+def mock_condition(
+    kind: str, value: sql.Composable, uuid: sql.Composable | None = None
+) -> tuple[sql.Composable, list[Any]]:
     """SQL true when any mock-data detector of `kind` matches `value` (patterns bound).  The
     clue test folds ASCII case only (`lower(... COLLATE "C")`), as `~*` does for the ASCII
-    letters of our patterns in every collation but a Turkish one's dotted and dotless i."""
+    letters of our patterns in every collation but a Turkish one's dotted and dotless i.
+    `uuid`: the value of a uuid column itself (`value` being its text), tested first against
+    the fixture UUIDs' ranges, a binary search over uuids: most values never become text."""
     from psycopg import sql
+
+    if kind == "uuid" and uuid is not None:
+        condition, bound = mock_condition(kind, value)
+        ranges = sql.SQL("pg_catalog.mod(pg_catalog.width_bucket({}, {}::pg_catalog.uuid[]), 2)")
+        gate = ranges.format(uuid, sql.Literal(array_literal(fixture_uuid_ranges())))
+        return sql.SQL("({} = 1 AND {})").format(gate, condition), bound
 
     pieces: list[sql.Composable] = []
     params: list[Any] = []
@@ -100,6 +112,16 @@ CAST_TO = {
     "integer": "pg_catalog.int4",
     "bigint": "pg_catalog.int8",
 }
+
+
+def uuid_input_valid(text: sql.Composable) -> sql.Composable:
+    """SQL true when PostgreSQL before 16 reads `text` as a uuid: the canonical form first (a
+    third cheaper for the regex engine), then every form the uuid input accepts."""
+    from psycopg import sql
+
+    return sql.SQL("({t} ~ {canonical} OR {t} ~ {full})").format(
+        t=text, canonical=sql.Literal(CANONICAL_UUID), full=sql.Literal(UUID_INPUT)
+    )
 
 
 def integer_input_valid(text: sql.Composable, type_name: str) -> sql.Composable:
