@@ -468,6 +468,8 @@ def test_shell_completion() -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
+        check=False,
+        cwd=ROOT,
     )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "_SCHEMALOCK_COMPLETE=complete_bash" in shown.stdout
