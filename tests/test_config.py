@@ -463,6 +463,9 @@ def test_shell_completion() -> None:
             cwd=ROOT,
         )
         assert set(completed.stdout.split()) == expected, (line, completed.stderr)
+    # Without it Typer ignores "bash" and detects the shell from the parent processes, which
+    # fails where no shell is among them (a CI runner, a detached run): "Shell  not supported".
+    detection_off = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     shown = subprocess.run(
         [str(script), "--show-completion", "bash"],
         capture_output=True,
@@ -470,6 +473,7 @@ def test_shell_completion() -> None:
         timeout=60,
         check=False,
         cwd=ROOT,
+        env=detection_off,
     )
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "_SCHEMALOCK_COMPLETE=complete_bash" in shown.stdout
