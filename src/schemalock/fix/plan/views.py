@@ -24,6 +24,7 @@ from schemalock.fix import dependencies
 from schemalock.fix import operations as fo
 from schemalock.fix.plan import comments, object_sql
 from schemalock.fix.plan.core import Phase, Planner, Step
+from schemalock.fix.plan.partitions import index_sql
 from schemalock.fix.plan.sql import index_op
 from schemalock.model import Index, Table, definitions
 from schemalock.model.grants import Grant
@@ -315,15 +316,7 @@ def _same_index(left: Index, right: Index) -> bool:
 
 def _index_sql(view: View, index: Index) -> str:
     """The live index's CREATE INDEX (the catalog's own key text), for the downgrade."""
-    keys = ", ".join(index.keys)
-    unique = "UNIQUE " if index.unique else ""
-    using = f" USING {index.method}" if index.method != "btree" else ""
-    include = f" INCLUDE ({', '.join(quote(c) for c in index.include)})" if index.include else ""
-    where = f" WHERE {index.where}" if index.where else ""
-    return (
-        f"CREATE {unique}INDEX {quote(index.name)} ON {qualified(view.schema, view.name)}"
-        f"{using} ({keys}){include}{where}"
-    )
+    return index_sql(Table(schema=view.schema, name=view.name), index, from_lock=False)
 
 
 def _indexes(view: View, indexes: tuple[Index, ...]) -> list[MigrateOperation]:
