@@ -310,6 +310,52 @@ def test_an_extra_view_that_cannot_be_created_again_refuses_the_conversion(
     assert checksums(objects) == rows
 
 
+def test_a_view_over_a_view_over_a_converted_column_is_asked_as_it_will_read(
+    objects: str, tmp_path: Path
+) -> None:
+    """The first view only passes the column on; the second compares it with a number.  Each
+    is asked over the converted query of the one it reads, so the second is found while
+    planning, not when the revision fails halfway."""
+    execute(
+        objects,
+        "CREATE TABLE prices (id int PRIMARY KEY, amount numeric);"
+        " INSERT INTO prices SELECT g, g * 12.5 FROM generate_series(1, 20) AS g;"
+        " CREATE VIEW priced AS SELECT id, amount AS cost FROM prices;"
+        " CREATE VIEW dearest AS SELECT id FROM priced WHERE cost > 100",
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    text = snapshot(objects, lock)
+    lock.write_text(edit(text, ("amount: {type: numeric}", "amount: {type: text}")), "utf-8")
+    rows = checksums(objects)
+    result = _fix(objects, lock, tmp_path / "migrations", "--apply")
+    assert result.exit_code == 5, result.stdout + result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    assert "view public.dearest reads it and could not be created again over text" in said, said
+    assert "operator does not exist: text > numeric" in said, said
+    assert checksums(objects) == rows
+
+
+def test_a_chain_of_views_that_holds_over_the_new_type_is_rebuilt_around_it(
+    objects: str, tmp_path: Path
+) -> None:
+    execute(
+        objects,
+        "CREATE TABLE prices (id int PRIMARY KEY, amount integer);"
+        " INSERT INTO prices SELECT g, g * 12 FROM generate_series(1, 20) AS g;"
+        " CREATE VIEW priced AS SELECT id, amount AS cost FROM prices;"
+        " CREATE VIEW dearest AS SELECT id, cost FROM priced WHERE cost > 100",
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    text = snapshot(objects, lock)
+    lock.write_text(edit(text, ("amount: {type: integer}", "amount: {type: bigint}")), "utf-8")
+    result = _fix(objects, lock, tmp_path / "migrations", "--apply")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert query(objects, "SELECT count(*), pg_typeof(min(cost))::text FROM dearest") == [
+        (12, "bigint")
+    ]
+    assert findings(objects, lock) == []
+
+
 def test_a_column_a_function_body_reads_is_refused_naming_it(objects: str, tmp_path: Path) -> None:
     """A SQL-standard body (`RETURN ...`) depends on the columns it reads, and PostgreSQL
     refuses to change their type: refused while planning, naming the function."""

@@ -18,6 +18,7 @@ either parser rejects, compares as text with comments and whitespace normalized.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -386,34 +387,38 @@ def relations_read(query: str, default_schema: str = "public") -> set[tuple[str,
     return found
 
 
-def over_converted(
-    query: str, table: Table, column: str, new_type: str, default_schema: str = "public"
-) -> str | None:
-    """`query` reading `table` as it will be once `column` has `new_type`: each reference to
-    the table replaced by a subquery of its columns, that one a NULL of the new type (so
-    PostgreSQL can say, reading no row, whether the query still holds).  None when the query
-    does not parse or names the table nowhere."""
-    from pglast import ast, parse_sql
-    from pglast.stream import RawStream
-    from pglast.visitors import Visitor
-
+def converted(table: Table, column: str, new_type: str) -> str:
+    """The query standing for `table` once `column` has `new_type`: its columns, that one a
+    NULL of the new type, so PostgreSQL can type what reads it without reading a row."""
     from schemalock.model.names import quote
 
     listed = ", ".join(
         f"CAST(NULL AS {new_type}) AS {quote(c.name)}" if c.name == column else quote(c.name)
         for c in table.columns
     )
-    shadow = f"SELECT {listed} FROM {quote(table.schema)}.{quote(table.name)}"
+    return f"SELECT {listed} FROM {quote(table.schema)}.{quote(table.name)}"
+
+
+def over_shadows(
+    query: str, shadows: Mapping[tuple[str, str], str], default_schema: str = "public"
+) -> str | None:
+    """`query` with each relation of `shadows` it names replaced by a subquery of the query
+    standing for it (see `converted`; a view over it stands for itself as it will read).  None
+    when the query does not parse or names none of them."""
+    from pglast import ast, parse_sql
+    from pglast.stream import RawStream
+    from pglast.visitors import Visitor
+
     replaced = []
 
     class _Shadowed(Visitor):
         def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> Any:
-            schema = node.schemaname or default_schema
-            if (schema, node.relname) != (table.schema, table.name):
+            key = (node.schemaname or default_schema, str(node.relname))
+            if key not in shadows:
                 return None
             replaced.append(node)
-            alias = node.alias or ast.Alias(aliasname=table.name)
-            subquery = parse_sql(shadow)[0].stmt
+            alias = node.alias or ast.Alias(aliasname=key[1])
+            subquery = parse_sql(shadows[key])[0].stmt
             return ast.RangeSubselect(lateral=False, subquery=subquery, alias=alias)
 
     try:

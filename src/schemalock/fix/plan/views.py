@@ -147,12 +147,19 @@ def around_conversion(
     under them), once each is known to be creatable again over the new type: False (refused,
     naming the view and PostgreSQL's reason) when one is not, e.g. `c > 0` over text."""
     readers = readers_of_column(planner, table.schema, table.name, column)
-    for key in sorted(readers):
+    levels = _state(planner).levels
+    # Upstream first, each view as it will read: a view over a view over the column is
+    # asked over its reader's converted query, not over the reader as it is today.
+    shadows = {(table.schema, table.name): definitions.converted(table, column, new_type)}
+    for key in sorted(readers, key=lambda k: (levels.get(k, 0), k)):
         view = planner.lock.database.views.get(key) or planner.live.views.get(key)
         if view is None:
             continue
-        over = definitions.over_converted(view.query, table, column, new_type)
-        why = dependencies.failure(planner.prover, over) if over is not None else None
+        over = definitions.over_shadows(view.query, shadows)
+        if over is None:
+            continue
+        shadows[key] = over
+        why = dependencies.failure(planner.prover, over)
         if why is not None:
             planner.plan.refusals.append(
                 f"{where} to {new_type}: {view.kind} {qualified(*key)} reads it and could not be "
