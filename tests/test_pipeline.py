@@ -151,6 +151,47 @@ def test_round_trips_do_not_grow_with_tables(pg_server: Server, tmp_path: Path) 
     assert statements[30] - statements[3] >= 27 * 2, statements
 
 
+def _build_copies(url: str, pairs: int) -> str:
+    """`pairs` tables, each with a legacy copy the lock declares (`duplicate_of`) holding ten
+    of its twelve rows and two of its own.  Returns the lock."""
+    statements, lock = [], ["version: 1", "tables:"]
+    for name in NAMES[:pairs]:
+        statements += [
+            f"CREATE TABLE {name} (code text PRIMARY KEY, email text)",
+            f"INSERT INTO {name} SELECT 'C-' || g, 'p' || g || '@corp.io'"
+            " FROM generate_series(1, 12) g",
+            f"CREATE TABLE {name}_old (code text, email text)",
+            f"INSERT INTO {name}_old SELECT 'C-' || g, 'p' || g || '@corp.io'"
+            " FROM generate_series(3, 14) g",
+        ]
+        lock += [
+            f"  {name}:",
+            "    columns: {code: {type: text, primary_key: true}, email: {type: text}}",
+            f"  {name}_old:",
+            f"    duplicate_of: {name}",
+            "    columns: {code: {type: text}, email: {type: text}}",
+        ]
+    execute(url, ";\n".join(statements))
+    return "\n".join(lock) + "\n"
+
+
+def test_duplicate_overlaps_are_asked_together(pg_server: Server, tmp_path: Path) -> None:
+    """duplicate-table compares each pair's rows: asked ahead with the other questions, so the
+    round trips do not grow with the pairs either."""
+    trips = {}
+    for pairs in (2, 20):
+        with scratch_database(pg_server) as name:
+            url = pg_server.url_for(name)
+            lock = tmp_path / f"copies_{pairs}.yaml"
+            write(lock, _build_copies(url, pairs))
+            report, counts = _through_proxy(url, lock)
+        copies = [f for f in report["findings"] if f["code"] == "SL404"]
+        assert [f["count"] for f in copies] == [2] * pairs, report["findings"]
+        assert not report["inconclusive"]
+        trips[pairs] = counts.round_trips
+    assert trips[20] == trips[2], trips
+
+
 def test_one_failing_check_among_many(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

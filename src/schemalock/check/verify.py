@@ -18,6 +18,7 @@ from schemalock.rules import RULES, Rule
 from schemalock.rules.base import Context, Target
 from schemalock.rules.contracts import FlowViolation
 from schemalock.rules.data import MockData
+from schemalock.rules.duplicates import DuplicateTable
 from schemalock.rules.identifiers import MiswiredReference
 from schemalock.rules.integrity import CheckViolations, FkOrphans, relations, unproven
 
@@ -109,9 +110,8 @@ def verify(
 
 # Rules whose questions depend on nothing but the answers to their own earlier ones, which they
 # read as nothing more to ask while unknown: run dry, they ask ahead exactly what they will ask.
-# Not duplicate-table, though its overlaps qualify: finding its pairs compares every two tables
-# (rules/duplicates.py), seconds at 5,000 tables, which a dry run would pay once more.
-_DRY_RUNS = (CheckViolations, FlowViolation)
+# duplicate-table works its pairs out once a run (Context.worked_out): the dry run pays it.
+_DRY_RUNS = (CheckViolations, DuplicateTable, FlowViolation)
 
 
 def _prefetch(probe: Probe) -> Callable[[Context, list[type[Rule]]], None]:

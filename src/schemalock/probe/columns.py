@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from schemalock.model import Column, Table
 from schemalock.model.bookkeeping import is_bookkeeping
@@ -19,9 +20,22 @@ from schemalock.probe.sql import (
     no_equality,
 )
 
+if TYPE_CHECKING:
+    from psycopg import sql
+
 # The rule an invalid `values:` entry concerns: it is found before the shared per-table scan,
 # which then leaves that column's values out rather than fail for every rule of the table.
 VALUES_RULE = "accepted-values-violation"
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The per-table scan's statement (None: nothing to count), and what it leaves out."""
+
+    query: sql.Composed | None
+    params: list[Any]
+    plan: list[tuple[str, list[str]]]  # (column, measures) in the order of the counts
+    refusals: tuple[str, ...]  # columns not read, and why
 
 
 class ColumnQuestions(Session):
@@ -93,8 +107,6 @@ class ColumnQuestions(Session):
         return rows is not None
 
     def _profile(self, rule: str, live: Table, lock: Table) -> dict[str, ColumnStats] | None:
-        from psycopg import sql
-
         unknown = self._unknown
         readable = {
             column.name: self._values_readable(live, column, wanted.values)
@@ -105,9 +117,33 @@ class ColumnQuestions(Session):
         }
         if self._waits_on_ahead(unknown):
             return None  # composing ahead: the scan's text depends on these answers
+        # Composed once: asked ahead, then again when the rules read it (a 5,000-table run
+        # would otherwise compose every scan twice, seconds of client time).
+        memo = (live.key, tuple(sorted(readable.items())))
+        scan = self._scans.get(memo)
+        if scan is None:
+            scan = self._scans[memo] = self._scan(live, lock, readable)
+        for reason in scan.refusals:
+            self.refuse(rule, live, reason)
+        if scan.query is None:
+            return {}
+        rows = self._rows(rule, live, scan.query, scan.params)
+        if rows is None:
+            return None
+        figures = iter(rows[0])
+        return {
+            name: ColumnStats(**{m: self.scaled(int(next(figures))) for m in measures})
+            for name, measures in scan.plan
+        }
+
+    def _scan(self, live: Table, lock: Table, readable: dict[str, bool]) -> Scan:
+        """The one statement counting what the rules ask of every column of `live`."""
+        from psycopg import sql
+
         selects: list[sql.Composable] = []
         params: list[Any] = []
         plan: list[tuple[str, list[str]]] = []
+        refusals: list[str] = []
         for column in live.columns:
             wanted = lock.column(column.name)
             measures = []
@@ -155,11 +191,9 @@ class ColumnQuestions(Session):
                 measures.append("value_violations")
             if measures and column.type in self.user_casts:
                 del selects[mark[0] :], params[mark[1] :]
-                self.refuse(
-                    rule,
-                    live,
+                refusals.append(
                     f"column {column.name} is of type {column.type}, which a cast function "
-                    "outside pg_catalog converts: reading its rows would run that function",
+                    "outside pg_catalog converts: reading its rows would run that function"
                 )
                 continue
             if measures:
@@ -168,19 +202,8 @@ class ColumnQuestions(Session):
                     measures.append("non_null")
                 plan.append((column.name, measures))
         if not selects:
-            return {}
-        rows = self._rows(
-            rule,
-            live,
-            sql.SQL("SELECT {} FROM {}").format(
-                sql.SQL(", ").join(selects), self._source(live, "c")
-            ),
-            params,
+            return Scan(None, params, plan, tuple(refusals))
+        query = sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(selects), self._source(live, "c")
         )
-        if rows is None:
-            return None
-        figures = iter(rows[0])
-        return {
-            name: ColumnStats(**{m: self.scaled(int(next(figures))) for m in measures})
-            for name, measures in plan
-        }
+        return Scan(query, params, plan, tuple(refusals))

@@ -44,6 +44,10 @@ class Session:
     _profiles: dict[object, dict[str, ColumnStats] | None] = field(default_factory=dict)
     _orphans: dict[object, OrphanCount | None] = field(default_factory=dict)
     _failures: dict[object, str] = field(default_factory=dict)  # shared answer -> why it failed
+    _scans: dict[Hashable, Any] = field(default_factory=dict)  # per-table scans (columns.Scan)
+    # The text each statement object goes as, kept with the object (so its id is not reused):
+    # a question composed once is turned into text once, asked ahead or not.
+    _texts: dict[int, tuple[object, list[Any] | None, bytes | None]] = field(default_factory=dict)
     _refusals: int = 0  # how many refusals were met, listed or already listed
     _last_refusal: str = ""
     # One seed for every sampled query of the run, so each reads the same blocks of a table:
@@ -165,7 +169,7 @@ class Session:
     ) -> list[tuple[Any, ...]] | None:
         """While composing ahead, in place of running a query: its answer when known already,
         else None, the statement kept for sending."""
-        text = pipeline.wire_text(query, params, self.connection)
+        text = self._wire_text(query, params)
         key = self._key(query, params, text)
         outcome = self._ahead.get(key)
         if outcome is not None:
@@ -180,8 +184,16 @@ class Session:
     ) -> Hashable:
         """A question's identity: the text it runs (as sent, so composed once) and its values."""
         if text is None:
-            text = pipeline.wire_text(query, params, self.connection)
+            text = self._wire_text(query, params)
         return text or query.as_bytes(self.connection), repr(params or [])
+
+    def _wire_text(self, query: sql.Composed, params: list[Any] | None) -> bytes | None:
+        known = self._texts.get(id(query))
+        if known is not None and known[0] is query and known[1] == params:
+            return known[2]
+        text = pipeline.wire_text(query, params, self.connection)
+        self._texts[id(query)] = (query, params, text)
+        return text
 
     def refuse(self, rule: str, table: Table | None, reason: str, label: str | None = None) -> None:
         """Record a check that cannot give an answer: the run is inconclusive, never a pass.

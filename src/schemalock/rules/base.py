@@ -44,6 +44,9 @@ class Context:
     probe: Questions | None = None  # questions to the database; None offline (lint)
     target: Target | None = None  # what verify connected to, for policy rules
     _comparison: Comparison | None = field(default=None, repr=False)
+    # What a rule works out from the models once per run, however often it runs (a dry run
+    # asks its questions ahead, then the rule runs for real): by the rule's name.
+    worked_out: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def comparison(self) -> Comparison:

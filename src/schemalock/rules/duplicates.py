@@ -109,7 +109,15 @@ def _evident(declared: bool, counted: tuple[int, int] | None) -> bool:
 
 
 def _duplicate_pairs(context: Context) -> list[tuple[Table, Table, bool]]:
-    """(legacy, canonical, declared in the lock) for live tables."""
+    """(legacy, canonical, declared in the lock) for live tables; worked out once a run."""
+    pairs = context.worked_out.get(DuplicateTable.name)
+    if pairs is None:
+        pairs = context.worked_out[DuplicateTable.name] = _pairs(context)
+    assert isinstance(pairs, list)
+    return pairs
+
+
+def _pairs(context: Context) -> list[tuple[Table, Table, bool]]:
     from schemalock.model.names import split_table
 
     assert context.live is not None
@@ -156,7 +164,8 @@ def _look_alikes(tables: list[Table]) -> list[tuple[Table, Table]]:
     for table in tables:
         for column in table.columns:
             holders[(column.name, column.type)].append(table)
-    common = max(3, len(tables) // 10)  # in this many tables, a column says nothing
+    # Held by this many tables (a tenth of them, at most 50), a column says nothing of two.
+    common = max(3, min(len(tables) // 10, 50))
     distinctive = {
         table.key: [
             (c.name, c.type)
