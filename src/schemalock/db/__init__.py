@@ -320,22 +320,33 @@ def _one_line(message: str, url: str) -> str:
     return redact("; ".join(lines) or "unknown error", url)
 
 
+# What every read-only transaction sets, local to it: the run's timeouts, a search_path user
+# objects cannot shadow, and the run's name; the values from `read_only_values`, in order.
+READ_ONLY_SETTINGS = (
+    "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
+    " pg_catalog.set_config('lock_timeout', %s, true),"
+    " pg_catalog.set_config('idle_in_transaction_session_timeout', %s, true),"
+    " pg_catalog.set_config('search_path', 'pg_catalog, public', true),"
+    " pg_catalog.set_config('application_name', %s, true)"
+)
+
+
+def read_only_values(
+    connection: psycopg.Connection[tuple[object, ...]], timeouts: Timeouts
+) -> tuple[str, str, str, str]:
+    """The values of READ_ONLY_SETTINGS for a transaction of `connection`."""
+    name = _APPLICATION_NAME.get(connection) or f"schemalock/{__version__}"
+    return (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms", name)
+
+
 def begin_read_only(connection: psycopg.Connection[tuple[object, ...]], timeouts: Timeouts) -> None:
     """Start a REPEATABLE READ, READ ONLY transaction with the safety settings local to it."""
     from psycopg import IsolationLevel
 
     connection.isolation_level = IsolationLevel.REPEATABLE_READ
     connection.read_only = True
-    name = _APPLICATION_NAME.get(connection) or f"schemalock/{__version__}"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_catalog.set_config('statement_timeout', %s, true),"
-            " pg_catalog.set_config('lock_timeout', %s, true),"
-            " pg_catalog.set_config('idle_in_transaction_session_timeout', %s, true),"
-            " pg_catalog.set_config('search_path', 'pg_catalog, public', true),"
-            " pg_catalog.set_config('application_name', %s, true)",
-            (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms", name),
-        )
+        cursor.execute(READ_ONLY_SETTINGS, read_only_values(connection, timeouts))
     from schemalock.db import deadline
 
     deadline.limit_transaction(connection, timeouts.statement_ms)  # the client's deadline too

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from schemalock import __version__, db
+from schemalock import db
 
 if TYPE_CHECKING:
     import psycopg
@@ -42,15 +42,13 @@ BATCH_CHECKS = 100  # statements per transaction, as the probe's batches one at 
 SEND_AT_ONCE = 64  # statements handed to libpq per wake-up when the socket can take more
 
 # What `db.begin_read_only` starts (psycopg's BEGIN for its isolation_level and read_only) and
-# sets, spelled out: inside a pipeline psycopg's own BEGIN would cost a round trip of its own.
+# sets (its very statement, numbered): inside a pipeline psycopg's own BEGIN would cost a
+# round trip of its own.
 # tests/test_pipeline.py compares the settings in force with those of `db.begin_read_only`.
 _BEGIN = b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-_SETTINGS = (
-    b"SELECT pg_catalog.set_config('statement_timeout', $1, true),"
-    b" pg_catalog.set_config('lock_timeout', $2, true),"
-    b" pg_catalog.set_config('idle_in_transaction_session_timeout', $3, true),"
-    b" pg_catalog.set_config('search_path', 'pg_catalog, public', true),"
-    b" pg_catalog.set_config('application_name', $4, true)"
+_SETTINGS = b"".join(
+    part.encode() + (b"$%d" % number if number < db.READ_ONLY_SETTINGS.count("%s") + 1 else b"")
+    for number, part in enumerate(db.READ_ONLY_SETTINGS.split("%s"), 1)
 )
 _ROLLBACK = b"ROLLBACK"
 _PLACEHOLDER = re.compile(rb"%(.)", re.DOTALL)
@@ -243,8 +241,7 @@ def _sender(pgconn: PGconn, wire: _Wire) -> Callable[[], None]:
 
 def _settings(connection: psycopg.Connection[Any], timeouts: db.Timeouts) -> list[bytes]:
     """The values `db.begin_read_only` sets, encoded for `_SETTINGS`."""
-    name = db._APPLICATION_NAME.get(connection) or f"schemalock/{__version__}"
-    values = (f"{timeouts.statement_ms}ms", f"{timeouts.lock_ms}ms", f"{timeouts.idle_ms}ms", name)
+    values = db.read_only_values(connection, timeouts)
     return [value.encode(connection.info.encoding) for value in values]
 
 
