@@ -419,3 +419,27 @@ def test_docs_list_the_objects_beyond_tables(database: str, tmp_path: Path) -> N
         "- `select` on table `active_jobs` to `pg_monitor`",
     ):
         assert line in document, line
+
+
+def test_the_live_checklist_ticks_the_objects_beyond_tables(database: str, tmp_path: Path) -> None:
+    """Each kind the lock declares has its line: passed while the database holds it as
+    declared, failed with the finding under it once one drifts."""
+    from test_objects import OBJECTS
+    from test_roundtrip import snapshot
+
+    execute(database, OBJECTS + "GRANT SELECT ON active_jobs TO pg_monitor;")
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    result = run_cli("docs", "--live", "--lock", str(lock), "--database-url", database)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.split("## Verification checklist\n", 1)[1].splitlines()
+    for kind in ("views and materialized views", "functions and procedures", "triggers"):
+        assert any(re.match(rf"- ✅ {kind}: \d+ declared: as the lock says", x) for x in lines)
+    assert "- ✅ privileges: 1 declared: as the lock says, none other" in lines
+    assert "- ✅ schemas: `public`: as the lock says, none other" in lines
+
+    execute(database, "CREATE OR REPLACE VIEW active_jobs AS SELECT * FROM jobs WHERE false")
+    result = run_cli("docs", "--live", "--lock", str(lock), "--database-url", database)
+    checklist = result.stdout.split("## Verification checklist\n", 1)[1]
+    views = checklist.split("- ❌ views and materialized views: ", 1)[1].split("\n- ", 1)[0]
+    assert "  - error `SL703` view-changed: " in views, checklist

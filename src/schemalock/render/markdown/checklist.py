@@ -131,12 +131,14 @@ def checklist(lock: Lock, verification: Verification) -> str:
     flows = _flow_items(lock, verification, sorter)
     queries = _query_items(lock, verification, sorter)
     environment = _environment_items(verification, sorter)
+    objects = _object_items(lock, verification, sorter)
     # Last: what the items above did not claim about a table (flow findings name one too) is
     # the table's own.
     tables = _table_items(lock, verification, sorter)
     groups = [
         ("Tables", tables),
         ("Relations", relations),
+        ("Other objects", objects),
         ("Flow invariants", flows),
         ("Query contracts", queries),
         ("Environment", environment),
@@ -251,6 +253,46 @@ def _query_items(lock: Lock, verification: Verification, sorter: _Sorter) -> lis
         item.inconclusive = sorter.take_checks(_labelled("query-contract-failed", label))
         items.append(item)
     return items
+
+
+# Each kind of object beyond tables, as the checklist names it: the model's kinds (KINDS) it
+# counts, and the code prefix of the rules that compare them (missing, extra, changed).
+OBJECT_KINDS = (
+    ("schemas", (), "SL73"),
+    ("extensions", ("extension",), "SL75"),
+    ("views and materialized views", ("view",), "SL70"),
+    ("functions and procedures", ("function",), "SL71"),
+    ("triggers", ("trigger",), "SL72"),
+    ("sequences", ("sequence",), "SL74"),
+    ("row-level security and policies", ("row-level security", "policy"), "SL76"),
+    ("privileges", ("grant",), "SL77"),
+)
+
+
+def _object_items(lock: Lock, verification: Verification, sorter: _Sorter) -> list[_Item]:
+    """One line per kind the lock declares (or verify found something about): the lock's
+    objects of the kind are there as declared, and the database holds no other."""
+    kinds = lock.database.kinds()
+    items = []
+    for label, model_kinds, prefix in OBJECT_KINDS:
+        findings = sorter.take(_prefixed(prefix))
+        if model_kinds:
+            declared = sum(len(kinds[kind]) for kind in model_kinds)
+            shown = f"{label}: {declared} declared"
+        else:
+            declared = len(lock.database.schemas)
+            shown = f"{label}: {', '.join(code_span(s) for s in lock.database.schemas)}"
+        if not declared and not findings:
+            continue
+        ran = verification.rules is None or any(c.startswith(prefix) for c in verification.rules)
+        item = _Item(shown, "as the lock says, none other", ran)
+        item.findings = findings
+        items.append(item)
+    return items
+
+
+def _prefixed(prefix: str) -> Callable[[Finding], bool]:
+    return lambda finding: finding.code.startswith(prefix)
 
 
 def _environment_items(verification: Verification, sorter: _Sorter) -> list[_Item]:
