@@ -68,8 +68,8 @@ NAMES = (
 def _build(url: str, children: int) -> str:
     """`parent` and `children` tables that reference it in the lock only (no foreign key, so
     each relation's orphans are counted), with accepted values (asked about before the scan),
-    a pattern and mock-data detectors to scan for; every child has two orphans and one mock
-    email.  Returns the lock."""
+    a pattern and mock-data detectors to scan for; every child has two orphans, one mock
+    email, one value not accepted and one code off its pattern.  Returns the lock."""
     statements = [
         "CREATE TABLE parent (id integer PRIMARY KEY)",
         "INSERT INTO parent SELECT generate_series(1, 10)",
@@ -80,7 +80,8 @@ def _build(url: str, children: int) -> str:
         statements += [
             f"CREATE TABLE {name} (id integer PRIMARY KEY, parent_id integer, kind text,"
             " code text, email text)",
-            f"INSERT INTO {name} SELECT g, g, 'a', 'C-' || g,"
+            f"INSERT INTO {name} SELECT g, g, CASE WHEN g = 2 THEN 'c' ELSE 'a' END,"
+            " CASE WHEN g = 3 THEN 'X-3' ELSE 'C-' || g END,"
             " CASE WHEN g = 1 THEN 'jane@example.com' ELSE 'person' || g || '@corp.io' END"
             " FROM generate_series(1, 12) g",
         ]
@@ -140,9 +141,13 @@ def test_round_trips_do_not_grow_with_tables(pg_server: Server, tmp_path: Path) 
             url = pg_server.url_for(name)
             lock = tmp_path / f"lock_{children}.yaml"
             write(lock, _build(url, children))
-            report, counts = _through_proxy(url, lock, "--ignore", "mock-data")
-        orphans = [f for f in report["findings"] if f["code"] == "SL201"]
-        assert [f["count"] for f in orphans] == [2] * children, report["findings"]
+            report, counts = _through_proxy(url, lock)
+        # Each child's orphans, and one mock email, one value and one code out of place, each
+        # with its sample (fetched once the count is known: asked ahead too).
+        for code, count in (("SL201", 2), ("SL401", 1), ("SL402", 1), ("SL403", 1)):
+            found = [f for f in report["findings"] if f["code"] == code]
+            assert [f["count"] for f in found] == [count] * children, report["findings"]
+            assert all(f["samples"] for f in found), found
         assert not report["inconclusive"]
         trips[children], statements[children] = counts.round_trips, counts.statements
     assert trips[30] == trips[3], (trips, statements)

@@ -17,7 +17,7 @@ from schemalock.probe import Probe
 from schemalock.rules import RULES, Rule
 from schemalock.rules.base import Context, Target
 from schemalock.rules.contracts import FlowViolation
-from schemalock.rules.data import MockData
+from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
 from schemalock.rules.duplicates import DuplicateTable
 from schemalock.rules.identifiers import MiswiredReference
 from schemalock.rules.integrity import CheckViolations, FkOrphans, relations, unproven
@@ -110,8 +110,20 @@ def verify(
 
 # Rules whose questions depend on nothing but the answers to their own earlier ones, which they
 # read as nothing more to ask while unknown: run dry, they ask ahead exactly what they will ask.
-# duplicate-table works its pairs out once a run (Context.worked_out): the dry run pays it.
-_DRY_RUNS = (CheckViolations, DuplicateTable, FlowViolation)
+# The samples a rule fetches once a count is positive are such follow-ups: a round trip per
+# table that has findings unless asked ahead.  duplicate-table works its pairs out once a run
+# (Context.worked_out), so the dry run does not pay it again.
+_DRY_RUNS = (
+    AcceptedValuesViolation,
+    CheckViolations,
+    DuplicateTable,
+    FlowViolation,
+    MiswiredReference,
+    MockData,
+    PatternViolation,
+)
+# Not uuid-stored-as-text: it reads an unknown match as "try the next key", so a dry run would
+# ask what the rule, once the first match is known, does not.
 
 
 def _prefetch(probe: Probe) -> Callable[[Context, list[type[Rule]]], None]:
@@ -119,7 +131,8 @@ def _prefetch(probe: Probe) -> Callable[[Context, list[type[Rule]]], None]:
     (`Probe.prefetch`): the per-table scan of every table both sides have, which every rule
     with `measures` reads; the orphan count of every relation of the lock that no validated
     foreign key proves, which fk-orphans reads (and miswired-reference, of one-column keys);
-    and what the rules of `_DRY_RUNS` ask (NOT VALID checks' violations, flow invariants)."""
+    and what the rules of `_DRY_RUNS` ask (NOT VALID checks' violations, flow invariants,
+    the samples behind positive counts)."""
 
     def ask(context: Context, rules: list[type[Rule]]) -> None:
         measuring = next((rule.name for rule in rules if rule.measures), None)
