@@ -46,14 +46,6 @@ class Partition:
     def key(self) -> tuple[str, str]:
         return (self.schema, self.name)
 
-    @property
-    def owns(self) -> bool:
-        """Whether it has an index or constraint of its own."""
-        return bool(
-            self.primary_key or self.foreign_keys or self.uniques or self.checks
-            or self.indexes or self.exclusions
-        )  # fmt: skip
-
 
 def walk(
     partitions: tuple[Partition, ...] | None, parent: tuple[str, str]
