@@ -250,6 +250,8 @@ class Partitioning:
     method: str  # 'RANGE' or 'LIST'
     column: str
     bounds: list[tuple[str, str, list[bool]]]  # (partition name, FOR VALUES ..., present per side)
+    # A partition's own indexes and checks: (partition name, SQL per side; None: absent).
+    own: list[tuple[str, list[str | None]]] = field(default_factory=list)
 
 
 @dataclass
@@ -511,7 +513,34 @@ class Generator:
             present[:] = [present[s] and table.present[s] for s in SIDES]
         table.columns.append(col)
         table.partitioning = part
+        for name, _, present in part.bounds:
+            if present == [True, True]:
+                self.partition_own(part, name)
         return part
+
+    def partition_own(self, part: Partitioning, partition: str) -> None:
+        """An index and a check a partition has of its own, on one side or both, or a check
+        of another meaning on each side: rows of both sides satisfy every check."""
+        r, column = self.r, ident(part.column)
+        add = "ALTER TABLE {partition} ADD CONSTRAINT {name} CHECK"
+        kinds = (
+            ("index", f"CREATE INDEX {{name}} ON {{partition}} ({column})", None),
+            ("check", f"{add} ({column} IS NOT NULL)", f"{add} (length({column}::text) > 0)"),
+        )
+        for kind, sql, other in kinds:
+            if not r.chance(0.25):
+                continue
+            name = self.fresh(f"own_{kind}")
+            one = sql.replace("{name}", ident(name))
+            sides: list[str | None] = r.pick([[one, one], [None, one], [one, None]])
+            if other is not None and r.chance(0.3):
+                sides = [one, other.replace("{name}", ident(name))]
+                self.drifts.append("partition check changed")
+            elif sides[OLD] is None:
+                self.drifts.append(f"partition {kind} added")
+            elif sides[NEW] is None:
+                self.drifts.append(f"partition {kind} removed")
+            part.own.append((partition, sides))
 
     def plain_column(self, table: Table) -> None:
         r = self.r
@@ -1015,6 +1044,9 @@ def render(g: Generator, side: int) -> str:
                     f"CREATE TABLE {qualified(table.schema, name)} PARTITION OF {table.qname}"
                     f" {clause};"
                 )
+        for name, sides in part.own if part else []:
+            if (own := sides[side]) is not None:
+                later.append(own.replace("{partition}", qualified(table.schema, name)) + ";")
     if side == OLD:
         out.append(rows(g))
     # Indexes and foreign keys after the rows (of either order, both hold).

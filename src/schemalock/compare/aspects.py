@@ -50,8 +50,8 @@ def table_aspect_differences(lock: Table, live: Table) -> Iterator[d.Difference]
             lock=lock,
             live=live,
         )
-    yield from _exclusions(lock, live)
-    yield from _check_inheritance(lock, live)
+    yield from exclusion_differences(lock, live)
+    yield from check_inheritance_differences(lock, live)
 
 
 def identity_aspects(want: Column, have: Column) -> frozenset[str]:
@@ -105,7 +105,7 @@ def match_exclusions(
     return [(wanted, found.get(index)) for index, wanted in enumerate(lock.exclusions)], remaining
 
 
-def _exclusions(lock: Table, live: Table) -> Iterator[d.Difference]:
+def exclusion_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
     pairs, extra = match_exclusions(lock, live)
     for wanted, found in pairs:
         subject = _in(lock, wanted.name)
@@ -142,7 +142,7 @@ def _exclusions(lock: Table, live: Table) -> Iterator[d.Difference]:
         )
 
 
-def _check_inheritance(lock: Table, live: Table) -> Iterator[d.Difference]:
+def check_inheritance_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
     """Checks of the same meaning, NO INHERIT on one side only (a check of another meaning is
     `CheckChanged`, planned whole)."""
     pairs, _ = match_checks(lock, live)

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from schemalock.compare import differences as d
-from schemalock.compare.aspects import table_aspect_differences
+from schemalock.compare.aspects import (
+    check_inheritance_differences,
+    exclusion_differences,
+    table_aspect_differences,
+)
 from schemalock.compare.comments import comment_differences
 from schemalock.compare.grants import grant_differences
 from schemalock.compare.matching import (
@@ -23,7 +27,7 @@ from schemalock.compare.matching import (
 )
 from schemalock.compare.objects import object_differences
 from schemalock.compare.pairs import TablePair, pair_columns, pair_tables
-from schemalock.compare.partitions import declared, partition_differences
+from schemalock.compare.partitions import declared, own_pairs, partition_differences
 from schemalock.compare.security import security_differences
 from schemalock.compare.sequences import sequence_differences
 from schemalock.model import Column, Database, Domain, LockSettings, Table, expressions
@@ -87,6 +91,8 @@ def compare(lock: Database, live: Database, settings: LockSettings | None = None
     found.extend(sequence_differences(lock, live, settings))
     found.extend(grant_differences(lock, live, settings))
     found.extend(partition_differences(lock, live, tables))
+    for lock_part, live_part in own_pairs(lock, live, tables):
+        found.extend(_own_differences(lock_part, live_part))
     if settings.comments == "exact":
         found.extend(comment_differences(lock, live, tables, settings.ignore))
     if live.elsewhere is not None:  # the schemas the lock does not cover: all of it is extra
@@ -114,6 +120,18 @@ def _table_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
         yield d.PartitioningChanged(
             subject=_in(lock, "partitioning", None), line=lock.line, lock=lock, live=live
         )
+
+
+def _own_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
+    """A partition's own indexes and constraints (`compare.partitions.own_pairs`), compared as
+    a table's: its columns and its partitioning are its parent's and its own bound's."""
+    yield from _primary_key(lock, live)
+    yield from _foreign_keys(lock, live)
+    yield from _uniques(lock, live)
+    yield from _checks(lock, live)
+    yield from _indexes(lock, live)
+    yield from exclusion_differences(lock, live)
+    yield from check_inheritance_differences(lock, live)
 
 
 def _columns(lock: Table, live: Table) -> Iterator[d.Difference]:

@@ -7,11 +7,16 @@ in the database's partition trees, so one attached to another parent reads as mo
 difference, `parent`), not as one missing and one extra; one the database holds as a table of
 its own reads as missing, `detached`, and that table is not also extra; the other way round,
 a partition the lock has as a table is the lock's missing table, not also an extra partition.
+
+A partition's own indexes and constraints are compared as a table's are (`own_pairs`): the
+differences name the partition as their table, so the rules and the planner of tables' indexes
+and constraints serve them unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import replace
 
 from schemalock.compare import partition_differences as pd
 from schemalock.compare.pairs import TablePair
@@ -63,6 +68,38 @@ def partition_differences(
             )
         if pair.lock.partitions is not None and pair.live.partition_by is not None:
             yield from _partitions(pair.lock, pair.live, wanted, held, live, lock.tables.keys())
+
+
+def own_pairs(
+    lock: Database, live: Database, pairs: Iterable[TablePair]
+) -> Iterator[tuple[Table, Table]]:
+    """For each partition the lock declares and the database has (under whichever parent),
+    its own indexes and constraints on each side as a table of the partition's name with its
+    partitioned table's columns (the partition's own: a partition has its parent's)."""
+    held = _held(live)
+    for pair in pairs:
+        if pair.lock is None or pair.live is None or pair.lock.partitions is None:
+            continue
+        for _, partition in walk(pair.lock.partitions, pair.lock.key):
+            found = held.get(partition.key)
+            if found is not None:
+                yield own_table(pair.lock, partition), own_table(pair.live, found[1])
+
+
+def own_table(table: Table, partition: Partition) -> Table:
+    """A partition of `table` (at any depth) as a table holding its own indexes and
+    constraints and `table`'s columns; partitioned as the partition is."""
+    return replace(
+        Table(partition.schema, partition.name, columns=table.columns),
+        primary_key=partition.primary_key,
+        foreign_keys=partition.foreign_keys,
+        uniques=partition.uniques,
+        checks=partition.checks,
+        indexes=partition.indexes,
+        exclusions=partition.exclusions,
+        partition_by=partition.partition_by,
+        line=partition.line,
+    )
 
 
 def _partitions(

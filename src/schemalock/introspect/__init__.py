@@ -26,15 +26,14 @@ from schemalock import db
 from schemalock.errors import Inconclusive
 from schemalock.introspect import aspects, grants, objects, partitions, security, sequences
 from schemalock.introspect.indexdef import index_elements as index_elements
+from schemalock.introspect.indexdef import index_row
 from schemalock.model import (
     OWNED_SEQUENCE,
     CheckConstraint,
     Column,
     Database,
-    Domain,
     Enum,
     ForeignKey,
-    Index,
     PrimaryKey,
     Table,
     UniqueConstraint,
@@ -181,20 +180,24 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     by_schema = {"schemas": schemas}
     table_rows = _rows(connection, "tables", by_schema)
     oids = [row[0] for row in table_rows]
-    by_oid = {"oids": oids}
-    column_rows = _rows(connection, "columns", by_oid)
-    constraint_rows = _rows(connection, "constraints", by_oid, nulls_not_distinct=nnd)
-    names = _attribute_names(connection, column_rows, constraint_rows)
+    # The partitions' own indexes and constraints are read with the tables'.
+    parts = {oid for row in table_rows for oid in partitions.oids(row[7])}
+    column_rows = _rows(connection, "columns", {"oids": oids})
+    all_constraints = _rows(
+        connection, "constraints", {"oids": [*oids, *parts]}, nulls_not_distinct=nnd
+    )
+    names = _attribute_names(connection, column_rows, all_constraints)
+    constraint_rows = [row for row in all_constraints if row[0] not in parts]
     columns, constraints = _group(column_rows), _group(constraint_rows)
     view_rows = _rows(connection, "views", by_schema)
     view_oids = {row[0] for row in view_rows}
-    # One read of the indexes of the tables and the materialized views.
+    # One read of the indexes of the tables, the partitions and the materialized views.
     all_index_rows = _rows(
-        connection, "indexes", {"oids": [*oids, *view_oids]}, nulls_not_distinct=nnd
+        connection, "indexes", {"oids": [*oids, *view_oids, *parts]}, nulls_not_distinct=nnd
     )
-    index_rows = [row for row in all_index_rows if row[0] not in view_oids]
+    index_rows = [row for row in all_index_rows if row[0] not in view_oids | parts]
     view_indexes = {
-        oid: [_index(*row) for row in rows]
+        oid: [index_row(*row) for row in rows]
         for oid, rows in _group([r for r in all_index_rows if r[0] in view_oids]).items()
     }
     dropped = _dropped_tables(connection, table_rows, column_rows, constraint_rows, index_rows)
@@ -202,7 +205,7 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     granted, roles = grants.grants(
         _rows(connection, "grants", by_schema), grants.public_schema_default(version)
     )
-    indexes = _group(index_rows)
+    indexes, own = _group(index_rows), _own(all_constraints, all_index_rows, parts, names)
     tables = {}
     for oid, schema, name, _partitioned, partition_by, comment, *more in table_rows:
         if oid in dropped:
@@ -217,9 +220,8 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             indexes[oid],
             names,
         )
-        table = aspects.with_options(table, more[2])  # after inherits and partitions
-        # more: inherits, partitions (tables.sql)
-        tables[table.key] = partitions.placed(table, *more[:2])
+        table = aspects.with_options(table, more[2])  # more: inherits, partitions, options
+        tables[table.key] = partitions.placed(table, more[0], more[1], own)
     return Database(
         tables=tables,
         enums={
@@ -227,7 +229,7 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             for s, n, labels in _rows(connection, "enums", by_schema)
         },
         domains={
-            (row[0], row[1]): _domain(*row)
+            (row[0], row[1]): objects.domain(*row)
             for row in _rows(connection, "domains", by_schema)
             if row[2] != VANISHED_TYPE  # dropped with its base type since the snapshot
         },
@@ -316,16 +318,41 @@ def _attribute_names(
     column_rows: list[tuple[Any, ...]],
     constraint_rows: list[tuple[Any, ...]],
 ) -> dict[int, dict[int, str]]:
-    """(table oid -> attnum -> name) for the covered tables and every table their keys
-    reference, which may sit in a schema the lock does not cover."""
+    """(table oid -> attnum -> name) for the covered tables, every table their keys reference
+    (which may sit in a schema the lock does not cover) and every partition whose own
+    constraints were read (its attnums may not be its parent's)."""
     names: dict[int, dict[int, str]] = defaultdict(dict)
     for row in column_rows:
         names[row[0]][row[1]] = row[2]
-    outside = sorted({row[6] for row in constraint_rows if row[2] == "f"} - names.keys())
+    referenced = {row[6] for row in constraint_rows if row[2] == "f"}
+    outside = sorted((referenced | {row[0] for row in constraint_rows}) - names.keys())
     if outside:
         for oid, number, name in _rows(connection, "attribute_names", {"oids": outside}):
             names[oid][number] = name
     return names
+
+
+def _own(
+    constraint_rows: list[tuple[Any, ...]],
+    index_rows: list[tuple[Any, ...]],
+    partition_oids: set[int],
+    names: dict[int, dict[int, str]],
+) -> dict[int, Table]:
+    """Each partition's own indexes and constraints, as a table holds them, by its oid; a
+    partition that has none is left out."""
+    rows = [row for row in constraint_rows if row[0] in partition_oids]
+    indexes = [row for row in index_rows if row[0] in partition_oids]
+    if vanished := _vanished_parts([], [], rows, indexes):
+        raise CatalogChanged(
+            "introspection",
+            f"a partition's {next(iter(vanished.values()))} was dropped or replaced by another "
+            "session while it was read; run again once that DDL is done",
+        )
+    by_constraint, by_index = _group(rows), _group(indexes)
+    return {
+        oid: _table("", "", None, None, [], by_constraint[oid], by_index[oid], names)
+        for oid in by_constraint.keys() | by_index.keys()
+    }
 
 
 def _group(rows: list[tuple[Any, ...]]) -> defaultdict[int, list[tuple[Any, ...]]]:
@@ -410,7 +437,7 @@ def _table(
         foreign_keys=tuple(foreign_keys),
         uniques=tuple(uniques),
         checks=tuple(checks),
-        indexes=tuple(_index(*row) for row in index_rows),
+        indexes=tuple(index_row(*row) for row in index_rows),
         partition_by=partition_by,
         exclusions=tuple(exclusions),
         comment=comment,
@@ -448,50 +475,4 @@ def _column(
         collation=aspects.collation(collation_schema, collation),
         identity_options=aspects.identity(live_type(type_), identity_type, identity_sequence),
         comment=comment,
-    )
-
-
-def _index(
-    _oid: int,
-    name: str,
-    definition: str,
-    unique: bool,
-    valid: bool,
-    method: str,
-    predicate: str | None,
-    nulls_not_distinct: bool,
-    _partial: bool,
-) -> Index:
-    keys, include = index_elements(definition)
-    return Index(
-        name=name,
-        keys=tuple(keys),
-        unique=unique,
-        method=method,
-        where=predicate,
-        include=tuple(include),
-        nulls_not_distinct=bool(nulls_not_distinct),
-        valid=valid,
-    )
-
-
-def _domain(
-    schema: str,
-    name: str,
-    type_: str,
-    not_null: bool,
-    default: str | None,
-    check_names: list[str],
-    check_exprs: list[str],
-) -> Domain:
-    return Domain(
-        schema=schema,
-        name=name,
-        type=live_type(type_),
-        nullable=not not_null,
-        default=default,
-        checks=tuple(
-            CheckConstraint(expression=e, name=n)
-            for n, e in zip(check_names, check_exprs, strict=True)
-        ),
     )

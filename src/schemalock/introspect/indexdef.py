@@ -1,8 +1,11 @@
-"""Splitting pg_get_indexdef() output into key elements and INCLUDE columns."""
+"""Splitting pg_get_indexdef() output into key elements and INCLUDE columns, and a row of
+indexes.sql into the model's index."""
 
 from __future__ import annotations
 
 import re
+
+from schemalock.model import Index
 
 # The characters that matter when splitting pg_get_indexdef() output, quoted names and string
 # literals taken whole, so a scan never steps through the text one character at a time.
@@ -42,3 +45,27 @@ def _parenthesized_list(text: str, start: int) -> tuple[list[str], int]:
             items.append(text[begin : token.start()].strip())
             begin = token.end()
     raise ValueError(f"unbalanced parentheses in index definition {text!r}")
+
+
+def index_row(
+    _oid: int,
+    name: str,
+    definition: str,
+    unique: bool,
+    valid: bool,
+    method: str,
+    predicate: str | None,
+    nulls_not_distinct: bool,
+    _partial: bool,
+) -> Index:
+    keys, include = index_elements(definition)
+    return Index(
+        name=name,
+        keys=tuple(keys),
+        unique=unique,
+        method=method,
+        where=predicate,
+        include=tuple(include),
+        nulls_not_distinct=bool(nulls_not_distinct),
+        valid=valid,
+    )

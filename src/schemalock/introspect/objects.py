@@ -1,11 +1,11 @@
-"""Rows of views.sql, functions.sql and triggers.sql -> the model's views, routines and
-triggers.  The queries run in `introspect()`, with the other bulk reads."""
+"""Rows of views.sql, functions.sql, triggers.sql and domains.sql -> the model's views,
+routines, triggers and domains.  The queries run in `introspect()`, with the other bulk reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from schemalock.model import DEFAULT_SCHEMA, Index, definitions, names
+from schemalock.model import DEFAULT_SCHEMA, CheckConstraint, Domain, Index, definitions, names
 from schemalock.model.routines import Routine
 from schemalock.model.triggers import Trigger
 from schemalock.model.types import live_type
@@ -145,3 +145,25 @@ def triggers(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], Trigger]
             new_table=new_table,
         )
     return found
+
+
+def domain(
+    schema: str,
+    name: str,
+    type_: str,
+    not_null: bool,
+    default: str | None,
+    check_names: list[str],
+    check_exprs: list[str],
+) -> Domain:
+    return Domain(
+        schema=schema,
+        name=name,
+        type=live_type(type_),
+        nullable=not not_null,
+        default=default,
+        checks=tuple(
+            CheckConstraint(expression=e, name=n)
+            for n, e in zip(check_names, check_exprs, strict=True)
+        ),
+    )

@@ -1,9 +1,11 @@
 """A table's partitions and inheritance parents, from the two columns tables.sql adds to
-each table's row (no query of their own)."""
+each table's row (no query of their own).  A partition's own indexes and constraints come from
+constraints.sql and indexes.sql, which read them with the tables' (by the partitions' oids)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -13,17 +15,41 @@ from schemalock.model.partitions import Partition
 Key = tuple[str, str]
 
 
-def placed(table: Table, inherits: list[list[str]] | None, found: list[list[Any]] | None) -> Table:
+def oids(found: list[list[Any]] | None) -> list[int]:
+    """The oids of the partitions of a `placed()` tree."""
+    return [row[6] for row in found or ()]
+
+
+def placed(
+    table: Table,
+    inherits: list[list[str]] | None,
+    found: list[list[Any]] | None,
+    own: Mapping[int, Table],
+) -> Table:
     """`table` with its parents (`inherits`: [schema, name] pairs, in order) and, when it is
     partitioned, its partitions (`found`: [schema, name, parent schema, parent name, bound,
-    key] rows of the whole tree)."""
+    key, oid] rows of the whole tree), each with its own indexes and constraints (`own`: as a
+    table holds them, by the partition's oid; one with none is not there)."""
     parents = tuple((schema, name) for schema, name in inherits or ())
     if table.partition_by is None:
         return replace(table, inherits=parents)
-    return replace(table, inherits=parents, partitions=_tree(table.key, found or []))
+    return replace(table, inherits=parents, partitions=_tree(table.key, found or [], own))
 
 
-def _tree(root: Key, rows: list[list[Any]]) -> tuple[Partition, ...]:
+def _own(table: Table | None) -> dict[str, Any]:
+    if table is None:
+        return {}
+    return {
+        "primary_key": table.primary_key,
+        "foreign_keys": table.foreign_keys,
+        "uniques": table.uniques,
+        "checks": table.checks,
+        "indexes": table.indexes,
+        "exclusions": table.exclusions,
+    }
+
+
+def _tree(root: Key, rows: list[list[Any]], own: Mapping[int, Table]) -> tuple[Partition, ...]:
     """The partitions under `root`, each sub-partitioned one holding its own.  A partition
     whose bound (or, partitioned, whose key) the catalog no longer prints was dropped or
     detached since the snapshot: left out with what is under it, as a later read would."""
@@ -33,7 +59,7 @@ def _tree(root: Key, rows: list[list[Any]]) -> tuple[Partition, ...]:
 
     def under(parent: Key) -> tuple[Partition, ...]:
         found = []
-        for schema, name, _parent_schema, _parent_name, bound, key in children[parent]:
+        for schema, name, _parent_schema, _parent_name, bound, key, oid in children[parent]:
             if bound is None:
                 continue
             partitioned = (schema, name) in children or key is not None
@@ -46,6 +72,7 @@ def _tree(root: Key, rows: list[list[Any]]) -> tuple[Partition, ...]:
                     bound=bound,
                     partition_by=key,
                     partitions=under((schema, name)) if key is not None else None,
+                    **_own(own.get(oid)),
                 )
             )
         return tuple(found)

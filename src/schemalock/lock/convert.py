@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from schemalock.lock import (
@@ -36,7 +37,9 @@ from schemalock.model import (
 from schemalock.model.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
 
 if TYPE_CHECKING:
-    from schemalock.lock.format import CheckSpec, ColumnSpec, LockHead, TableSpec
+    from schemalock.lock.format import ColumnSpec, LockHead, TableSpec
+    from schemalock.lock.format_constraints import CheckSpec, ForeignKeySpec
+    from schemalock.lock.format_partitions import PartitionSpec
     from schemalock.lock.yamlsafe import Positions
 
 
@@ -186,34 +189,10 @@ class _Converter:
             for column_name, column_spec in spec.columns.items()
             if column_spec.references
         ]
-        for fk_name, fk in spec.foreign_keys.items():
-            fk_path = (*path, "foreign_keys", fk_name)
-            fields.deferral(fk, fk_path)
-            ref_schema, ref_table = self._split_table(
-                fk.references.table, (*fk_path, "references"), default_schema=schema
-            )
-            partition = fk.references.partition
-            foreign_keys.append(
-                ForeignKey(
-                    columns=tuple(fk.columns),
-                    ref_schema=ref_schema,
-                    ref_table=ref_table,
-                    ref_columns=tuple(fk.references.columns),
-                    ref_partition=self._split_table(
-                        partition, (*fk_path, "references", "partition"), ref_schema
-                    )
-                    if partition is not None
-                    else None,
-                    on_delete=fk.on_delete,
-                    on_update=fk.on_update,
-                    match=fk.match,
-                    deferrable=fk.deferrable,
-                    initially_deferred=fk.initially_deferred,
-                    validated=fk.validated,
-                    name=fk_name,
-                    line=self.line(fk_path),
-                )
-            )
+        foreign_keys += [
+            self._foreign_key(fk_name, fk, schema, (*path, "foreign_keys", fk_name))
+            for fk_name, fk in spec.foreign_keys.items()
+        ]
         uniques = [
             UniqueConstraint(
                 columns=(column_name,), line=self.line((*path, "columns", column_name))
@@ -250,7 +229,12 @@ class _Converter:
             ),
             partition_by=spec.partition_by,
             partitions=convert_partitions.partitions(
-                spec.partitions, spec.partition_by, schema, (*path, "partitions"), self.line
+                spec.partitions,
+                spec.partition_by,
+                schema,
+                (*path, "partitions"),
+                self.line,
+                own=self._own,
             ),
             inherits=convert_partitions.inherits(spec.inherits, schema, (*path, "inherits")),
             options=convert_aspects.options(spec.options, (*path, "options")),
@@ -268,6 +252,66 @@ class _Converter:
             mock_data=spec.mock_data,
             line=self.line(path),
         )
+
+    def _foreign_key(self, name: str, fk: ForeignKeySpec, schema: str, path: Path) -> ForeignKey:
+        fields.deferral(fk, path)
+        ref_schema, ref_table = self._split_table(
+            fk.references.table, (*path, "references"), default_schema=schema
+        )
+        partition = fk.references.partition
+        return ForeignKey(
+            columns=tuple(fk.columns),
+            ref_schema=ref_schema,
+            ref_table=ref_table,
+            ref_columns=tuple(fk.references.columns),
+            ref_partition=self._split_table(
+                partition, (*path, "references", "partition"), ref_schema
+            )
+            if partition is not None
+            else None,
+            on_delete=fk.on_delete,
+            on_update=fk.on_update,
+            match=fk.match,
+            deferrable=fk.deferrable,
+            initially_deferred=fk.initially_deferred,
+            validated=fk.validated,
+            name=name,
+            line=self.line(path),
+        )
+
+    def _own(self, spec: PartitionSpec, schema: str, path: Path, at: int | None) -> dict[str, Any]:
+        """A partition's own indexes and constraints, as `Partition` fields; each at its line
+        in the lock, else (deeper than the lock maps lines) at the partition's, `at`."""
+
+        def line(where: Path) -> int | None:
+            return self.line(where) or at
+
+        return {
+            "primary_key": PrimaryKey(tuple(spec.primary_key), line=line((*path, "primary_key")))
+            if spec.primary_key
+            else None,
+            "foreign_keys": tuple(
+                replace(
+                    self._foreign_key(name, fk, schema, (*path, "foreign_keys", name)),
+                    line=line((*path, "foreign_keys", name)),
+                )
+                for name, fk in spec.foreign_keys.items()
+            ),
+            "uniques": tuple(
+                UniqueConstraint(
+                    tuple(u.columns), u.nulls_not_distinct, name, line((*path, "unique", name))
+                )
+                for name, u in spec.unique.items()
+            ),
+            "checks": tuple(
+                _check(name, written, line((*path, "checks", name)))
+                for name, written in spec.checks.items()
+            ),
+            "indexes": tuple(
+                fields.index(name, ix, path, line) for name, ix in spec.indexes.items()
+            ),
+            "exclusions": convert_aspects.exclusions(spec.exclusions, (*path, "exclusions"), line),
+        }
 
     def _primary_key_columns(self, spec: TableSpec, path: Path) -> tuple[str, ...]:
         inline = tuple(n for n, c in spec.columns.items() if c.primary_key)

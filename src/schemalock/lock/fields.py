@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from schemalock.lock.paths import ConversionError, Path
 
 if TYPE_CHECKING:
-    from schemalock.lock.format import ColumnSpec, ForeignKeySpec
+    from schemalock.lock.format import ColumnSpec
     from schemalock.lock.format_base import IndexSpec
+    from schemalock.lock.format_constraints import ForeignKeySpec
     from schemalock.model import Index
 
 MAX_NAME_BYTES = 63  # PostgreSQL's identifier limit, which enum labels share

@@ -22,7 +22,6 @@ from pydantic import (
 from schemalock.lock.format_aspects import (
     COLLATION_DESCRIPTION,
     EXCLUSIONS_DESCRIPTION,
-    NO_INHERIT_DESCRIPTION,
     OPTIONS_DESCRIPTION,
     ExclusionSpec,
     OptionValue,
@@ -31,6 +30,12 @@ from schemalock.lock.format_aspects import (
 # Sections of the kinds outside tables, one module each.
 from schemalock.lock.format_base import IndexSpec as IndexSpec
 from schemalock.lock.format_base import Strict
+from schemalock.lock.format_constraints import (
+    CheckSpec,
+    FkAction,
+    ForeignKeySpec,
+    UniqueSpec,
+)
 from schemalock.lock.format_grants import GrantsSpec
 from schemalock.lock.format_objects import FunctionSpec, TriggerSpec, ViewSpec
 from schemalock.lock.format_partitions import (
@@ -49,7 +54,6 @@ from schemalock.lock.format_sequences import (
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://schemalock.dev/schema_lock.schema.json"
 
-FkAction = Literal["no action", "restrict", "cascade", "set null", "set default"]
 SqlText = str  # an SQL expression, kept as written (as in format_base)
 # A default or generation expression: SQL text, or a plain number or boolean that stands for
 # itself (`default: 0`), which the loader turns into that text.
@@ -69,17 +73,6 @@ def _sql_scalar(value: Any) -> Any:
 
 
 _Strict = Strict
-
-
-class ReferenceSpec(_Strict):
-    table: str = Field(description="Referenced table: `name` (same schema) or `schema.name`.")
-    columns: list[str] = Field(min_length=1, description="Referenced columns, in key order.")
-    partition: str | None = Field(
-        default=None,
-        description="The partition of the partitioned `table` the key references, when it "
-        "references one partition rather than the whole table: `name` (the table's schema) "
-        "or `schema.name`.",
-    )
 
 
 class ColumnSpec(_Strict):
@@ -132,38 +125,6 @@ class ColumnSpec(_Strict):
     )
 
     _normalize_default = field_validator("default", "generated", mode="before")(_sql_scalar)
-
-
-class ForeignKeySpec(_Strict):
-    columns: list[str] = Field(min_length=1)
-    references: ReferenceSpec
-    on_delete: FkAction = "no action"
-    on_update: FkAction = "no action"
-    match: Literal["simple", "full"] = "simple"
-    deferrable: bool = False
-    initially_deferred: bool = False
-    validated: bool = Field(
-        default=True,
-        description="false: the key is knowingly left NOT VALID (rows written before it were "
-        "never checked); `fk-not-validated` then stays silent and `fix` does not validate it.",
-    )
-
-
-class CheckSpec(_Strict):
-    """A check written in full, to say it is knowingly NOT VALID, or NO INHERIT."""
-
-    expression: SqlText = Field(description="A boolean SQL expression.")
-    validated: bool = Field(
-        default=True,
-        description="false: the check is knowingly left NOT VALID (rows written before it were "
-        "never checked); `check-not-validated` then stays silent and `fix` does not validate it.",
-    )
-    no_inherit: bool = Field(default=False, description=NO_INHERIT_DESCRIPTION)
-
-
-class UniqueSpec(_Strict):
-    columns: list[str] = Field(min_length=1)
-    nulls_not_distinct: bool = False
 
 
 class TableSpec(_Strict):

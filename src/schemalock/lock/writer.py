@@ -33,6 +33,7 @@ from schemalock.model import (
     Table,
     names,
 )
+from schemalock.model.partitions import Partition
 from schemalock.model.types import SERIAL_FOR, UnknownType, canonical_type, type_spelling
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema=schema_lock.schema.json\n"
@@ -127,7 +128,9 @@ def _table(table: Table) -> dict[str, Any]:
     }
     inline_fks = {fk.columns[0]: fk for fk in table.foreign_keys if _is_inline_fk(table, fk)}
     result: dict[str, Any] = _without_none(comment=table.comment, partition_by=table.partition_by)
-    result.update(write_partitions.table_fields(table.partitions, table.inherits, table.schema))
+    result.update(
+        write_partitions.table_fields(table.partitions, table.inherits, table.schema, _own)
+    )
     result["columns"] = {
         c.name: _column(
             c,
@@ -141,6 +144,16 @@ def _table(table: Table) -> dict[str, Any]:
     }
     if table.primary_key and inline_pk is None:
         result["primary_key"] = FlowList(table.primary_key.columns)
+    result.update(_keys(table, inline_uniques, inline_fks))
+    return result
+
+
+def _keys(
+    table: Table, inline_uniques: set[str], inline_fks: dict[str, ForeignKey]
+) -> dict[str, Any]:
+    """A table's keys, checks, indexes, exclusions and options but its primary key and those
+    its columns say (`inline_*`)."""
+    result: dict[str, Any] = {}
     foreign_keys = {
         fk.name: _foreign_key(table, fk)
         for fk in table.foreign_keys
@@ -164,6 +177,25 @@ def _table(table: Table) -> dict[str, Any]:
         if value:
             result[key] = value
     result.update(write_aspects.table_fields(table))
+    return result
+
+
+def _own(partition: Partition) -> dict[str, Any]:
+    """A partition's own indexes and constraints, in the shape of a table's (nothing on
+    columns: it lists none)."""
+    result: dict[str, Any] = {}
+    if partition.primary_key is not None:
+        result["primary_key"] = FlowList(partition.primary_key.columns)
+    own = Table(
+        partition.schema,
+        partition.name,
+        foreign_keys=partition.foreign_keys,
+        uniques=partition.uniques,
+        checks=partition.checks,
+        indexes=partition.indexes,
+        exclusions=partition.exclusions,
+    )
+    result.update(_keys(own, set(), {}))
     return result
 
 

@@ -24,6 +24,8 @@ class MissingIndex(Rule):
     Every index under `indexes:` has a live counterpart with the same keys (columns or
     expressions, with opclass and ordering), uniqueness, method, INCLUDE columns and partial
     `WHERE` predicate. Names are not compared; definitions are, on PostgreSQL's parse tree.
+    So does every index a partition lists of its own (`partitions: {name: {bound, indexes}}`),
+    reported with the partition as the table.
 
     ## Why it matters
     Queries the index was made for fall back to sequential scans; a missing unique index lets
@@ -59,7 +61,9 @@ class ExtraIndex(Rule):
 
     ## What it checks
     Every valid stand-alone index of a locked table matches an index or unique entry of the
-    lock. Indexes behind primary keys and unique constraints belong to those.
+    lock. Indexes behind primary keys and unique constraints belong to those. A partition's
+    own indexes (not attached to an index of its parent) are checked against the ones the
+    lock lists on that partition, when the lock lists the partitions.
 
     ## Why it matters
     Every index costs write throughput and storage; an unlisted one is unreviewed, often a

@@ -8,7 +8,16 @@ from collections.abc import Iterator
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.compare.matching import column_name, key_columns
-from schemalock.model import OWNED_SEQUENCE, Domain, Enum, Table, expressions, names
+from schemalock.model import (
+    OWNED_SEQUENCE,
+    CheckConstraint,
+    Domain,
+    Enum,
+    Index,
+    Table,
+    expressions,
+    names,
+)
 from schemalock.model.partitions import walk
 from schemalock.rules.base import Context, Rule, q
 
@@ -422,13 +431,7 @@ def _expressions(table: Table) -> Iterator[tuple[str, str, str, int | None]]:
         for text, what in ((column.default, "default"), (column.generated, "generation")):
             if text is not None and text != OWNED_SEQUENCE:
                 yield text, "expr", f"{what} of column {q(column.name)}", column.line
-    for check in table.checks:
-        yield check.expression, "expr", f"check {q(check.name or '?')}", check.line
-    for index in table.indexes:
-        for key in index.keys:
-            yield key, "index_elem", f"key {key!r} of index {q(index.name)}", index.line
-        if index.where:
-            yield index.where, "expr", f"predicate of index {q(index.name)}", index.line
+    yield from _checks_and_indexes(table.checks, table.indexes, "")
     if table.partition_by:
         yield table.partition_by, "partition", "partition key", table.line
     for _, partition in walk(table.partitions, table.key):
@@ -436,3 +439,16 @@ def _expressions(table: Table) -> Iterator[tuple[str, str, str, int | None]]:
         yield partition.bound, "bound", f"bound of partition {name}", partition.line
         if partition.partition_by:
             yield partition.partition_by, "partition", f"key of partition {name}", partition.line
+        yield from _checks_and_indexes(partition.checks, partition.indexes, f" of partition {name}")
+
+
+def _checks_and_indexes(
+    checks: tuple[CheckConstraint, ...], indexes: tuple[Index, ...], of: str
+) -> Iterator[tuple[str, str, str, int | None]]:
+    for check in checks:
+        yield check.expression, "expr", f"check {q(check.name or '?')}{of}", check.line
+    for index in indexes:
+        for key in index.keys:
+            yield key, "index_elem", f"key {key!r} of index {q(index.name)}{of}", index.line
+        if index.where:
+            yield index.where, "expr", f"predicate of index {q(index.name)}{of}", index.line

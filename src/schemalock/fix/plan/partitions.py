@@ -16,7 +16,8 @@ partitions lacking an attached index get one.  When a partition's attached index
 invalid (attached indexes cannot be detached), the parent's index is dropped (not
 concurrently: PostgreSQL cannot) and built again.
 
-Partitions are not in the model: the tree is read from the database at planning time.
+The tree is read from the database at planning time.  A sub-partitioned partition's own index
+(`compare.partitions.own_pairs`) is built the same way, its tree starting at it.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ def tree(planner: Planner, table: Table, index: str | None = None) -> list[Node]
     prover = planner.prover
     with db.read_only(prover.connection, prover.timeouts, "fix") as conn:
         rows = conn.execute(_TREE_SQL, {"table": target, "index": named}).fetchall()
-    return [_node(row) for row in rows]
+    # The tree of a partition (for an index of its own) starts at it: its parent is not in it.
+    nodes = [_node(row) for row in rows]
+    return [replace(n, parent=None) if n.table_key == table.key else n for n in nodes]
 
 
 def _node(row: Any) -> Node:

@@ -5,6 +5,8 @@
 -- A foreign key into one partition of a partitioned table names the partitioned (root) table
 -- as its ref_schema/ref_table, the partition itself in partition_schema/partition_table: the
 -- lock lists tables, never partitions.
+-- Of a partition (its oid given to read its own constraints), only the constraints it has of
+-- its own: neither inherited from its parent nor cloned from one of its parent's.
 SELECT con.conrelid AS table_oid,
        con.conname AS name,
        con.contype AS kind,
@@ -38,4 +40,6 @@ WHERE con.conrelid = ANY (%(oids)s::pg_catalog.oid[])
   AND con.contype IN ('p', 'u', 'f', 'c', 'x')
   -- A foreign key to a partitioned table gets a clone per partition: keep the one declared.
   AND con.conparentid = 0
+  AND (con.conislocal AND con.coninhcount = 0
+       OR NOT (SELECT c.relispartition FROM pg_catalog.pg_class c WHERE c.oid = con.conrelid))
 ORDER BY con.conrelid, con.conname

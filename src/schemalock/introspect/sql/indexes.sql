@@ -1,7 +1,8 @@
 -- Stand-alone indexes of the given tables: the ones backing a primary key, unique or exclusion
 -- constraint belong to that constraint.  The definition is PostgreSQL's own deparse, from the
 -- latest catalog: NULL (and the predicate too) for an index dropped since this transaction's
--- snapshot.
+-- snapshot.  An index attached to an index of its table's parent (a partition's) is the
+-- parent's: of a partition, only the indexes it has of its own are read.
 SELECT i.indrelid AS table_oid,
        ic.relname AS name,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
@@ -19,4 +20,5 @@ WHERE i.indrelid = ANY (%(oids)s::pg_catalog.oid[])
         SELECT 1 FROM pg_catalog.pg_constraint con
         WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
           AND con.contype IN ('p', 'u', 'x'))
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
 ORDER BY i.indrelid, ic.relname

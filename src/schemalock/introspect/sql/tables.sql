@@ -17,8 +17,9 @@ SELECT c.oid,
         JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
         WHERE i.inhrelid = c.oid) AS inherits,
        -- A partitioned table's partitions, sub-partitions included, each as [schema, name,
-       -- parent schema, parent name, bound, partition key (a partitioned one's)].  The bound
-       -- and the key are NULL for a partition dropped since the snapshot (as partition_by).
+       -- parent schema, parent name, bound, partition key (a partitioned one's), oid (by
+       -- which its own indexes and constraints are read)].  The bound and the key are NULL
+       -- for a partition dropped since the snapshot (as partition_by).
        CASE WHEN c.relkind = 'p' THEN (
            WITH RECURSIVE tree (oid, parent) AS (
                SELECT i.inhrelid, i.inhparent FROM pg_catalog.pg_inherits i
@@ -29,7 +30,8 @@ SELECT c.oid,
            SELECT pg_catalog.json_agg(pg_catalog.json_build_array(
                       pn.nspname, p.relname, qn.nspname, q.relname,
                       pg_catalog.pg_get_expr(p.relpartbound, p.oid),
-                      CASE WHEN p.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(p.oid) END)
+                      CASE WHEN p.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(p.oid) END,
+                      p.oid::pg_catalog.int8)
                   ORDER BY pn.nspname, p.relname)
            FROM tree
            JOIN pg_catalog.pg_class p ON p.oid = tree.oid AND p.relispartition

@@ -125,27 +125,6 @@ SELECT kind, name FROM (
     SELECT 'statistics object', pg_catalog.quote_ident(r.nspname) || '.' || pg_catalog.quote_ident(s.stxname)
     FROM pg_catalog.pg_statistic_ext s JOIN read r ON r.oid = s.stxnamespace
     UNION ALL
-    -- partition index: an index of a partition of its own (not attached to an index of its
-    -- parent, nor backing a constraint); the partition's attached indexes are its parent's
-    SELECT 'partition index', pg_catalog.quote_ident(r.nspname) || '.'
-                              || pg_catalog.quote_ident(c.relname) || '.' || pg_catalog.quote_ident(i.relname)
-    FROM pg_catalog.pg_index x
-    JOIN pg_catalog.pg_class c ON c.oid = x.indrelid AND c.relispartition
-    JOIN read r ON r.oid = c.relnamespace
-    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = x.indexrelid)
-      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = x.indexrelid
-                                                             AND k.conrelid = c.oid)
-    UNION ALL
-    -- partition constraint: a constraint a partition has of its own (not its parent's)
-    SELECT 'partition constraint', pg_catalog.quote_ident(r.nspname) || '.'
-                                   || pg_catalog.quote_ident(c.relname) || '.' || pg_catalog.quote_ident(k.conname)
-    FROM pg_catalog.pg_constraint k
-    JOIN pg_catalog.pg_class c ON c.oid = k.conrelid AND c.relispartition
-    JOIN read r ON r.oid = c.relnamespace
-    WHERE k.conislocal AND k.coninhcount = 0 AND k.conparentid = 0
-      AND k.contype IN ('c', 'f', 'p', 'u', 'x')
-    UNION ALL
     -- conversion
     SELECT 'conversion', pg_catalog.quote_ident(r.nspname) || '.' || pg_catalog.quote_ident(c.conname)
     FROM pg_catalog.pg_conversion c JOIN read r ON r.oid = c.connamespace
