@@ -214,3 +214,26 @@ def test_fix_creates_them_and_its_downgrade_brings_the_drift_back(pair: MakePair
     _downgrade(p)
     assert _drift(p.url, p.lock) == p.drift
     p.rows_kept()
+
+
+def test_a_partition_fix_creates_has_its_own_objects_in_the_same_run(pair: MakePair) -> None:
+    """Created with the partition, not left for the next run: fix converges at once, and its
+    downgrade drops the partition with them."""
+    created = (
+        "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO "
+        "('2026-01-01');\n"
+    )
+    assert created in TABLES
+    old = TABLES.replace(created, "") + ROWS.replace("(2, '2025-02-01', 'b', 1),\n    ", "")
+    new = TABLES + OWN
+    p = pair(old, new)
+    assert "missing-partition" in {rule for rule, _ in p.drift}
+    p.converged(p.fix())
+    own = (
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'events_2025'::regclass"
+        " AND conislocal AND coninhcount = 0"
+    )
+    assert query(p.url, own) == [(4,)]  # the check, the unique key, the foreign key, the exclusion
+    p.rows_kept()
+    _downgrade(p)
+    assert _drift(p.url, p.lock) == p.drift

@@ -114,7 +114,7 @@ def _set_options(
 # -- exclusion constraints and NO INHERIT: left for a person ------------------------------
 
 
-def _exclusion_sql(exclusion: exclusions.ExclusionConstraint) -> str:
+def exclusion_sql(exclusion: exclusions.ExclusionConstraint) -> str:
     return exclusions.as_sql(exclusion)
 
 
@@ -125,7 +125,7 @@ def missing_exclusion(planner: Planner, missing: d.MissingExclusion) -> None:
         f"exclusion constraint {quote(wanted.name or '')} on {target} is missing: adding it "
         "builds its index and checks every row under an ACCESS EXCLUSIVE lock, and fails on "
         f"the first rows that conflict; when that is acceptable, run `ALTER TABLE {target} ADD "
-        f"CONSTRAINT {quote(wanted.name or '')} {_exclusion_sql(wanted)}`"
+        f"CONSTRAINT {quote(wanted.name or '')} {exclusion_sql(wanted)}`"
     )
 
 
@@ -138,7 +138,7 @@ def exclusion_changed(planner: Planner, changed: d.ExclusionChanged) -> None:
         "its index and checks every row under an ACCESS EXCLUSIVE lock, and fails on rows "
         f"that conflict; when that is acceptable, run `ALTER TABLE {target} DROP CONSTRAINT "
         f"{name}, ADD CONSTRAINT {quote(wanted.name or found.name or '')} "
-        f"{_exclusion_sql(wanted)}`"
+        f"{exclusion_sql(wanted)}`"
     )
 
 
@@ -182,7 +182,7 @@ def created(planner: Planner, table: Table) -> None:
     if options is not None:
         operations.append(fo.Sql(options))
     operations += [
-        fo.Sql(f"ALTER TABLE {target} ADD CONSTRAINT {quote(x.name or '')} {_exclusion_sql(x)}")
+        fo.Sql(f"ALTER TABLE {target} ADD CONSTRAINT {quote(x.name or '')} {exclusion_sql(x)}")
         for x in table.exclusions
         if x.name
     ]

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic.operations import ops
 from pglast import parse_sql
 from pglast.stream import RawStream
 
 from schemalock.compare import differences as d
+from schemalock.compare.partitions import own_table
+from schemalock.fix import operations as fo
 from schemalock.fix.partition_ops import create_partition
 from schemalock.fix.plan import partitions as trees
+from schemalock.fix.plan.aspects import exclusion_sql
 from schemalock.fix.plan.core import Phase, Planner
-from schemalock.fix.plan.sql import canonical_sql
+from schemalock.fix.plan.sql import canonical_sql, check_op, fk_op, index_op, unique_op
 from schemalock.model import Table
 from schemalock.model.names import qualified, quote
 from schemalock.model.partitions import Partition, walk
@@ -60,6 +64,7 @@ def missing_partition(planner: Planner, missing: d.MissingPartition) -> None:
             + (f" while its DEFAULT partition {qualified(*default)} is scanned" if default else "")
         ],
     )
+    _own_objects(planner, missing.lock, partition, Phase.PARTITIONS)
 
 
 def _create(partition: Partition, parent: Key) -> Any:
@@ -74,6 +79,35 @@ def create_all(planner: Planner, table: Table) -> None:
         planner.create_schema(partition.schema)
         title = f"create partition {qualified(*partition.key)} of {qualified(*parent)}"
         planner.add(Phase.STRUCTURE, title, _create(partition, parent))
+        _own_objects(planner, table, partition, Phase.STRUCTURE)
+
+
+def _own_objects(planner: Planner, table: Table, partition: Partition, phase: Phase) -> None:
+    """What the lock gives a partition the plan creates of its own, right after it (its
+    foreign keys with the others'): on no rows, each costs nothing added validated.  Dropped
+    with the partition, nothing to undo of their own."""
+    own = own_table(table, partition)
+    where = qualified(*partition.key)
+    operations: list[Any] = []
+    if own.primary_key is not None:
+        name = own.primary_key.name or f"{partition.name}_pkey"
+        columns = list(own.primary_key.columns)
+        operations.append(
+            ops.CreatePrimaryKeyOp(name, partition.name, columns, schema=partition.schema)
+        )
+    operations += [unique_op(own, unique) for unique in own.uniques]
+    operations += [check_op(own, check, False) for check in own.checks]
+    operations += [index_op(own, index, False) for index in own.indexes]
+    operations += [
+        fo.Sql(f"ALTER TABLE {where} ADD CONSTRAINT {quote(x.name)} {exclusion_sql(x)}")
+        for x in own.exclusions
+        if x.name
+    ]
+    if operations:
+        planner.add(phase, f"keys, checks and indexes of the new partition {where}", *operations)
+    for fk in own.foreign_keys:
+        title = f"foreign key of the new partition {where}"
+        planner.add(Phase.FOREIGN_KEYS, title, fk_op(own, fk, False))
 
 
 def _default_partition(live: Any, lock_key: Key, live_key: Key, parent: Key) -> Key | None:
