@@ -115,6 +115,15 @@ def test_round_trip_writes_them_on_the_partition_and_is_silent(
     assert (code, report["findings"]) == (0, [])
     assert "partition index" not in json.dumps(report)
     assert "partition constraint" not in json.dumps(report)
+    document = run_cli("docs", "--lock", str(lock)).stdout
+    assert (
+        "- `archive.events_old`: partition of `events` `FOR VALUES FROM (MINVALUE) TO "
+        "('2025-01-01')`; primary key (`id`); index `old_recent` on `at DESC`"
+    ) in document, document
+    assert (
+        "; foreign key (`account`) to `accounts` (`id`); check `id > 0`; index "
+        "`events_2025_kind` on `kind`; exclusion `events_2025_kind_excl`"
+    ) in document, document
 
 
 DRIFTS = {

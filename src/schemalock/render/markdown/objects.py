@@ -5,7 +5,7 @@ One section, a subsection per kind the lock has; nothing when it has none."""
 from __future__ import annotations
 
 from schemalock.model import Lock
-from schemalock.model.partitions import walk
+from schemalock.model.partitions import Partition, walk
 from schemalock.render.markdown.markup import code_block, code_list, code_span, table_name
 
 
@@ -42,8 +42,28 @@ def _partitions(lock: Lock) -> str:
                     if partition.partition_by
                     else ""
                 )
+                + "".join(f"; {fact}" for fact in _own(partition))
             )
     return "\n".join(["### Partitions and inheritance", "", *lines]) if lines else ""
+
+
+def _own(partition: Partition) -> list[str]:
+    """The keys, checks and indexes a partition has of its own (not its parent's)."""
+    facts = []
+    if partition.primary_key is not None:
+        facts.append(f"primary key ({code_list(partition.primary_key.columns)})")
+    facts += [f"unique ({code_list(unique.columns)})" for unique in partition.uniques]
+    for fk in partition.foreign_keys:
+        target = code_span(table_name((fk.ref_schema, fk.ref_table)))
+        facts.append(
+            f"foreign key ({code_list(fk.columns)}) to {target} ({code_list(fk.ref_columns)})"
+        )
+    facts += [f"check {code_span(check.expression)}" for check in partition.checks]
+    for index in partition.indexes:
+        kind = "unique index" if index.unique else "index"
+        facts.append(f"{kind} {code_span(index.name)} on {code_list(index.keys)}")
+    facts += [f"exclusion {code_span(x.name or '')}" for x in partition.exclusions]
+    return facts
 
 
 def _views(lock: Lock) -> str:
