@@ -1,5 +1,6 @@
 """The kinds outside tables for the generated pairs (issue 12): views, functions, triggers,
-sequences, row-level security, policies and grants, each on either side or both.
+sequences, row-level security, policies and grants (WITH GRANT OPTION or not, and global
+default privileges), each on either side or both.
 
 `objects(g)` draws them over the tables `pairgen.Generator` built, with its `Rand`, after the
 tables and rows are drawn (a seed's tables and rows are the same as without them), and returns
@@ -614,7 +615,38 @@ class ObjectGenerator:
         role = r.pick(["PUBLIC", "pg_monitor"])
         present = self.presence(allowed, "grant", p=0.4)
         text = f"GRANT {privilege} ON {on} TO {role}"
-        self.out.add("grants", [text if present[s] else None for s in SIDES])
+        option = self.grant_option(present) if role != "PUBLIC" else [False, False]
+        self.out.add(
+            "grants",
+            [f"{text}{' WITH GRANT OPTION' * option[s]}" if present[s] else None for s in SIDES],
+        )
+
+    def grant_option(self, present: list[bool]) -> list[bool]:
+        """On which sides a grant (on the sides `present`) is WITH GRANT OPTION (PUBLIC
+        cannot hold one)."""
+        if not self.r.chance(0.3):
+            return [False, False]
+        option = [self.r.chance(0.5) for _ in SIDES]
+        if option[OLD] != option[NEW] and present == [True, True]:
+            self.drift("grant option")
+        return option
+
+    def global_default(self) -> None:
+        """Global default privileges (no IN SCHEMA) of pg_monitor: the objects fix creates
+        are the connecting role's, so they never take these on."""
+        r = self.r
+        kind, privilege = r.pick(
+            [("TABLES", "SELECT"), ("TABLES", "INSERT"), ("SEQUENCES", "USAGE"),
+             ("FUNCTIONS", "EXECUTE"), ("TYPES", "USAGE"), ("SCHEMAS", "USAGE")]
+        )  # fmt: skip
+        present = self.presence([True, True], "global default privileges", p=0.5)
+        head = "ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor"
+        if kind in ("FUNCTIONS", "TYPES") and r.chance(0.5):
+            texts = [f"{head} REVOKE {privilege} ON {kind} FROM PUBLIC"] * 2
+        else:
+            text = f"{head} GRANT {privilege} ON {kind} TO pg_read_all_stats"
+            texts = [f"{text}{' WITH GRANT OPTION' * o}" for o in self.grant_option(present)]
+        self.out.add("grants", [texts[s] if present[s] else None for s in SIDES])
 
     def build(self) -> Objects:
         r = self.r
@@ -634,6 +666,8 @@ class ObjectGenerator:
         for _ in range(r.upto(3)):
             if self.tables() or self.sequences or self.functions:
                 self.grant()
+        if r.chance(0.3):
+            self.global_default()
         return self.out
 
 

@@ -1,6 +1,7 @@
 """`fix` repairs privileges on a real PostgreSQL with rows: a missing grant (on a table, a
-column, a sequence, a function, a procedure, a schema, default privileges) is granted, an
-extra one revoked, exactly the privileges that differ; verify is then silent, `fix` again
+column, a sequence, a function, a procedure, a schema, default privileges in a schema or
+global) is granted, an extra one revoked, exactly the privileges that differ, and a grant
+option given or taken back as the lock says; verify is then silent, `fix` again
 finds nothing, no row changed, and the downgrade brings back exactly the drift.  Privileges
 on an object the lock does not mention are left alone; a role that may not grant is refused.
 
@@ -46,6 +47,11 @@ GRANT EXECUTE ON PROCEDURE archive(int) TO ANALYST;
 ALTER DEFAULT PRIVILEGES IN SCHEMA "Billing" GRANT SELECT ON TABLES TO ANALYST;
 ALTER DEFAULT PRIVILEGES IN SCHEMA "Billing" GRANT USAGE ON SEQUENCES TO "READER";
 ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST IN SCHEMA "Billing" GRANT SELECT ON TABLES TO PUBLIC;
+GRANT TRUNCATE ON documents TO "READER" WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST GRANT SELECT ON TABLES TO "READER" WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO ANALYST;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO "READER";
 """
 
 DRIFT = {
@@ -77,6 +83,38 @@ DRIFT = {
     # REVOKE of a table privilege takes it off every column too: the lock's column grant of
     # it is granted again.
     "table grant extra over a column grant": "GRANT SELECT ON documents TO ANALYST",
+    "grant option missing": 'REVOKE GRANT OPTION FOR TRUNCATE ON documents FROM "READER"',
+    "grant option extra": 'GRANT INSERT ON documents TO "READER" WITH GRANT OPTION',
+    "grant option extra on a column": (
+        "GRANT UPDATE (email) ON documents TO ANALYST WITH GRANT OPTION"
+    ),
+    "grant option extra on default privileges": (
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA "Billing" GRANT SELECT ON TABLES TO ANALYST'
+        " WITH GRANT OPTION"
+    ),
+    "table grant missing with its grant option": 'REVOKE TRUNCATE ON documents FROM "READER"',
+    "grant option missing on global default privileges": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST"
+        ' REVOKE GRANT OPTION FOR SELECT ON TABLES FROM "READER"'
+    ),
+    "global default privileges missing": (
+        "ALTER DEFAULT PRIVILEGES REVOKE USAGE ON SCHEMAS FROM ANALYST"
+    ),
+    "global default privileges extra": (
+        'ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST GRANT USAGE ON SEQUENCES TO "READER"'
+    ),
+    # Given back, PUBLIC's EXECUTE makes the access list the built-in one: PostgreSQL drops it.
+    "global default EXECUTE to PUBLIC extra": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST GRANT EXECUTE ON FUNCTIONS TO PUBLIC"
+    ),
+    "global default EXECUTE to PUBLIC missing": (
+        "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"
+    ),
+    "global default access lists dropped whole": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST GRANT EXECUTE ON FUNCTIONS TO PUBLIC;"
+        ' ALTER DEFAULT PRIVILEGES FOR ROLE ANALYST REVOKE SELECT ON TABLES FROM "READER";'
+        ' ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM "READER"'
+    ),
 }
 
 

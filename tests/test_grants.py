@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import execute, fix_notes, run_cli
+from conftest import execute, fix_notes, query, run_cli
 from test_diff import BASE, judge, seen
 from test_roundtrip import snapshot
 
@@ -176,6 +176,149 @@ def test_fix_leaves_a_missing_role_for_a_person(database: str, tmp_path: Path) -
     assert "role sl_k2_no_such_role: missing; roles are cluster-wide: CREATE ROLE by hand" in said
 
 
+# Grant options, and global default privileges (ALTER DEFAULT PRIVILEGES without IN SCHEMA,
+# stored whole: the owner's own privileges and, for functions and types, PUBLIC's built-in
+# EXECUTE or USAGE only while not revoked) of the connecting role and of pg_monitor.
+OPTIONS = """
+CREATE TABLE documents (id int PRIMARY KEY, email text);
+GRANT SELECT ON documents TO pg_monitor WITH GRANT OPTION;
+GRANT INSERT ON documents TO pg_monitor;
+GRANT SELECT ON documents TO PUBLIC;
+GRANT SELECT (email) ON documents TO pg_read_all_stats WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO pg_monitor WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor GRANT SELECT ON TABLES TO pg_read_all_stats;
+ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor GRANT USAGE ON TYPES TO pg_read_all_stats;
+ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor
+    GRANT USAGE ON SCHEMAS TO pg_read_all_stats WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO pg_monitor;
+"""
+
+
+@pytest.mark.db
+def test_grant_options_and_global_default_privileges_round_trip(
+    database: str, tmp_path: Path
+) -> None:
+    """Held WITH GRANT OPTION is written `{privileges, grantable}`; global default
+    privileges under `global_defaults` (PUBLIC's built-in EXECUTE on functions written only
+    when revoked: `public: []`), and no longer "not covered"."""
+    execute(database, OPTIONS)
+    [(me,)] = query(database, "SELECT current_user")
+    lock = tmp_path / "schema_lock.yaml"
+    grants = yaml.safe_load(snapshot(database, lock))["grants"]
+    assert grants["tables"]["documents"]["pg_monitor"] == {
+        "privileges": ["select", "insert"],
+        "grantable": ["select"],
+    }
+    assert grants["columns"] == {
+        "documents.email": {
+            "pg_read_all_stats": {"privileges": ["select"], "grantable": ["select"]}
+        }
+    }
+    assert grants["defaults"] == {
+        "public": {
+            me: {"tables": {"pg_monitor": {"privileges": ["select"], "grantable": ["select"]}}}
+        }
+    }
+    assert grants["global_defaults"] == {
+        "pg_monitor": {
+            "functions": {"public": []},
+            "schemas": {"pg_read_all_stats": {"privileges": ["usage"], "grantable": ["usage"]}},
+            "tables": {"pg_read_all_stats": ["select"]},
+            "types": {"pg_read_all_stats": ["usage"]},
+        },
+        me: {"functions": {"pg_monitor": ["execute"]}},
+    }, "the owners' own privileges and PUBLIC's untouched USAGE on types are not written"
+    exit_code, report = _verify(lock, database, "--fail-on", "info")
+    assert report["findings"] == [], [f["message"] for f in report["findings"]]
+    assert report["coverage"]["not_covered"] == []
+    assert exit_code == 0
+    assert snapshot(database, tmp_path / "again.yaml") == lock.read_text(), "deterministic"
+
+
+OPTION_DRIFT = {
+    "grant option gained": (
+        "GRANT INSERT ON documents TO pg_monitor WITH GRANT OPTION",
+        [("grant-option-mismatch", "documents", "pg_monitor", "warning")],
+        "pg_monitor holds INSERT WITH GRANT OPTION on table public.documents; the lock grants "
+        "it without",
+    ),
+    "grant option lost": (
+        "REVOKE GRANT OPTION FOR SELECT ON documents FROM pg_monitor",
+        [("grant-option-mismatch", "documents", "pg_monitor", "error")],
+        "pg_monitor holds SELECT without GRANT OPTION on table public.documents; the lock "
+        "grants it WITH GRANT OPTION",
+    ),
+    "grant option lost on default privileges in a schema": (
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE GRANT OPTION FOR SELECT ON TABLES"
+        " FROM pg_monitor",
+        [("grant-option-mismatch", None, "pg_monitor", "error")],
+        "on default privileges of ",
+    ),
+    "a privilege revoked whole is missing, not a grant option": (
+        "REVOKE SELECT (email) ON documents FROM pg_read_all_stats",
+        [("missing-grant", "documents", "pg_read_all_stats", "error")],
+        "pg_read_all_stats lacks SELECT (with grant option) on column public.documents.email",
+    ),
+    "global default privileges revoked": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor"
+        " REVOKE SELECT ON TABLES FROM pg_read_all_stats",
+        [("missing-grant", None, "pg_read_all_stats", "error")],
+        "pg_read_all_stats lacks SELECT on global default privileges of pg_monitor on tables",
+    ),
+    "global default privileges widened": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor"
+        " GRANT USAGE ON SEQUENCES TO pg_read_all_stats",
+        [("extra-grant", None, "pg_read_all_stats", "warning")],
+        "pg_read_all_stats holds USAGE on global default privileges of pg_monitor on sequences",
+    ),
+    "global grant option lost": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor"
+        " REVOKE GRANT OPTION FOR USAGE ON SCHEMAS FROM pg_read_all_stats",
+        [("grant-option-mismatch", None, "pg_read_all_stats", "error")],
+        "pg_read_all_stats holds USAGE without GRANT OPTION on global default privileges of "
+        "pg_monitor on schemas",
+    ),
+    # PUBLIC's EXECUTE back: the access list is the built-in one again, PostgreSQL drops it.
+    "PUBLIC's EXECUTE given back where the lock revokes it": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor GRANT EXECUTE ON FUNCTIONS TO PUBLIC",
+        [("extra-grant", None, "public", "error")],
+        "PUBLIC holds EXECUTE on global default privileges of pg_monitor on functions",
+    ),
+    "PUBLIC's built-in EXECUTE revoked where the lock keeps it": (
+        "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
+        [("missing-grant", None, "public", "error")],
+        "PUBLIC lacks EXECUTE on global default privileges of ",
+    ),
+    "PUBLIC's built-in USAGE on types revoked where the lock keeps it": (
+        "ALTER DEFAULT PRIVILEGES FOR ROLE pg_monitor REVOKE USAGE ON TYPES FROM PUBLIC",
+        [("missing-grant", None, "public", "error")],
+        "PUBLIC lacks USAGE on global default privileges of pg_monitor on types",
+    ),
+    "the global default access list dropped whole": (
+        "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM pg_monitor",
+        [("missing-grant", None, "pg_monitor", "error")],
+        "pg_monitor lacks EXECUTE on global default privileges of ",
+    ),
+}
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("case", OPTION_DRIFT.values(), ids=OPTION_DRIFT.keys())
+def test_grant_option_and_global_default_drift(
+    database: str, tmp_path: Path, case: tuple[str, list[tuple[str, str | None, str, str]], str]
+) -> None:
+    statement, expected, said = case
+    execute(database, OPTIONS)
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, statement)
+    _, report = _verify(lock, database, "--no-data")
+    messages = [f["message"] for f in report["findings"]]
+    assert _found(report) == sorted(expected), messages
+    assert any(said in message for message in messages), messages
+
+
 GUARDED = BASE + "grants:\n  tables:\n    jobs: {app: [select]}\n"
 
 
@@ -189,3 +332,24 @@ def test_diff_judges_a_grant_to_public_a_regression() -> None:
         ("lock-change", "DELETE on table public.jobs granted to app")
     ]
     assert seen(judge(BASE, GUARDED)) == [], "roles the new lock does not name: not judged"
+
+
+def test_diff_judges_a_grant_option_a_change() -> None:
+    """Given or taken back, a grant option is a decision like a grant (PUBLIC cannot hold
+    one); global default privileges are judged as the others."""
+    option = GUARDED.replace(
+        "{app: [select]}", "{app: {privileges: [select], grantable: [select]}}"
+    )
+    assert seen(judge(option, GUARDED)) == [
+        ("lock-change", "grant option for SELECT given to app on table public.jobs")
+    ]
+    assert seen(judge(GUARDED, option)) == [
+        ("lock-change", "grant option for SELECT taken from app on table public.jobs")
+    ]
+    to_public = GUARDED + "  global_defaults: {app: {tables: {public: [select]}}}\n"
+    assert seen(judge(to_public, GUARDED)) == [
+        (
+            "lock-regression",
+            "SELECT on global default privileges of app on tables granted to PUBLIC",
+        )
+    ]

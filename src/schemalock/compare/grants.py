@@ -7,6 +7,9 @@ one is reported).  PUBLIC is a role like the others: compared once the lock name
 Roles the lock names (grants, policies, default privileges' owners) must exist, when the live
 side knows its roles (`roles` is not None: verify).  A missing role's grants are not reported
 one by one: the missing role is.  `database.ignore` leaves out the grants on ignored tables.
+WITH GRANT OPTION is compared on the privileges both sides hold (`GrantOptionMismatch`).  A
+key only one side has is compared with what the other holds there built in (`builtin`:
+nothing, but PUBLIC's EXECUTE and USAGE in global default privileges of functions and types).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from collections.abc import Iterator
 from schemalock.compare import differences as d
 from schemalock.compare.pairs import ignored
 from schemalock.model import Database, LockSettings
-from schemalock.model.grants import PUBLIC, Grant
+from schemalock.model.grants import PUBLIC, Grant, builtin
+
+Key = tuple[str, str, str, str, str]
 
 
 def grant_differences(
@@ -30,22 +35,36 @@ def grant_differences(
     for key, wanted in lock.grants.items():
         if wanted.role in missing_roles or _ignored(wanted, settings):
             continue
-        found = live.grants.get(key)
-        have = set(found.privileges) if found else set()
-        if lacking := tuple(p for p in wanted.privileges if p not in have):
-            yield d.MissingGrant(
-                subject=subject(wanted), line=wanted.line, lock=wanted, privileges=lacking
-            )
-        if found and (extra := tuple(p for p in found.privileges if p not in wanted.privileges)):
-            yield d.ExtraGrant(
-                subject=subject(found), line=wanted.line, live=found, privileges=extra
-            )
+        yield from _compared(wanted, live.grants.get(key) or _built_in(key, line), wanted.line)
     for key, found in live.grants.items():
         if key in lock.grants or found.role not in managed or _ignored(found, settings):
             continue
-        yield d.ExtraGrant(
-            subject=subject(found), line=line, live=found, privileges=found.privileges
-        )
+        yield from _compared(_built_in(key, line), found, line)
+
+
+def _built_in(key: Key, line: int | None) -> Grant:
+    """What a role holds, or is granted, where no grant has the key (`model.grants`)."""
+    schema, on, name, column, role = key
+    privileges = builtin(key)
+    return Grant(schema, on, name, role, privileges, column=column, line=line)
+
+
+def _compared(wanted: Grant, found: Grant, line: int | None) -> Iterator[d.Difference]:
+    """The privileges `found` lacks, those it holds beyond `wanted`, and of those both hold,
+    the ones whose grant option differs."""
+    have = set(found.privileges)
+    if lacking := tuple(p for p in wanted.privileges if p not in have):
+        yield d.MissingGrant(subject=subject(wanted), line=line, lock=wanted, privileges=lacking)
+    if extra := tuple(p for p in found.privileges if p not in wanted.privileges):
+        yield d.ExtraGrant(subject=subject(found), line=line, live=found, privileges=extra)
+    both = [p for p in wanted.privileges if p in have]
+    lacking = tuple(p for p in both if p in wanted.grantable and p not in found.grantable)
+    extra = tuple(p for p in both if p in found.grantable and p not in wanted.grantable)
+    if lacking or extra:
+        yield d.GrantOptionMismatch(
+            subject=subject(wanted), line=line, lock=wanted, live=found, lacking=lacking,
+            extra=extra,
+        )  # fmt: skip
 
 
 def missing(lock: Database, live: Database) -> set[str]:

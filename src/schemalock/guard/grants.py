@@ -1,7 +1,8 @@
 """Privileges of two locks, judged from the comparison stage's differences (the new lock in
 the lock's role, as in `schema`): a privilege granted to PUBLIC (every role) is a
 regression; other grants added or revoked are neutral (access is a decision, not a promise
-kept or broken).  MissingRole needs the live roles and never arises between two locks."""
+kept or broken), and so is a grant option given or taken back (PUBLIC cannot hold one).
+MissingRole needs the live roles and never arises between two locks."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ def _revoked(x: d.ExtraGrant, sides: Sides) -> Iterator[Change]:
         x, Kind.NEUTRAL, f"{privileges} on {on(grant)} revoked from {to}", x.line,
         constraint=grant.role,
     )  # fmt: skip
+
+
+@handles(d.GrantOptionMismatch)
+def _grant_option(x: d.GrantOptionMismatch, sides: Sides) -> Iterator[Change]:
+    # The new lock is in the lock's role: `lacking` are given the option, `extra` lose it.
+    grant = x.lock
+    said = []
+    if x.lacking:
+        said.append(f"grant option for {', '.join(x.lacking).upper()} given to {grant.role}")
+    if x.extra:
+        said.append(f"grant option for {', '.join(x.extra).upper()} taken from {grant.role}")
+    yield about(x, Kind.NEUTRAL, f"{'; '.join(said)} on {on(grant)}", x.line, constraint=grant.role)
 
 
 @handles(d.MissingRole)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from schemalock.model import names
-from schemalock.model.grants import Grant, ordered
+from schemalock.model.grants import PUBLIC, Grant, builtin, ordered
 from schemalock.model.types import live_type
 
 Key = tuple[str, str, str, str, str]
@@ -24,19 +24,31 @@ def grants(
     rows: list[tuple[Any, ...]], public_default: frozenset[str] = frozenset()
 ) -> tuple[dict[Key, Grant], frozenset[str]]:
     """Grants by key, and every role's name.  PUBLIC's `public_default` on schema `public` is
-    left out (only what it holds beyond that is a grant)."""
+    left out (only what it holds beyond that is a grant).  In a global default access list
+    of functions or types, what PUBLIC holds is a grant when it is not the built-in EXECUTE
+    or USAGE (none, when revoked: `model.grants`)."""
     held: defaultdict[Key, set[str]] = defaultdict(set)
+    grantable: defaultdict[Key, set[str]] = defaultdict(set)
     roles: set[str] = set()
-    for kind, schema, name, argument_types, detail, grantee, privilege in rows:
+    stored: set[Key] = set()  # PUBLIC's keys in the global access lists of functions, types
+    for kind, schema, name, argument_types, detail, grantee, privilege, option in rows:
         if kind == "role":
             roles.add(privilege)
+            continue
+        if kind == "global":
+            stored.add((schema, "default", name, detail, PUBLIC))
             continue
         role = grantee  # `public` for PUBLIC
         if kind == "function":
             types = ", ".join(live_type(t) for t in argument_types)
             name = f"{names.lock_name(name)}({types})"
-        held[(schema, kind, name, detail, role)].add(privilege.lower())
+        key = (schema, kind, name, detail, role)
+        held[key].add(privilege.lower())
+        if option:  # with several grantors, held with the option from any of them
+            grantable[key].add(privilege.lower())
     held[_PUBLIC_SCHEMA] -= public_default
+    for key in stored:
+        held.setdefault(key, set())  # PUBLIC's privileges there are listed, none as well
     found = {
         key: Grant(
             schema=key[0],
@@ -45,8 +57,9 @@ def grants(
             column=key[3],
             role=key[4],
             privileges=ordered(privileges),
+            grantable=ordered(grantable[key]),
         )
         for key, privileges in held.items()
-        if privileges
+        if ordered(privileges) != builtin(key)
     }
     return found, frozenset(roles)

@@ -34,6 +34,7 @@ from schemalock.model import (
     Waiver,
     names,
 )
+from schemalock.model.grants import GLOBAL
 from schemalock.model.types import SERIAL_TYPES, UnknownType, canonical_type, suggest, type_spelling
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def to_model(
             *(row_security, policies, sequences, extensions, grants),
         )
         for key in kind
+        if key[0] != GLOBAL  # global default privileges: of the database, of no schema
     ]
     database = Database(
         tables=tables,

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from schemalock.lock.convert_objects import signature
 from schemalock.lock.paths import ConversionError, Path
 from schemalock.model import DEFAULT_SCHEMA, names
-from schemalock.model.grants import Grant, ordered
+from schemalock.model.grants import GLOBAL, Grant, builtin, ordered
 
 if TYPE_CHECKING:
     from schemalock.lock.format import LockHead
-    from schemalock.lock.format_grants import ByRole
+    from schemalock.lock.format_grants import ByRole, Granted, Privilege
 
 Line = Callable[[Path], "int | None"]
 Key = tuple[str, str, str, str, str]
@@ -52,6 +52,10 @@ def _all(spec: LockHead, line: Line, user_types: frozenset[str]) -> Iterator[Gra
             path = ("grants", "defaults", schema, owner)
             for kind, by_role in by_kind.items():
                 yield from _per_role(by_role, line, path, schema, "default", owner, kind)
+    for owner, by_kind in given.global_defaults.items():
+        for kind, by_role in by_kind.items():
+            path = ("grants", "global_defaults", owner, kind)
+            yield from _per_role(by_role, line, path, GLOBAL, "default", owner, kind)
 
 
 def function_object(name: str, types: tuple[str, ...] | list[str]) -> str:
@@ -75,18 +79,29 @@ def _per_role(
     name: str,
     column: str = "",
 ) -> Iterator[Grant]:
-    for role, privileges in by_role.items():
-        if not privileges:
-            continue  # `role: []`: nothing granted, as if not listed, but the role is named
+    for role, given in by_role.items():
+        held, grantable = _held(given)
+        if held == builtin((schema, on, name, column, role)) and not grantable:
+            # `role: []`: nothing granted, as if not listed, but the role is named (and
+            # PUBLIC's built-in EXECUTE of global default privileges, as if not listed)
+            continue
         yield Grant(
             schema=schema,
             on=on,
             object=name,
             role=role,
-            privileges=ordered(privileges),
+            privileges=held,
             column=column,
+            grantable=grantable,
             line=line((*path, role)[:4]),
         )
+
+
+def _held(given: list[Privilege] | Granted) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(privileges, grantable): the grantable ones are held too, listed or not."""
+    if isinstance(given, list):
+        return ordered(given), ()
+    return ordered([*given.privileges, *given.grantable]), ordered(given.grantable)
 
 
 def named_roles(spec: LockHead) -> set[str]:
@@ -96,7 +111,7 @@ def named_roles(spec: LockHead) -> set[str]:
     for section in (given.tables, given.columns, given.sequences, given.functions, given.schemas):
         for by_role in section.values():
             roles |= set(by_role)
-    for by_owner in given.defaults.values():
+    for by_owner in [*given.defaults.values(), given.global_defaults]:
         for owner, by_kind in by_owner.items():
             roles.add(owner)
             for by_role in by_kind.values():

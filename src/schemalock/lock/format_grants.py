@@ -22,16 +22,32 @@ Privilege = Literal[
     "create",
     "execute",
 ]
-# role -> privileges
-ByRole = dict[str, list[Privilege]]
+
+
+class Granted(Strict):
+    """A role's privileges with some held WITH GRANT OPTION (it may grant them on)."""
+
+    privileges: list[Privilege] = Field(
+        default_factory=list, description="The privileges held (those of `grantable` too)."
+    )
+    grantable: list[Privilege] = Field(
+        default_factory=list,
+        description="The privileges held WITH GRANT OPTION (held, whether or not "
+        "`privileges` lists them again).",
+    )
+
+
+# role -> privileges: `[select, insert]`, or `{privileges: [select, insert], grantable: [select]}`
+ByRole = dict[str, list[Privilege] | Granted]
 DefaultKind = Literal["tables", "sequences", "functions", "types", "schemas"]
 
 
 class GrantsSpec(Strict):
-    """Privileges by object, then by role (`public` is every role). Only the roles named
-    here are compared: a role the lock never names may hold anything. The owner's own
-    privileges, and PostgreSQL's built-in defaults of an object never granted or revoked on,
-    are not written."""
+    """Privileges by object, then by role (`public` is every role): a list of privileges, or
+    `{privileges: [...], grantable: [...]}` when some are held WITH GRANT OPTION. Only the
+    roles named here are compared: a role the lock never names may hold anything. The
+    owner's own privileges, and PostgreSQL's built-in defaults of an object never granted or
+    revoked on, are not written."""
 
     tables: dict[str, ByRole] = Field(
         default_factory=dict,
@@ -56,4 +72,11 @@ class GrantsSpec(Strict):
         default_factory=dict,
         description="ALTER DEFAULT PRIVILEGES FOR ROLE owner IN SCHEMA schema: `schema -> "
         "owner -> tables|sequences|functions|types|schemas -> {role: [...]}`.",
+    )
+    global_defaults: dict[str, dict[DefaultKind, ByRole]] = Field(
+        default_factory=dict,
+        description="ALTER DEFAULT PRIVILEGES FOR ROLE owner, without IN SCHEMA (every "
+        "schema): `owner -> tables|sequences|functions|types|schemas -> {role: [...]}`. "
+        "PUBLIC holds EXECUTE on new functions and USAGE on new types unless revoked: "
+        "`public: []` says it was (`public: [execute]`, or not naming it, that it was not).",
     )

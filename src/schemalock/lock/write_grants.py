@@ -1,13 +1,14 @@
 """`snapshot`'s `grants:` section, deterministically: per kind, objects and roles sorted,
-privileges in a fixed order."""
+privileges in a fixed order; `{privileges: [...], grantable: [...]}` when some are held WITH
+GRANT OPTION."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from schemalock.lock.yaml_style import FlowList
+from schemalock.lock.yaml_style import Flow, FlowList
 from schemalock.model import DEFAULT_SCHEMA, Database, names
-from schemalock.model.grants import Grant
+from schemalock.model.grants import GLOBAL, Grant
 
 _SECTIONS = (
     ("table", "tables"),
@@ -24,18 +25,28 @@ def sections(database: Database) -> dict[str, Any]:
     grants: dict[str, Any] = {}
     ordered = sorted(database.grants.values(), key=lambda g: g.key)
     for on, section in _SECTIONS:
-        found: dict[str, dict[str, FlowList]] = {}
+        found: dict[str, dict[str, FlowList | Flow]] = {}
         for grant in (g for g in ordered if g.on == on):
-            found.setdefault(_object(grant), {})[grant.role] = FlowList(grant.privileges)
+            found.setdefault(_object(grant), {})[grant.role] = _held(grant)
         if found:
             grants[section] = found
     defaults: dict[str, Any] = {}
     for grant in (g for g in ordered if g.on == "default"):
-        by_kind = defaults.setdefault(grant.schema, {}).setdefault(grant.object, {})
-        by_kind.setdefault(grant.column, {})[grant.role] = FlowList(grant.privileges)
+        by_owner = defaults.setdefault(grant.schema, {})
+        by_kind = by_owner.setdefault(grant.object, {})
+        by_kind.setdefault(grant.column, {})[grant.role] = _held(grant)
+    in_global = defaults.pop(GLOBAL, None)
     if defaults:
         grants["defaults"] = defaults
+    if in_global:
+        grants["global_defaults"] = in_global
     return {"grants": grants}
+
+
+def _held(grant: Grant) -> FlowList | Flow:
+    if not grant.grantable:
+        return FlowList(grant.privileges)
+    return Flow(privileges=FlowList(grant.privileges), grantable=FlowList(grant.grantable))
 
 
 def _object(grant: Grant) -> str:

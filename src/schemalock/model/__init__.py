@@ -16,7 +16,7 @@ from typing import Any
 
 from schemalock.model.exclusions import ExclusionConstraint
 from schemalock.model.extensions import Extension
-from schemalock.model.grants import Grant
+from schemalock.model.grants import GLOBAL, Grant
 from schemalock.model.partitions import Partition
 from schemalock.model.policies import Policy, RowSecurity
 
@@ -246,12 +246,17 @@ class Database:
         sees it: the covered schemas it has, and `elsewhere` the others but those `skip`s."""
         others = tuple(s for s in self.schemas if s not in covered and not skip(s))
         live = self.within(tuple(s for s in covered if s in self.schemas))
-        return replace(live, elsewhere=self.within(others))
+        return replace(live, elsewhere=self.within(others, database_wide=False))
 
-    def within(self, schemas: tuple[str, ...]) -> Database:
-        """The objects of these schemas only."""
+    def within(self, schemas: tuple[str, ...], database_wide: bool = True) -> Database:
+        """The objects of these schemas only, and (`database_wide`) those of no schema:
+        global default privileges (schema GLOBAL)."""
         kept: dict[str, Any] = {
-            attribute: {k: v for k, v in getattr(self, attribute).items() if k[0] in schemas}
+            attribute: {
+                k: v
+                for k, v in getattr(self, attribute).items()
+                if k[0] in schemas or (database_wide and k[0] == GLOBAL)
+            }
             for attribute in KINDS.values()
         }
         return replace(self, schemas=schemas, **kept)

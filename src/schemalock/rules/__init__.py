@@ -23,7 +23,7 @@ from schemalock.rules.contracts import FlowViolation, QueryContractFailed
 from schemalock.rules.data import AcceptedValuesViolation, MockData, PatternViolation
 from schemalock.rules.duplicates import DuplicateTable
 from schemalock.rules.extensions import ExtensionChanged, ExtraExtension, MissingExtension
-from schemalock.rules.grants import ExtraGrant, MissingGrant, MissingRole
+from schemalock.rules.grants import ExtraGrant, GrantOptionMismatch, MissingGrant, MissingRole
 from schemalock.rules.history import LockChange, LockProgress, LockRegression
 from schemalock.rules.identifiers import MiswiredReference, UndashedUuidAsText, UuidStoredAsText
 from schemalock.rules.indexes import ExtraIndex, InvalidIndex, MissingIndex
@@ -159,6 +159,7 @@ RULES: tuple[type[Rule], ...] = (
     MissingGrant,
     ExtraGrant,
     MissingRole,
+    GrantOptionMismatch,
     CommentChanged,
 )
 

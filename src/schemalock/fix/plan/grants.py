@@ -8,8 +8,12 @@ created first), or whose default privileges' owner is missing, is noted, not pla
 A role that is neither a superuser nor a member of the object's owner is refused: its GRANT
 and REVOKE would only warn and change nothing.
 
-`grant_sql` and `revoke_sql` are what other kinds' planning uses to give an object it creates
-again its grants back.
+Privileges held WITH GRANT OPTION are granted with it (a GRANT of their own), a grant option
+the lock does not give is revoked alone (REVOKE GRANT OPTION FOR), keeping the privilege.
+Global default privileges are ALTER DEFAULT PRIVILEGES FOR ROLE without IN SCHEMA.
+
+`grant_statements` is what other kinds' planning uses to give an object it creates again its
+grants back.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from schemalock.fix.plan.core import Phase, Planner
 from schemalock.lock.fields import sql_type
 from schemalock.lock.paths import ConversionError
 from schemalock.model import names
-from schemalock.model.grants import PUBLIC, Grant
+from schemalock.model.grants import GLOBAL, PUBLIC, Grant
 from schemalock.model.names import qualified, quote
-from schemalock.rules.grants import on
+from schemalock.rules.grants import listed, on
 
-# ALTER DEFAULT PRIVILEGES ... IN SCHEMA: what ON takes for each kind of default privileges.
+# ALTER DEFAULT PRIVILEGES: what ON takes for each kind of default privileges (IN SCHEMA; a
+# global one may be on SCHEMAS too).
 _DEFAULT_KINDS = {
     "tables": "TABLES",
     "sequences": "SEQUENCES",
@@ -40,26 +45,45 @@ def grantee(role: str) -> str:
     return "PUBLIC" if role == PUBLIC else quote(role)
 
 
-def grant_sql(grant: Grant, privileges: tuple[str, ...] | None = None) -> str:
-    """GRANT `privileges` (all of the grant's when None) on the grant's object to its role."""
+def grant_sql(grant: Grant, privileges: tuple[str, ...] | None = None, option: bool = False) -> str:
+    """GRANT `privileges` (all of the grant's when None) on the grant's object to its role,
+    WITH GRANT OPTION when `option`."""
     listed = _privileges(grant, privileges)
+    with_option = " WITH GRANT OPTION" if option else ""
     if grant.on == "default":
         return (
-            f"{_defaults(grant)} GRANT {listed} ON {_default_kind(grant)} TO {grantee(grant.role)}"
+            f"{_defaults(grant)} GRANT {listed} ON {_default_kind(grant)} "
+            f"TO {grantee(grant.role)}{with_option}"
         )
-    return f"GRANT {listed} ON {target(grant)} TO {grantee(grant.role)}"
+    return f"GRANT {listed} ON {target(grant)} TO {grantee(grant.role)}{with_option}"
 
 
-def revoke_sql(grant: Grant, privileges: tuple[str, ...] | None = None) -> str:
+def grant_statements(grant: Grant, privileges: tuple[str, ...] | None = None) -> list[str]:
+    """What gives the role `privileges` (all of the grant's when None) as the grant holds
+    them: those it holds WITH GRANT OPTION in a GRANT of their own."""
+    return [grant_sql(grant, chosen, option) for chosen, option in _groups(grant, privileges)]
+
+
+def revoke_sql(
+    grant: Grant, privileges: tuple[str, ...] | None = None, option: bool = False
+) -> str:
     """REVOKE `privileges` (all of the grant's when None) on the grant's object from its
-    role: exactly those, nothing else it holds."""
+    role: exactly those, nothing else it holds; only their grant option when `option`."""
     listed = _privileges(grant, privileges)
+    what = f"GRANT OPTION FOR {listed}" if option else listed
     if grant.on == "default":
         return (
-            f"{_defaults(grant)} REVOKE {listed} ON {_default_kind(grant)} "
-            f"FROM {grantee(grant.role)}"
+            f"{_defaults(grant)} REVOKE {what} ON {_default_kind(grant)} FROM {grantee(grant.role)}"
         )
-    return f"REVOKE {listed} ON {target(grant)} FROM {grantee(grant.role)}"
+    return f"REVOKE {what} ON {target(grant)} FROM {grantee(grant.role)}"
+
+
+def _groups(grant: Grant, privileges: tuple[str, ...] | None) -> list[tuple[tuple[str, ...], bool]]:
+    """`privileges` split into those held without and those held WITH GRANT OPTION."""
+    chosen = privileges if privileges is not None else grant.privileges
+    plain = tuple(p for p in chosen if p not in grant.grantable)
+    option = tuple(p for p in chosen if p in grant.grantable)
+    return [(group, held) for group, held in ((plain, False), (option, True)) if group]
 
 
 def target(grant: Grant) -> str:
@@ -100,12 +124,16 @@ def _privileges(grant: Grant, privileges: tuple[str, ...] | None) -> str:
 
 
 def _defaults(grant: Grant) -> str:
+    if grant.schema == GLOBAL:
+        return f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote(grant.object)}"
     return (
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote(grant.object)} IN SCHEMA {quote(grant.schema)}"
     )
 
 
 def _default_kind(grant: Grant) -> str:
+    if grant.schema == GLOBAL and grant.column == "schemas":
+        return "SCHEMAS"  # global only: PostgreSQL refuses IN SCHEMA for them
     if grant.column not in _DEFAULT_KINDS:
         raise ValueError(f"default privileges on {grant.column} are not set IN SCHEMA")
     return _DEFAULT_KINDS[grant.column]
@@ -115,7 +143,7 @@ def _checked(planner: Planner, grant: Grant, verb: str) -> str | None:
     """Why the grant cannot be planned (left as a note or refused), or None.  The object
     must exist, or be a table the plan creates; this role must act for its owner."""
     try:
-        statement = grant_sql(grant)
+        statement = "; ".join(grant_statements(grant))
         kind, name = _lookup(grant)
     except ValueError as error:
         planner.note(f"{on(grant)}: {error}: {verb} it by hand")
@@ -179,8 +207,11 @@ def missing_grant(planner: Planner, difference: d.MissingGrant) -> None:
         return
     planner.add(
         Phase.GRANTS,
-        f"grant {', '.join(privileges).upper()} on {on(grant)} to {grantee(grant.role)}",
-        fo.Sql(grant_sql(grant, privileges), undo=revoke_sql(grant, privileges)),
+        f"grant {listed(grant, privileges)} on {on(grant)} to {grantee(grant.role)}",
+        *(
+            fo.Sql(grant_sql(grant, group, option), undo=revoke_sql(grant, group))
+            for group, option in _groups(grant, privileges)
+        ),
         hazards=[],
     )
 
@@ -197,7 +228,10 @@ def extra_grant(planner: Planner, difference: d.ExtraGrant) -> None:
         return
     if _checked(planner, grant, "revoke"):
         return
-    operations = [fo.Sql(revoke_sql(grant, privileges), undo=grant_sql(grant, privileges))]
+    operations = [
+        fo.Sql(revoke_sql(grant, group), undo=grant_sql(grant, group, option))
+        for group, option in _groups(grant, privileges)
+    ]
     operations += _columns_kept(planner, grant, privileges)
     planner.add(
         Phase.GRANTS,
@@ -207,6 +241,32 @@ def extra_grant(planner: Planner, difference: d.ExtraGrant) -> None:
             f"sessions of {grantee(grant.role)} lose {', '.join(privileges).upper()} on {on(grant)}"
         ],
     )
+
+
+def grant_option(planner: Planner, difference: d.GrantOptionMismatch) -> None:
+    """The grant option given for the privileges the lock grants with it, taken back (REVOKE
+    GRANT OPTION FOR: the privilege stays) from those it grants without."""
+    grant, lacking, extra = difference.lock, difference.lacking, difference.extra
+    if _checked(planner, grant, "grant"):
+        return
+    to = grantee(grant.role)
+    if lacking:
+        planner.add(
+            Phase.GRANTS,
+            f"grant {', '.join(lacking).upper()} on {on(grant)} to {to} WITH GRANT OPTION",
+            fo.Sql(grant_sql(grant, lacking, True), undo=revoke_sql(grant, lacking, True)),
+            hazards=[],
+        )
+    if extra:
+        planner.add(
+            Phase.GRANTS,
+            f"revoke GRANT OPTION FOR {', '.join(extra).upper()} on {on(grant)} from {to}",
+            fo.Sql(revoke_sql(grant, extra, True), undo=grant_sql(grant, extra, True)),
+            hazards=[
+                f"{to} loses the grant option for {', '.join(extra).upper()} on {on(grant)}, "
+                "keeping the privilege (the REVOKE fails while grants it made depend on it)"
+            ],
+        )
 
 
 def _mentioned(planner: Planner, grant: Grant) -> bool:
@@ -260,6 +320,7 @@ def role_left_alone(planner: Planner, difference: d.MissingRole) -> None:
 HANDLERS: dict[type[Any], Any] = {
     d.MissingGrant: missing_grant,
     d.ExtraGrant: extra_grant,
+    d.GrantOptionMismatch: grant_option,
     d.MissingRole: role_left_alone,
 }
 NOTES_ONLY: frozenset[Any] = frozenset({role_left_alone})

@@ -126,7 +126,7 @@ def _recreate(planner: Planner, want: Routine, have: Routine, why: frozenset[str
 def _privileges(planner: Planner, routine: Routine) -> list[str]:
     """The statements that give a routine created again its live privileges: the default
     (EXECUTE to PUBLIC) revoked first when its access list was not the default."""
-    from schemalock.fix.plan.grants import grant_sql
+    from schemalock.fix.plan.grants import grant_statements
 
     granted = [
         grant
@@ -139,7 +139,7 @@ def _privileges(planner: Planner, routine: Routine) -> list[str]:
     if not _default_privileges(planner, object_sql.identity(routine)):
         kind = "PROCEDURE" if routine.procedure else "FUNCTION"
         statements.append(f"REVOKE ALL ON {kind} {object_sql.identity(routine)} FROM PUBLIC")
-    return statements + [grant_sql(grant) for grant in granted]
+    return statements + [s for grant in granted for s in grant_statements(grant)]
 
 
 def _default_privileges(planner: Planner, identity: str) -> bool:

@@ -214,9 +214,9 @@ def _rebuild_one(planner: Planner, live: View, wanted: View, created: str, why: 
 def _restored(planner: Planner, view: View) -> list[str]:
     """What dropping a view takes with it: its live privileges, its comment, its triggers (the
     lock's where it lists them), as the statements that give them back."""
-    from schemalock.fix.plan.grants import grant_sql
+    from schemalock.fix.plan.grants import grant_statements
 
-    statements = [grant_sql(grant) for grant in _grants_of(planner, view)]
+    statements = [s for grant in _grants_of(planner, view) for s in grant_statements(grant)]
     if view.comment:
         kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
         statements.append(

@@ -39,12 +39,11 @@ SELECT kind, name FROM (
     SELECT 'extension', pg_catalog.quote_ident(extname) FROM pg_catalog.pg_extension
     WHERE extname <> 'plpgsql' AND extnamespace NOT IN (SELECT oid FROM read)
     UNION ALL
-    -- default privileges for every schema (ALTER DEFAULT PRIVILEGES without IN SCHEMA; those
-    -- IN SCHEMA are modelled as grants)
+    -- default privileges on large objects (PostgreSQL 18; the other default privileges are
+    -- modelled as grants, IN SCHEMA or global)
     SELECT 'default privileges', pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(defaclrole))
-           || ' on ' || CASE defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
-                        WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' ELSE 'schemas' END
-    FROM pg_catalog.pg_default_acl WHERE defaclnamespace = 0
+           || ' on large objects'
+    FROM pg_catalog.pg_default_acl WHERE defaclobjtype NOT IN ('r', 'S', 'f', 'T', 'n')
     UNION ALL
     -- cast
     SELECT 'cast', pg_catalog.format_type(c.castsource, NULL) || ' AS '

@@ -154,8 +154,10 @@ def _grants(lock: Lock) -> str:
         target = grant.object or grant.schema
         if grant.column:
             target += f".{grant.column}"
+        option = f" (with grant option: {code_list(grant.grantable)})" if grant.grantable else ""
+        where = " (global)" if grant.on == "default" and not grant.schema else ""
+        held = code_list(grant.privileges) or "nothing"
         lines.append(
-            f"- {code_list(grant.privileges)} on {grant.on} {code_span(target)} "
-            f"to {code_span(grant.role)}"
+            f"- {held} on {grant.on}{where} {code_span(target)} to {code_span(grant.role)}{option}"
         )
     return "\n".join(["### Privileges", "", *lines]) if lines else ""
