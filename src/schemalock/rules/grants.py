@@ -130,8 +130,9 @@ class ExtraGrant(Rule):
 
 
 class GrantOptionMismatch(Rule):
-    """A role holds a privilege the lock grants, but WITH GRANT OPTION where the lock says
-    without, or the other way round.
+    """A role holds a privilege the lock grants with a grant option the lock does not give.
+
+    Or without one the lock gives.
 
     ## What it checks
     For every privilege a role holds that the lock grants it (under `grants:`, including
