@@ -353,3 +353,25 @@ def test_diff_judges_a_grant_option_a_change() -> None:
             "SELECT on global default privileges of app on tables granted to PUBLIC",
         )
     ]
+
+
+@pytest.mark.db
+def test_the_version_table_fix_creates_is_not_judged_for_its_privileges(
+    database: str, tmp_path: Path
+) -> None:
+    """`alembic_version`, created after the lock was written, takes the schema's default
+    privileges like any new table; it is never the lock's business, nor are its grants."""
+    execute(
+        database,
+        "CREATE TABLE documents (id int PRIMARY KEY);"
+        " ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO pg_monitor;"
+        " GRANT SELECT ON documents TO pg_monitor;",
+    )
+    lock = tmp_path / "schema_lock.yaml"
+    snapshot(database, lock)
+    execute(database, "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+    code, report = _verify(lock, database, "--fail-on", "info")
+    assert (code, report["findings"]) == (0, [])
+    execute(database, "CREATE TABLE later (id int)")  # any other new table is judged
+    code, report = _verify(lock, database, "--fail-on", "info")
+    assert ("extra-grant", "later") in [(f["rule"], f["table"]) for f in report["findings"]]

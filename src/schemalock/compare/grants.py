@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from schemalock.compare import differences as d
-from schemalock.compare.pairs import ignored
+from schemalock.compare.pairs import bookkeeping, ignored
 from schemalock.model import Database, LockSettings
 from schemalock.model.grants import PUBLIC, Grant, builtin
 
@@ -39,7 +39,18 @@ def grant_differences(
     for key, found in live.grants.items():
         if key in lock.grants or found.role not in managed or _ignored(found, settings):
             continue
+        if _on_bookkeeping(found, live):
+            continue  # fix's own version table takes the schema's default privileges
         yield from _compared(_built_in(key, line), found, line)
+
+
+def _on_bookkeeping(grant: Grant, live: Database) -> bool:
+    """A grant on a migration tool's bookkeeping table (`alembic_version`), never the lock's
+    business, as the table itself is not."""
+    if grant.on not in ("table", "column"):
+        return False
+    table = live.tables.get((grant.schema, grant.object))
+    return table is not None and bookkeeping(table)
 
 
 def _built_in(key: Key, line: int | None) -> Grant:
