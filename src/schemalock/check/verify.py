@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from schemalock import db, introspect
 from schemalock.check import coverage, engine, validity, waivers
 from schemalock.check.findings import Category, InconclusiveCheck, Report
 from schemalock.errors import Inconclusive, UsageError
-from schemalock.model import Environment, Lock
+from schemalock.model import Database, Environment, Lock
 from schemalock.probe import Probe
 from schemalock.rules import RULES, Rule
 from schemalock.rules.base import Context, Target
@@ -23,6 +23,8 @@ from schemalock.rules.identifiers import MiswiredReference
 from schemalock.rules.integrity import CheckViolations, FkOrphans, relations, unproven
 
 if TYPE_CHECKING:
+    import psycopg
+
     from schemalock.check import api as apiprobe  # http.client and ssl: only when asked for
 
 
@@ -39,12 +41,15 @@ def verify(
     api: apiprobe.ApiSettings | None = None,
     on_rule: Callable[[int, int, str], None] | None = None,
     today: date | None = None,
+    read: tuple[psycopg.Connection[Any], Database] | None = None,
 ) -> Report:
     """Structure always; with `data`, row checks too (each bounded and read-only);
     `on_query` hears of every row query before it runs, `on_rule(done, total, rule)` of every
     rule.  With `api`, the lock's endpoints are then asked whether they serve real data
     (`mock-data`, unless --select/--ignore drop it).
-    The lock's waivers apply as of `today` (default: the local date)."""
+    The lock's waivers apply as of `today` (default: the local date).  `read`: a connection
+    to `url` and the database read through it already (fix plans from the same read); the
+    connection stays open."""
     started = time.monotonic()
     select, ignore = tuple(select), tuple(ignore)  # read twice: for the rules and the API probe
     environment = _environment(lock, env)
@@ -56,7 +61,7 @@ def verify(
     validity.refuse_invalid(lock)
     judged = {rule.code for rule in rules if rule.category is Category.LOCK}
     rules = [rule for rule in rules if rule.code not in judged]
-    connection = db.connect(url, "verify")
+    connection = read[0] if read else db.connect(url, "verify")
     report = Report(
         lock_path=lock.path,
         lock_sha256=lock.sha256,
@@ -64,8 +69,12 @@ def verify(
         server_version=connection.info.parameter_status("server_version"),
     )
     try:
-        live = introspect.read_everything(
-            connection, timeouts, lock.database.schemas, lock.settings.ignores_schema
+        live = (
+            read[1]
+            if read
+            else introspect.read_everything(
+                connection, timeouts, lock.database.schemas, lock.settings.ignores_schema
+            )
         )
         report.coverage = coverage.measure(lock, live)
         wanted = frozenset().union(*(rule.measures for rule in rules))
@@ -94,7 +103,8 @@ def verify(
         # Nothing was compared: report that, never a clean pass.
         report.inconclusive.append(InconclusiveCheck(rule=error.check, reason=error.reason))
     finally:
-        connection.close()
+        if not read:
+            connection.close()
     # The API probe reads no rows, so --no-data leaves it on; only the rule's selection counts.
     if api is not None and MockData in engine.select_rules(select, ignore):
         _probe_api(report, lock, api, on_query)

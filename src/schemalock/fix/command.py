@@ -19,7 +19,7 @@ from schemalock.fix import plan as planning
 from schemalock.fix.plan import Orphans, Plan, Planner
 from schemalock.fix.proofs import Prover
 from schemalock.fix.revision import Timeouts, write
-from schemalock.model import ForeignKey, Lock, Table
+from schemalock.model import Database, ForeignKey, Lock, Table
 from schemalock.probe import Probe
 
 if TYPE_CHECKING:
@@ -66,22 +66,25 @@ def fix(
     if apply:  # before anything runs or is written, as env.py does
         guards.refuse_pooler(url)
         _refuse_unsafe_target(url, timeouts)
-    report = verify(lock, url, timeouts, data=False)
-    if report.inconclusive:
-        first = report.inconclusive[0]
-        raise Inconclusive(first.rule, f"verify could not finish: {first.reason}")
-    # Checked once the database answered; a fresh environment is made only with a revision.
-    directory = environment.locate(migrations)
     connection = db.connect(url, "fix")
     try:
+        schemas = list(lock.database.schemas)
+        # One read for the report and the plan, and the fingerprint of that very schema,
+        # which the revision checks before it changes anything.
+        live, fingerprint = _read(connection, timeouts, lock, schemas)
+        report = verify(lock, url, timeouts, data=False, read=(connection, live))
+        if report.inconclusive:
+            first = report.inconclusive[0]
+            raise Inconclusive(first.rule, f"verify could not finish: {first.reason}")
+        # Checked once the database answered; a fresh environment is made only with a revision.
+        directory = environment.locate(migrations)
         # Under the read timeouts: a version table another session locks is inconclusive.
         with db.read_only(connection, timeouts, "fix"):
             pending = _pending(directory, connection, lock, replace, apply)
         if pending is not None and not replace:  # reviewed, unapplied: applied as written
             connection.close()
             return _apply_reviewed(pending, report, directory, url, say, log)
-        schemas = list(lock.database.schemas)
-        plan, fingerprint = _plan(connection, timeouts, lock, schemas, orphans)
+        plan = _plan(connection, timeouts, lock, live, orphans)
     finally:
         connection.close()
     if plan.refusals and (all_or_nothing or not plan.steps):
@@ -111,17 +114,12 @@ def fix(
 LOCK_DIGITS = 16
 
 
-def _plan(
-    connection: psycopg.Connection[Any],
-    timeouts: db.Timeouts,
-    lock: Lock,
-    schemas: list[str],
-    orphans: Orphans,
-) -> tuple[Plan, str]:
-    """The plan from the comparison of the lock with the database as read now, and the
-    fingerprint of that schema the revision checks before it changes anything."""
-    # One snapshot for both, read again if another session's DDL met the read.
-    live, fingerprint = introspect.consistent_read(
+def _read(
+    connection: psycopg.Connection[Any], timeouts: db.Timeouts, lock: Lock, schemas: list[str]
+) -> tuple[Database, str]:
+    """The database as verify reads it, and the fingerprint of its schema, from one snapshot,
+    read again if another session's DDL met the read."""
+    return introspect.consistent_read(
         connection,
         timeouts,
         lambda conn: (
@@ -130,6 +128,16 @@ def _plan(
             guards.fingerprint(conn, schemas),
         ),
     )
+
+
+def _plan(
+    connection: psycopg.Connection[Any],
+    timeouts: db.Timeouts,
+    lock: Lock,
+    live: Database,
+    orphans: Orphans,
+) -> Plan:
+    """The plan from the comparison of the lock with the database as read."""
     probe = Probe(connection, timeouts)
     planner = Planner(
         lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
@@ -138,7 +146,7 @@ def _plan(
     probe.close()
     if probe.inconclusive:
         raise Inconclusive("fix", probe.inconclusive[0].reason)
-    return plan, fingerprint
+    return plan
 
 
 def _refusal_heading(plan: Plan) -> str:
