@@ -305,6 +305,8 @@ def test_uuid_regex_agrees_with_postgresql(database: str) -> None:
         "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
         "a0eebc999c0b4ef8bb6d6bb9bd380a11",
         "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11",
+        "{a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11}",  # the longest: 41 characters
+        "{a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11-}",
         "{a0eebc999c0b4ef8bb6d6bb9bd380a11}",
         "a0eebc99-9c0b4ef8-bb6d6bb9-bd380a11",
         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
@@ -341,6 +343,9 @@ def test_uuid_regex_agrees_with_postgresql(database: str) -> None:
     assert [(v, pg) for v, pg, _ in query(database, composed, [corpus])] == [
         (v, ok) for v, _, ok in query(database, composed, [corpus])
     ]
+    # NULL stays NULL (a count of values that are not uuids must not count it).
+    null = sql.SQL("SELECT {}").format(uuid_input_valid(sql.SQL("NULL::text")))
+    assert query(database, null) == [(None,)]
 
 
 def test_environment_policy(populated: str, tmp_path: Path) -> None:

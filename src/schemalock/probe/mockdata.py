@@ -38,6 +38,9 @@ class Detector:
     # long alternation costs PostgreSQL's regex engine several times a short one per value,
     # and most values the clues let through ("Hammock", "Fakenham") fail the short one.
     gate: str | None = None
+    # The lower-cased first eight characters every match starts with, tested after the
+    # length: every value of a column of uuids is 36 long, and most start otherwise.
+    prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Part:
     caseless: bool
     length: int | None = None
     gate: str | None = None
+    prefixes: tuple[str, ...] = ()
 
 
 _THROWAWAY_DOMAINS = (
@@ -134,7 +138,13 @@ DETECTORS = (
         gate=r"\m(mock|fake|dummy|test)([^[:alpha:]]|$)|\mlorem ipsum",
     ),
     Detector("placeholder-person", "text", r"\m(john|jane) doe\M", clues=("john doe", "jane doe")),
-    Detector("fixture-uuid", "text", rf"^({_FIXTURE_UUIDS})$", length=36),
+    Detector(
+        "fixture-uuid",
+        "text",
+        rf"^({_FIXTURE_UUIDS})$",
+        length=36,
+        prefixes=FIXTURE_FIRST_GROUPS,
+    ),
     Detector(
         "json-marker",
         "json",
@@ -183,7 +193,7 @@ def condition_parts(kind: str) -> list[Part]:
     detectors = detectors_for(kind)
     folded = [d for d in detectors if d.clues and not _caseless(d.clues)]
     parts = [
-        Part(d.pattern, d.clues, _caseless(d.clues), d.length, d.gate)
+        Part(d.pattern, d.clues, _caseless(d.clues), d.length, d.gate, d.prefixes)
         for d in detectors
         if d not in folded
     ]
