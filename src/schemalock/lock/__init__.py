@@ -9,13 +9,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from schemalock.errors import LockFileError
-from schemalock.lock import cache, inputs, yamlsafe
-from schemalock.lock.contracts import to_contracts
-from schemalock.lock.convert import ConversionError, to_model, to_waivers
+from schemalock.lock import cache, inputs
+from schemalock.lock.paths import ConversionError
 from schemalock.model import Lock
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from schemalock.lock import yamlsafe
 
 
 def load_lock(path: str) -> Lock:
@@ -33,6 +34,12 @@ def load_lock(path: str) -> Lock:
 
 def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lock:
     """A lock from its text; `path` is only used in messages."""
+    # Here, not at the top: a lock read from the cache needs neither PyYAML nor pydantic (the
+    # format's models), whose imports are a fifth of a warm 12-table `verify`.
+    from schemalock.lock import yamlsafe
+    from schemalock.lock.contracts import to_contracts
+    from schemalock.lock.convert import to_model, to_waivers
+
     if digest is None:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     _refuse_control_characters(text, path)
@@ -202,6 +209,8 @@ class _Positions(dict[tuple[Any, ...], tuple[int, int]]):
 
     def locate(self, path: tuple[Any, ...]) -> tuple[int, int] | None:
         if path not in self and not self.complete:
+            from schemalock.lock import yamlsafe
+
             self.update(yamlsafe.load(self.text)[1])
             self.complete = True
         return self.get(path)
