@@ -235,3 +235,17 @@ def test_the_cli_says_the_same_from_the_cache(tmp_path: Path, folder: Path) -> N
     assert timeless[0] == timeless[1]
     assert (warm.exit_code, warm.stderr) == (cold.exit_code, cold.stderr)
     assert '"findings"' in cold.stdout
+
+
+def test_a_killed_writers_temporary_file_is_removed_once_old(tmp_path: Path, folder: Path) -> None:
+    path = tmp_path / "schema_lock.yaml"
+    path.write_text("version: 1\ntables:\n  t: {}\n", encoding="utf-8")
+    load_lock(str(path))
+    old, running = folder / ".tmp-old.pickle", folder / ".tmp-running.pickle"
+    old.write_bytes(b"half an entry")
+    running.write_bytes(b"being written")
+    os.utime(old, (0, 0))  # 1970: long dead
+    path.write_text("version: 1\ntables:\n  u: {}\n", encoding="utf-8")
+    load_lock(str(path))  # a write, which tidies up
+    assert not old.exists()
+    assert running.exists()

@@ -34,6 +34,7 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -45,6 +46,7 @@ OFF_ENV: Final = "SCHEMALOCK_NO_CACHE"
 KEEP: Final = 16  # entries: a few locks, each in a few versions
 _FORMAT: Final = b"schemalock-lock-cache 1"
 _SUFFIX: Final = ".pickle"
+_STALE_SECONDS: Final = 3600
 # The packages the loader's code is in: lock/ may import only these stages (tests/
 # test_architecture.py), so together they are all the code a model is made by.
 _SOURCES: Final = ("model", "lock")
@@ -110,11 +112,14 @@ def put(digest: str, lock: Lock) -> None:
             handle.write(_FORMAT + b"\n")
             _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump((key, _at(lock, "")))
         os.replace(temporary, where / f"{key}{_SUFFIX}")
-    except Exception:  # a full disk, a model that cannot be pickled: no entry, no error
+    except BaseException as error:  # a full disk, a model that cannot be pickled, a SIGINT
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        return
-    _prune(where)
+        if not isinstance(error, Exception):
+            raise  # the run is being stopped: the entry does not matter, the stop does
+        return  # no entry, and no error
+    with contextlib.suppress(OSError):  # the folder went away: nothing to keep tidy
+        _prune(where)
 
 
 class _Pickler(pickle.Pickler):
@@ -216,13 +221,16 @@ def _code_fingerprint() -> str:
 
 
 def _prune(where: Path) -> None:
-    try:
-        entries = [
-            (entry.stat().st_mtime_ns, entry)
-            for entry in where.iterdir()
-            if entry.name.endswith(_SUFFIX) and not entry.name.startswith(".")
-        ]
-        for _, entry in sorted(entries, reverse=True)[KEEP:]:
+    """Remove all but the `KEEP` most recently used entries, and the temporary files a killed
+    run left (an hour old: a running writer's is seconds old)."""
+    entries, now = [], time.time()
+    for entry in where.iterdir():
+        with contextlib.suppress(OSError):  # another run removed it first
+            changed = entry.stat().st_mtime_ns
+            if entry.name.startswith(".tmp-") and now - changed / 1e9 > _STALE_SECONDS:
+                entry.unlink()
+            elif entry.name.endswith(_SUFFIX) and not entry.name.startswith("."):
+                entries.append((changed, entry))
+    for _, entry in sorted(entries, reverse=True)[KEEP:]:
+        with contextlib.suppress(OSError):
             entry.unlink()
-    except OSError:
-        pass  # another run pruned first, or the folder is gone: nothing to keep tidy
