@@ -5,11 +5,11 @@ Reading a 5,000-table lock (4 MB of YAML: parse, validation, conversion) was hal
 that covers everything the model is made from: the lock's sha256, schemalock's version, the
 Python version, and a fingerprint of the code that reads a lock (the files of the stages the
 loader may import, `schemalock/*.py`, `model/`, `lock/`: a development copy changes them without
-changing the version).  A lock with an error is never cached: its errors, with their lines,
-come from a real parse every time; nor is a lock whose flows name `sql:` check files, which
-are read with it (their text is in the model, and the lock's bytes do not say it).  The loader
-produces nothing but the model (no warnings), so a cached model gives exactly what a parse
-gives.
+changing the version), with pydantic's and PyYAML's versions.  A lock with an error is never
+cached: its errors, with their lines, come from a real parse every time; nor is a lock whose
+flows name `sql:` check files, which are read with it (their text is in the model, and the
+lock's bytes do not say it).  The loader produces nothing but the model (no warnings), so a
+cached model gives exactly what a parse gives.
 
 The folder is `$SCHEMALOCK_CACHE_DIR`, else `$XDG_CACHE_HOME/schemalock`, else
 `~/.cache/schemalock`; `SCHEMALOCK_NO_CACHE=1` turns the cache off.  Entries are pickles, and
@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib.util
 import operator
 import os
 import pickle
@@ -50,6 +51,7 @@ _STALE_SECONDS: Final = 3600
 # The packages the loader's code is in: lock/ may import only these stages (tests/
 # test_architecture.py), so together they are all the code a model is made by.
 _SOURCES: Final = ("model", "lock")
+_LIBRARIES: Final = (("pydantic", "version.py"), ("yaml", "__init__.py"))
 
 
 def folder() -> Path | None:
@@ -207,14 +209,22 @@ def _key(digest: str) -> str | None:
 
 def _code_fingerprint() -> str:
     """A digest of the loader's code: every .py file of the top-level package, model/ and
-    lock/, by name and content."""
+    lock/, by name and content, and the files that say the version of the libraries it reads
+    with (an upgraded pydantic could validate a value otherwise)."""
     root = Path(__file__).resolve().parents[1]
     files = sorted(root.glob("*.py"))
     for package in _SOURCES:
         files += sorted((root / package).rglob("*.py"))
+    for library, version_file in _LIBRARIES:
+        # find_spec of a top-level name finds its folder without importing it.
+        spec = importlib.util.find_spec(library)
+        if spec is None or not spec.submodule_search_locations:
+            raise OSError(f"{library} is not a package in files")
+        files.append(Path(spec.submodule_search_locations[0]) / version_file)
     digest = hashlib.sha256()
     for file in files:
-        digest.update(str(file.relative_to(root)).encode() + b"\0")
+        name = file.relative_to(root) if file.is_relative_to(root) else file.name
+        digest.update(str(name).encode() + b"\0")
         digest.update(file.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
