@@ -264,7 +264,11 @@ def test_version_and_help_import_no_heavy_library() -> None:
 
 def _version_process(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`schemalock --version` as its own process, with what it imported on stderr."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCHEMALOCK_")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SCHEMALOCK_") or k == "SCHEMALOCK_CACHE_DIR"
+    }
     return subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "schemalock", "--version"],
         capture_output=True,
