@@ -30,6 +30,23 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from schemalock.app.pgserver import embedded_server
 
 ROOT = Path(__file__).resolve().parent.parent
+_CACHE_FOLDER = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The compiled-lock cache (`schemalock.lock.cache`) of the whole run, subprocesses
+    included, in a folder of its own: the suite never writes to the user's ~/.cache.  Tests of
+    the cache itself point it at their own tmp_path."""
+    folder = tempfile.mkdtemp(prefix="schemalock-test-cache-")  # 0700, as the cache requires
+    config.stash[_CACHE_FOLDER] = folder
+    os.environ["SCHEMALOCK_CACHE_DIR"] = folder
+    os.environ.pop("SCHEMALOCK_NO_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_CACHE_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -61,12 +61,15 @@ def git(cwd: Path, *args: str) -> str:
 
 def _clean_environment() -> dict[str, str]:
     """This process's environment without what a GitHub runner or a user's settings would
-    change in the script's behaviour."""
+    change in the script's behaviour; the suite's own lock-cache folder (conftest) stays, so
+    nothing is written to the user's ~/.cache."""
     dropped = ("SCHEMALOCK_", "GITHUB_", "INPUT_", "RUNNER_")
+    kept = {"SCHEMALOCK_CACHE_DIR"}
     return {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(dropped) and name not in ("CI", "DATABASE_URL", "PRE_COMMIT")
+        if name in kept
+        or (not name.startswith(dropped) and name not in ("CI", "DATABASE_URL", "PRE_COMMIT"))
     }
 
 

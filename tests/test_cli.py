@@ -242,7 +242,8 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_version_and_help_import_no_heavy_library() -> None:
-    # pydantic is not in the list: Typer itself imports it for a subcommand's --help.
+    # rich neither: the help is click's plain renderer (Typer's Rich one imports Markdown and
+    # Pygments, and made `--help` 14 times as slow as starting Python).
     probe = (
         "import sys, io, contextlib\n"
         "from schemalock.cli import run\n"
@@ -250,7 +251,8 @@ def test_version_and_help_import_no_heavy_library() -> None:
         "    sys.argv = ['schemalock', *args]\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert run() == 0\n"
-        "heavy = {'sqlalchemy', 'alembic', 'psycopg', 'pglast', 'yaml'}\n"
+        "heavy = {'sqlalchemy', 'alembic', 'psycopg', 'pglast', 'yaml', 'deepdiff', 'pydantic',\n"
+        "         'rich'}\n"
         "loaded = sorted(heavy & {m.split('.')[0] for m in sys.modules})\n"
         "print(','.join(loaded))\n"
     )
@@ -260,15 +262,68 @@ def test_version_and_help_import_no_heavy_library() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_version() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "schemalock", "--version"],
+def _version_process(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`schemalock --version` as its own process, with what it imported on stderr."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SCHEMALOCK_") or k == "SCHEMALOCK_CACHE_DIR"
+    }
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "schemalock", "--version"],
         capture_output=True,
         text=True,
-        check=True,
         timeout=60,
+        env={**clean, **env},
     )
-    assert result.stdout == "schemalock 0.1.0\n"
+
+
+def _imported(importtime: str) -> set[str]:
+    return {line.rpartition("|")[2].strip() for line in importtime.splitlines() if "|" in line}
+
+
+def test_version() -> None:
+    """`--version` alone is answered before Typer is imported, with what the application
+    itself prints (`run()` in this process goes the application's way)."""
+    fast, full = _version_process({}), run_cli("--version")
+    assert fast.returncode == full.exit_code == 0
+    assert fast.stdout == full.stdout == "schemalock 0.1.0\n"
+    assert full.stderr == ""
+    assert "typer" not in _imported(fast.stderr)
+    assert "schemalock.cli" in _imported(fast.stderr)  # the probe sees imports at all
+
+
+def test_version_beside_a_bad_global_variable_is_the_applications() -> None:
+    """A global option's variable is checked even beside --version: a bad one is a usage
+    error on both paths, so the fast path steps aside when one is set."""
+    fast = _version_process({"SCHEMALOCK_VERBOSE": "lots"})
+    full = run_cli("--version", env={"SCHEMALOCK_VERBOSE": "lots"})
+    assert fast.returncode == full.exit_code == 2
+    assert "SCHEMALOCK_VERBOSE" in full.stderr
+    assert "typer" in _imported(fast.stderr)
+
+
+def test_the_fast_path_knows_every_global_variable() -> None:
+    import typer
+
+    from schemalock.cli import GLOBAL_VARIABLES, app
+
+    group = typer.main.get_command(app)
+    variables = {p.envvar for p in group.params if isinstance(p.envvar, str)}
+    assert variables == set(GLOBAL_VARIABLES)
+
+
+def test_help_lists_each_commands_whole_first_paragraph() -> None:
+    result = run_cli("--help", env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    listing = " ".join(result.stdout.partition("Commands:")[2].split())
+    assert (
+        "config Show the settings each command would use and where each comes from: the "
+        "command line, a SCHEMALOCK_ variable, the configuration file, or the built-in default."
+    ) in listing
+    assert "verify Compare the lock with the live database and report every difference." in (
+        listing
+    )
 
 
 def test_no_orphaned_goldens() -> None:

@@ -40,7 +40,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write(tmp_path / "schema_lock.yaml", WARNING_LOCK)
     monkeypatch.chdir(tmp_path)
     for name in [name for name in os.environ if name.startswith("SCHEMALOCK_")]:
-        if name != "SCHEMALOCK_TEST_DATABASE_URL":
+        if name not in ("SCHEMALOCK_TEST_DATABASE_URL", "SCHEMALOCK_CACHE_DIR"):
             monkeypatch.delenv(name)
     for name in ("CI", "NO_COLOR", "FORCE_COLOR", "PRE_COMMIT"):
         monkeypatch.delenv(name, raising=False)

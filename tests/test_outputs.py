@@ -377,7 +377,9 @@ def test_output_help_says_what_is_written() -> None:
     for command, says in OUTPUT_HELP.items():
         result = run_cli(command, "--help", env={"COLUMNS": "200"})
         assert result.exit_code == 0
-        [line] = [line for line in result.stdout.splitlines() if re.match(r"\W*--output ", line)]
+        [line] = [
+            line for line in result.stdout.splitlines() if re.match(r"\W*(-o, )?--output ", line)
+        ]
         assert says in line, command
         assert ("report" in line) == (command in ("verify", "lint")), command
 

@@ -1,13 +1,8 @@
-"""The command line: parse options, call the library, map outcomes to exit codes.
+"""The command line's entry point (the `schemalock` console script is `schemalock.cli:main`).
 
-Heavy libraries (psycopg, pydantic, pglast, SQLAlchemy, Alembic) are imported inside the
-commands that need them, so `--help` and `--version` start fast.
-
-The application and error handling are here; each command is a plain function in its group's
-module (verify, fix, lock, rules, demo, config, ...), registered below in the order `--help`
-lists them. The global options are `cli.flags`, the configuration file `cli.config`, `-v`'s
-timings `cli.verbose`. Shell completion is Typer's (`--install-completion`): completing runs
-no command, and nothing heavy is imported for it.
+This package's own module imports nothing heavy: `schemalock --version` is answered here,
+without Typer (Typer and its click take longer to import than the interpreter takes to start).
+Everything else goes to the application, `cli.application`, which `app` and `run` name here.
 """
 
 from __future__ import annotations
@@ -15,134 +10,53 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
-
-import typer
-from typer.core import TyperGroup
 
 from schemalock import __version__
-from schemalock.cli import baseline, config, demo, diff, fix, flags, lock, rules, verbose, verify
-from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, SchemalockError
 
+# `typing` alone takes a third as long to import as Python takes to start; mypy reads any
+# constant of this name as typing's.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typer import _click as click  # Typer's own copy of click
+    from typing import Any, NoReturn
 
-__all__ = ["app", "main", "run"]
+    from schemalock.cli.application import app, run
 
-_ARGS = "schemalock.args"  # the command's arguments, in the group's context
+__all__ = ["app", "main", "run", "version_line"]
 
-
-class _Commands(TyperGroup):
-    """The command group. The global options (`cli.flags`) are taken before the command's
-    name and after it (`schemalock verify --debug`); every option of every command can be set
-    by its SCHEMALOCK_ variable and by a configuration file (`cli.config`)."""
-
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(**attrs)
-        self.params += flags.typer_options()
-        for command in self.commands.values():
-            command.params += flags.typer_options()
-        config.add_environment_variables(self.commands)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        config.check_environment(self, args)  # the global options' variables, in one line
-        rest = super().parse_args(ctx, args)
-        ctx.meta[_ARGS] = list(rest)  # where the lock, and so the configuration file, is
-        return rest
-
-
-app = typer.Typer(
-    name="schemalock",
-    cls=_Commands,
-    help="Keep a PostgreSQL database honest: verify it against schema_lock.yaml.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+# The global options' variables (`cli.flags`): the application checks them before anything
+# else, a bad value being a usage error even beside --version, so the fast path steps aside
+# when one is set.  tests/test_cli.py holds this list to the application's.
+GLOBAL_VARIABLES = (
+    "SCHEMALOCK_DEBUG",
+    "SCHEMALOCK_QUIET",
+    "SCHEMALOCK_VERBOSE",
+    "SCHEMALOCK_COLOR",
+    "SCHEMALOCK_NO_PROGRESS",
+    "SCHEMALOCK_EXIT_ZERO",
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"schemalock {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    ctx: typer.Context,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Before the command parses its options: the configuration file becomes their defaults."""
-    commands = ctx.command.commands if isinstance(ctx.command, TyperGroup) else {}
-    invoked = ctx.invoked_subcommand
-    if invoked is not None and invoked in commands:
-        config.check_environment(commands[invoked], ctx.meta.get(_ARGS, ()))
-    start = config.start_folder(ctx.meta.get(_ARGS, ()))
-    found = config.find(start)
-    ctx.meta[config.META_START], ctx.meta[config.META_FILE] = start, found
-    if found is not None and isinstance(ctx.command, TyperGroup):
-        ctx.default_map = config.defaults(found, ctx.command.commands)
-
-
-# The commands, in the order `schemalock --help` lists them.
-for _command in (
-    verify.verify,
-    baseline.baseline,
-    diff.diff,
-    fix.fix,
-    lock.lint,
-    lock.snapshot,
-    rules.rules,
-    rules.explain,
-    lock.schema,
-    demo.demo,
-    lock.docs,
-    config.config,
-):
-    app.command()(_command)
-
-
-def run() -> int:
-    """The command line as a function: runs `sys.argv`, returns the exit code."""
-    flags.reset()  # set by the global options' callbacks, before or after the command
-    verbose.begin()
-    try:
-        code = _run()
-    finally:
-        verbose.finish()  # -v's last stage and total; it stops watching connections
-    if code == EXIT_FINDINGS and flags.FLAGS.exit_zero:
-        return EXIT_CLEAN  # --exit-zero: findings do not fail; errors (2-5) still do
-    return code
-
-
-def _run() -> int:
-    try:
-        app()  # standalone: usage errors exit 2, typer.Exit exits with its code
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else EXIT_USAGE
-    except SchemalockError as error:
-        return _fail(str(error), error.exit_code, flags.FLAGS.debug, error.details)
-    except Exception as error:  # a bug: one redacted line, the traceback only with --debug
-        return _fail(
-            f"internal error: {type(error).__name__}: {error} (run with --debug for details)",
-            EXIT_USAGE,
-            flags.FLAGS.debug,
-        )
-    return EXIT_CLEAN
+def version_line() -> str:
+    """What `--version` prints, from both paths."""
+    return f"schemalock {__version__}"
 
 
 def main() -> NoReturn:
+    if sys.argv[1:] == ["--version"] and not any(name in os.environ for name in GLOBAL_VARIABLES):
+        print(version_line())
+        _exit(0)
     # A short-lived process building large acyclic structures (a 5,000-table lock is a million
     # objects): the cyclic collector would rescan them over and over and free nothing.
     gc.disable()
+    from schemalock.cli.application import run
     from schemalock.db import interrupts
 
     with interrupts.handled():  # SIGINT, SIGTERM: cancel on the server, exit 130, 143
         code = run()
+    _exit(code)
+
+
+def _exit(code: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     # Everything is written and every connection closed: skip the interpreter's teardown, which
@@ -150,24 +64,9 @@ def main() -> NoReturn:
     os._exit(code)
 
 
-def _fail(message: str, code: int, debug: bool, details: tuple[str, ...] = ()) -> int:
-    from schemalock.db import URL_ENV_VARS, redact
-    from schemalock.render import safe_text
+def __getattr__(name: str) -> Any:
+    if name in ("app", "run"):
+        from schemalock.cli import application
 
-    urls = [os.environ.get(name, "") for name in URL_ENV_VARS]
-    urls += [
-        arg.removeprefix("--database-url=").removeprefix("-d=")
-        for arg in sys.argv
-        if "://" in arg or "password=" in arg
-    ]
-    # Messages quote names from the lock and the database: escaped, one line each.
-    message = "\n  ".join(safe_text(line) for line in (message, *details))
-    if debug:
-        import traceback
-
-        trace = "\n".join(safe_text(line) for line in traceback.format_exc().splitlines())
-        message = f"{trace}\n{message}"
-    for url in urls:
-        message = redact(message, url)
-    print(f"schemalock: error: {message}" if not debug else message, file=sys.stderr)
-    return code
+        return getattr(application, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

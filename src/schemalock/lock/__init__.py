@@ -9,22 +9,37 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from schemalock.errors import LockFileError
-from schemalock.lock import inputs, yamlsafe
-from schemalock.lock.contracts import to_contracts
-from schemalock.lock.convert import ConversionError, to_model, to_waivers
+from schemalock.lock import cache, inputs
+from schemalock.lock.paths import ConversionError
 from schemalock.model import Lock
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from schemalock.lock import yamlsafe
+
 
 def load_lock(path: str) -> Lock:
-    text, digest = _read(path)
-    return parse_lock(text, path, digest)
+    """The lock at `path`: from the compiled-lock cache (`lock.cache`) when these very bytes
+    were read before without error, else parsed (and then cached)."""
+    raw = _read_bytes(path)
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = cache.get(digest, path)
+    if cached is not None:
+        return cached
+    lock = parse_lock(_decode(raw, path), path, digest)
+    cache.put(digest, lock)
+    return lock
 
 
 def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lock:
     """A lock from its text; `path` is only used in messages."""
+    # Here, not at the top: a lock read from the cache needs neither PyYAML nor pydantic (the
+    # format's models), whose imports are a fifth of a warm 12-table `verify`.
+    from schemalock.lock import yamlsafe
+    from schemalock.lock.contracts import to_contracts
+    from schemalock.lock.convert import to_model, to_waivers
+
     if digest is None:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     _refuse_control_characters(text, path)
@@ -70,7 +85,7 @@ def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lo
     )
 
 
-def _read(path: str) -> tuple[str, str]:
+def _read_bytes(path: str) -> bytes:
     if os.path.isdir(path):
         raise LockFileError(path, None, None, "is a directory, not a lock file")
     try:
@@ -88,14 +103,17 @@ def _read(path: str) -> tuple[str, str]:
         ) from None
     except OSError as error:
         raise LockFileError(path, None, None, f"cannot read: {error.strerror}") from None
+    return raw
+
+
+def _decode(raw: bytes, path: str) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         # utf-8-sig counts from after a byte order mark
         offset = error.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
         line, column = _byte_position(raw, offset)
         raise LockFileError(path, line, column, f"invalid UTF-8 at byte {offset}") from None
-    return text, hashlib.sha256(raw).hexdigest()
 
 
 def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -191,6 +209,8 @@ class _Positions(dict[tuple[Any, ...], tuple[int, int]]):
 
     def locate(self, path: tuple[Any, ...]) -> tuple[int, int] | None:
         if path not in self and not self.complete:
+            from schemalock.lock import yamlsafe
+
             self.update(yamlsafe.load(self.text)[1])
             self.complete = True
         return self.get(path)
