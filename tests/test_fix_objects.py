@@ -286,51 +286,44 @@ def test_a_view_over_a_column_left_out_is_left_out_too(objects: str, tmp_path: P
     assert query(objects, "SELECT to_regclass('org_regions') IS NULL") == [(True,)]
 
 
-def test_an_extra_view_that_cannot_be_created_again_refuses_the_conversion(
-    objects: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("in_lock", "views", "named"),
+    [
+        (False, "CREATE VIEW dear AS SELECT id FROM prices WHERE amount > 100", "dear"),
+        (
+            True,
+            "CREATE VIEW priced AS SELECT id, amount AS cost FROM prices;"
+            " CREATE VIEW dearest AS SELECT id FROM priced WHERE cost > 100",
+            "dearest",
+        ),
+    ],
+    ids=["an extra view", "a view over a view"],
+)
+def test_a_view_that_cannot_be_created_again_refuses_the_conversion(
+    objects: str, tmp_path: Path, in_lock: bool, views: str, named: str
 ) -> None:
-    """A view the lock does not list is created again as it was around a conversion; one whose
-    query does not hold over the new type (`amount > 100` over text) is found while planning,
-    and the conversion refused, naming it, instead of a revision that fails."""
-    execute(
-        objects,
-        "CREATE TABLE prices (id int PRIMARY KEY, amount numeric);"
-        " INSERT INTO prices SELECT g, g * 12.5 FROM generate_series(1, 20) AS g",
-    )
-    lock = tmp_path / "schema_lock.yaml"
-    text = snapshot(objects, lock)
-    lock.write_text(edit(text, ("amount: {type: numeric}", "amount: {type: text}")), "utf-8")
-    execute(objects, "CREATE VIEW dear AS SELECT id FROM prices WHERE amount > 100")
-    rows = checksums(objects)
-    result = _fix(objects, lock, tmp_path / "migrations", "--apply")
-    assert result.exit_code == 5, result.stdout + result.stderr
-    said = " ".join((result.stdout + result.stderr).split())
-    assert "view public.dear reads it and could not be created again over text" in said, said
-    assert "operator does not exist: text > numeric" in said, said
-    assert checksums(objects) == rows
-
-
-def test_a_view_over_a_view_over_a_converted_column_is_asked_as_it_will_read(
-    objects: str, tmp_path: Path
-) -> None:
-    """The first view only passes the column on; the second compares it with a number.  Each
-    is asked over the converted query of the one it reads, so the second is found while
-    planning, not when the revision fails halfway."""
+    """A view reading a column that changes type is created again around the conversion (as
+    the lock has it, or as it was for one the lock does not list); one whose query does not
+    hold over the new type (`amount > 100` over text) is found while planning, and the
+    conversion refused, naming it, instead of a revision that fails halfway.  A view over a
+    view is asked over the converted query of the one it reads: the first only passes the
+    column on, the second compares it with a number."""
     execute(
         objects,
         "CREATE TABLE prices (id int PRIMARY KEY, amount numeric);"
         " INSERT INTO prices SELECT g, g * 12.5 FROM generate_series(1, 20) AS g;"
-        " CREATE VIEW priced AS SELECT id, amount AS cost FROM prices;"
-        " CREATE VIEW dearest AS SELECT id FROM priced WHERE cost > 100",
+        + (views if in_lock else ""),
     )
     lock = tmp_path / "schema_lock.yaml"
     text = snapshot(objects, lock)
     lock.write_text(edit(text, ("amount: {type: numeric}", "amount: {type: text}")), "utf-8")
+    if not in_lock:
+        execute(objects, views)
     rows = checksums(objects)
     result = _fix(objects, lock, tmp_path / "migrations", "--apply")
     assert result.exit_code == 5, result.stdout + result.stderr
     said = " ".join((result.stdout + result.stderr).split())
-    assert "view public.dearest reads it and could not be created again over text" in said, said
+    assert f"view public.{named} reads it and could not be created again over text" in said, said
     assert "operator does not exist: text > numeric" in said, said
     assert checksums(objects) == rows
 

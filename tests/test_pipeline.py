@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,14 +134,21 @@ def _one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+def _built(
+    pg_server: Server, tmp_path: Path, build: Callable[[str, int], str], size: int
+) -> tuple[dict[str, Any], Counts]:
+    """Verify, through the proxy, of a fresh database `build` makes of `size` tables."""
+    with scratch_database(pg_server) as name:
+        url = pg_server.url_for(name)
+        lock = tmp_path / f"{build.__name__}_{size}.yaml"
+        write(lock, build(url, size))
+        return _through_proxy(url, lock)
+
+
 def test_round_trips_do_not_grow_with_tables(pg_server: Server, tmp_path: Path) -> None:
     trips, statements = {}, {}
     for children in (3, 30):
-        with scratch_database(pg_server) as name:
-            url = pg_server.url_for(name)
-            lock = tmp_path / f"lock_{children}.yaml"
-            write(lock, _build(url, children))
-            report, counts = _through_proxy(url, lock)
+        report, counts = _built(pg_server, tmp_path, _build, children)
         # Each child's orphans, and one mock email, one value and one code out of place, each
         # with its sample (fetched once the count is known: asked ahead too).
         for code, count in (("SL201", 2), ("SL401", 1), ("SL402", 1), ("SL403", 1)):
@@ -185,11 +192,7 @@ def test_duplicate_overlaps_are_asked_together(pg_server: Server, tmp_path: Path
     round trips do not grow with the pairs either."""
     trips = {}
     for pairs in (2, 20):
-        with scratch_database(pg_server) as name:
-            url = pg_server.url_for(name)
-            lock = tmp_path / f"copies_{pairs}.yaml"
-            write(lock, _build_copies(url, pairs))
-            report, counts = _through_proxy(url, lock)
+        report, counts = _built(pg_server, tmp_path, _build_copies, pairs)
         copies = [f for f in report["findings"] if f["code"] == "SL404"]
         assert [f["count"] for f in copies] == [2] * pairs, report["findings"]
         assert not report["inconclusive"]

@@ -110,11 +110,7 @@ def _in(table: Table, kind: str, name: str | None) -> d.Subject:
 
 def _table_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
     yield from _columns(lock, live)
-    yield from _primary_key(lock, live)
-    yield from _foreign_keys(lock, live)
-    yield from _uniques(lock, live)
-    yield from _checks(lock, live)
-    yield from _indexes(lock, live)
+    yield from _keys_and_indexes(lock, live)
     yield from table_aspect_differences(lock, live)  # collations, options, exclusions, ...
     if not expressions.same(lock.partition_by, live.partition_by, "partition"):
         yield d.PartitioningChanged(
@@ -122,14 +118,18 @@ def _table_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
         )
 
 
-def _own_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
-    """A partition's own indexes and constraints (`compare.partitions.own_pairs`), compared as
-    a table's: its columns and its partitioning are its parent's and its own bound's."""
+def _keys_and_indexes(lock: Table, live: Table) -> Iterator[d.Difference]:
     yield from _primary_key(lock, live)
     yield from _foreign_keys(lock, live)
     yield from _uniques(lock, live)
     yield from _checks(lock, live)
     yield from _indexes(lock, live)
+
+
+def _own_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
+    """A partition's own indexes and constraints (`compare.partitions.own_pairs`), compared as
+    a table's: its columns and its partitioning are its parent's and its own bound's."""
+    yield from _keys_and_indexes(lock, live)
     yield from exclusion_differences(lock, live)
     yield from check_inheritance_differences(lock, live)
 
