@@ -337,3 +337,21 @@ def test_no_orphaned_goldens() -> None:
         test = globals().get(owner)
         assert callable(test), f"{name}: no test {owner}"
         assert f'_check_golden("{name}"' in inspect.getsource(test), f"{owner} never checks {name}"
+
+
+@pytest.mark.parametrize("args", [["--version"], ["rules"]], ids=["fast path", "application"])
+def test_a_reader_gone_or_a_closed_stdout_is_no_traceback(args: list[str]) -> None:
+    """`schemalock ... | head` whose reader left first ends with the shell's 141, and with
+    stdout closed (`>&-`) nothing is written: neither prints a traceback."""
+    command = [sys.executable, "-m", "schemalock", *args]
+    read, write_end = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        gone = subprocess.run(command, stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (gone.returncode, gone.stderr) == (141, b"")
+    closed = subprocess.run(  # fd 1 closed in the child: Python's sys.stdout is None
+        command, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, timeout=60
+    )
+    assert (closed.returncode, closed.stderr) == (0, b"")

@@ -43,7 +43,10 @@ def version_line() -> str:
 
 def main() -> NoReturn:
     if sys.argv[1:] == ["--version"] and not any(name in os.environ for name in GLOBAL_VARIABLES):
-        print(version_line())
+        try:
+            print(version_line())
+        except BrokenPipeError:
+            _exit(BROKEN_PIPE)
         _exit(0)
     # A short-lived process building large acyclic structures (a 5,000-table lock is a million
     # objects): the cyclic collector would rescan them over and over and free nothing.
@@ -56,9 +59,17 @@ def main() -> NoReturn:
     _exit(code)
 
 
+# The shell's code for a process whose reader went away (128 + SIGPIPE), `schemalock ... | head`.
+BROKEN_PIPE = 141
+
+
 def _exit(code: int) -> NoReturn:
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None: the caller closed it (`>&-`); nothing was written
+                stream.flush()
+        except BrokenPipeError:
+            code = code or BROKEN_PIPE
     # Everything is written and every connection closed: skip the interpreter's teardown, which
     # spends 50-150 ms freeing object graphs (seconds on a 5,000-table schema).
     os._exit(code)

@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from schemalock.cli import (
+    BROKEN_PIPE,
     baseline,
     config,
     demo,
@@ -152,6 +153,10 @@ def _run() -> int:
     try:
         app()  # standalone: usage errors exit 2, typer.Exit exits with its code
     except SystemExit as done:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            # Click's answer to EPIPE (`schemalock ... | head`): it wraps stdout so nothing
+            # more fails, and exits 1, which here says "findings".  The shell's code instead.
+            return BROKEN_PIPE
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     except SchemalockError as error:
         return _fail(str(error), error.exit_code, flags.FLAGS.debug, error.details)
