@@ -398,3 +398,41 @@ def test_through_pgbouncer_in_transaction_mode(
         pristine = _session(through)
         assert _answers(_verify(through, lock)) == _answers(alone)
         assert _session(through) == pristine
+
+
+def _tables(url: str, count: int) -> None:
+    """`count` tables of a row each."""
+    execute(
+        url,
+        ";\n".join(
+            f"CREATE TABLE {name} (id integer PRIMARY KEY, note text);"
+            f" INSERT INTO {name} VALUES (1, 'a')"
+            for name in NAMES[:count]
+        ),
+    )
+
+
+@pytest.mark.parametrize("command", ["snapshot", "fix"])
+def test_catalog_statements_do_not_grow_with_tables(
+    pg_server: Server, tmp_path: Path, command: str
+) -> None:
+    """snapshot and fix's planning read the catalog in a constant number of statements, as
+    verify does; fix's own questions are about its steps (here: one missing index)."""
+    statements = {}
+    for count in (3, 30):
+        with scratch_database(pg_server) as name:
+            url = pg_server.url_for(name)
+            _tables(url, count)
+            execute(url, f"CREATE INDEX drifted ON {NAMES[0]} (note)")
+            lock = tmp_path / f"{command}_{count}.yaml"
+            run_cli("snapshot", "--database-url", url, "--output", str(lock))
+            execute(url, "DROP INDEX drifted")
+            argv = {
+                "snapshot": ["snapshot", "--output", str(tmp_path / f"again_{count}.yaml")],
+                "fix": ["fix", "--lock", str(lock), "--migrations", str(tmp_path / f"m{count}")],
+            }[command]
+            with proxied_url(url) as (proxied, proxy):
+                result = run_cli(*argv, "--database-url", proxied)
+                statements[count] = proxy.counts().statements
+            assert result.exit_code == 0, result.stdout + result.stderr
+    assert statements[30] == statements[3], statements
