@@ -141,7 +141,8 @@ def consistent_read(
     keeps changing makes the run inconclusive (exit 4), never a half-read table."""
     for attempt in range(1, READ_ATTEMPTS + 1):
         try:
-            with db.read_only(connection, timeouts, what) as conn, _catalog_races(what):
+            reading = db.read_only(connection, timeouts, what, catalog=True)
+            with reading as conn, _catalog_races(what):
                 return read(conn)
         except CatalogChanged as changed:
             if attempt == READ_ATTEMPTS:
