@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from schemalock.compare import differences as d
 from schemalock.compare.matching import match_checks
-from schemalock.compare.pairs import pair_columns
+from schemalock.compare.pairs import ColumnPair, pair_columns
 from schemalock.model import Column, Table
 from schemalock.model.exclusions import ExclusionConstraint
 from schemalock.model.sequences import IDENTITY_OPTIONS
@@ -18,8 +18,11 @@ _BOOLEANS = {"on": "true", "yes": "true", "true": "true", "off": "false", "no": 
 _BOOLEANS["false"] = "false"
 
 
-def table_aspect_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
-    for pair in pair_columns(lock, live):
+def table_aspect_differences(
+    lock: Table, live: Table, columns: list[ColumnPair] | None = None
+) -> Iterator[d.Difference]:
+    """`columns`: the table's column pairs, when the caller has them already."""
+    for pair in pair_columns(lock, live) if columns is None else columns:
         want, have = pair.lock, pair.live
         if want is None or have is None:
             continue

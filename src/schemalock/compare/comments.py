@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from schemalock.compare.comment_differences import CommentChanged
-from schemalock.compare.pairs import TablePair, ignored, pair_columns
+from schemalock.compare.pairs import TablePair, ignored
 from schemalock.compare.subject import Subject
 from schemalock.model import Database
 
@@ -38,7 +38,7 @@ def comment_differences(
                 subject=subject, line=want.line, lock=want.comment, live=have.comment,
                 target=(have.schema, have.name),
             )  # fmt: skip
-        for columns in pair_columns(want, have):
+        for columns in pair.columns:
             if columns.lock is None or columns.live is None:
                 continue
             if differ(columns.lock.comment, columns.live.comment):

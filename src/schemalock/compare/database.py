@@ -26,7 +26,7 @@ from schemalock.compare.matching import (
     match_uniques,
 )
 from schemalock.compare.objects import object_differences
-from schemalock.compare.pairs import TablePair, pair_columns, pair_tables
+from schemalock.compare.pairs import ColumnPair, TablePair, pair_tables
 from schemalock.compare.partitions import declared, own_pairs, partition_differences
 from schemalock.compare.security import security_differences
 from schemalock.compare.sequences import sequence_differences
@@ -83,7 +83,7 @@ def compare(lock: Database, live: Database, settings: LockSettings | None = None
                         subject=_table(table), line=table.line, lock=table, live=pair.live
                     )
                 )
-            found.extend(_table_differences(pair.lock, pair.live))
+            found.extend(_table_differences(pair.lock, pair.live, pair.columns))
     found.extend(_enum_differences(lock, live, settings))
     found.extend(_domain_differences(lock, live, settings))
     found.extend(object_differences(lock, live, settings))
@@ -108,10 +108,13 @@ def _in(table: Table, kind: str, name: str | None) -> d.Subject:
     return d.Subject(kind, table.schema, table.name, name)
 
 
-def _table_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
-    yield from _columns(lock, live)
+def _table_differences(
+    lock: Table, live: Table, columns: list[ColumnPair]
+) -> Iterator[d.Difference]:
+    yield from _columns(lock, live, columns)
     yield from _keys_and_indexes(lock, live)
-    yield from table_aspect_differences(lock, live)  # collations, options, exclusions, ...
+    # collations, options, exclusions, ...
+    yield from table_aspect_differences(lock, live, columns)
     if not expressions.same(lock.partition_by, live.partition_by, "partition"):
         yield d.PartitioningChanged(
             subject=_in(lock, "partitioning", None), line=lock.line, lock=lock, live=live
@@ -134,8 +137,8 @@ def _own_differences(lock: Table, live: Table) -> Iterator[d.Difference]:
     yield from check_inheritance_differences(lock, live)
 
 
-def _columns(lock: Table, live: Table) -> Iterator[d.Difference]:
-    for pair in pair_columns(lock, live):
+def _columns(lock: Table, live: Table, columns: list[ColumnPair]) -> Iterator[d.Difference]:
+    for pair in columns:
         if pair.lock is not None and pair.live is None:
             column = pair.lock
             yield d.MissingColumn(

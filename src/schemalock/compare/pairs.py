@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import cached_property
 
 from schemalock.model import Column, Database, Table
 
@@ -13,6 +14,14 @@ class TablePair:
     lock: Table | None
     live: Table | None
     renamed: bool = False  # the live table still has the lock's `renamed_from` name
+
+    @cached_property
+    def columns(self) -> list[ColumnPair]:
+        """The columns of a table both sides have, paired once for every stage that reads
+        them (columns, collations and identities, comments); [] when one side lacks it."""
+        if self.lock is None or self.live is None:
+            return []
+        return pair_columns(self.lock, self.live)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemalock.compare import Comparison
-from schemalock.compare.pairs import pair_columns
 from schemalock.guard import renames, sqltrees
 from schemalock.model import Column, Invariant, Lock, Table, Waiver, names
 from schemalock.rules.history import LockRegression
@@ -70,9 +69,7 @@ def forms(
         if pair.lock is None or pair.live is None:
             continue
         key = names.lock_name(*pair.lock.key)
-        columns = [
-            (c.lock, c.live) for c in pair_columns(pair.lock, pair.live) if c.lock and c.live
-        ]
+        columns = [(c.lock, c.live) for c in pair.columns if c.lock and c.live]
         for form, table, side in ((new_form, pair.lock, 0), (old_form, pair.live, 1)):
             form.tables[key] = table
             _place(form, ("tables", key), table.line)

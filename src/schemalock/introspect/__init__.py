@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
 from importlib import resources
+from itertools import starmap
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from schemalock import db
@@ -38,6 +39,7 @@ from schemalock.model import (
     Table,
     UniqueConstraint,
 )
+from schemalock.model.partitions import Partition
 from schemalock.model.types import live_type
 
 if TYPE_CHECKING:
@@ -139,7 +141,8 @@ def consistent_read(
     keeps changing makes the run inconclusive (exit 4), never a half-read table."""
     for attempt in range(1, READ_ATTEMPTS + 1):
         try:
-            with db.read_only(connection, timeouts, what) as conn, _catalog_races(what):
+            reading = db.read_only(connection, timeouts, what, catalog=True)
+            with reading as conn, _catalog_races(what):
                 return read(conn)
         except CatalogChanged as changed:
             if attempt == READ_ATTEMPTS:
@@ -207,10 +210,11 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
     )
     indexes, own = _group(index_rows), _own(all_constraints, all_index_rows, parts, names)
     tables = {}
-    for oid, schema, name, _partitioned, partition_by, comment, *more in table_rows:
+    for oid, schema, name, _partitioned, partition_by, comment, inherits, found, opts in table_rows:
         if oid in dropped:
             continue
-        table = _table(
+        key = (schema, name)
+        tables[key] = _table(
             schema,
             name,
             partition_by,
@@ -219,9 +223,10 @@ def introspect(connection: psycopg.Connection[Any], schemas: list[str]) -> Datab
             constraints[oid],
             indexes[oid],
             names,
+            options=aspects.options(opts),
+            inherits=tuple((s, n) for s, n in inherits) if inherits else (),
+            partitions=partitions.partitions_of(key, partition_by, found, own),
         )
-        table = aspects.with_options(table, more[2])  # more: inherits, partitions, options
-        tables[table.key] = partitions.placed(table, more[0], more[1], own)
     return Database(
         tables=tables,
         enums={
@@ -371,6 +376,9 @@ def _table(
     constraint_rows: list[tuple[Any, ...]],
     index_rows: list[tuple[Any, ...]],
     names: dict[int, dict[int, str]],
+    options: tuple[tuple[str, str], ...] = (),
+    inherits: tuple[tuple[str, str], ...] = (),
+    partitions: tuple[Partition, ...] | None = None,
 ) -> Table:
     primary_key = None
     foreign_keys, uniques, checks, exclusions = [], [], [], []
@@ -432,13 +440,16 @@ def _table(
     return Table(
         schema=schema,
         name=name,
-        columns=tuple(_column(*row) for row in column_rows),
+        columns=tuple(starmap(_column, column_rows)),
         primary_key=primary_key,
         foreign_keys=tuple(foreign_keys),
         uniques=tuple(uniques),
         checks=tuple(checks),
-        indexes=tuple(index_row(*row) for row in index_rows),
+        indexes=tuple(starmap(index_row, index_rows)),
         partition_by=partition_by,
+        partitions=partitions,
+        inherits=inherits,
+        options=options,
         exclusions=tuple(exclusions),
         comment=comment,
     )
@@ -461,18 +472,28 @@ def _column(
     identity_type: str | None,
     identity_sequence: list[int] | None,
 ) -> Column:
-    is_generated = generated in _GENERATED
+    # One call per column of the database: the common column (no identity, not generated, the
+    # type's collation) takes no helper.
+    type_ = live_type(type_)
     if owned_sequence and default is not None and default.startswith("nextval("):
         default = OWNED_SEQUENCE
+    if generated:
+        generation, default, storage = default, None, _GENERATED.get(generated)
+        if storage is None:  # not a generated column after all: keep its default
+            generation, default = None, generation
+    else:
+        generation = storage = None
     return Column(
         name=name,
-        type=live_type(type_),
+        type=type_,
         nullable=not not_null,
-        default=None if is_generated else default,
-        identity=_IDENTITY.get(identity),
-        generated=default if is_generated else None,
-        generated_storage=_GENERATED.get(generated),
-        collation=aspects.collation(collation_schema, collation),
-        identity_options=aspects.identity(live_type(type_), identity_type, identity_sequence),
+        default=default,
+        identity=_IDENTITY.get(identity) if identity else None,
+        identity_options=(
+            aspects.identity(type_, identity_type, identity_sequence) if identity_type else ()
+        ),
+        generated=generation,
+        generated_storage=storage,
+        collation=aspects.collation(collation_schema, collation) if collation else None,
         comment=comment,
     )

@@ -5,9 +5,8 @@ identity's sequence options."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
-from schemalock.model import Table, names
+from schemalock.model import names
 from schemalock.model.exclusions import ExclusionConstraint
 from schemalock.model.sequences import IdentityOptions, Sequence, identity_options
 
@@ -15,12 +14,12 @@ from schemalock.model.sequences import IdentityOptions, Sequence, identity_optio
 _DEFERRAL = re.compile(r"(\s+DEFERRABLE)?(\s+INITIALLY DEFERRED)?\s*\Z")
 
 
-def with_options(table: Table, reloptions: list[str] | None) -> Table:
-    """The table with its storage parameters (`fillfactor=70` texts) as sorted pairs."""
+def options(reloptions: list[str] | None) -> tuple[tuple[str, str], ...]:
+    """A table's storage parameters (`fillfactor=70` texts) as sorted pairs."""
     if not reloptions:
-        return table
+        return ()
     pairs = (option.partition("=") for option in reloptions)
-    return replace(table, options=tuple(sorted((name, value) for name, _, value in pairs)))
+    return tuple(sorted((name, value) for name, _, value in pairs))
 
 
 def exclusion(

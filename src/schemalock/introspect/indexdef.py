@@ -18,6 +18,16 @@ def index_elements(definition: str) -> tuple[list[str], list[str]]:
     The first parenthesis outside quotes opens the key list (index and table names that contain
     one are quoted), so the scan needs no SQL parser.
     """
+    if '"' not in definition and "'" not in definition:
+        # Nothing quoted (the common index): the first parenthesis opens the keys, and keys
+        # with no parenthesis of their own end at the first closing one.
+        start = definition.index("(") + 1
+        end = definition.find(")", start)
+        inside = definition[start:end]
+        if end > 0 and "(" not in inside:
+            rest = definition[end + 1 :]
+            if not rest.startswith(" INCLUDE ("):
+                return [key.strip() for key in inside.split(",")], []
     keys, end = _parenthesized_list(definition, 0)
     rest = definition[end + 1 :]
     include: list[str] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from schemalock.model import Table
@@ -16,24 +15,20 @@ Key = tuple[str, str]
 
 
 def oids(found: list[list[Any]] | None) -> list[int]:
-    """The oids of the partitions of a `placed()` tree."""
+    """The oids of the partitions of a `partitions_of()` tree."""
     return [row[6] for row in found or ()]
 
 
-def placed(
-    table: Table,
-    inherits: list[list[str]] | None,
-    found: list[list[Any]] | None,
-    own: Mapping[int, Table],
-) -> Table:
-    """`table` with its parents (`inherits`: [schema, name] pairs, in order) and, when it is
-    partitioned, its partitions (`found`: [schema, name, parent schema, parent name, bound,
-    key, oid] rows of the whole tree), each with its own indexes and constraints (`own`: as a
-    table holds them, by the partition's oid; one with none is not there)."""
-    parents = tuple((schema, name) for schema, name in inherits or ())
-    if table.partition_by is None:
-        return replace(table, inherits=parents)
-    return replace(table, inherits=parents, partitions=_tree(table.key, found or [], own))
+def partitions_of(
+    key: Key, partition_by: str | None, found: list[list[Any]] | None, own: Mapping[int, Table]
+) -> tuple[Partition, ...] | None:
+    """A partitioned table's partitions (None for another table), from `found`: [schema,
+    name, parent schema, parent name, bound, key, oid] rows of the whole tree, each with its
+    own indexes and constraints (`own`: as a table holds them, by the partition's oid; one
+    with none is not there)."""
+    if partition_by is None:
+        return None
+    return _tree(key, found or [], own)
 
 
 def _own(table: Table | None) -> dict[str, Any]:
