@@ -495,9 +495,12 @@ FEATURES = (
 
 
 def test_the_generator_covers_every_kind() -> None:
+    """Over the first thousand seeds (a second to generate): the rarest drifts, one plain
+    column's conversion of nine of one of fourteen kinds, come about once in 200 pairs, so a
+    change drawing anything more reshuffles them out of a shorter range."""
     found: set[str] = set()
     text = ""
-    for seed in range(200):
+    for seed in range(1000):
         pair = generate(seed)
         found.update(pair.drifts)
         text += pair.old_sql + pair.new_sql
