@@ -352,6 +352,21 @@ def test_action_yml_declares_what_it_uses() -> None:
     assert os.access(SCRIPT, os.X_OK)
 
 
+def test_the_action_caches_the_folder_schemalock_caches_in() -> None:
+    """The compiled-lock cache kept between runs is the folder the gate's schemalock uses."""
+    steps = _load(ACTION)["runs"]["steps"]
+    [point] = [s for s in steps if "SCHEMALOCK_CACHE_DIR=" in str(s.get("run", ""))]
+    [cache] = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+    folder = re.search(r"SCHEMALOCK_CACHE_DIR=\$RUNNER_TEMP/(\S+)\"", point["run"])
+    assert folder is not None, point["run"]
+    assert cache["with"]["path"] == "${{ runner.temp }}/" + folder[1]
+    assert "hashFiles(" in cache["with"]["key"]
+    assert "inputs.lock" in cache["with"]["key"]
+    assert point["if"] == cache["if"] == "inputs.lock-cache != 'false'"
+    names = [s.get("id") or s.get("uses") or s.get("run") for s in steps]
+    assert names.index("gate") > names.index(cache["uses"])
+
+
 def test_the_script_is_valid_bash() -> None:
     subprocess.run(["bash", "-n", str(SCRIPT)], check=True, timeout=30)
     if shutil.which("shellcheck"):
