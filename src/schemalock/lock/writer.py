@@ -8,6 +8,7 @@ level, so loading the file back gives the same model.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -43,11 +44,48 @@ def _key(schema: str, name: str) -> str:
     return names.lock_name(name) if schema == DEFAULT_SCHEMA else names.lock_name(schema, name)
 
 
+def sections(document: dict[str, Any]) -> Iterator[str]:
+    """The document's YAML, a top-level section at a time and a large section an entry at a
+    time: PyYAML builds a node for every value before it writes one, a 5,000-table lock's
+    nodes alone some 100 MB.  Each entry is written as the whole would write it."""
+    for key, value in document.items():
+        if type(value) is not dict or len(value) < 2:
+            yield dumped({key: value})
+            continue
+        yield f"{key}:\n"
+        for name, entry in value.items():
+            head, _, rest = dumped({key: {name: entry}}).partition("\n")
+            assert head == f"{key}:", head
+            yield rest
+
+
+def dumped(document: dict[str, Any]) -> str:
+    return yaml.dump(
+        document,
+        Dumper=Dumper,
+        sort_keys=False,
+        width=4096,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+
+
 def write_lock(
     database: Database, database_name: str | None, left_out: tuple[str, ...] = ()
 ) -> str:
     """The lock of `database`; `left_out` are the database's schemas it does not cover
     (`snapshot --schema`), written as ignored (`schema.*`) so verify reports none of them."""
+    header = (
+        f"{SCHEMA_MODELINE}# Written by schemalock {__version__} snapshot"
+        f"{f' of {database_name}' if database_name else ''}; edit freely.\n"
+    )
+    return header + "".join(sections(lock_document(database, database_name, left_out)))
+
+
+def lock_document(
+    database: Database, database_name: str | None, left_out: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """What `write_lock` writes, as the values the YAML dumper takes."""
     document: dict[str, Any] = {"version": 1}
     document["database"] = {
         k: v
@@ -83,19 +121,7 @@ def write_lock(
     document.update(write_security.sections(database))
     document.update(write_sequences.sections(database))
     document.update(write_grants.sections(database))
-    body = yaml.dump(
-        document,
-        Dumper=Dumper,
-        sort_keys=False,
-        width=4096,
-        allow_unicode=True,
-        default_flow_style=False,
-    )
-    header = (
-        f"{SCHEMA_MODELINE}# Written by schemalock {__version__} snapshot"
-        f"{f' of {database_name}' if database_name else ''}; edit freely.\n"
-    )
-    return header + body
+    return document
 
 
 def _other_types(database: Database) -> list[str]:
