@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from schemalock.check.findings import Category, Finding
+from schemalock.compare import Comparison
 from schemalock.errors import UsageError
 from schemalock.model import Database, Lock
 from schemalock.probe import Questions
@@ -85,10 +86,12 @@ def run(
     target: Target | None = None,
     on_rule: Callable[[int, int, str], None] | None = None,
     before: Callable[[Context, list[type[Rule]]], None] | None = None,
+    comparison: Comparison | None = None,
 ) -> list[Finding]:
     """Every rule's findings, sorted; `on_rule(done, total, "SL201 fk-orphans")` hears before
-    each rule runs, `before(context, rules)` before the first (verify asks ahead there)."""
-    context = Context(lock=lock, live=live, probe=probe, target=target)
+    each rule runs, `before(context, rules)` before the first (verify asks ahead there).
+    `comparison`: of `lock` with `live`, made already (fix plans from it too)."""
+    context = Context(lock=lock, live=live, probe=probe, target=target, _comparison=comparison)
     chosen = list(rules)
     if before is not None:
         before(context, chosen)

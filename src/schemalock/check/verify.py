@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from schemalock import db, introspect
 from schemalock.check import coverage, engine, validity, waivers
 from schemalock.check.findings import Category, InconclusiveCheck, Report
+from schemalock.compare import Comparison
 from schemalock.errors import Inconclusive, UsageError
 from schemalock.model import Database, Environment, Lock
 from schemalock.probe import Probe
@@ -28,6 +30,16 @@ if TYPE_CHECKING:
     from schemalock.check import api as apiprobe  # http.client and ssl: only when asked for
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A database read already, to judge as verify would: the connection it was read
+    through, what was read, and its comparison with the lock."""
+
+    connection: psycopg.Connection[Any]
+    live: Database
+    comparison: Comparison
+
+
 def verify(
     lock: Lock,
     url: str,
@@ -41,15 +53,14 @@ def verify(
     api: apiprobe.ApiSettings | None = None,
     on_rule: Callable[[int, int, str], None] | None = None,
     today: date | None = None,
-    read: tuple[psycopg.Connection[Any], Database] | None = None,
+    read: Reading | None = None,
 ) -> Report:
     """Structure always; with `data`, row checks too (each bounded and read-only);
     `on_query` hears of every row query before it runs, `on_rule(done, total, rule)` of every
     rule.  With `api`, the lock's endpoints are then asked whether they serve real data
     (`mock-data`, unless --select/--ignore drop it).
-    The lock's waivers apply as of `today` (default: the local date).  `read`: a connection
-    to `url` and the database read through it already (fix plans from the same read); the
-    connection stays open."""
+    The lock's waivers apply as of `today` (default: the local date).  `read`: the database
+    read already (fix plans from the same read); its connection stays open."""
     started = time.monotonic()
     select, ignore = tuple(select), tuple(ignore)  # read twice: for the rules and the API probe
     environment = _environment(lock, env)
@@ -61,7 +72,7 @@ def verify(
     validity.refuse_invalid(lock)
     judged = {rule.code for rule in rules if rule.category is Category.LOCK}
     rules = [rule for rule in rules if rule.code not in judged]
-    connection = read[0] if read else db.connect(url, "verify")
+    connection = read.connection if read else db.connect(url, "verify")
     report = Report(
         lock_path=lock.path,
         lock_sha256=lock.sha256,
@@ -70,7 +81,7 @@ def verify(
     )
     try:
         live = (
-            read[1]
+            read.live
             if read
             else introspect.read_everything(
                 connection, timeouts, lock.database.schemas, lock.settings.ignores_schema
@@ -92,6 +103,7 @@ def verify(
                 target=target,
                 on_rule=on_rule,
                 before=_prefetch(probe),
+                comparison=read.comparison if read else None,
             )
             found += [f for f in validity.offline_findings(lock) if f.code in judged]
             report.findings = sorted(found, key=lambda f: f.sort_key)

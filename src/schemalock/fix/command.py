@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from schemalock import db, introspect
 from schemalock.check import validity
 from schemalock.check.findings import Report
-from schemalock.check.verify import verify
-from schemalock.compare import compare
+from schemalock.check.verify import Reading, verify
+from schemalock.compare import Comparison, compare
 from schemalock.errors import Inconclusive, Refused
 from schemalock.fix import environment, failures, guards
 from schemalock.fix import plan as planning
@@ -72,7 +72,8 @@ def fix(
         # One read for the report and the plan, and the fingerprint of that very schema,
         # which the revision checks before it changes anything.
         live, fingerprint = _read(connection, timeouts, lock, schemas)
-        report = verify(lock, url, timeouts, data=False, read=(connection, live))
+        comparison = compare(lock.database, live, lock.settings)
+        report = verify(lock, url, timeouts, data=False, read=Reading(connection, live, comparison))
         if report.inconclusive:
             first = report.inconclusive[0]
             raise Inconclusive(first.rule, f"verify could not finish: {first.reason}")
@@ -84,7 +85,7 @@ def fix(
         if pending is not None and not replace:  # reviewed, unapplied: applied as written
             connection.close()
             return _apply_reviewed(pending, report, directory, url, say, log)
-        plan = _plan(connection, timeouts, lock, live, orphans)
+        plan = _plan(connection, timeouts, lock, live, comparison, orphans)
     finally:
         connection.close()
     if plan.refusals and (all_or_nothing or not plan.steps):
@@ -135,6 +136,7 @@ def _plan(
     timeouts: db.Timeouts,
     lock: Lock,
     live: Database,
+    comparison: Comparison,
     orphans: Orphans,
 ) -> Plan:
     """The plan from the comparison of the lock with the database as read."""
@@ -142,7 +144,7 @@ def _plan(
     planner = Planner(
         lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
     )
-    plan = planning.build(planner, compare(lock.database, live, lock.settings))
+    plan = planning.build(planner, comparison)
     probe.close()
     if probe.inconclusive:
         raise Inconclusive("fix", probe.inconclusive[0].reason)
