@@ -171,7 +171,8 @@ def bench_seed(
         ]
         slowest = max(results, key=lambda r: r.verify.median)
         slowest_plan = _explain(connection, slowest.question.statements)
-        slowest_twin_plan = _explain_twin(connection, slowest.twin_sql)
+        slowest_twin = twins[questions.index(slowest.question)]
+        slowest_twin_plan = _explain_twin(connection, slowest_twin.first)
 
     whole_v, whole_t, ratios = [], [], []
     for number in range(-warmups + 1, runs + 1):
@@ -322,8 +323,7 @@ def _explain(connection: psycopg.Connection[Any], statements: tuple[dict[str, An
     return "\n".join(str(row[0]) for row in cursor.fetchall())
 
 
-def _explain_twin(connection: psycopg.Connection[Any], shown: str) -> str:
-    first = shown.split(";\n", 1)[0].rstrip(";")
+def _explain_twin(connection: psycopg.Connection[Any], first: str) -> str:
     rows = connection.execute(("EXPLAIN (ANALYZE, BUFFERS) " + first).encode()).fetchall()
     return "\n".join(str(row[0]) for row in rows)
 

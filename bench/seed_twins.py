@@ -188,8 +188,9 @@ class Twin:
     """The hand-written SQL for one question: `run(connection)` answers it (statements sent
     in order, a sample query only when its count is positive)."""
 
-    shown: str  # the SQL, for the report
+    shown: str  # the SQL, for the report (the detectors' regexes named, not spelled out)
     run: Callable[[psycopg.Connection[Any]], list[Any]]
+    first: str = ""  # its first statement as run, for EXPLAIN
 
 
 def twin(question: Question, tables: Columns, connection: psycopg.Connection[Any]) -> Twin:
@@ -199,7 +200,7 @@ def twin(question: Question, tables: Columns, connection: psycopg.Connection[Any
         shown = shown.replace(
             sql.Literal(detector.pattern).as_string(connection), f"<{detector.name} regex>"
         )
-    return Twin(shown, made.run)
+    return Twin(shown, made.run, made.shown.split(";\n", 1)[0].rstrip(";"))
 
 
 def _twin(question: Question, tables: Columns, connection: psycopg.Connection[Any]) -> Twin:
