@@ -28,7 +28,8 @@ def render(result: SeedResult) -> str:
         "`--seed-size full` builds that one."
     )  # fmt: skip
     lines = [
-        f"## Seed-shaped data checks: {result.size.label} rows",
+        f"## Seed-shaped data checks: {result.size.label} rows, "
+        f"{result.server_version.split(' (')[0]}",
         "",
         f"`{result.display_url}` ({built}), {result.server_version}.  {result.facts}{full}",
         "",
