@@ -1,8 +1,9 @@
 """`make bench`: time `schemalock verify` against pg_dump on 12, 500 and 5,000 tables, and its
-data checks against hand-written queries on a 1M-row parent and a 10M-row child.
+data checks against hand-written queries (a 10M-row child; the seed-shaped database).
 
     python bench/run.py [--sizes 12,500] [--runs N] [--no-data | --data-only | --latency-only]
                         [--latency-ms 10] [--latency-sizes 12,500,5000] [--output PATH]
+                        [--no-seed | --seed-only] [--seed-size default|full|10k/200k/1M]
 
 Writes bench/RESULTS.md and prints the same.  SCHEMALOCK_BENCH_DATABASE_URL points it at an
 existing server; otherwise it starts an embedded PostgreSQL 18 under bench/work/.
@@ -23,6 +24,8 @@ from typing import Any
 
 import bench_data
 import bench_latency
+import seed_bench
+import seed_report
 from bench_check import orphan_check_pairs
 from bench_ddl import SMALL_SAAS_SCHEMA, TableDDL, synthetic_schema
 from bench_report import (
@@ -59,6 +62,7 @@ DATA_LOCK = WORK_DIR / "data_lock.yaml"
 MOCK_RULE = "mock-data"
 MOCK_TIMEOUT_S = 600  # for timing A2 when the default 30 s cuts its scan short
 LATENCY_RUNS = 3  # pairs per command through the proxy, and runs on loopback
+SEED_RUNS = 3  # rounds per question and whole-run pairs of the seed-shaped benchmark
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only the latency section: no structure sizes, start-up or data checks",
     )
+    seed_bench.add_arguments(parser)
     parser.add_argument(
         "--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="where to write the report"
     )
@@ -145,7 +150,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--data-only runs no structure sizes: drop --sizes")
     if options.latency_only and (options.data_only or options.sizes is not None):
         parser.error("--latency-only runs only --latency-sizes: drop --data-only and --sizes")
-    options.sizes = [] if options.data_only else (options.sizes or list(PLANS))
+    seed_bench.settle_arguments(parser, options)
+    options.sizes = (
+        [] if options.data_only else (list(PLANS) if options.sizes is None else options.sizes)
+    )
     if options.latency_only:
         options.sizes, options.data = [], False
     if options.data_only or not options.latency_ms:
@@ -188,10 +196,17 @@ def _run(options: argparse.Namespace) -> str:
         ]
         data = _bench_data(server, server_major, options.runs) if options.data else None
         latency = _bench_latency(server, options, environment.pg_dump_path)
+        seed = None
+        if options.seed:
+            runs = options.runs or SEED_RUNS
+            seed = seed_bench.bench_seed(
+                server, SCHEMALOCK, PYTHON, WORK_DIR, options.seed_size, runs, WARMUPS, _progress
+            )
     text = render(
         environment, commands, sizes, startup, data, started_at, time.perf_counter() - started
     )
-    return text + (f"\n{bench_latency.render(latency)}\n" if latency.sizes else "")
+    text += f"\n{bench_latency.render(latency)}\n" if latency.sizes else ""
+    return text + (f"\n{seed_report.render(seed)}\n" if seed is not None else "")
 
 
 def _bench_latency(
