@@ -17,6 +17,11 @@ from bench_timing import SeriesSummary, Spread
 MAX_VERIFY_RATIO_5000 = 0.5
 MAX_VERIFY_PEAK_MB_5000 = 150.0
 MAX_VERIFY_RATIO_12 = 2.5
+MAX_SNAPSHOT_RATIO_5000 = 1.0
+MAX_FIX_RATIO_5000 = 1.5
+# The drifts `fix` plans in the size benchmark: an index the lock gives each of this many
+# tables and the database lacks (the issue measured planning with 70).
+FIX_DRIFTS = 70
 MAX_VERSION_RATIO = 5.0
 MAX_HELP_RATIO = 8.0
 MAX_ORPHAN_RATIO = 1.1
@@ -56,6 +61,8 @@ class SizeResult:
     inspector: SeriesSummary
     pg_dump_wall: Spread
     pg_dump_peak_mib: Spread
+    snapshot: SeriesSummary | None = None  # `schemalock snapshot`, paired with pg_dump
+    fix: SeriesSummary | None = None  # `schemalock fix` planning FIX_DRIFTS drifts, no --apply
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,11 @@ row pools its runs from both series.
 - C, reference: `{commands.inspector}` (SQLAlchemy Inspector: `get_multi_columns`,
   `get_multi_pk_constraint`, `get_multi_foreign_keys`, `get_multi_indexes`,
   `get_multi_unique_constraints`, `get_multi_check_constraints`), also paired with pg_dump.
+- D, at 500 and 5,000 tables: `schemalock snapshot` to a fresh file; E: `schemalock fix` (no
+  `--apply`) of the lock with an index added on {FIX_DRIFTS} tables the database lacks, into a
+  fresh migrations folder: the whole run, its verify, the plan and the revision written.
+- The lock is read from schemalock's compiled-lock cache in every timed run (the warm-up pair
+  fills it): a run without it (`SCHEMALOCK_NO_CACHE=1`) parses and validates the lock again.
 
 The synthetic schemas (500 and 5,000 tables) come from `random.Random(42)`: about 10 columns per
 table of mixed types, bigint identity (~60%) or uuid primary keys, 0-3 foreign keys to earlier
@@ -199,13 +211,21 @@ def _size_section(size: SizeResult) -> str:
     )
     rows = [
         _tool_row("A `schemalock verify --no-data`", size.verify),
+        *([_tool_row("D `schemalock snapshot`", size.snapshot)] if size.snapshot else []),
+        *(
+            [_tool_row(f"E `schemalock fix`, {FIX_DRIFTS} drifts planned, no --apply", size.fix)]
+            if size.fix
+            else []
+        ),
         _tool_row("C SQLAlchemy Inspector", size.inspector),
         f"| B `pg_dump --schema-only` | {size.pg_dump_wall.show(3)} | 1 (yardstick) "
         f"| {_peak(size.pg_dump_peak_mib)} |",
     ]
+    more = [("snapshot", size.snapshot), ("fix", size.fix)]
     ratios = (
         f"Per-pair ratios: verify {_listed(size.verify.ratios)}; "
-        f"Inspector {_listed(size.inspector.ratios)}."
+        + "".join(f"{name} {_listed(series.ratios)}; " for name, series in more if series)
+        + f"Inspector {_listed(size.inspector.ratios)}."
     )
     body = "\n".join([header, *rows])
     return f"## {size.tables:,} tables: {size.title}\n\n{facts}\n\n{body}\n\n{ratios}"
@@ -272,6 +292,8 @@ def targets(
         _ratio_target("5,000 tables: verify wall", large, MAX_VERIFY_RATIO_5000),
         _peak_target(large),
         _ratio_target("12 tables: verify wall", small, MAX_VERIFY_RATIO_12),
+        _series_target("5,000 tables: snapshot wall", large, "snapshot", MAX_SNAPSHOT_RATIO_5000),
+        _series_target("5,000 tables: fix planning wall", large, "fix", MAX_FIX_RATIO_5000),
         *startup_targets,
         *_data_targets(data),
     ]
@@ -337,6 +359,15 @@ def _ratio_target(label: str, size: SizeResult | None, limit: float) -> Target:
     if size is None:
         return Target(label, "not run", None)
     ratio = size.verify.ratio.median
+    return Target(label, f"{ratio:.2f}x", ratio <= limit)
+
+
+def _series_target(label: str, size: SizeResult | None, series: str, limit: float) -> Target:
+    label = f"{label} <= {limit:g}x pg_dump"
+    summary = getattr(size, series, None) if size is not None else None
+    if summary is None:
+        return Target(label, "not run", None)
+    ratio = summary.ratio.median
     return Target(label, f"{ratio:.2f}x", ratio <= limit)
 
 

@@ -29,6 +29,7 @@ import seed_report
 from bench_check import orphan_check_pairs
 from bench_ddl import SMALL_SAAS_SCHEMA, TableDDL, synthetic_schema
 from bench_report import (
+    FIX_DRIFTS,
     Commands,
     DataResult,
     Environment,
@@ -288,7 +289,21 @@ def _bench_size(
         _inspector_argv(database.url), pg_dump, runs, WARMUPS,
         lambda step: _progress(f"{plan.tables} tables, Inspector vs pg_dump: {step}"),
     )  # fmt: skip
-    pg_dump_wall, pg_dump_peak = yardstick_summary([verify_pairs, inspector_pairs])
+    snapshot_pairs = fix_pairs = None
+    if plan.tables >= FIX_DRIFTS:  # tables enough for the drifts fix plans
+        written = WORK_DIR / "snapshot-timed.yaml"
+        snapshot_pairs = paired_runs(
+            [*_snapshot_argv(database.url, written)], pg_dump, runs, WARMUPS,
+            lambda step: _progress(f"{plan.tables} tables, snapshot vs pg_dump: {step}"),
+        )  # fmt: skip
+        drifted = _drifted(lock, WORK_DIR / "locks" / f"{plan.database}-drifted.yaml")
+        fix_pairs = paired_runs(
+            _fix_argv(drifted, database.url, WORK_DIR / "fix-migrations"), pg_dump, runs,
+            WARMUPS, lambda step: _progress(f"{plan.tables} tables, fix vs pg_dump: {step}"),
+        )  # fmt: skip
+    pg_dump_wall, pg_dump_peak = yardstick_summary(
+        [verify_pairs, inspector_pairs, *(p for p in (snapshot_pairs, fix_pairs) if p)]
+    )
     return SizeResult(
         tables=plan.tables,
         title=plan.title,
@@ -301,7 +316,37 @@ def _bench_size(
         inspector=SeriesSummary.of(inspector_pairs),
         pg_dump_wall=pg_dump_wall,
         pg_dump_peak_mib=pg_dump_peak,
+        snapshot=SeriesSummary.of(snapshot_pairs) if snapshot_pairs else None,
+        fix=SeriesSummary.of(fix_pairs) if fix_pairs else None,
     )
+
+
+def _snapshot_argv(url: str, output: Path) -> list[str]:
+    """snapshot refuses to overwrite a file it did not write: a fresh name every run."""
+    return ["/bin/sh", "-c", 'rm -f "$1" && exec "$0" snapshot --database-url "$2" --output "$1"',
+            SCHEMALOCK, str(output), url]  # fmt: skip
+
+
+def _fix_argv(lock: Path, url: str, migrations: Path) -> list[str]:
+    """fix planning (no --apply) into a fresh migrations folder every run: a revision left
+    by the last run would be the reviewed one."""
+    return ["/bin/sh", "-c", 'rm -rf "$1" && exec "$0" fix --lock "$2" --database-url "$3"'
+            ' --migrations "$1"', SCHEMALOCK, str(migrations), str(lock), url]  # fmt: skip
+
+
+def _drifted(lock: Path, drifted: Path) -> Path:
+    """The lock with an index on FIX_DRIFTS tables the database lacks: the plan `fix` makes is
+    FIX_DRIFTS CREATE INDEX CONCURRENTLY steps."""
+    import yaml
+
+    document = yaml.safe_load(lock.read_text(encoding="utf-8"))
+    for number, (name, table) in enumerate(list(document["tables"].items())[:FIX_DRIFTS]):
+        column = next(iter(table["columns"]))
+        indexes = table.setdefault("indexes", {})
+        indexes[f"bench_drift_{number}"] = {"columns": [column]}
+        document["tables"][name] = table
+    drifted.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return drifted
 
 
 def _snapshot(url: str, lock: Path) -> Path:
