@@ -22,7 +22,7 @@ from schemalock.lock import (
     write_security,
     write_sequences,
 )
-from schemalock.lock.yaml_style import Dumper, Flow, FlowList
+from schemalock.lock.yaml_style import Dumper, Flow, FlowList, PureDumper
 from schemalock.model import (
     DEFAULT_SCHEMA,
     OWNED_SEQUENCE,
@@ -60,9 +60,22 @@ def sections(document: dict[str, Any]) -> Iterator[str]:
 
 
 def dumped(document: dict[str, Any]) -> str:
+    """`document` as PyYAML's own emitter writes it, through libyaml's where the two agree
+    (nearly always: not for a character beyond the Basic Multilingual Plane, which libyaml
+    escapes, nor for a key it writes as an explicit `? key`)."""
+    text = _dump(document, Dumper)
+    return _dump(document, PureDumper) if _LIBYAML_SPELLING.search(text) else text
+
+
+# What libyaml writes otherwise than PyYAML: an escape of a character beyond the BMP, an
+# explicit key (also found in a text that holds "? ": PyYAML then writes it, the same).
+_LIBYAML_SPELLING = re.compile(r"\\U|\? ")
+
+
+def _dump(document: dict[str, Any], dumper: type[yaml.SafeDumper]) -> str:
     return yaml.dump(
         document,
-        Dumper=Dumper,
+        Dumper=dumper,
         sort_keys=False,
         width=4096,
         allow_unicode=True,
