@@ -341,6 +341,4 @@ def shown_answer(question: Question, found: tuple[Any, ...]) -> str:
         return f"{found[0]:,} match"
     if kind == "scan":
         return f"{len(found)} counts, sum {sum(found):,}"
-    if kind == "mock_samples":
-        return f"{found[0]} samples"
-    return f"{found[0]} samples"
+    return f"{found[0]} samples"  # mock, pattern and values samples alike
