@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
+from schemalock.check import validity
 from schemalock.errors import LockFileError
 from schemalock.lock import cache, load_lock, parse_lock
 from schemalock.model import Lock
@@ -56,7 +57,14 @@ def _digest(path: Path) -> str:
 
 
 def _entries(where: Path) -> list[Path]:
-    return sorted(where.glob("*.pickle")) if where.exists() else []
+    """The models kept (not the findings kept beside them)."""
+    if not where.exists():
+        return []
+    return sorted(p for p in where.glob("*.pickle") if not p.stem.endswith("-findings"))
+
+
+def _findings_entries(where: Path) -> list[Path]:
+    return sorted(where.glob("*-findings.pickle")) if where.exists() else []
 
 
 def test_a_cached_model_is_the_parsed_model(tmp_path: Path, folder: Path) -> None:
@@ -229,7 +237,7 @@ def test_old_entries_are_removed(tmp_path: Path, folder: Path) -> None:
 def test_the_cli_says_the_same_from_the_cache(tmp_path: Path, folder: Path) -> None:
     path = str(_seed_without_check_files(tmp_path))
     cold = run_cli("lint", "--lock", path, "--format", "json")
-    assert len(_entries(folder)) == 1
+    assert len(_entries(folder)) == len(_findings_entries(folder)) == 1
     warm = run_cli("lint", "--lock", path, "--format", "json")
     timeless = [re.sub(r'"duration_ms": \d+', "", r.stdout) for r in (cold, warm)]
     assert timeless[0] == timeless[1]
@@ -249,3 +257,81 @@ def test_a_killed_writers_temporary_file_is_removed_once_old(tmp_path: Path, fol
     load_lock(str(path))  # a write, which tidies up
     assert not old.exists()
     assert running.exists()
+
+
+# A lock whose own rules find something: an error (SL001, a reference to no table) and a
+# warning (SL004, fewer tables than it says it has).
+JUDGED = (
+    "version: 1\n"
+    "database: {expected_tables: 3}\n"
+    "tables:\n"
+    "  orders:\n"
+    "    columns:\n"
+    "      id: {type: bigint, primary_key: true}\n"
+    "      customer_id: {type: bigint, references: customers.id}\n"
+)
+
+
+def _judge(path: Path) -> list[tuple[str, int | None, str]]:
+    found = validity.offline_findings(load_lock(str(path)))
+    return [(f.code, f.lock_line, f.message) for f in found]
+
+
+def test_the_findings_of_a_lock_are_kept_and_found_again(tmp_path: Path, folder: Path) -> None:
+    path = tmp_path / "schema_lock.yaml"
+    path.write_text(JUDGED, encoding="utf-8")
+    first = _judge(path)
+    assert {code for code, _, _ in first} == {"SL001", "SL004"}
+    [entry] = _findings_entries(folder)
+    assert _judge(path) == first  # read back: the same findings, lines and all
+    # What comes back is the entry's: an entry saying otherwise is believed, so a hit runs no
+    # rule (entries are private to their user; see test_an_entry_another_user_owns...).
+    cache._write_entry(entry.stem, [])
+    assert _judge(path) == []
+    path.write_text(JUDGED.replace("customers.id", "orders.id"), encoding="utf-8")
+    assert [code for code, _, _ in _judge(path)] == ["SL004"]  # other bytes: judged again
+
+
+def test_findings_are_kept_only_for_a_lock_read_from_its_file(tmp_path: Path, folder: Path) -> None:
+    path = tmp_path / "schema_lock.yaml"
+    path.write_text(JUDGED, encoding="utf-8")
+    first = _judge(path)
+    [entry] = _findings_entries(folder)
+    cache._write_entry(entry.stem, [])
+    # The same bytes, made into a model otherwise (parse_lock): never taken for the file's.
+    parsed = _parsed(path)
+    assert [(f.code, f.lock_line, f.message) for f in validity.offline_findings(parsed)] == first
+
+
+@pytest.mark.parametrize("damage", ["garbage", "not a list"])
+def test_a_damaged_findings_entry_is_judged_again(
+    tmp_path: Path, folder: Path, damage: str
+) -> None:
+    path = tmp_path / "schema_lock.yaml"
+    path.write_text(JUDGED, encoding="utf-8")
+    first = _judge(path)
+    [entry] = _findings_entries(folder)
+    if damage == "garbage":
+        entry.write_bytes(b"schemalock-lock-cache 1\n" + os.urandom(64))
+    else:
+        cache._write_entry(entry.stem, {"findings": []})
+    assert _judge(path) == first
+
+
+def test_a_kept_judgement_still_plans_the_flows_before_any_transaction(
+    tmp_path: Path, folder: Path
+) -> None:
+    from schemalock.usersql import flows
+
+    project = tmp_path / "seed"
+    shutil.copytree(SEED.parent, project, ignore=shutil.ignore_patterns("__pycache__"))
+    path = project / "schema_lock.yaml"
+    path.write_text(SEED.read_text(encoding="utf-8").replace(SQL_CHECK, ""), encoding="utf-8")
+    _judge(path)
+    assert _findings_entries(folder)
+    lock = load_lock(str(path))  # from the cache: a model no plan was made for yet
+    invariants = [i for flow in lock.flows for i in flow.invariants]
+    assert invariants
+    assert not any(flows._memo.outcomes.get(id(i), (None,))[0] is i for i in invariants)
+    validity.offline_findings(lock)
+    assert all(flows._memo.outcomes[id(i)][0] is i for i in invariants)

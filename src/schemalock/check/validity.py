@@ -17,6 +17,7 @@ invariant and query contract, so nothing of the lock is parsed later inside a tr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -42,13 +43,42 @@ _last = _Judged()
 
 
 def offline_findings(lock: Lock) -> list[Finding]:
-    """Every finding of the rules that need no database (what `lint` runs), sorted."""
-    from schemalock.check import engine
-
+    """Every finding of the rules that need no database (what `lint` runs), sorted; those
+    of a lock read from its file are kept with its compiled model (`lock.cache`), and what
+    was found in the same bytes by the same code is not looked for again."""
     if _last.lock is not lock:
-        _last.findings = engine.run(lock, None, engine.select_rules(offline=True))
+        _last.findings = _judged(lock)
         _last.lock = lock
     return list(_last.findings)
+
+
+def _judged(lock: Lock) -> list[Finding]:
+    from schemalock.lock import cache
+
+    kept = cache.findings(lock)
+    if kept is not None:
+        _plan_user_sql(lock)
+        return kept
+    from schemalock.check import engine
+
+    found = engine.run(lock, None, engine.select_rules(offline=True))
+    cache.keep_findings(lock, found)
+    return found
+
+
+def _plan_user_sql(lock: Lock) -> None:
+    """Plan every flow invariant and parse every query contract, as judging the lock does:
+    the rules that run them find the work done (`usersql` keeps it), and parse nothing while
+    a transaction is open."""
+    from schemalock.usersql import flows
+    from schemalock.usersql import sandbox as userexpr
+
+    for flow in lock.flows:
+        for invariant in flow.invariants:
+            with contextlib.suppress(userexpr.Rejected):
+                flows.plan(invariant, lock.database)
+    for query in lock.queries:
+        userexpr.query_error(query.sql)
 
 
 def errors(lock: Lock, migration: bool = False) -> list[Finding]:

@@ -21,7 +21,8 @@ from dataclasses import replace
 from functools import cache
 from importlib import resources
 from itertools import starmap
-from typing import TYPE_CHECKING, Any, TypeVar
+from sys import intern
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from schemalock import db
 from schemalock.errors import Inconclusive
@@ -360,6 +361,15 @@ def _own(
     }
 
 
+@overload
+def _shared(text: str) -> str: ...
+@overload
+def _shared(text: str | None) -> str | None: ...
+def _shared(text: str | None) -> str | None:
+    """The one string of this value (`sys.intern`) that every table's copy of it uses."""
+    return None if text is None else intern(text)
+
+
 def _group(rows: list[tuple[Any, ...]]) -> defaultdict[int, list[tuple[Any, ...]]]:
     grouped: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
@@ -419,8 +429,8 @@ def _table(
             foreign_keys.append(
                 ForeignKey(
                     columns=cols,
-                    ref_schema=ref_schema,
-                    ref_table=ref_table,
+                    ref_schema=_shared(ref_schema),
+                    ref_table=_shared(ref_table),
                     ref_columns=tuple(names[ref_oid][number] for number in ref_numbers),
                     on_delete=_FK_ACTIONS[on_delete],
                     on_update=_FK_ACTIONS[on_update],
@@ -435,10 +445,10 @@ def _table(
         elif kind == "x":
             exclusions.append(aspects.exclusion(con_name, definition, deferrable, deferred))
         else:
-            check = CheckConstraint(expression, con_name, validated, no_inherit=no_inherit)
+            check = CheckConstraint(_shared(expression), con_name, validated, no_inherit=no_inherit)
             checks.append(check)
     return Table(
-        schema=schema,
+        schema=intern(schema),
         name=name,
         columns=tuple(starmap(_column, column_rows)),
         primary_key=primary_key,
@@ -473,8 +483,10 @@ def _column(
     identity_sequence: list[int] | None,
 ) -> Column:
     # One call per column of the database: the common column (no identity, not generated, the
-    # type's collation) takes no helper.
-    type_ = live_type(type_)
+    # type's collation) takes no helper.  Names, types and defaults repeat from table to table
+    # (`id`, `bigint`, `now()`): one string of each value, not one per column.
+    name, type_ = intern(name), intern(live_type(type_))
+    default = _shared(default)
     if owned_sequence and default is not None and default.startswith("nextval("):
         default = OWNED_SEQUENCE
     if generated:

@@ -4,6 +4,7 @@ indexes.sql into the model's index."""
 from __future__ import annotations
 
 import re
+from sys import intern
 
 from schemalock.model import Index
 
@@ -71,9 +72,9 @@ def index_row(
     keys, include = index_elements(definition)
     return Index(
         name=name,
-        keys=tuple(keys),
+        keys=tuple(map(intern, keys)),
         unique=unique,
-        method=method,
+        method=intern(method),
         where=predicate,
         include=tuple(include),
         nulls_not_distinct=bool(nulls_not_distinct),

@@ -26,10 +26,10 @@ def load_lock(path: str) -> Lock:
     digest = hashlib.sha256(raw).hexdigest()
     cached = cache.get(digest, path)
     if cached is not None:
-        return cached
+        return cache.read_from_file(cached)
     lock = parse_lock(_decode(raw, path), path, digest)
     cache.put(digest, lock)
-    return lock
+    return cache.read_from_file(lock)
 
 
 def parse_lock(text: str, path: str = "<lock>", digest: str | None = None) -> Lock:

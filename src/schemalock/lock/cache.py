@@ -1,15 +1,22 @@
-"""The compiled-lock cache: a lock's model kept from one run to the next, by the lock's bytes.
+"""The compiled-lock cache: a lock's model kept from one run to the next, by the lock's bytes,
+with the findings of the rules about the lock alone.
 
 Reading a 5,000-table lock (4 MB of YAML: parse, validation, conversion) was half of
-`verify --no-data`.  An unchanged lock's model is read back from a file instead, found by a key
-that covers everything the model is made from: the lock's sha256, schemalock's version, the
-Python version, and a fingerprint of the code that reads a lock (the files of the stages the
-loader may import, `schemalock/*.py`, `model/`, `lock/`: a development copy changes them without
-changing the version), with pydantic's and PyYAML's versions.  A lock with an error is never
-cached: its errors, with their lines, come from a real parse every time; nor is a lock whose
-flows name `sql:` check files, which are read with it (their text is in the model, and the
-lock's bytes do not say it).  The loader produces nothing but the model (no warnings), so a
-cached model gives exactly what a parse gives.
+`verify --no-data`, and judging it (the rules that need no database, which every command runs
+first: `check.validity`) a tenth more.  An unchanged lock's model is read back from a file
+instead, found by a key that covers everything the model is made from: the lock's sha256,
+schemalock's version, the Python version, and a fingerprint of schemalock's code (every .py file
+of the package, by name and content: a development copy changes them without changing the
+version), with the versions of the libraries it reads and judges with (pydantic, PyYAML,
+pglast).  A lock with an error is never cached: its errors, with their lines, come from a real
+parse every time; nor is a lock whose flows name `sql:` check files, which are read with it
+(their text is in the model, and the lock's bytes do not say it).  The loader produces nothing
+but the model (no warnings), so a cached model gives exactly what a parse gives.
+
+The findings of the lock's own rules are kept beside its model (`findings`, `keep_findings`),
+only for a lock this process read from its file (`load_lock`): the same key says the same bytes
+were judged by the same code, and those rules read nothing but the model (no date, no file, no
+setting), so they would find exactly the same again.
 
 The folder is `$SCHEMALOCK_CACHE_DIR`, else `$XDG_CACHE_HOME/schemalock`, else
 `~/.cache/schemalock`; `SCHEMALOCK_NO_CACHE=1` turns the cache off.  Entries are pickles, and
@@ -17,10 +24,10 @@ reading a pickle someone else could write would run their code: the folder is cr
 used only while it is a real folder (no symbolic link) owned by this user that no one else may
 read or write (mode 0700 or stricter), and an entry only when it is a regular file owned by
 this user that no one else may write.  Anything wrong (missing, corrupt, from another version,
-unreadable, a folder that cannot be made) is silently a miss: the lock is parsed, as without a
-cache.  Entries are written to a temporary file and renamed into place, so a reader sees a whole
-entry or none; the folder is safe to delete at any time.  The least recently used entries beyond
-`KEEP` are removed after a write.
+unreadable, a folder that cannot be made) is silently a miss: the lock is parsed (or judged), as
+without a cache.  Entries are written to a temporary file and renamed into place, so a reader
+sees a whole entry or none; the folder is safe to delete at any time.  The least recently used
+entries beyond `KEEP` are removed after a write.
 """
 
 from __future__ import annotations
@@ -44,14 +51,17 @@ from schemalock.model import CustomCheck, Lock
 
 DIR_ENV: Final = "SCHEMALOCK_CACHE_DIR"
 OFF_ENV: Final = "SCHEMALOCK_NO_CACHE"
-KEEP: Final = 16  # entries: a few locks, each in a few versions
+KEEP: Final = 32  # entries: a few locks, each in a few versions, and their findings
 _FORMAT: Final = b"schemalock-lock-cache 1"
 _SUFFIX: Final = ".pickle"
 _STALE_SECONDS: Final = 3600
-# The packages the loader's code is in: lock/ may import only these stages (tests/
-# test_architecture.py), so together they are all the code a model is made by.
-_SOURCES: Final = ("model", "lock")
-_LIBRARIES: Final = (("pydantic", "version.py"), ("yaml", "__init__.py"))
+# The files that say the versions of the libraries a lock is read (pydantic, PyYAML) and judged
+# (pglast parses its expressions) with.
+_LIBRARIES: Final = (
+    ("pydantic", "version.py"),
+    ("yaml", "__init__.py"),
+    ("pglast", "__init__.py"),
+)
 
 
 def folder() -> Path | None:
@@ -68,13 +78,60 @@ def folder() -> Path | None:
 def get(digest: str, path: str) -> Lock | None:
     """The model of the lock whose bytes have sha256 `digest`, now at `path`; None when there
     is no usable entry."""
+    key = _key(digest)
+    lock = None if key is None else _read_entry(key)
+    if not isinstance(lock, Lock):
+        return None
+    return _at(lock, path)
+
+
+def put(digest: str, lock: Lock) -> None:
+    """Keep `lock` (parsed without error from bytes with sha256 `digest`); never fails."""
+    key = _key(digest)
+    if key is not None and not _reads_other_files(lock):
+        _write_entry(key, _at(lock, ""))
+
+
+def read_from_file(lock: Lock) -> Lock:
+    """`lock`, noted as the model of the file whose bytes have its `sha256`: what the lock's
+    own rules find in it may be kept (`keep_findings`).  The last few are noted."""
+    _FROM_FILES[:] = [lock, *(other for other in _FROM_FILES if other is not lock)][:_NOTED]
+    return lock
+
+
+def findings(lock: Lock) -> list[Any] | None:
+    """The findings kept for `lock` by `keep_findings`; None when there are none to trust."""
+    key = _findings_key(lock)
+    found = None if key is None else _read_entry(key)
+    return found if isinstance(found, list) else None
+
+
+def keep_findings(lock: Lock, found: list[Any]) -> None:
+    """Keep what the rules about the lock alone found in `lock`; never fails."""
+    key = _findings_key(lock)
+    if key is not None:
+        _write_entry(key, found)
+
+
+# Of the locks read from their files (load_lock), the last ones: a process reads one lock, or
+# two (diff's old and new).  Identity, not equality: a model made otherwise is never trusted.
+_FROM_FILES: list[Lock] = []
+_NOTED: Final = 4
+
+
+def _findings_key(lock: Lock) -> str | None:
+    if not any(lock is other for other in _FROM_FILES) or _reads_other_files(lock):
+        return None
+    key = _key(lock.sha256)
+    return None if key is None else f"{key}-findings"
+
+
+def _read_entry(name: str) -> Any:
+    """The value of entry `name`, or None when there is no usable one."""
     where = _usable_folder(create=False)
     if where is None:
         return None
-    key = _key(digest)
-    if key is None:
-        return None
-    entry = where / f"{key}{_SUFFIX}"
+    entry = where / f"{name}{_SUFFIX}"
     try:
         descriptor = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -86,24 +143,16 @@ def get(digest: str, path: str) -> Lock | None:
                 return None
             if handle.read(len(_FORMAT) + 1) != _FORMAT + b"\n":
                 return None
-            stored_key, lock = pickle.load(handle)
+            stored_name, value = pickle.load(handle)
         os.utime(entry)  # most recently used: the last to be removed
     except Exception:  # a corrupt or truncated entry is a miss, whatever unpickling raised
         return None
-    if stored_key != key or not isinstance(lock, Lock):
-        return None
-    return _at(lock, path)
+    return value if stored_name == name else None
 
 
-def put(digest: str, lock: Lock) -> None:
-    """Keep `lock` (parsed without error from bytes with sha256 `digest`); never fails."""
-    if _reads_other_files(lock):
-        return
+def _write_entry(name: str, value: Any) -> None:
     where = _usable_folder(create=True)
     if where is None:
-        return
-    key = _key(digest)
-    if key is None:
         return
     try:
         descriptor, temporary = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=_SUFFIX)
@@ -112,9 +161,9 @@ def put(digest: str, lock: Lock) -> None:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(_FORMAT + b"\n")
-            _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump((key, _at(lock, "")))
-        os.replace(temporary, where / f"{key}{_SUFFIX}")
-    except BaseException as error:  # a full disk, a model that cannot be pickled, a SIGINT
+            _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump((name, value))
+        os.replace(temporary, where / f"{name}{_SUFFIX}")
+    except BaseException as error:  # a full disk, a value that cannot be pickled, a SIGINT
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if not isinstance(error, Exception):
@@ -128,7 +177,15 @@ class _Pickler(pickle.Pickler):
     """The model's classes (frozen dataclasses with slots) pickled as a call of the class with
     its fields' values: the default way restores each object through dataclasses'
     `__setstate__`, which looks up the class's fields again for every one of the 90,000 objects
-    of a 5,000-table lock, and took 3 times as long to read back."""
+    of a 5,000-table lock, and took 3 times as long to read back.
+
+    Equal strings of those values are written once (pickle writes an object it met before as a
+    reference to it): a 5,000-table lock holds 140,000 strings of 29,000 values (`public`,
+    `bigint`, `created_at`, ...), and reads back with the 29,000 alone, 6 MB less."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._strings: dict[str, str] = {}
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
@@ -137,7 +194,19 @@ class _Pickler(pickle.Pickler):
             values = _FIELD_VALUES[kind] = _field_values(kind)
         if values is False:
             return NotImplemented
-        return kind, values(obj)
+        return kind, tuple(map(self._shared, values(obj)))
+
+    def _shared(self, value: Any) -> Any:
+        """`value` with its strings (and those of a tuple or a dict's keys) the first of
+        their value met."""
+        kind = type(value)
+        if kind is str:
+            return self._strings.setdefault(value, value)
+        if kind is tuple:
+            return tuple(map(self._shared, value)) if value else value
+        if kind is dict:
+            return {self._shared(key): item for key, item in value.items()}
+        return value
 
 
 # Per class: its fields' values as the positional arguments of its __init__, or False when
@@ -208,24 +277,27 @@ def _key(digest: str) -> str | None:
 
 
 def _code_fingerprint() -> str:
-    """A digest of the loader's code: every .py file of the top-level package, model/ and
-    lock/, by name and content, and the files that say the version of the libraries it reads
-    with (an upgraded pydantic could validate a value otherwise)."""
-    root = Path(__file__).resolve().parents[1]
-    files = sorted(root.glob("*.py"))
-    for package in _SOURCES:
-        files += sorted((root / package).rglob("*.py"))
+    """A digest of schemalock's code: every .py file of the package, by name and content (the
+    loader's, and the rules' whose findings are kept), and the files that say the versions of
+    the libraries (an upgraded pydantic could validate a value otherwise)."""
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    files = []
+    # os.walk, not Path.rglob: a third of the time, paid by every run that reads a lock.
+    for folder_path, folders, names in os.walk(root):
+        folders.sort()
+        files += [os.path.join(folder_path, n) for n in sorted(names) if n.endswith(".py")]
     for library, version_file in _LIBRARIES:
         # find_spec of a top-level name finds its folder without importing it.
         spec = importlib.util.find_spec(library)
         if spec is None or not spec.submodule_search_locations:
             raise OSError(f"{library} is not a package in files")
-        files.append(Path(spec.submodule_search_locations[0]) / version_file)
+        files.append(os.path.join(spec.submodule_search_locations[0], version_file))
     digest = hashlib.sha256()
     for file in files:
-        name = file.relative_to(root) if file.is_relative_to(root) else file.name
-        digest.update(str(name).encode() + b"\0")
-        digest.update(file.read_bytes())
+        name = os.path.relpath(file, root) if file.startswith(root + os.sep) else file
+        digest.update(name.encode() + b"\0")
+        with open(file, "rb") as handle:
+            digest.update(handle.read())
         digest.update(b"\0")
     return digest.hexdigest()
 
