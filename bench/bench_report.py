@@ -59,6 +59,8 @@ class SizeResult:
     runs: int
     verify: SeriesSummary
     inspector: SeriesSummary
+    # verify's catalog statements alone, one psql session (bench/catalog_floor.py): the floor
+    floor: SeriesSummary
     pg_dump_wall: Spread
     pg_dump_peak_mib: Spread
     snapshot: SeriesSummary | None = None  # `schemalock snapshot`, paired with pg_dump
@@ -180,6 +182,10 @@ row pools its runs from both series.
 - C, reference: `{commands.inspector}` (SQLAlchemy Inspector: `get_multi_columns`,
   `get_multi_pk_constraint`, `get_multi_foreign_keys`, `get_multi_indexes`,
   `get_multi_unique_constraints`, `get_multi_check_constraints`), also paired with pg_dump.
+- F, the floor: the catalog statements A sends, with their parameters spelled in, run by
+  `psql -X -q -A -t -o /dev/null -f <script>` in one read-only transaction
+  (`bench/catalog_floor.py` writes the script): the server's work and the transfer, with no
+  client work to speak of.  No structure check can cost less than the statements it needs.
 - D, at 500 and 5,000 tables: `schemalock snapshot` to a fresh file; E: `schemalock fix` (no
   `--apply`) of the lock with an index added on {FIX_DRIFTS} tables the database lacks, into a
   fresh migrations folder: the whole run, its verify, the plan and the revision written.
@@ -217,6 +223,7 @@ def _size_section(size: SizeResult) -> str:
             if size.fix
             else []
         ),
+        _tool_row("F verify's catalog statements alone, one psql session", size.floor),
         _tool_row("C SQLAlchemy Inspector", size.inspector),
         f"| B `pg_dump --schema-only` | {size.pg_dump_wall.show(3)} | 1 (yardstick) "
         f"| {_peak(size.pg_dump_peak_mib)} |",
@@ -225,6 +232,7 @@ def _size_section(size: SizeResult) -> str:
     ratios = (
         f"Per-pair ratios: verify {_listed(size.verify.ratios)}; "
         + "".join(f"{name} {_listed(series.ratios)}; " for name, series in more if series)
+        + f"catalog statements {_listed(size.floor.ratios)}; "
         + f"Inspector {_listed(size.inspector.ratios)}."
     )
     body = "\n".join([header, *rows])

@@ -191,8 +191,9 @@ def _run(options: argparse.Namespace) -> str:
     with open_server(WORK_DIR) as server:
         environment, server_major = _describe(server)
         commands = _commands(environment.pg_dump_path)
+        psql_path = find_psql(server_major)[0] if options.sizes else ""
         sizes = [
-            _bench_size(server, PLANS[tables], environment.pg_dump_path, options.runs)
+            _bench_size(server, PLANS[tables], environment.pg_dump_path, psql_path, options.runs)
             for tables in options.sizes
         ]
         data = _bench_data(server, server_major, options.runs) if options.data else None
@@ -272,7 +273,11 @@ def _inspector_argv(url: str) -> list[str]:
 
 
 def _bench_size(
-    server: Server, plan: SizePlan, pg_dump_path: str, runs_override: int | None
+    server: Server,
+    plan: SizePlan,
+    pg_dump_path: str,
+    psql_path: str,
+    runs_override: int | None,
 ) -> SizeResult:
     _progress(f"{plan.tables} tables: preparing database {plan.database}")
     database = ensure_database(server, plan.database, plan.schema())
@@ -289,6 +294,11 @@ def _bench_size(
         _inspector_argv(database.url), pg_dump, runs, WARMUPS,
         lambda step: _progress(f"{plan.tables} tables, Inspector vs pg_dump: {step}"),
     )  # fmt: skip
+    statements = _catalog_statements(database.url, lock, plan.database)
+    floor_pairs = paired_runs(
+        _floor_argv(psql_path, statements, database.url), pg_dump, runs, WARMUPS,
+        lambda step: _progress(f"{plan.tables} tables, catalog statements vs pg_dump: {step}"),
+    )  # fmt: skip
     snapshot_pairs = fix_pairs = None
     if plan.tables >= FIX_DRIFTS:  # tables enough for the drifts fix plans
         written = WORK_DIR / "snapshot-timed.yaml"
@@ -302,7 +312,12 @@ def _bench_size(
             WARMUPS, lambda step: _progress(f"{plan.tables} tables, fix vs pg_dump: {step}"),
         )  # fmt: skip
     pg_dump_wall, pg_dump_peak = yardstick_summary(
-        [verify_pairs, inspector_pairs, *(p for p in (snapshot_pairs, fix_pairs) if p)]
+        [
+            verify_pairs,
+            inspector_pairs,
+            floor_pairs,
+            *(p for p in (snapshot_pairs, fix_pairs) if p),
+        ]
     )
     return SizeResult(
         tables=plan.tables,
@@ -314,11 +329,29 @@ def _bench_size(
         runs=runs,
         verify=SeriesSummary.of(verify_pairs),
         inspector=SeriesSummary.of(inspector_pairs),
+        floor=SeriesSummary.of(floor_pairs),
         pg_dump_wall=pg_dump_wall,
         pg_dump_peak_mib=pg_dump_peak,
         snapshot=SeriesSummary.of(snapshot_pairs) if snapshot_pairs else None,
         fix=SeriesSummary.of(fix_pairs) if fix_pairs else None,
     )
+
+
+def _catalog_statements(url: str, lock: Path, database: str) -> Path:
+    """verify's catalog statements for this database, as a psql script (bench/catalog_floor.py)."""
+    script = WORK_DIR / "locks" / f"{database}-catalog.sql"
+    argv = [PYTHON, str(BENCH_DIR / "catalog_floor.py"), url, str(lock), str(script)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"bench/catalog_floor.py exited {done.returncode}:\n{done.stderr}")
+    return script
+
+
+def _floor_argv(psql_path: str, script: Path, url: str) -> list[str]:
+    """psql runs the script in one session, rows unaligned to /dev/null: the server's work and
+    the transfer, next to no client work."""
+    return [psql_path, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null",
+            "-f", str(script), "-d", url]  # fmt: skip
 
 
 def _snapshot_argv(url: str, output: Path) -> list[str]:
