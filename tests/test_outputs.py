@@ -5,6 +5,7 @@ and the options that steer it (`--debug` in either place, `-o` saying what it wr
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -21,7 +22,8 @@ import pytest
 import typer.main
 
 from conftest import execute, run_cli
-from schemalock.cli import app
+from schemalock.check.findings import Coverage, Report
+from schemalock.cli import app, output
 from schemalock.errors import UsageError
 from schemalock.files import replacing
 from schemalock.fix import environment
@@ -414,3 +416,110 @@ def test_a_file_being_written_is_its_owners_alone_until_it_is_whole(tmp_path: Pa
     os.umask(umask)
     assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
     assert private.read_text() == new.read_text() == "new"
+
+
+def _printed(report: Report, env: dict[str, str]) -> str:
+    """What print_text writes to a standard output that is no terminal, under `env`."""
+    out = io.StringIO()
+    with _environment(env), contextlib.redirect_stdout(out):
+        output.print_text(report)
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "SCHEMALOCK_COLOR"):
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _by_rich(report: Report) -> str:
+    from rich.console import Console
+
+    from schemalock.render import text
+
+    out = io.StringIO()
+    text.render(report, Console(file=out, color_system=None, highlight=False))
+    return out.getvalue()
+
+
+CLEAN = [
+    Report(lock_path="schema_lock.yaml", target_url="postgresql://app@db/prod", duration_ms=41),
+    Report(command="lint", lock_path="locks/schema lock é.yaml", duration_ms=3),
+    Report(
+        lock_path="schema_lock.yaml",
+        target_url="postgresql://app@db/prod",
+        coverage=Coverage(uncovered=()),
+    ),
+]
+
+
+@pytest.mark.parametrize("report", CLEAN, ids=["verify", "lint", "nothing uncovered"])
+def test_a_clean_text_report_is_what_rich_prints(report: Report) -> None:
+    plain = _printed(report, {})
+    assert plain == _by_rich(report)
+    assert plain.startswith("No findings: ")
+    assert plain.count("\n") == 1
+    assert _printed(report, {"NO_COLOR": "1"}) == plain
+
+
+@pytest.mark.parametrize("env", [{"TTY_COMPATIBLE": "1"}, {"FORCE_COLOR": "1"}])
+def test_a_clean_report_to_what_rich_calls_a_terminal_is_coloured_by_rich(
+    env: dict[str, str],
+) -> None:
+    coloured = _printed(CLEAN[0], env)
+    assert "\x1b[" in coloured  # rich's green
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == _by_rich(CLEAN[0])
+
+
+def test_a_report_with_more_than_its_summary_line_is_rich_s() -> None:
+    uncovered = Report(
+        lock_path="schema_lock.yaml",
+        target_url="postgresql://app@db/prod",
+        coverage=Coverage(uncovered=(("event trigger", "audit_ddl"),)),
+    )
+    control = Report(command="lint", lock_path="lock\tfile.yaml")
+    for report in (uncovered, control):
+        assert _printed(report, {}) == _by_rich(report)
+    assert "not covered (1)" in _printed(uncovered, {})
+
+
+def _lint_in_a_process(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    lock = tmp_path / "schema_lock.yaml"
+    lock.write_text(
+        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: bigint, primary_key: true}\n",
+        encoding="utf-8",
+    )
+    script = (
+        "import sys\n"
+        "from schemalock.cli.application import run\n"
+        f"sys.argv = ['schemalock', 'lint', '--lock', {str(lock)!r}]\n"
+        "code = run()\n"
+        "print(code, 'rich' in sys.modules, 'schemalock.usersql' in sys.modules)\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_a_clean_run_prints_its_line_without_importing_rich_or_the_sandbox(tmp_path: Path) -> None:
+    said, ran = _lint_in_a_process(tmp_path, {})
+    assert said.startswith("No findings: ")
+    # Nor the SQL sandbox: the lock has no flows or query contracts.
+    assert ran.split() == ["0", "False", "False"]
+    coloured, ran = _lint_in_a_process(tmp_path, {"TTY_COMPATIBLE": "1"})
+    assert ran.split() == ["0", "True", "False"]
+    timeless = [re.sub(r"\(\d+ ms\)", "", line) for line in (said, coloured)]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", timeless[1]) == timeless[0]

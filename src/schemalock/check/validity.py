@@ -70,6 +70,8 @@ def _plan_user_sql(lock: Lock) -> None:
     """Plan every flow invariant and parse every query contract, as judging the lock does:
     the rules that run them find the work done (`usersql` keeps it), and parse nothing while
     a transaction is open."""
+    if not lock.flows and not lock.queries:
+        return  # and the SQL sandbox (pglast) is never imported
     from schemalock.usersql import flows
     from schemalock.usersql import sandbox as userexpr
 

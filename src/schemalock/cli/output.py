@@ -16,6 +16,7 @@ import typer
 from schemalock.cli import flags, verbose
 from schemalock.cli.options import FailOn, OutputFormat, threshold
 from schemalock.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCONCLUSIVE, UsageError
+from schemalock.render import summary_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,6 +86,27 @@ def console(stderr: bool = False, file: IO[str] | None = None, width: int | None
     if choice is True:
         return Console(force_terminal=True, no_color=False, **common)
     return Console(**common)
+
+
+def _plain_and_clean(report: Report) -> bool:
+    """Whether the text report is only its summary line, printed without colour: nothing
+    found, waived, inconclusive or uncovered, and standard output no terminal to rich (as
+    rich decides it: TTY_COMPATIBLE and FORCE_COLOR would make it one) or colour off."""
+    if report.command == "diff" or report.findings or report.inconclusive:
+        return False
+    if report.coverage is not None and report.coverage.uncovered:
+        return False
+    if sys.stdout is None or not summary_line(report)[0].isprintable():
+        return False  # rich would strip or expand what is not printable: let it
+    choice = flags.color()
+    if choice is not None:
+        return choice is False
+    if "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ:
+        return False
+    try:
+        return not sys.stdout.isatty()
+    except (ValueError, OSError):  # closed or detached: rich would let it be
+        return False
 
 
 def wrote(output: str | None) -> None:
@@ -298,9 +320,15 @@ def _append_step_summary(report: Report, root: str | None) -> None:
 
 def print_text(report: Report, output: str | None = None) -> None:
     """The text report, to the terminal or to `output`; under `-q` without its summary line."""
+    summary, coverage = not flags.FLAGS.quiet, flags.FLAGS.verbose > 0
+    if output is None and not coverage and _plain_and_clean(report):
+        # What rich would print, without importing it (a tenth of a small clean run): one
+        # line, or under -q nothing.
+        if summary:
+            sys.stdout.write(f"{summary_line(report)[0]}\n")
+        return
     from schemalock.render import text
 
-    summary, coverage = not flags.FLAGS.quiet, flags.FLAGS.verbose > 0
     if output is None:
         text.render(report, console(), summary=summary, coverage=coverage)
         return

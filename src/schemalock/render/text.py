@@ -9,7 +9,7 @@ from rich.text import Text
 
 from schemalock.check.findings import Finding, Report, Severity
 from schemalock.model.names import qualified
-from schemalock.render import safe_text
+from schemalock.render import safe_text, summary_line
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -106,22 +106,5 @@ def _render_waived(report: Report, console: Console) -> None:
 
 
 def _summary(report: Report) -> Text:
-    counts = report.counts()
-    target = f" against {report.target_url}" if report.target_url else ""
-    if not report.findings and not report.inconclusive:
-        agree = (
-            f"the lock and {report.target_url} agree"
-            if report.target_url
-            else f"{report.lock_path} is consistent"
-        )
-        return Text(f"No findings: {agree} ({report.duration_ms} ms).", style="green")
-    parts = [
-        f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 and s.value != 'info' else ''}"
-        for s in Severity
-    ]
-    waived = len(report.findings) - len(report.counted)
-    if waived:
-        parts.append(f"{waived} waived")
-    if report.inconclusive:
-        parts.append(f"{len(report.inconclusive)} inconclusive")
-    return Text(f"{', '.join(parts)}{target} ({report.duration_ms} ms).", style="bold")
+    line, style = summary_line(report)
+    return Text(line, style=style)

@@ -4,12 +4,14 @@ contracts."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from schemalock.check.findings import Category, Finding, Severity
 from schemalock.model import Invariant, Table
 from schemalock.rules.base import Context, Rule, q, rows
-from schemalock.usersql import flows
-from schemalock.usersql import sandbox as userexpr
+
+if TYPE_CHECKING:
+    from schemalock.usersql import flows
 
 
 class FlowViolation(Rule):
@@ -62,6 +64,10 @@ class FlowViolation(Rule):
                     yield finding
 
     def _check(self, context: Context, invariant: Invariant) -> Finding | None:
+        # Here, not at the top: a lock without flows never needs the SQL sandbox (pglast).
+        from schemalock.usersql import flows
+        from schemalock.usersql import sandbox as userexpr
+
         assert context.probe is not None
         label = f"flow {invariant.flow}: {invariant.name}"
         table = _table(context, invariant)
@@ -97,6 +103,8 @@ def _named_objects_exist(context: Context, plan: flows.Plan) -> None:
     """Refuse a plan naming a lock column or enum the database lacks: PostgreSQL would read
     `alias.column` on a missing column as a call of a function `column` on the row, and a
     type of the enum's name that is a domain runs its CHECK constraints."""
+    from schemalock.usersql import sandbox as userexpr
+
     live = context.live
     if live is None:
         return
@@ -159,8 +167,10 @@ class QueryContractFailed(Rule):
     severity, category = Severity.ERROR, Category.CONTRACTS
 
     def check(self, context: Context) -> Iterator[Finding]:
-        if context.probe is None:
+        if context.probe is None or not context.lock.queries:
             return
+        from schemalock.usersql import sandbox as userexpr
+
         for query in context.lock.queries:
             endpoint = f" ({query.endpoint})" if query.endpoint else ""
             label = f"query {query.name}{endpoint}"

@@ -387,6 +387,8 @@ class InvalidExpression(Rule):
         yield from self._queries(context)
 
     def _flows(self, context: Context) -> Iterator[Finding]:
+        if not context.lock.flows:
+            return  # and the SQL sandbox (pglast) is not imported
         from schemalock.usersql import flows
         from schemalock.usersql import sandbox as userexpr
 
@@ -403,6 +405,8 @@ class InvalidExpression(Rule):
                     )
 
     def _queries(self, context: Context) -> Iterator[Finding]:
+        if not context.lock.queries:
+            return
         from schemalock.usersql import sandbox as userexpr
 
         for query in context.lock.queries:
