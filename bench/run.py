@@ -4,6 +4,7 @@ data checks against hand-written queries (a 10M-row child; the seed-shaped datab
     python bench/run.py [--sizes 12,500] [--runs N] [--no-data | --data-only | --latency-only]
                         [--latency-ms 10] [--latency-sizes 12,500,5000] [--output PATH]
                         [--no-seed | --seed-only] [--seed-size default|full|10k/200k/1M]
+                        [--seed-runs N]
 
 Writes bench/RESULTS.md and prints the same.  SCHEMALOCK_BENCH_DATABASE_URL points it at an
 existing server; otherwise it starts an embedded PostgreSQL 18 under bench/work/.
@@ -200,7 +201,7 @@ def _run(options: argparse.Namespace) -> str:
         latency = _bench_latency(server, options, environment.pg_dump_path)
         seed = None
         if options.seed:
-            runs = options.runs or SEED_RUNS
+            runs = options.seed_runs or options.runs or SEED_RUNS
             seed = seed_bench.bench_seed(
                 server, SCHEMALOCK, PYTHON, WORK_DIR, options.seed_size, runs, WARMUPS, _progress
             )

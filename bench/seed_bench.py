@@ -96,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="organizations/jobs/quota_usage rows: `default` (10k/200k/1M), `full` "
         f"(100k/2M/10M, the issue's) or e.g. 50k/1M/5M (default: ${SIZE_ENV} or default)",
     )
+    parser.add_argument(
+        "--seed-runs",
+        type=int,
+        default=None,
+        help="rounds per question and whole-run pairs of the seed-shaped benchmark (default: "
+        "--runs, else 3; at the full size one round takes minutes)",
+    )
 
 
 def settle_arguments(parser: argparse.ArgumentParser, options: argparse.Namespace) -> None:
