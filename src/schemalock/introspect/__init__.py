@@ -21,18 +21,16 @@ from dataclasses import replace
 from functools import cache
 from importlib import resources
 from itertools import starmap
-from sys import intern
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from schemalock import db
 from schemalock.errors import Inconclusive
 from schemalock.introspect import aspects, grants, objects, partitions, security, sequences
+from schemalock.introspect.columns import column_row, shared
 from schemalock.introspect.indexdef import index_elements as index_elements
 from schemalock.introspect.indexdef import index_row
 from schemalock.model import (
-    OWNED_SEQUENCE,
     CheckConstraint,
-    Column,
     Database,
     Enum,
     ForeignKey,
@@ -54,8 +52,6 @@ _FK_ACTIONS = {
     "d": "set default",
 }
 _FK_MATCH = {"s": "simple", "f": "full", "p": "partial"}
-_IDENTITY = {"a": "always", "d": "by default"}
-_GENERATED = {"s": "stored", "v": "virtual"}
 # What format_type() prints for a type that no longer exists.
 VANISHED_TYPE = "???"
 # Reads of a schema under churning DDL before the run is called inconclusive.
@@ -361,15 +357,6 @@ def _own(
     }
 
 
-@overload
-def _shared(text: str) -> str: ...
-@overload
-def _shared(text: str | None) -> str | None: ...
-def _shared(text: str | None) -> str | None:
-    """The one string of this value (`sys.intern`) that every table's copy of it uses."""
-    return None if text is None else intern(text)
-
-
 def _group(rows: list[tuple[Any, ...]]) -> defaultdict[int, list[tuple[Any, ...]]]:
     grouped: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
@@ -429,8 +416,8 @@ def _table(
             foreign_keys.append(
                 ForeignKey(
                     columns=cols,
-                    ref_schema=_shared(ref_schema),
-                    ref_table=_shared(ref_table),
+                    ref_schema=shared(ref_schema),
+                    ref_table=shared(ref_table),
                     ref_columns=tuple(names[ref_oid][number] for number in ref_numbers),
                     on_delete=_FK_ACTIONS[on_delete],
                     on_update=_FK_ACTIONS[on_update],
@@ -445,12 +432,12 @@ def _table(
         elif kind == "x":
             exclusions.append(aspects.exclusion(con_name, definition, deferrable, deferred))
         else:
-            check = CheckConstraint(_shared(expression), con_name, validated, no_inherit=no_inherit)
+            check = CheckConstraint(shared(expression), con_name, validated, no_inherit=no_inherit)
             checks.append(check)
     return Table(
-        schema=intern(schema),
+        schema=shared(schema),
         name=name,
-        columns=tuple(starmap(_column, column_rows)),
+        columns=tuple(starmap(column_row, column_rows)),
         primary_key=primary_key,
         foreign_keys=tuple(foreign_keys),
         uniques=tuple(uniques),
@@ -461,51 +448,5 @@ def _table(
         inherits=inherits,
         options=options,
         exclusions=tuple(exclusions),
-        comment=comment,
-    )
-
-
-def _column(
-    _oid: int,
-    _number: int,
-    name: str,
-    type_: str,
-    not_null: bool,
-    default: str | None,
-    identity: str,
-    generated: str,
-    comment: str | None,
-    owned_sequence: bool,
-    _has_default: bool,
-    collation_schema: str | None,
-    collation: str | None,
-    identity_type: str | None,
-    identity_sequence: list[int] | None,
-) -> Column:
-    # One call per column of the database: the common column (no identity, not generated, the
-    # type's collation) takes no helper.  Names, types and defaults repeat from table to table
-    # (`id`, `bigint`, `now()`): one string of each value, not one per column.
-    name, type_ = intern(name), intern(live_type(type_))
-    default = _shared(default)
-    if owned_sequence and default is not None and default.startswith("nextval("):
-        default = OWNED_SEQUENCE
-    if generated:
-        generation, default, storage = default, None, _GENERATED.get(generated)
-        if storage is None:  # not a generated column after all: keep its default
-            generation, default = None, generation
-    else:
-        generation = storage = None
-    return Column(
-        name=name,
-        type=type_,
-        nullable=not not_null,
-        default=default,
-        identity=_IDENTITY.get(identity) if identity else None,
-        identity_options=(
-            aspects.identity(type_, identity_type, identity_sequence) if identity_type else ()
-        ),
-        generated=generation,
-        generated_storage=storage,
-        collation=aspects.collation(collation_schema, collation) if collation else None,
         comment=comment,
     )
