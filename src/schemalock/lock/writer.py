@@ -21,6 +21,7 @@ from schemalock.lock import (
     write_partitions,
     write_security,
     write_sequences,
+    yaml_text,
 )
 from schemalock.lock.yaml_style import Dumper, Flow, FlowList, PureDumper
 from schemalock.model import (
@@ -47,16 +48,19 @@ def _key(schema: str, name: str) -> str:
 def sections(document: dict[str, Any]) -> Iterator[str]:
     """The document's YAML, a top-level section at a time and a large section an entry at a
     time: PyYAML builds a node for every value before it writes one, a 5,000-table lock's
-    nodes alone some 100 MB.  Each entry is written as the whole would write it."""
+    nodes alone some 100 MB.  Each entry is written as the whole would write it: directly
+    where `yaml_text` can spell it (nearly always), else by PyYAML."""
     for key, value in document.items():
         if type(value) is not dict or len(value) < 2:
             yield dumped({key: value})
             continue
         yield f"{key}:\n"
         for name, entry in value.items():
-            head, _, rest = dumped({key: {name: entry}}).partition("\n")
-            assert head == f"{key}:", head
-            yield rest
+            text = yaml_text.entry(name, entry, "  ")
+            if text is None:
+                head, _, text = dumped({key: {name: entry}}).partition("\n")
+                assert head == f"{key}:", head
+            yield text
 
 
 def dumped(document: dict[str, Any]) -> str:
