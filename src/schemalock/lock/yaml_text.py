@@ -106,8 +106,9 @@ def _flow(value: Any, seen: set[int]) -> str:
         _once(value, seen)
         items = []
         for key, item in value.items():  # a column's spec: the loop run most, kept short
+            spelled_key = _FLOW.get(key) if type(key) is str else None
             spelled = _FLOW.get(item) if type(item) is str else None
-            items.append(f"{_key(key, _FLOW)}: {spelled or _flow(item, seen)}")
+            items.append(f"{spelled_key or _key(key, _FLOW)}: {spelled or _flow(item, seen)}")
         return "{" + ", ".join(items) + "}"
     if kind is FlowList or kind is list:
         _once(value, seen)
