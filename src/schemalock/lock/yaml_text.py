@@ -45,6 +45,7 @@ _PLAIN_EVERYWHERE = re.compile(r"[A-Za-z0-9_(][A-Za-z0-9_ ().=<>*/+'-]*(?<! )")
 # What a text is spelled as in block context and in flow context, as a key and as a value
 # alike; a text not provably spelled here is in neither, nor one too long to be a key.
 _BLOCK: dict[str, str] = {}
+_MOST_KEPT = 200_000  # some 20 MB; a 5,000-table lock has 32,000 distinct texts
 _FLOW: dict[str, str] = {}
 
 
@@ -154,6 +155,9 @@ def _text(value: str, spellings: dict[str, str]) -> str:
     if in_block is None or in_flow is None:
         raise _Unprovable
     if len(text) < _LONGEST_KEY:  # a long text is rarely met twice, and is no key
+        if len(_BLOCK) >= _MOST_KEPT:  # a long-lived process: start afresh
+            _BLOCK.clear()
+            _FLOW.clear()
         _BLOCK[text] = in_block
         _FLOW[text] = in_flow
     return in_block if spellings is _BLOCK else in_flow
