@@ -39,16 +39,19 @@ def _without_none(**values: Any) -> dict[str, Any]:
 
 def index_spec(index: Index) -> Flow:
     """An index as the lock writes it, under a table or a materialized view."""
-    return Flow(
-        _without_none(
-            columns=FlowList(index.keys),
-            unique=index.unique or None,
-            method=index.method if index.method != "btree" else None,
-            where=index.where,
-            include=FlowList(index.include) if index.include else None,
-            nulls_not_distinct=index.nulls_not_distinct or None,
-        )
-    )
+    # One call per index (13,000 at 5,000 tables): the fields that say something, in order.
+    spec = Flow(columns=FlowList(index.keys))
+    if index.unique:
+        spec["unique"] = index.unique
+    if index.method != "btree":
+        spec["method"] = index.method
+    if index.where is not None:
+        spec["where"] = index.where
+    if index.include:
+        spec["include"] = FlowList(index.include)
+    if index.nulls_not_distinct:
+        spec["nulls_not_distinct"] = index.nulls_not_distinct
+    return spec
 
 
 def _view(view: View) -> dict[str, Any]:
