@@ -7,16 +7,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.autogenerate import render_python_code
 from alembic.operations import MigrateOperation, ops
 
-from schemalock import durations, files
+from schemalock import files
 from schemalock.errors import UsageError
 from schemalock.fix import environment
 from schemalock.fix import operations as fo
+from schemalock.fix.options import Timeouts as Timeouts
 from schemalock.fix.partition_ops import CreatePartition
 from schemalock.fix.plan import Plan
 from schemalock.fix.proofs import lossy
@@ -24,42 +24,6 @@ from schemalock.model.expressions import is_literal
 from schemalock.model.names import qualified, quote
 
 IMPORTS = "from sqlalchemy.dialects import postgresql"
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    lock: str = "5s"  # every step: a lock not granted in time fails the step, not the app
-    statement: str = "60s"
-    long: str = "1h"  # index builds, VALIDATE, rewrites: longer, under the same lock_timeout
-
-    def check(self) -> None:
-        """UsageError unless each is a positive duration PostgreSQL reads and the lock timeout
-        is the smallest: a lock timeout of 0 waits forever, one above the statement timeout
-        never fires."""
-        lock, statement, long = (
-            _milliseconds(option, value)
-            for option, value in (
-                ("--lock-timeout", self.lock),
-                ("--step-timeout", self.statement),
-                ("--long-timeout", self.long),
-            )
-        )
-        if not lock < statement <= long:
-            raise UsageError(
-                f"--lock-timeout {self.lock} must be smaller than --step-timeout "
-                f"{self.statement}, and that no larger than --long-timeout {self.long}"
-            )
-
-
-def _milliseconds(option: str, value: str) -> float:
-    """A PostgreSQL duration setting in milliseconds (no unit: milliseconds, as for
-    lock_timeout); UsageError for anything else or zero (zero switches the timeout off)."""
-    milliseconds = durations.milliseconds(value)
-    if milliseconds is None:
-        raise UsageError(f"{option} {value!r}: not a duration (e.g. 500ms, 5s, 2min, 1h)")
-    if milliseconds <= 0:
-        raise UsageError(f"{option} {value}: must be more than 0 (0 switches the timeout off)")
-    return milliseconds
 
 
 def upgrade_ops(plan: Plan, guard_sql: str, timeouts: Timeouts) -> list[MigrateOperation]:
