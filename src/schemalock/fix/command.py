@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 from schemalock import db, introspect
 from schemalock.check import validity
@@ -14,7 +14,7 @@ from schemalock.check.findings import Report
 from schemalock.check.verify import Reading, verify
 from schemalock.compare import Comparison, compare
 from schemalock.errors import Inconclusive, Refused
-from schemalock.fix import environment, failures, guards
+from schemalock.fix import environment, failures, guards, overlap
 from schemalock.fix.options import Orphans, Timeouts
 from schemalock.fix.proofs import Prover
 from schemalock.model import Database, ForeignKey, Lock, Table
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from schemalock.fix.plan import Plan
 
 DEFAULT_TIMEOUTS = Timeouts()
-A = TypeVar("A")
-B = TypeVar("B")
 
 
 @dataclass
@@ -68,6 +66,7 @@ def fix(
     if apply:  # before anything runs or is written, as env.py does
         guards.refuse_pooler(url)
         _refuse_unsafe_target(url, timeouts)
+    importing = overlap.Started(_import_planner, "import")
     connection = db.connect(url, "fix")
     try:
         schemas = list(lock.database.schemas)
@@ -86,6 +85,7 @@ def fix(
         if pending is not None and not replace:  # reviewed, unapplied: applied as written
             connection.close()
             return _apply_reviewed(pending, report, directory, url, say, log)
+        importing.result()
         plan = _plan(connection, timeouts, lock, live, comparison, orphans)
     finally:
         connection.close()
@@ -129,48 +129,22 @@ def _read(
         live = introspect.everything(conn, tuple(schemas), lock.settings.ignores_schema)
 
         # The server computes the fingerprint (a second at 5,000 tables) while this process
-        # compares and imports the planner (Alembic, SQLAlchemy): neither needs the connection.
-        def meanwhile() -> Comparison:
-            _import_planner()
-            return compare(lock.database, live, lock.settings)
-
-        comparison, fingerprint = _beside(lambda: guards.fingerprint(conn, schemas), meanwhile)
+        # compares (as long again): the comparison needs no connection.
+        comparison, fingerprint = overlap.beside(
+            lambda: guards.fingerprint(conn, schemas),
+            lambda: compare(lock.database, live, lock.settings),
+            "fingerprint",
+        )
         return live, comparison, fingerprint
 
     return introspect.consistent_read(connection, timeouts, read)
 
 
 def _import_planner() -> None:
-    """Import what plans and writes a revision (a third of a second: Alembic and SQLAlchemy),
-    put off from the start of the run to while the server works."""
+    """Import what plans and writes a revision: Alembic and SQLAlchemy, a third of a second
+    that runs while the process waits for the catalog's answers."""
     import schemalock.fix.plan
     import schemalock.fix.revision  # noqa: F401
-
-
-def _beside(statement: Callable[[], A], work: Callable[[], B]) -> tuple[B, A]:
-    """`work()` here while `statement()` waits for the server in a thread of its own (psycopg
-    lets go of the GIL while it waits); both results, or the first error, once both ended.
-    The thread has always ended on the way out, so the caller's transaction can end: a stop
-    (SIGINT, SIGTERM) cancels the statement it runs, as any other."""
-    import threading
-
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = statement()
-        except BaseException as error:  # raised again in the caller's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, name="schemalock-statement", daemon=True)
-    thread.start()
-    try:
-        done = work()
-    finally:
-        thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return done, cast(A, outcome["value"])
 
 
 def _plan(
