@@ -194,12 +194,14 @@ def render(operations: list[MigrateOperation], downgrade: bool = False) -> str:
     return render_python_code(container, migration_context=context)
 
 
-def message(plan: Plan, summary: str) -> str:
+def message(plan: Plan, summary: str, undo: list[MigrateOperation] | None = None) -> str:
     """The revision's docstring: the summary, every hazard of the plan, and what its
-    downgrade would drop."""
+    downgrade would drop; `undo`: the plan's `downgrade_ops`, if made already (under any
+    timeouts: they do not change whether it can be undone)."""
     hazards = plan.hazards or ["none: only brief catalog locks, each under lock_timeout"]
     lines = [summary, "", "Hazards:", *(f"- {h}" for h in hazards)]
-    undo = downgrade_ops(plan, Timeouts())
+    if undo is None:
+        undo = downgrade_ops(plan, Timeouts())
     checks = downgrade_checks(plan)
     if len(undo) == 1 and isinstance(undo[0], fo.Irreversible):
         lines += ["", f"Downgrade: not possible: {undo[0].reason}"]
@@ -221,6 +223,8 @@ def python_docstring(text: str) -> str:
     the docstring and run what follows when Alembic loads the revision.  Backslashes, a quote
     beside another (or last), and characters that are not printable are escaped; the rest,
     line breaks included, reads as written."""
+    if "\\" not in text and '"' not in text and text.replace("\n", "").isprintable():
+        return text  # nothing to escape (the usual case): no walk through every character
     out: list[str] = []
     for index, char in enumerate(text):
         following = text[index + 1 : index + 2]
@@ -241,8 +245,9 @@ def write(directory: Path, plan: Plan, summary: str, guard_sql: str, timeouts: T
     before it lands and lands at once: no reader and no interruption ever sees part of it,
     and a fresh environment appears with its revision or not at all."""
     upgrades = render(upgrade_ops(plan, guard_sql, timeouts))
-    downgrades = render(downgrade_ops(plan, timeouts), downgrade=True)
-    docstring = python_docstring(message(plan, summary))
+    undo = downgrade_ops(plan, timeouts)  # reversing an index builds SQLAlchemy objects: once
+    downgrades = render(undo, downgrade=True)
+    docstring = python_docstring(message(plan, summary, undo))
     if environment.is_fresh(directory):
         with environment.creating(directory) as staging:
             name, text = _generate(staging, summary, upgrades, downgrades)
