@@ -66,13 +66,19 @@ def fix(
     if apply:  # before anything runs or is written, as env.py does
         guards.refuse_pooler(url)
         _refuse_unsafe_target(url, timeouts)
-    importing = overlap.Started(_import_planner, "import")
     connection = db.connect(url, "fix")
     try:
+        # Started once connected (connecting imports modules of its own) and over before
+        # anything else runs, however the read ends: no two threads import at once.
+        importing = overlap.Started(_import_planner, "import")
         schemas = list(lock.database.schemas)
         # One read for the report and the plan, and the fingerprint of that very schema,
         # which the revision checks before it changes anything.
-        live, comparison, fingerprint = _read(connection, timeouts, lock, schemas)
+        try:
+            live, comparison, fingerprint = _read(connection, timeouts, lock, schemas)
+        finally:
+            importing.wait()
+        importing.result()
         report = verify(lock, url, timeouts, data=False, read=Reading(connection, live, comparison))
         if report.inconclusive:
             first = report.inconclusive[0]
@@ -85,7 +91,6 @@ def fix(
         if pending is not None and not replace:  # reviewed, unapplied: applied as written
             connection.close()
             return _apply_reviewed(pending, report, directory, url, say, log)
-        importing.result()
         plan = _plan(connection, timeouts, lock, live, comparison, orphans)
     finally:
         connection.close()
