@@ -261,10 +261,8 @@ def _pending(
     and may be planned again (`replace`) or applied as reviewed (`apply`, planned from this
     very lock); any other unapplied revision is refused."""
     head = environment.head(directory)
-    if head is None:  # no revision at all (a fresh environment): none can be pending
-        return None
     at = environment.applied(connection)
-    if head in (at or "").split(", "):
+    if head is None or head in (at or "").split(", "):
         return None
     path = environment.revision_path(directory, head)
     ours = path is not None and environment.written_by_schemalock(path)
