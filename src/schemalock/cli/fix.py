@@ -98,8 +98,7 @@ def fix(
 
     from schemalock import db
     from schemalock.fix.command import fix as fixing
-    from schemalock.fix.plan import Orphans
-    from schemalock.fix.revision import Timeouts
+    from schemalock.fix.options import Orphans, Timeouts
     from schemalock.lock import load_lock
     from schemalock.render import safe_text
 

@@ -14,16 +14,16 @@ from schemalock.check.findings import Report
 from schemalock.check.verify import Reading, verify
 from schemalock.compare import Comparison, compare
 from schemalock.errors import Inconclusive, Refused
-from schemalock.fix import environment, failures, guards
-from schemalock.fix import plan as planning
-from schemalock.fix.plan import Orphans, Plan, Planner
+from schemalock.fix import environment, failures, guards, overlap
+from schemalock.fix.options import Orphans, Timeouts
 from schemalock.fix.proofs import Prover
-from schemalock.fix.revision import Timeouts, write
 from schemalock.model import Database, ForeignKey, Lock, Table
 from schemalock.probe import Probe
 
 if TYPE_CHECKING:
     import psycopg
+
+    from schemalock.fix.plan import Plan
 
 DEFAULT_TIMEOUTS = Timeouts()
 
@@ -68,11 +68,17 @@ def fix(
         _refuse_unsafe_target(url, timeouts)
     connection = db.connect(url, "fix")
     try:
+        # Started once connected (connecting imports modules of its own) and over before
+        # anything else runs, however the read ends: no two threads import at once.
+        importing = overlap.Started(_import_planner, "import")
         schemas = list(lock.database.schemas)
         # One read for the report and the plan, and the fingerprint of that very schema,
         # which the revision checks before it changes anything.
-        live, fingerprint = _read(connection, timeouts, lock, schemas)
-        comparison = compare(lock.database, live, lock.settings)
+        try:
+            live, comparison, fingerprint = _read(connection, timeouts, lock, schemas)
+        finally:
+            importing.wait()
+        importing.result()
         report = verify(lock, url, timeouts, data=False, read=Reading(connection, live, comparison))
         if report.inconclusive:
             first = report.inconclusive[0]
@@ -99,6 +105,8 @@ def fix(
     steps = f"{len(plan.steps)} step(s) of drift from {lock.path}"
     summary = f"{environment.SCHEMALOCK_MARK}{steps} (lock sha256 {lock.sha256[:LOCK_DIGITS]})"
     guard_sql = guards.fingerprint_check_sql(schemas, fingerprint)
+    from schemalock.fix.revision import write
+
     outcome.revision = write(directory, plan, summary, guard_sql, step_timeouts)
     say(f"wrote {outcome.revision}")
     if apply and (partial or not plan.refusals):
@@ -117,18 +125,31 @@ LOCK_DIGITS = 16
 
 def _read(
     connection: psycopg.Connection[Any], timeouts: db.Timeouts, lock: Lock, schemas: list[str]
-) -> tuple[Database, str]:
-    """The database as verify reads it, and the fingerprint of its schema, from one snapshot,
-    read again if another session's DDL met the read."""
-    return introspect.consistent_read(
-        connection,
-        timeouts,
-        lambda conn: (
-            # What verify reads: what it reports in other schemas, fix names as left alone.
-            introspect.everything(conn, tuple(schemas), lock.settings.ignores_schema),
-            guards.fingerprint(conn, schemas),
-        ),
-    )
+) -> tuple[Database, Comparison, str]:
+    """The database as verify reads it, its comparison with the lock, and the fingerprint of
+    its schema, from one snapshot, read again if another session's DDL met the read."""
+
+    def read(conn: psycopg.Connection[Any]) -> tuple[Database, Comparison, str]:
+        # What verify reads: what it reports in other schemas, fix names as left alone.
+        live = introspect.everything(conn, tuple(schemas), lock.settings.ignores_schema)
+
+        # The server computes the fingerprint (a second at 5,000 tables) while this process
+        # compares (as long again): the comparison needs no connection.
+        comparison, fingerprint = overlap.beside(
+            lambda: guards.fingerprint(conn, schemas),
+            lambda: compare(lock.database, live, lock.settings),
+            "fingerprint",
+        )
+        return live, comparison, fingerprint
+
+    return introspect.consistent_read(connection, timeouts, read)
+
+
+def _import_planner() -> None:
+    """Import what plans and writes a revision: Alembic and SQLAlchemy, a third of a second
+    that runs while the process waits for the catalog's answers."""
+    import schemalock.fix.plan
+    import schemalock.fix.revision  # noqa: F401
 
 
 def _plan(
@@ -140,6 +161,9 @@ def _plan(
     orphans: Orphans,
 ) -> Plan:
     """The plan from the comparison of the lock with the database as read."""
+    from schemalock.fix import plan as planning
+    from schemalock.fix.plan import Planner
+
     probe = Probe(connection, timeouts)
     planner = Planner(
         lock, live, Prover(connection, timeouts), orphans, _orphan_counter(probe, live)
@@ -189,6 +213,8 @@ def _apply_reviewed(
     """Apply the revision fix wrote earlier and the user reviewed, as it is: its own guards
     refuse if the schema changed since it was planned."""
     say(f"applying {revision}, written earlier and not yet applied")
+    from schemalock.fix.plan import Plan
+
     run_upgrade(directory, url, log)
     return Outcome(Plan(), report, revision, applied=True)
 

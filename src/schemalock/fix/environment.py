@@ -279,10 +279,15 @@ def applied(connection: psycopg.Connection[Any]) -> str | None:
     return ", ".join(sorted(found)) or None
 
 
+# The EXISTS only narrows the search to tables with a column of that name (found through
+# pg_attribute's index on names: 20 ms at 5,000 tables, where the ARRAY of every table's
+# columns alone took 100-300 ms); the ARRAY decides.
 _VERSION_TABLES_SQL: Final = """
 SELECT n.nspname, c.relname FROM pg_catalog.pg_class AS c
 JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND EXISTS (SELECT FROM pg_catalog.pg_attribute AS v WHERE v.attrelid = c.oid
+              AND v.attname = 'version_num' AND v.attnum > 0 AND NOT v.attisdropped)
   AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
   AND ARRAY(SELECT a.attname FROM pg_catalog.pg_attribute AS a WHERE a.attrelid = c.oid
               AND a.attnum > 0 AND NOT a.attisdropped) = ARRAY['version_num']::pg_catalog.name[]

@@ -7,16 +7,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.autogenerate import render_python_code
 from alembic.operations import MigrateOperation, ops
 
-from schemalock import durations, files
+from schemalock import files
 from schemalock.errors import UsageError
 from schemalock.fix import environment
 from schemalock.fix import operations as fo
+from schemalock.fix.options import Timeouts as Timeouts
 from schemalock.fix.partition_ops import CreatePartition
 from schemalock.fix.plan import Plan
 from schemalock.fix.proofs import lossy
@@ -24,42 +24,6 @@ from schemalock.model.expressions import is_literal
 from schemalock.model.names import qualified, quote
 
 IMPORTS = "from sqlalchemy.dialects import postgresql"
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    lock: str = "5s"  # every step: a lock not granted in time fails the step, not the app
-    statement: str = "60s"
-    long: str = "1h"  # index builds, VALIDATE, rewrites: longer, under the same lock_timeout
-
-    def check(self) -> None:
-        """UsageError unless each is a positive duration PostgreSQL reads and the lock timeout
-        is the smallest: a lock timeout of 0 waits forever, one above the statement timeout
-        never fires."""
-        lock, statement, long = (
-            _milliseconds(option, value)
-            for option, value in (
-                ("--lock-timeout", self.lock),
-                ("--step-timeout", self.statement),
-                ("--long-timeout", self.long),
-            )
-        )
-        if not lock < statement <= long:
-            raise UsageError(
-                f"--lock-timeout {self.lock} must be smaller than --step-timeout "
-                f"{self.statement}, and that no larger than --long-timeout {self.long}"
-            )
-
-
-def _milliseconds(option: str, value: str) -> float:
-    """A PostgreSQL duration setting in milliseconds (no unit: milliseconds, as for
-    lock_timeout); UsageError for anything else or zero (zero switches the timeout off)."""
-    milliseconds = durations.milliseconds(value)
-    if milliseconds is None:
-        raise UsageError(f"{option} {value!r}: not a duration (e.g. 500ms, 5s, 2min, 1h)")
-    if milliseconds <= 0:
-        raise UsageError(f"{option} {value}: must be more than 0 (0 switches the timeout off)")
-    return milliseconds
 
 
 def upgrade_ops(plan: Plan, guard_sql: str, timeouts: Timeouts) -> list[MigrateOperation]:
@@ -230,12 +194,14 @@ def render(operations: list[MigrateOperation], downgrade: bool = False) -> str:
     return render_python_code(container, migration_context=context)
 
 
-def message(plan: Plan, summary: str) -> str:
+def message(plan: Plan, summary: str, undo: list[MigrateOperation] | None = None) -> str:
     """The revision's docstring: the summary, every hazard of the plan, and what its
-    downgrade would drop."""
+    downgrade would drop; `undo`: the plan's `downgrade_ops`, if made already (under any
+    timeouts: they do not change whether it can be undone)."""
     hazards = plan.hazards or ["none: only brief catalog locks, each under lock_timeout"]
     lines = [summary, "", "Hazards:", *(f"- {h}" for h in hazards)]
-    undo = downgrade_ops(plan, Timeouts())
+    if undo is None:
+        undo = downgrade_ops(plan, Timeouts())
     checks = downgrade_checks(plan)
     if len(undo) == 1 and isinstance(undo[0], fo.Irreversible):
         lines += ["", f"Downgrade: not possible: {undo[0].reason}"]
@@ -257,6 +223,8 @@ def python_docstring(text: str) -> str:
     the docstring and run what follows when Alembic loads the revision.  Backslashes, a quote
     beside another (or last), and characters that are not printable are escaped; the rest,
     line breaks included, reads as written."""
+    if "\\" not in text and '"' not in text and text.replace("\n", "").isprintable():
+        return text  # nothing to escape (the usual case): no walk through every character
     out: list[str] = []
     for index, char in enumerate(text):
         following = text[index + 1 : index + 2]
@@ -277,8 +245,9 @@ def write(directory: Path, plan: Plan, summary: str, guard_sql: str, timeouts: T
     before it lands and lands at once: no reader and no interruption ever sees part of it,
     and a fresh environment appears with its revision or not at all."""
     upgrades = render(upgrade_ops(plan, guard_sql, timeouts))
-    downgrades = render(downgrade_ops(plan, timeouts), downgrade=True)
-    docstring = python_docstring(message(plan, summary))
+    undo = downgrade_ops(plan, timeouts)  # reversing an index builds SQLAlchemy objects: once
+    downgrades = render(undo, downgrade=True)
+    docstring = python_docstring(message(plan, summary, undo))
     if environment.is_fresh(directory):
         with environment.creating(directory) as staging:
             name, text = _generate(staging, summary, upgrades, downgrades)

@@ -26,6 +26,7 @@ from schemalock.fix.plan import (
     indexes,
     partial,
     partition_tables,
+    partitions,
     routines,
     schemas,
     security,
@@ -97,6 +98,10 @@ def build(planner: Planner, differences: Iterable[d.Difference]) -> Plan:
     """Plan every difference, each by the handler of its type; a refused repair, and every
     repair that depends on one, is left out of the plan (`partial`), the refusals kept."""
     plan = planner.plan
+    differences = tuple(differences)
+    # What holds each new index's name, asked in one read rather than one read per index.
+    new_indexes = [x for x in differences if isinstance(x, d.MissingIndex)]
+    partitions.relations_ahead(planner, [(x.live.schema, x.index.name) for x in new_indexes])
     repairs = []
     for difference in differences:
         steps, refusals, notes = len(plan.steps), len(plan.refusals), len(plan.notes)

@@ -25,6 +25,7 @@ from alembic.operations import MigrateOperation, ops
 
 from schemalock.fix import extensions
 from schemalock.fix import operations as fo
+from schemalock.fix.options import Orphans as Orphans
 from schemalock.fix.plan.sql import (
     canonical_sql,
     free_name,
@@ -92,13 +93,6 @@ class Phase(enum.IntEnum):
     ROW_SECURITY = enum.auto()
     GRANTS = enum.auto()
     COMMENTS = enum.auto()  # on what exists by then, the plan's own objects included
-
-
-class Orphans(enum.StrEnum):
-    FAIL = "fail"
-    QUARANTINE = "quarantine"
-    DELETE = "delete"
-    SET_NULL = "set-null"
 
 
 @dataclass

@@ -157,16 +157,56 @@ _KINDS = {
 }
 
 
-def relation(planner: Planner, schema: str, name: str) -> tuple[str, str | None] | None:
+# What holds each of several names, asked at once (`relations_ahead`).
+_RELATIONS_SQL = """
+SELECT q.position,
+       c.relkind::pg_catalog.text, pn.nspname::pg_catalog.text, pc.relname::pg_catalog.text
+FROM ROWS FROM (pg_catalog.unnest(%s::pg_catalog.name[]), pg_catalog.unnest(%s::pg_catalog.name[]))
+     WITH ORDINALITY AS q (schema, name, position)
+JOIN pg_catalog.pg_namespace AS n ON n.nspname = q.schema
+JOIN pg_catalog.pg_class AS c ON c.relnamespace = n.oid AND c.relname = q.name
+LEFT JOIN pg_catalog.pg_inherits AS h ON h.inhrelid = c.oid AND c.relispartition
+LEFT JOIN pg_catalog.pg_class AS pc ON pc.oid = h.inhparent
+LEFT JOIN pg_catalog.pg_namespace AS pn ON pn.oid = pc.relnamespace
+"""
+_KNOWN_RELATIONS = "relations"  # Planner.shared: what relations_ahead found, by name
+Holder = tuple[str, str | None]  # a relation's kind, and the table it is a partition of
+
+
+def relation(planner: Planner, schema: str, name: str) -> Holder | None:
     """What holds the name `schema.name` among relations (tables, partitions, views, indexes,
     sequences share one namespace): its kind, and the table it is a partition of, if it is
-    one; None when the name is free."""
+    one; None when the name is free.  A name `relations_ahead` asked is answered from that."""
+    known: dict[tuple[str, str], Holder | None] = planner.shared.get(_KNOWN_RELATIONS, {})
+    if (schema, name) in known:
+        return known[(schema, name)]
     prover = planner.prover
     with db.read_only(prover.connection, prover.timeouts, "fix") as conn:
         row = conn.execute(_RELATION_SQL, [schema, name]).fetchone()
-    if row is None:
-        return None
-    kind, parent_schema, parent = row
+    return None if row is None else _holder(*row)
+
+
+def relations_ahead(planner: Planner, names: list[tuple[str, str]]) -> None:
+    """Ask what holds each of `names` in one read, for `relation` to answer from: a plan of
+    many new indexes asks about each index's name, and one read each cost a millisecond or
+    two (four round trips), 0.1 s for 70 indexes."""
+    if not names:
+        return
+    prover = planner.prover
+    schemas, relnames = [schema for schema, _ in names], [name for _, name in names]
+    with db.read_only(prover.connection, prover.timeouts, "fix") as conn:
+        rows = conn.execute(_RELATIONS_SQL, [schemas, relnames]).fetchall()
+    known: dict[tuple[str, str], Holder | None] = dict.fromkeys(names)
+    known.update({names[_position(row[0])]: _holder(*row[1:]) for row in rows})
+    planner.shared.setdefault(_KNOWN_RELATIONS, {}).update(known)
+
+
+def _position(ordinality: object) -> int:
+    assert isinstance(ordinality, int)
+    return ordinality - 1
+
+
+def _holder(kind: object, parent_schema: object, parent: object) -> Holder:
     of = None if parent is None else qualified(str(parent_schema), str(parent))
     return _KINDS.get(str(kind), "relation"), of
 
