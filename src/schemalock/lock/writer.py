@@ -66,9 +66,28 @@ def sections(document: dict[str, Any]) -> Iterator[str]:
 def dumped(document: dict[str, Any]) -> str:
     """`document` as PyYAML's own emitter writes it, through libyaml's where the two agree
     (nearly always: not for a character beyond the Basic Multilingual Plane, which libyaml
-    escapes, nor for a key it writes as an explicit `? key`)."""
+    escapes, nor for a key PyYAML writes as an explicit `? key`: from 123 characters on,
+    where libyaml goes on to 128)."""
+    if _long_key(document):
+        return _dump(document, PureDumper)
     text = _dump(document, Dumper)
     return _dump(document, PureDumper) if _LIBYAML_SPELLING.search(text) else text
+
+
+# Keys from this long on go to PyYAML's own emitter: its limit on a plain key counts the
+# `!!str` tag it does not write, and stops below libyaml's.
+_LONG_KEY = 100
+
+
+def _long_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(
+            (isinstance(key, str) and len(key) >= _LONG_KEY) or _long_key(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_long_key(item) for item in value)
+    return False
 
 
 # What libyaml writes otherwise than PyYAML: an escape of a character beyond the BMP, an
