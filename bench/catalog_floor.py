@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from schemalock import db, introspect
 from schemalock.lock import load_lock
@@ -30,9 +29,7 @@ def main(url: str, lock_path: str, script: Path) -> None:
     def recording(
         connection: psycopg.Connection[Any], name: str, params: dict[str, Any], **fragments: str
     ) -> list[tuple[Any, ...]]:
-        query = sql.SQL(introspect._query(name)).format(
-            **{key: sql.SQL(value) for key, value in fragments.items()}
-        )
+        query = introspect.statement(name, **fragments)
         statements.append(psycopg.ClientCursor(connection).mogrify(query, params))
         return original(connection, name, params, **fragments)
 

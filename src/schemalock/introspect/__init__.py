@@ -43,6 +43,7 @@ from schemalock.model.types import live_type
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg import sql
 
 _FK_ACTIONS = {
     "a": "no action",
@@ -73,15 +74,20 @@ def _query(name: str) -> str:
     return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text("utf-8")
 
 
-def _rows(
-    connection: psycopg.Connection[Any], name: str, params: dict[str, Any], **fragments: str
-) -> list[tuple[Any, ...]]:
+def statement(name: str, **fragments: str) -> str | sql.Composed:
+    """The catalog query `name` with its server-version fragments filled in."""
     from psycopg import sql
 
     text = _query(name)
-    query = (
-        sql.SQL(text).format(**{k: sql.SQL(v) for k, v in fragments.items()}) if fragments else text
-    )
+    if not fragments:
+        return text
+    return sql.SQL(text).format(**{k: sql.SQL(v) for k, v in fragments.items()})
+
+
+def _rows(
+    connection: psycopg.Connection[Any], name: str, params: dict[str, Any], **fragments: str
+) -> list[tuple[Any, ...]]:
+    query = statement(name, **fragments)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall()

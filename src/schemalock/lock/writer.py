@@ -74,15 +74,12 @@ def dumped(document: dict[str, Any]) -> str:
     return _dump(document, PureDumper) if _LIBYAML_SPELLING.search(text) else text
 
 
-# Keys from this long on go to PyYAML's own emitter: its limit on a plain key counts the
-# `!!str` tag it does not write, and stops below libyaml's.
-_LONG_KEY = 100
-
-
 def _long_key(value: Any) -> bool:
+    """Whether a key is as long as those yaml_text leaves to PyYAML: PyYAML's limit on a plain
+    key counts the `!!str` tag it does not write, and stops below libyaml's."""
     if isinstance(value, dict):
         return any(
-            (isinstance(key, str) and len(key) >= _LONG_KEY) or _long_key(item)
+            (isinstance(key, str) and len(key) >= yaml_text.LONGEST_KEY) or _long_key(item)
             for key, item in value.items()
         )
     if isinstance(value, list):

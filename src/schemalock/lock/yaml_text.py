@@ -26,7 +26,7 @@ from schemalock.lock.yamlsafe import reads_as_non_string
 _LONGEST_LINE = 4000
 # PyYAML writes a key as `? key` unless `!!str` and the key are shorter than 128 characters
 # (libyaml: the key alone), and a key that spans lines always so.
-_LONGEST_KEY = 100
+LONGEST_KEY = 100
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -129,7 +129,7 @@ def _key(name: Any, spellings: dict[str, str]) -> str:
         raise _Unprovable  # PyYAML's spelling of a number or null, or its refusal
     spelling = spellings.get(name)  # only texts shorter than a long key are kept
     if spelling is None:
-        if not 0 < len(name) < _LONGEST_KEY:
+        if not 0 < len(name) < LONGEST_KEY:
             raise _Unprovable
         spelling = _text(name, spellings)
     return spelling
@@ -154,7 +154,7 @@ def _text(value: str, spellings: dict[str, str]) -> str:
     in_block, in_flow = _spellings(text)
     if in_block is None or in_flow is None:
         raise _Unprovable
-    if len(text) < _LONGEST_KEY:  # a long text is rarely met twice, and is no key
+    if len(text) < LONGEST_KEY:  # a long text is rarely met twice, and is no key
         if len(_BLOCK) >= _MOST_KEPT:  # a long-lived process: start afresh
             _BLOCK.clear()
             _FLOW.clear()
